@@ -1,0 +1,29 @@
+"""Alembic environment for the warehouse database.
+
+The target database is the Airflow connection ``warehouse_db`` given as a URI in
+AIRFLOW_CONN_WAREHOUSE_DB (or an explicit ``sqlalchemy.url`` set by the caller, as the tests do).
+Alembic keeps its own version table, ``public.alembic_version`` in the warehouse database.
+"""
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from sap_warehouse.db import sqlalchemy_url
+
+
+def run_migrations_online() -> None:
+    url = context.config.get_main_option("sqlalchemy.url") or sqlalchemy_url(
+        os.environ["AIRFLOW_CONN_WAREHOUSE_DB"]
+    )
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, version_table_schema="public", transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (--sql) mode is not supported: migrations use PL/pgSQL blocks.")
+run_migrations_online()
