@@ -139,7 +139,7 @@ def _create_raw_tables() -> None:
         op.execute(f"CREATE INDEX {table}_business_date_idx ON raw.{table} (business_date)")
         if partition:
             op.execute(f"SELECT operations.create_monthly_partitions('raw.{table}', '{PARTITION_FROM}', '{PARTITION_TO}')")
-    op.execute("CREATE INDEX raw_mb51_material_idx ON raw.raw_mb51 (material)")
+    op.execute("CREATE INDEX raw_mb51_material_idx ON raw.raw_mb51 (material, posting_date)")
     op.execute("CREATE INDEX raw_mb51_batch_idx ON raw.raw_mb51 (batch) WHERE batch IS NOT NULL")
 
 
@@ -170,6 +170,64 @@ BEGIN
     END IF;
     RETURN made;
 END $$;
+"""
+
+# Non-raising parsers for the value shapes of real SAP exports (sap_reports.md): NULL means "not
+# parseable", so the loader can report the row and column as a reject instead of failing the file.
+TYPING_FUNCTIONS = r"""
+CREATE TYPE operations.reject_reason AS (column_name text, value text, reason text);
+
+CREATE FUNCTION operations.sap_make_date(y integer, m integer, d integer) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
+    CASE WHEN y BETWEEN 1900 AND 2999 AND m BETWEEN 1 AND 12 AND d >= 1
+              AND d <= extract(day FROM make_date(y, m, 1) + interval '1 month - 1 day')
+         THEN make_date(y, m, d) END;
+
+CREATE FUNCTION operations.sap_date(value text) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
+    CASE
+        WHEN value IS NULL THEN NULL
+        -- Excel serial day number (date-styled numeric cell), possibly with a time fraction
+        WHEN btrim(value) ~ '^\d{1,7}(\.\d+)?$' AND btrim(value)::numeric BETWEEN 1 AND 401768
+            THEN date '1899-12-30' + floor(btrim(value)::numeric)::integer
+        -- ISO date or timestamp (what a typed date cell reads as)
+        WHEN btrim(value) ~ '^\d{4}-\d{2}-\d{2}([ T].*)?$'
+            THEN operations.sap_make_date(substr(btrim(value), 1, 4)::integer,
+                                          substr(btrim(value), 6, 2)::integer,
+                                          substr(btrim(value), 9, 2)::integer)
+        -- SAP text date dd.mm.yyyy
+        WHEN btrim(value) ~ '^\d{1,2}\.\d{1,2}\.\d{4}$'
+            THEN operations.sap_make_date(split_part(btrim(value), '.', 3)::integer,
+                                          split_part(btrim(value), '.', 2)::integer,
+                                          split_part(btrim(value), '.', 1)::integer)
+    END;
+
+CREATE FUNCTION operations.sap_number(value text) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN (
+    WITH v AS (
+        SELECT btrim(value) AS s,
+               CASE WHEN btrim(value) LIKE '%-' THEN -1 ELSE 1 END AS sign
+    ), body AS (
+        SELECT CASE WHEN s LIKE '%-' THEN rtrim(s, '-') ELSE s END AS s, sign FROM v
+    )
+    SELECT sign * CASE
+        -- plain number as a numeric cell writes it (also 1e-05)
+        WHEN s ~ '^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$' THEN s::numeric
+        -- SAP text with dot thousands and comma decimals: 1.234,50
+        WHEN s ~ '^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$' THEN replace(replace(s, '.', ''), ',', '.')::numeric
+        -- comma decimal: 0,884
+        WHEN s ~ '^[+-]?\d+,\d+$' THEN replace(s, ',', '.')::numeric
+    END
+    FROM body);
+
+CREATE FUNCTION operations.sap_code(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
+    -- A code cell stored as a number reads as 10000109155.0: drop the spurious fraction.
+    nullif(regexp_replace(btrim(normalize(value, NFC)), '^(\d+)\.0+$', '\1'), '');
+
+CREATE FUNCTION operations.sap_text(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
+    nullif(btrim(normalize(value, NFC)), '');
 """
 
 DIMS = """
@@ -581,6 +639,7 @@ def upgrade() -> None:
     for schema in SCHEMAS:
         op.execute(f"CREATE SCHEMA {schema}")
     op.execute(PARTITION_FUNCTION)
+    op.execute(TYPING_FUNCTIONS)
     _create_raw_tables()
     op.execute(DIMS)
     op.execute(FACTS)

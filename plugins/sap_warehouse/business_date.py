@@ -1,0 +1,35 @@
+"""The business date rule: every run processes exactly one business date D.
+
+- A run given the ``business_date`` Param (manual trigger, ``dags test -c``) processes that date.
+- Otherwise D is the first day of the run's data interval, in the plant's time zone: the
+  scheduled run for interval [D 06:00, D+1 06:00) runs at D+1 06:00 and processes D; a backfill
+  from A to B creates one such run per D.
+- D must fall inside the date dimension (2020-01-01..2030-12-31).
+Pure functions: no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+
+BUSINESS_TIMEZONE = "Asia/Ho_Chi_Minh"
+FIRST_DATE = dt.date(2020, 1, 1)
+LAST_DATE = dt.date(2030, 12, 31)
+
+
+def resolve(param: str | None, data_interval_start: dt.datetime | None) -> dt.date:
+    """Business date from the run's Param or, failing that, its data interval."""
+    if param:
+        try:
+            day = dt.date.fromisoformat(param)
+        except ValueError as exc:
+            raise ValueError(f"business_date Param {param!r} is not a date; give it as YYYY-MM-DD") from exc
+    elif data_interval_start is not None:
+        day = pendulum.instance(data_interval_start).in_timezone(BUSINESS_TIMEZONE).date()
+    else:
+        raise ValueError("This run has no data interval: trigger it with the business_date Param (YYYY-MM-DD)")
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"business date {day} is outside {FIRST_DATE}..{LAST_DATE}, the span of dims.dim_date")
+    return day

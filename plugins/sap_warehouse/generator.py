@@ -1,0 +1,212 @@
+"""Realistic SAP export generator (MB51 so far) for demos, tests and benchmarks.
+
+Writes .xlsx workbooks shaped like real SAP GUI exports (see sap_reports.md): the real header row,
+Excel serial dates in date-styled cells mixed with dd.mm.yyyy text, signed quantities written as
+numbers, comma-decimal text and SAP trailing-minus text, codes with leading zeros, Vietnamese text
+(some of it in decomposed Unicode), documents holding lines identical in every column, and on
+chosen files the header row written as ``<row r="0" spans="">``. Deterministic for a seed.
+Alongside each workbook it returns the truth: the movements as typed values, so tests can compute
+expected results without going through the pipeline.
+
+    python -m sap_warehouse.generator --landing DIR --from 2026-01-02 --to 2026-01-04 --rows 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import io
+import random
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+MB51_HEADERS = [
+    "Posting Date", "Movement Type", "Plant", "Storage Location", "Material", "Material Description",
+    "Batch", "Qty in Un. of Entry", "Unit of Entry", "Cost Center", "G/L Account", "Material Document",
+    "Text", "Reference", "Reason for Movement", "Purchase Order",
+]  # fmt: skip
+
+MATERIALS = [
+    # code, description, unit, level
+    ("1000012345", "Sơn nước nội thất trắng 18L", "PC", "FG"),
+    ("1000012346", "Sơn nước ngoại thất xanh 5L", "PC", "FG"),
+    ("1000012347", "Sơn dầu Alkyd đỏ 3L", "PC", "FG"),
+    ("1000012348", "Sơn chống thấm 20KG", "PC", "FG"),
+    ("2000004501", "Bán thành phẩm sơn trắng (liquid)", "KG", "SFG"),
+    ("2000004502", "Bán thành phẩm sơn xanh (liquid)", "KG", "SFG"),
+    ("2000004503", "Bán thành phẩm Alkyd đỏ (liquid)", "KG", "SFG"),
+    ("000300001", "Titanium dioxide R-902", "KG", "RAW"),
+    ("000300002", "Nhựa Acrylic emulsion", "KG", "RAW"),
+    ("000300003", "Bột đá CaCO3", "KG", "RAW"),
+    ("000300004", "Dung môi xylene", "L", "RAW"),
+    ("000300005", "Chất phân tán", "KG", "RAW"),
+    ("4000000101", "Thùng nhựa 18L", "PC", "PACK"),
+    ("4000000102", "Lon thiếc 3L", "PC", "PACK"),
+]
+FACTORY, DC, OTHER = "1201", "1401", "1203"
+SLOCS = {FACTORY: ["0101", "0102", "0201"], DC: ["1001", "1002"], OTHER: ["0101"]}
+TEXTS = ["Nhập kho thành phẩm", "Xuất cho lệnh sản xuất", "Giao hàng cho khách", "Chuyển kho nội bộ", ""]
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One MB51 line as the pipeline should understand it."""
+
+    posting_date: dt.date
+    movement_type: str
+    plant: str
+    storage_location: str
+    material: str
+    unit: str
+    quantity: Decimal  # signed: stock in > 0, stock out < 0
+    material_document: str
+    batch: str
+
+
+def _excel_serial(day: dt.date) -> int:
+    return (day - dt.date(1899, 12, 30)).days
+
+
+def _quantity_cell(qty: Decimal, rnd: random.Random):
+    """The quantity as a real export writes it: mostly a number, sometimes SAP-style text."""
+    roll = rnd.random()
+    if roll < 0.08:
+        text = f"{abs(qty):,.3f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+        return text + ("-" if qty < 0 else "")
+    if roll < 0.14:
+        return str(qty).replace(".", ",")
+    return float(qty)
+
+
+def mb51_movements(business_date: dt.date, rows: int, seed: int) -> list[Movement]:
+    """About ``rows`` movements posted mostly on the business date, some the day before (late
+    postings), grouped in documents; transfers come as out/in line pairs."""
+    rnd = random.Random(f"mb51:{business_date.isoformat()}:{seed}")
+    doc_base = 4900000000 + (business_date.toordinal() % 10000) * 10000
+    out: list[Movement] = []
+    doc_no = 0
+    while len(out) < rows:
+        doc_no += 1
+        doc = str(doc_base + doc_no)
+        posting = business_date if rnd.random() > 0.03 else business_date - dt.timedelta(days=1)
+        code, _, unit, level = rnd.choice(MATERIALS)
+        batch = f"{posting:%y}{rnd.choice('ABCDEFGH')}{rnd.randint(1, 99999):05d}"
+        qty = Decimal(rnd.randint(1, 500_000)) / 1000 if unit != "PC" else Decimal(rnd.randint(1, 400))
+        plant = FACTORY if level != "FG" or rnd.random() < 0.6 else DC
+        sloc = rnd.choice(SLOCS[plant])
+        kind = rnd.random()
+        lines: list[tuple[str, str, str, Decimal]]
+        if kind < 0.30:
+            lines = [("101", plant, sloc, qty)]
+        elif kind < 0.55:
+            lines = [("261", FACTORY, rnd.choice(SLOCS[FACTORY]), -qty)]
+        elif kind < 0.72:
+            lines = [("601", plant, sloc, -qty)]
+        elif kind < 0.82:
+            src, dst = rnd.sample(SLOCS[FACTORY], 2)
+            lines = [("311", FACTORY, src, -qty), ("311", FACTORY, dst, qty)]
+        elif kind < 0.88:
+            lines = [("351", FACTORY, rnd.choice(SLOCS[FACTORY]), -qty)]
+        elif kind < 0.92:
+            lines = [("413", plant, sloc, -qty), ("413", plant, sloc, qty)]
+        else:
+            mvt, sign = rnd.choice([("102", -1), ("262", 1), ("602", 1)])
+            lines = [(mvt, FACTORY, rnd.choice(SLOCS[FACTORY]), sign * qty)]
+        for mvt, line_plant, line_sloc, line_qty in lines:
+            out.append(Movement(posting, mvt, line_plant, line_sloc, code, unit, line_qty, doc, batch))
+        if rnd.random() < 0.01:
+            # Real documents hold lines identical in every column: separate movements, all kept.
+            out.append(out[-1])
+    return out
+
+
+def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool, with_order: bool = False) -> bytes:
+    """The .xlsx bytes of an MB51 export of ``movements``."""
+    rnd = random.Random(f"mb51-cells:{seed}:{len(movements)}")
+    descriptions = {code: desc for code, desc, _, _ in MATERIALS}
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Sheet1")
+    sheet.append(MB51_HEADERS + (["Order"] if with_order else []))
+    for m in movements:
+        if rnd.random() < 0.15:
+            date_cell = m.posting_date.strftime("%d.%m.%Y")
+        else:
+            date_cell = WriteOnlyCell(sheet, value=_excel_serial(m.posting_date))
+            date_cell.number_format = "dd.mm.yyyy"
+        desc = descriptions[m.material]
+        if rnd.random() < 0.2:
+            desc = unicodedata.normalize("NFD", desc)
+        text = rnd.choice(TEXTS)
+        row = [
+            date_cell, m.movement_type, m.plant, m.storage_location, m.material, desc, m.batch,
+            _quantity_cell(m.quantity, rnd), m.unit, "" if m.movement_type != "261" else "CC1201",
+            "0051100000" if m.quantity < 0 else "0013100000", m.material_document, text,
+            "", "", "" if m.movement_type != "101" else f"45000{rnd.randint(10000, 99999)}",
+        ]  # fmt: skip
+        if with_order:
+            row.append(f"0100001{rnd.randint(10000, 99999)}" if m.movement_type == "261" else "")
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    data = buf.getvalue()
+    return _header_to_row_zero(data) if header_row_zero else data
+
+
+def _header_to_row_zero(data: bytes) -> bytes:
+    """Write the header row as ``<row r="0" spans="">``, as about 40% of real exports do."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(b'<row r="1"', b'<row r="0" spans=""', 1)
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def export_name(report: str, business_date: dt.date, seed: int, part: int = 0) -> str:
+    """A file name like real exports have: a hex digest, nothing that names the report."""
+    digest = hashlib.sha1(f"{report}:{business_date}:{seed}:{part}".encode()).hexdigest()
+    return f"{digest[:24]}.xlsx"
+
+
+def write_mb51_days(
+    landing: Path, start: dt.date, end: dt.date, rows: int, seed: int
+) -> dict[dt.date, list[Movement]]:
+    """Write one MB51 export per business date into ``landing/<YYYY-MM-DD>/``; every other file has
+    its header at r="0". Returns the movements written per business date."""
+    written: dict[dt.date, list[Movement]] = {}
+    day = start
+    while day <= end:
+        movements = mb51_movements(day, rows, seed)
+        folder = landing / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        data = mb51_workbook(movements, seed, header_row_zero=day.toordinal() % 2 == 0)
+        (folder / export_name("mb51", day, seed)).write_bytes(data)
+        written[day] = movements
+        day += dt.timedelta(days=1)
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--landing", type=Path, required=True, help="landing zone root directory")
+    parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
+    parser.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)
+    parser.add_argument("--rows", type=int, default=2000, help="MB51 lines per business date")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    written = write_mb51_days(args.landing, args.start, args.end, args.rows, args.seed)
+    for day, movements in written.items():
+        print(f"{day}: MB51 {len(movements)} lines -> {args.landing / day.isoformat()}")
+
+
+if __name__ == "__main__":
+    main()

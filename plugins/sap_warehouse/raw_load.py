@@ -1,0 +1,268 @@
+"""Loading one landed SAP export into its raw table.
+
+Reads one file from the landing zone (any ObjectStoragePath). Writes raw.<report table>,
+operations.etl_file_ledger and operations.etl_row_reject, all in ONE transaction that also holds
+the business date's advisory lock: stage the file's cells as text with COPY, type them with the
+SQL parsers (unparseable or missing required values become rejects naming row and column), give
+every row its row_hash (md5 of its typed business values, never of the file name), then write
+only rows that are new or whose hash changed. Idempotent: a file whose sha256 was already loaded
+is recorded as a duplicate and not read again; loading the same rows again changes nothing.
+A file that cannot be used (not an xlsx, damaged, unknown layout, missing required column, too
+many rejects) is moved to the quarantine location with the reason in the ledger and the log, and
+the day's other files still load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+from dataclasses import asdict, dataclass
+
+import psycopg
+from psycopg import sql
+
+from sap_warehouse.db import connect, lock_business_date
+from sap_warehouse.registry import Column, Report
+from sap_warehouse.workbook import BadFileError, Sheet, read_sheet
+
+log = logging.getLogger(__name__)
+
+PARSER = {
+    "date": "operations.sap_date",
+    "number": "operations.sap_number",
+    "code": "operations.sap_code",
+    "text": "operations.sap_text",
+}
+PROBLEM = {
+    "date": "not a date (expected an Excel date, dd.mm.yyyy or yyyy-mm-dd)",
+    "number": "not a number (expected 1234.5, 1.234,50 or 1.234,50-)",
+}
+
+
+@dataclass
+class FileResult:
+    file_name: str
+    business_date: str
+    status: str
+    report: str | None = None
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    reason: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _stage_csv(sheet: Sheet) -> str:
+    buf = io.StringIO()
+    sheet.rows.to_csv(buf, header=False, index=True)
+    return buf.getvalue()
+
+
+def _typed_select(sheet: Sheet) -> sql.Composed:
+    """SELECT typing the staged text cells into the registry's columns, with one reject reason
+    column per check; identifiers come from the registry only."""
+    report = sheet.report
+    fields = [sql.SQL("s.source_row")]
+    checks = []
+    for col in report.columns:
+        pos = sheet.column_of.get(col.name)
+        cell = sql.Identifier(f"c{pos}") if pos is not None else sql.SQL("NULL::text")
+        typed = sql.SQL("{}({})").format(sql.SQL(PARSER[col.type]), cell)
+        fields.append(sql.SQL("{} AS {}").format(typed, sql.Identifier(col.name)))
+        if pos is None:
+            continue
+        header = sheet.headers[pos]
+        if col.type in PROBLEM:
+            checks.append((header, cell, sql.SQL("{} IS NOT NULL AND {} IS NULL").format(
+                sql.SQL("operations.sap_text({})").format(cell), typed), PROBLEM[col.type]))
+        if col.required:
+            checks.append((header, cell, sql.SQL("{} IS NULL").format(typed), "required value is missing"))
+    fields.append(sql.SQL("jsonb_strip_nulls(jsonb_object({}::text[], ARRAY[{}]::text[])) AS raw_data").format(
+        sql.Literal(sheet.headers),
+        sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))))
+    problems = sql.SQL(", ").join(
+        sql.SQL("CASE WHEN {} THEN ROW({}, {}, {})::operations.reject_reason END").format(
+            cond, sql.Literal(header), cell, sql.Literal(reason))
+        for header, cell, cond, reason in checks
+    ) if checks else sql.SQL("")
+    fields.append(sql.SQL("array_remove(ARRAY[{}]::operations.reject_reason[], NULL) AS problems").format(problems))
+    return sql.SQL("SELECT {} FROM stage s").format(sql.SQL(", ").join(fields))
+
+
+def _hash_expr(columns: tuple[Column, ...]) -> sql.Composed:
+    return sql.SQL("md5(ROW({})::text)").format(sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
+
+
+def _keyed_select(report: Report) -> tuple[sql.Composed, list[str]]:
+    """Rows to write with row_hash (and occurrence) and the target's business key columns."""
+    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in report.columns)
+    row_hash = _hash_expr(report.columns)
+    if report.key_strategy == "content_occurrence":
+        partition = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
+        select = sql.SQL(
+            "SELECT {names}, source_row, raw_data, row_hash, "
+            "row_number() OVER (PARTITION BY {partition}, row_hash ORDER BY source_row)::integer AS occurrence "
+            "FROM (SELECT *, {row_hash} AS row_hash FROM typed WHERE cardinality(problems) = 0) h"
+        ).format(names=names, partition=partition, row_hash=row_hash)
+        key = [*report.key, "row_hash", "occurrence"]
+    else:
+        key_cols = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
+        select = sql.SQL(
+            "SELECT DISTINCT ON ({key}) {names}, source_row, raw_data, {row_hash} AS row_hash "
+            "FROM typed WHERE cardinality(problems) = 0 ORDER BY {key}, source_row DESC"
+        ).format(key=key_cols, names=names, row_hash=row_hash)
+        key = list(report.key)
+    if report.partition_column and report.partition_column not in key:
+        key.append(report.partition_column)
+    return select, key
+
+
+def _write_rows(conn: psycopg.Connection, report: Report, file_name: str, business_date: dt.date) -> tuple[int, int]:
+    """Insert new rows and update rows whose hash changed; returns (inserted, updated)."""
+    select, key = _keyed_select(report)
+    table = sql.Identifier("raw", report.raw_table)
+    conn.execute(sql.SQL("CREATE TEMP TABLE keyed ON COMMIT DROP AS {}").format(select))
+    join = sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(k)) for k in key)
+    if report.partition_column:
+        # Bound the probe to the partitions this file touches.
+        part = sql.Identifier(report.partition_column)
+        join = sql.SQL("{} AND t.{p} BETWEEN (SELECT min({p}) FROM keyed) AND (SELECT max({p}) FROM keyed)").format(
+            join, p=part)
+    conn.execute(sql.SQL(
+        "CREATE TEMP TABLE delta ON COMMIT DROP AS "
+        "SELECT k.*, t.row_hash IS NULL AS is_new FROM keyed k LEFT JOIN {table} t ON {join} "
+        "WHERE t.row_hash IS NULL OR t.row_hash <> k.row_hash"
+    ).format(table=table, join=join))
+    data_cols = [c.name for c in report.columns]
+    if report.key_strategy == "content_occurrence":
+        data_cols.append("occurrence")
+    all_cols = [*data_cols, "row_hash", "raw_data", "source_file", "source_row", "business_date"]
+    ident = sql.SQL(", ").join(sql.Identifier(c) for c in all_cols)
+    values = sql.SQL(", ").join(
+        sql.Placeholder(c) if c in ("source_file", "business_date") else sql.Identifier(c) for c in all_cols
+    )
+    params = {"source_file": file_name, "business_date": business_date}
+    inserted = conn.execute(
+        sql.SQL("INSERT INTO {table} ({cols}) SELECT {vals} FROM delta WHERE is_new").format(
+            table=table, cols=ident, vals=values), params).rowcount
+    updates = sql.SQL(", ").join(
+        sql.SQL("{0} = {1}").format(sql.Identifier(c), sql.Placeholder(c) if c in params else sql.SQL("d.") + sql.Identifier(c))
+        for c in all_cols if c not in key
+    )
+    key_match = sql.SQL(" AND ").join(sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k)) for k in key)
+    updated = conn.execute(
+        sql.SQL("UPDATE {table} t SET {updates}, loaded_at = now() FROM delta d WHERE NOT d.is_new AND {match}").format(
+            table=table, updates=updates, match=key_match), params).rowcount
+    return inserted, updated
+
+
+def _ledger(conn: psycopg.Connection, result: FileResult, *, path: str, sha256: str | None, size: int | None,
+            reader: str | None, run: dict) -> int:
+    row = conn.execute(
+        """INSERT INTO operations.etl_file_ledger
+               (path, file_name, report, business_date, sha256, size_bytes, status, reader, rows_read,
+                rows_inserted, rows_updated, rows_unchanged, rows_rejected, reason, dag_id, run_id)
+           VALUES (%(path)s, %(file_name)s, %(report)s, %(business_date)s, %(sha256)s, %(size)s, %(status)s,
+                   %(reader)s, %(rows_read)s, %(rows_inserted)s, %(rows_updated)s, %(rows_unchanged)s,
+                   %(rows_rejected)s, %(reason)s, %(dag_id)s, %(run_id)s)
+           RETURNING file_id""",
+        {**result.as_dict(), "path": path, "sha256": sha256, "size": size, "reader": reader,
+         "dag_id": run.get("dag_id"), "run_id": run.get("run_id")},
+    ).fetchone()
+    return row[0]
+
+
+def load_sheet(conn: psycopg.Connection, sheet: Sheet, *, path: str, file_name: str, sha256: str, size: int,
+               business_date: dt.date, reject_ratio_max: float, run: dict) -> FileResult:
+    """Stage, type, reject, write and record one recognised sheet inside the caller's transaction."""
+    width = len(sheet.headers)
+    conn.execute(sql.SQL("CREATE TEMP TABLE stage (source_row integer, {}) ON COMMIT DROP").format(
+        sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(width))))
+    with conn.cursor().copy("COPY stage FROM STDIN (FORMAT csv)") as copy:
+        copy.write(_stage_csv(sheet))
+    conn.execute(sql.SQL("CREATE TEMP TABLE typed ON COMMIT DROP AS {}").format(_typed_select(sheet)))
+    rows_read, rejected = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE cardinality(problems) > 0) FROM typed").fetchone()
+    report = sheet.report
+    result = FileResult(file_name=file_name, business_date=business_date.isoformat(), status="loaded",
+                        report=report.code, rows_read=rows_read)
+    if rows_read and rejected / rows_read > reject_ratio_max:
+        raise BadFileError(
+            f"{file_name}: {rejected} of {rows_read} rows failed typing ({rejected / rows_read:.1%}, limit "
+            f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again")
+    inserted, updated = _write_rows(conn, report, file_name, business_date)
+    result.rows_inserted, result.rows_updated, result.rows_rejected = inserted, updated, rejected
+    result.rows_unchanged = rows_read - rejected - inserted - updated
+    file_id = _ledger(conn, result, path=path, sha256=sha256, size=size, reader=sheet.reader, run=run)
+    conn.execute(
+        """INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, value, reason)
+           SELECT %s, %s, t.source_row, p.column_name, p.value, p.reason
+             FROM typed t, unnest(t.problems) p""",
+        (file_id, file_name))
+    if report.key_strategy == "columns":
+        # Within-file duplicates of a business key: the later row won; the others are counted as
+        # rejects so rows read still add up.
+        dup = conn.execute(
+            sql.SQL("""INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, reason)
+                       SELECT %s, %s, t.source_row, NULL, 'duplicate business key in this file; a later row wins'
+                         FROM typed t WHERE cardinality(t.problems) = 0
+                          AND t.source_row NOT IN (SELECT source_row FROM keyed)""")
+            , (file_id, file_name)).rowcount
+        if dup:
+            result.rows_rejected += dup
+            result.rows_unchanged -= dup
+            conn.execute("UPDATE operations.etl_file_ledger SET rows_rejected = %s, rows_unchanged = %s WHERE file_id = %s",
+                         (result.rows_rejected, result.rows_unchanged, file_id))
+    return result
+
+
+def load_file(path, business_date: dt.date, *, quarantine_root, reject_ratio_max: float = 0.05,
+              run: dict | None = None, conninfo: str | None = None) -> FileResult:
+    """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction."""
+    run = run or {}
+    file_name = path.name
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    with connect(conninfo) as conn:
+        lock_business_date(conn, business_date)
+        known = conn.execute(
+            "SELECT report FROM operations.etl_file_ledger WHERE sha256 = %s AND status = 'loaded' LIMIT 1",
+            (sha256,)).fetchone()
+        if known:
+            result = FileResult(file_name=file_name, business_date=business_date.isoformat(), status="duplicate",
+                                report=known[0], reason="same content (sha256) already loaded; nothing to do")
+            _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
+            log.info("%s: already loaded (sha256 %s), skipped", file_name, sha256[:12])
+            return result
+        try:
+            with conn.transaction():
+                sheet = read_sheet(data, file_name)
+                result = load_sheet(conn, sheet, path=str(path), file_name=file_name, sha256=sha256,
+                                    size=len(data), business_date=business_date,
+                                    reject_ratio_max=reject_ratio_max, run=run)
+        except BadFileError as exc:
+            result = FileResult(file_name=file_name, business_date=business_date.isoformat(),
+                                status="quarantined", reason=str(exc))
+            _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
+    if result.status == "quarantined":
+        # After the ledger row committed: if the move fails, the next run quarantines the file again.
+        _quarantine(path, quarantine_root, business_date, data)
+        log.error("QUARANTINED %s", result.reason)
+        return result
+    log.info("%s: %s %s rows read, %s inserted, %s updated, %s unchanged, %s rejected", file_name,
+             result.report, result.rows_read, result.rows_inserted, result.rows_updated,
+             result.rows_unchanged, result.rows_rejected)
+    return result
+
+
+def _quarantine(path, quarantine_root, business_date: dt.date, data: bytes) -> None:
+    target_dir = quarantine_root / business_date.isoformat()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    (target_dir / path.name).write_bytes(data)
+    path.unlink()

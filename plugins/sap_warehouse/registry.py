@@ -1,0 +1,96 @@
+"""The SAP report registry and site configuration, read from include/config/.
+
+Reads sap_reports.yaml (headers, aliases, types, keys per report) and site.yaml (plants, movement
+types). Writes nothing. Everything that needs to know a report's layout asks this module.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / "include" / "config"
+SQL_DIR = PROJECT_ROOT / "include" / "sql"
+COLUMN_TYPES = ("date", "number", "code", "text")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    headers: tuple[str, ...]
+    type: str
+    required: bool = False
+    optional_header: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    code: str
+    title: str
+    raw_table: str
+    landing_pattern: str
+    key_strategy: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    partition_column: str | None = None
+
+    @property
+    def required_headers(self) -> list[Column]:
+        """Columns whose header must be present for a file to be this report."""
+        return [c for c in self.columns if not c.optional_header]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _report(code: str, spec: dict) -> Report:
+    columns = tuple(
+        Column(
+            name=name,
+            headers=tuple(col["headers"]),
+            type=col["type"],
+            required=bool(col.get("required", False)),
+            optional_header=bool(col.get("optional_header", False)),
+        )
+        for name, col in spec["columns"].items()
+    )
+    report = Report(
+        code=code,
+        title=spec["title"],
+        raw_table=spec["raw_table"],
+        landing_pattern=spec.get("landing_pattern", "*.xlsx"),
+        key_strategy=spec["key_strategy"],
+        key=tuple(spec["key"]),
+        columns=columns,
+        partition_column=spec.get("partition_column"),
+    )
+    for col in columns:
+        if col.type not in COLUMN_TYPES:
+            raise ValueError(f"sap_reports.yaml: {code}.{col.name} has unknown type {col.type!r}")
+    names = {c.name for c in columns}
+    for name in (*report.key, report.partition_column):
+        if name and name not in names:
+            raise ValueError(f"sap_reports.yaml: {code} key column {name!r} is not one of its columns")
+    return report
+
+
+@functools.cache
+def reports() -> dict[str, Report]:
+    with open(CONFIG_DIR / "sap_reports.yaml", encoding="utf-8") as fh:
+        spec = yaml.safe_load(fh)["reports"]
+    return {code: _report(code, body) for code, body in spec.items()}
+
+
+@functools.cache
+def site() -> dict:
+    with open(CONFIG_DIR / "site.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def sql_file(relative: str) -> str:
+    """Text of include/sql/<relative>."""
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
