@@ -14,9 +14,7 @@ from sap_warehouse.db import sqlalchemy_url
 
 
 def run_migrations_online() -> None:
-    url = context.config.get_main_option("sqlalchemy.url") or sqlalchemy_url(
-        os.environ["AIRFLOW_CONN_WAREHOUSE_DB"]
-    )
+    url = context.config.get_main_option("sqlalchemy.url") or sqlalchemy_url(os.environ["AIRFLOW_CONN_WAREHOUSE_DB"])
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, version_table_schema="public", transaction_per_migration=True)

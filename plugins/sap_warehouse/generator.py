@@ -177,9 +177,7 @@ def export_name(report: str, business_date: dt.date, seed: int, part: int = 0) -
     return f"{digest[:24]}.xlsx"
 
 
-def write_mb51_days(
-    landing: Path, start: dt.date, end: dt.date, rows: int, seed: int
-) -> dict[dt.date, list[Movement]]:
+def write_mb51_days(landing: Path, start: dt.date, end: dt.date, rows: int, seed: int) -> dict[dt.date, list[Movement]]:
     """Write one MB51 export per business date into ``landing/<YYYY-MM-DD>/``; every other file has
     its header at r="0". Returns the movements written per business date."""
     written: dict[dt.date, list[Movement]] = {}

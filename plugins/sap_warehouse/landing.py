@@ -37,7 +37,8 @@ def files_for(landing_root, business_date: dt.date) -> list:
     if not folder.exists():
         return []
     found = [
-        p for p in folder.iterdir()
+        p
+        for p in folder.iterdir()
         if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith((".tmp", ".part"))
     ]
     return sorted(found, key=lambda p: p.name)

@@ -32,14 +32,30 @@ def run_sql_file(conn: psycopg.Connection, relative: str, params: dict) -> int:
         return cur.rowcount
 
 
-def _record(conn: psycopg.Connection, run: dict, business_date: dt.date, step: str, rows: int,
-            details: dict, started_at: dt.datetime) -> None:
+def _record(
+    conn: psycopg.Connection,
+    run: dict,
+    business_date: dt.date,
+    step: str,
+    rows: int,
+    details: dict,
+    started_at: dt.datetime,
+) -> None:
     conn.execute(
         """INSERT INTO operations.etl_run_log (dag_id, run_id, task_id, business_date, step, rows_affected,
                                                details, started_at)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-        (run.get("dag_id", "manual"), run.get("run_id", "manual"), run.get("task_id", step), business_date,
-         step, rows, json.dumps(details), started_at))
+        (
+            run.get("dag_id", "manual"),
+            run.get("run_id", "manual"),
+            run.get("task_id", step),
+            business_date,
+            step,
+            rows,
+            json.dumps(details),
+            started_at,
+        ),
+    )
 
 
 def build_dimensions(business_date: dt.date, *, run: dict | None = None, conninfo: str | None = None) -> dict:
@@ -68,9 +84,12 @@ def build_fact_inventory(business_date: dt.date, *, run: dict | None = None, con
     with connect(conninfo) as conn:
         lock_business_date(conn, business_date)
         dates = [business_date] + [
-            row[0] for row in conn.execute(
+            row[0]
+            for row in conn.execute(
                 "SELECT DISTINCT posting_date FROM raw.raw_mb51 WHERE business_date = %s AND posting_date <> %s "
-                "ORDER BY 1", (business_date, business_date))
+                "ORDER BY 1",
+                (business_date, business_date),
+            )
         ]
         rows = run_sql_file(conn, "facts/fact_inventory.sql", {"movement_dates": dates})
         result = {"movement_dates": [d.isoformat() for d in dates], "rows": rows}
@@ -87,6 +106,13 @@ def refresh_views(business_date: dt.date, *, run: dict | None = None, conninfo: 
         lock_business_date(conn, business_date)
         for view in MATERIALIZED_VIEWS:
             conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY {}").format(sql.Identifier("marts", view)))
-        _record(conn, run or {}, business_date, "refresh_views", len(MATERIALIZED_VIEWS),
-                {"views": list(MATERIALIZED_VIEWS)}, started)
+        _record(
+            conn,
+            run or {},
+            business_date,
+            "refresh_views",
+            len(MATERIALIZED_VIEWS),
+            {"views": list(MATERIALIZED_VIEWS)},
+            started,
+        )
     return list(MATERIALIZED_VIEWS)

@@ -79,18 +79,33 @@ def _typed_select(sheet: Sheet) -> sql.Composed:
             continue
         header = sheet.headers[pos]
         if col.type in PROBLEM:
-            checks.append((header, cell, sql.SQL("{} IS NOT NULL AND {} IS NULL").format(
-                sql.SQL("operations.sap_text({})").format(cell), typed), PROBLEM[col.type]))
+            checks.append(
+                (
+                    header,
+                    cell,
+                    sql.SQL("{} IS NOT NULL AND {} IS NULL").format(
+                        sql.SQL("operations.sap_text({})").format(cell), typed
+                    ),
+                    PROBLEM[col.type],
+                )
+            )
         if col.required:
             checks.append((header, cell, sql.SQL("{} IS NULL").format(typed), "required value is missing"))
-    fields.append(sql.SQL("jsonb_strip_nulls(jsonb_object({}::text[], ARRAY[{}]::text[])) AS raw_data").format(
-        sql.Literal(sheet.headers),
-        sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))))
-    problems = sql.SQL(", ").join(
-        sql.SQL("CASE WHEN {} THEN ROW({}, {}, {})::operations.reject_reason END").format(
-            cond, sql.Literal(header), cell, sql.Literal(reason))
-        for header, cell, cond, reason in checks
-    ) if checks else sql.SQL("")
+    fields.append(
+        sql.SQL("jsonb_strip_nulls(jsonb_object({}::text[], ARRAY[{}]::text[])) AS raw_data").format(
+            sql.Literal(sheet.headers), sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
+        )
+    )
+    problems = (
+        sql.SQL(", ").join(
+            sql.SQL("CASE WHEN {} THEN ROW({}, {}, {})::operations.reject_reason END").format(
+                cond, sql.Literal(header), cell, sql.Literal(reason)
+            )
+            for header, cell, cond, reason in checks
+        )
+        if checks
+        else sql.SQL("")
+    )
     fields.append(sql.SQL("array_remove(ARRAY[{}]::operations.reject_reason[], NULL) AS problems").format(problems))
     return sql.SQL("SELECT {} FROM stage s").format(sql.SQL(", ").join(fields))
 
@@ -133,12 +148,15 @@ def _write_rows(conn: psycopg.Connection, report: Report, file_name: str, busine
         # Bound the probe to the partitions this file touches.
         part = sql.Identifier(report.partition_column)
         join = sql.SQL("{} AND t.{p} BETWEEN (SELECT min({p}) FROM keyed) AND (SELECT max({p}) FROM keyed)").format(
-            join, p=part)
-    conn.execute(sql.SQL(
-        "CREATE TEMP TABLE delta ON COMMIT DROP AS "
-        "SELECT k.*, t.row_hash IS NULL AS is_new FROM keyed k LEFT JOIN {table} t ON {join} "
-        "WHERE t.row_hash IS NULL OR t.row_hash <> k.row_hash"
-    ).format(table=table, join=join))
+            join, p=part
+        )
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE delta ON COMMIT DROP AS "
+            "SELECT k.*, t.row_hash IS NULL AS is_new FROM keyed k LEFT JOIN {table} t ON {join} "
+            "WHERE t.row_hash IS NULL OR t.row_hash <> k.row_hash"
+        ).format(table=table, join=join)
+    )
     data_cols = [c.name for c in report.columns]
     if report.key_strategy == "content_occurrence":
         data_cols.append("occurrence")
@@ -150,20 +168,37 @@ def _write_rows(conn: psycopg.Connection, report: Report, file_name: str, busine
     params = {"source_file": file_name, "business_date": business_date}
     inserted = conn.execute(
         sql.SQL("INSERT INTO {table} ({cols}) SELECT {vals} FROM delta WHERE is_new").format(
-            table=table, cols=ident, vals=values), params).rowcount
+            table=table, cols=ident, vals=values
+        ),
+        params,
+    ).rowcount
     updates = sql.SQL(", ").join(
-        sql.SQL("{0} = {1}").format(sql.Identifier(c), sql.Placeholder(c) if c in params else sql.SQL("d.") + sql.Identifier(c))
-        for c in all_cols if c not in key
+        sql.SQL("{0} = {1}").format(
+            sql.Identifier(c), sql.Placeholder(c) if c in params else sql.SQL("d.") + sql.Identifier(c)
+        )
+        for c in all_cols
+        if c not in key
     )
     key_match = sql.SQL(" AND ").join(sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k)) for k in key)
     updated = conn.execute(
         sql.SQL("UPDATE {table} t SET {updates}, loaded_at = now() FROM delta d WHERE NOT d.is_new AND {match}").format(
-            table=table, updates=updates, match=key_match), params).rowcount
+            table=table, updates=updates, match=key_match
+        ),
+        params,
+    ).rowcount
     return inserted, updated
 
 
-def _ledger(conn: psycopg.Connection, result: FileResult, *, path: str, sha256: str | None, size: int | None,
-            reader: str | None, run: dict) -> int:
+def _ledger(
+    conn: psycopg.Connection,
+    result: FileResult,
+    *,
+    path: str,
+    sha256: str | None,
+    size: int | None,
+    reader: str | None,
+    run: dict,
+) -> int:
     row = conn.execute(
         """INSERT INTO operations.etl_file_ledger
                (path, file_name, report, business_date, sha256, size_bytes, status, reader, rows_read,
@@ -172,30 +207,57 @@ def _ledger(conn: psycopg.Connection, result: FileResult, *, path: str, sha256: 
                    %(reader)s, %(rows_read)s, %(rows_inserted)s, %(rows_updated)s, %(rows_unchanged)s,
                    %(rows_rejected)s, %(reason)s, %(dag_id)s, %(run_id)s)
            RETURNING file_id""",
-        {**result.as_dict(), "path": path, "sha256": sha256, "size": size, "reader": reader,
-         "dag_id": run.get("dag_id"), "run_id": run.get("run_id")},
+        {
+            **result.as_dict(),
+            "path": path,
+            "sha256": sha256,
+            "size": size,
+            "reader": reader,
+            "dag_id": run.get("dag_id"),
+            "run_id": run.get("run_id"),
+        },
     ).fetchone()
     return row[0]
 
 
-def load_sheet(conn: psycopg.Connection, sheet: Sheet, *, path: str, file_name: str, sha256: str, size: int,
-               business_date: dt.date, reject_ratio_max: float, run: dict) -> FileResult:
+def load_sheet(
+    conn: psycopg.Connection,
+    sheet: Sheet,
+    *,
+    path: str,
+    file_name: str,
+    sha256: str,
+    size: int,
+    business_date: dt.date,
+    reject_ratio_max: float,
+    run: dict,
+) -> FileResult:
     """Stage, type, reject, write and record one recognised sheet inside the caller's transaction."""
     width = len(sheet.headers)
-    conn.execute(sql.SQL("CREATE TEMP TABLE stage (source_row integer, {}) ON COMMIT DROP").format(
-        sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(width))))
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE stage (source_row integer, {}) ON COMMIT DROP").format(
+            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(width))
+        )
+    )
     with conn.cursor().copy("COPY stage FROM STDIN (FORMAT csv)") as copy:
         copy.write(_stage_csv(sheet))
     conn.execute(sql.SQL("CREATE TEMP TABLE typed ON COMMIT DROP AS {}").format(_typed_select(sheet)))
     rows_read, rejected = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE cardinality(problems) > 0) FROM typed").fetchone()
+        "SELECT count(*), count(*) FILTER (WHERE cardinality(problems) > 0) FROM typed"
+    ).fetchone()
     report = sheet.report
-    result = FileResult(file_name=file_name, business_date=business_date.isoformat(), status="loaded",
-                        report=report.code, rows_read=rows_read)
+    result = FileResult(
+        file_name=file_name,
+        business_date=business_date.isoformat(),
+        status="loaded",
+        report=report.code,
+        rows_read=rows_read,
+    )
     if rows_read and rejected / rows_read > reject_ratio_max:
         raise BadFileError(
             f"{file_name}: {rejected} of {rows_read} rows failed typing ({rejected / rows_read:.1%}, limit "
-            f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again")
+            f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again"
+        )
     inserted, updated = _write_rows(conn, report, file_name, business_date)
     result.rows_inserted, result.rows_updated, result.rows_rejected = inserted, updated, rejected
     result.rows_unchanged = rows_read - rejected - inserted - updated
@@ -204,7 +266,8 @@ def load_sheet(conn: psycopg.Connection, sheet: Sheet, *, path: str, file_name: 
         """INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, value, reason)
            SELECT %s, %s, t.source_row, p.column_name, p.value, p.reason
              FROM typed t, unnest(t.problems) p""",
-        (file_id, file_name))
+        (file_id, file_name),
+    )
     if report.key_strategy == "columns":
         # Within-file duplicates of a business key: the later row won; the others are counted as
         # rejects so rows read still add up.
@@ -212,18 +275,28 @@ def load_sheet(conn: psycopg.Connection, sheet: Sheet, *, path: str, file_name: 
             sql.SQL("""INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, reason)
                        SELECT %s, %s, t.source_row, NULL, 'duplicate business key in this file; a later row wins'
                          FROM typed t WHERE cardinality(t.problems) = 0
-                          AND t.source_row NOT IN (SELECT source_row FROM keyed)""")
-            , (file_id, file_name)).rowcount
+                          AND t.source_row NOT IN (SELECT source_row FROM keyed)"""),
+            (file_id, file_name),
+        ).rowcount
         if dup:
             result.rows_rejected += dup
             result.rows_unchanged -= dup
-            conn.execute("UPDATE operations.etl_file_ledger SET rows_rejected = %s, rows_unchanged = %s WHERE file_id = %s",
-                         (result.rows_rejected, result.rows_unchanged, file_id))
+            conn.execute(
+                "UPDATE operations.etl_file_ledger SET rows_rejected = %s, rows_unchanged = %s WHERE file_id = %s",
+                (result.rows_rejected, result.rows_unchanged, file_id),
+            )
     return result
 
 
-def load_file(path, business_date: dt.date, *, quarantine_root, reject_ratio_max: float = 0.05,
-              run: dict | None = None, conninfo: str | None = None) -> FileResult:
+def load_file(
+    path,
+    business_date: dt.date,
+    *,
+    quarantine_root,
+    reject_ratio_max: float = 0.05,
+    run: dict | None = None,
+    conninfo: str | None = None,
+) -> FileResult:
     """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction."""
     run = run or {}
     file_name = path.name
@@ -232,32 +305,53 @@ def load_file(path, business_date: dt.date, *, quarantine_root, reject_ratio_max
     with connect(conninfo) as conn:
         lock_business_date(conn, business_date)
         known = conn.execute(
-            "SELECT report FROM operations.etl_file_ledger WHERE sha256 = %s AND status = 'loaded' LIMIT 1",
-            (sha256,)).fetchone()
+            "SELECT report FROM operations.etl_file_ledger WHERE sha256 = %s AND status = 'loaded' LIMIT 1", (sha256,)
+        ).fetchone()
         if known:
-            result = FileResult(file_name=file_name, business_date=business_date.isoformat(), status="duplicate",
-                                report=known[0], reason="same content (sha256) already loaded; nothing to do")
+            result = FileResult(
+                file_name=file_name,
+                business_date=business_date.isoformat(),
+                status="duplicate",
+                report=known[0],
+                reason="same content (sha256) already loaded; nothing to do",
+            )
             _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
             log.info("%s: already loaded (sha256 %s), skipped", file_name, sha256[:12])
             return result
         try:
             with conn.transaction():
                 sheet = read_sheet(data, file_name)
-                result = load_sheet(conn, sheet, path=str(path), file_name=file_name, sha256=sha256,
-                                    size=len(data), business_date=business_date,
-                                    reject_ratio_max=reject_ratio_max, run=run)
+                result = load_sheet(
+                    conn,
+                    sheet,
+                    path=str(path),
+                    file_name=file_name,
+                    sha256=sha256,
+                    size=len(data),
+                    business_date=business_date,
+                    reject_ratio_max=reject_ratio_max,
+                    run=run,
+                )
         except BadFileError as exc:
-            result = FileResult(file_name=file_name, business_date=business_date.isoformat(),
-                                status="quarantined", reason=str(exc))
+            result = FileResult(
+                file_name=file_name, business_date=business_date.isoformat(), status="quarantined", reason=str(exc)
+            )
             _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
     if result.status == "quarantined":
         # After the ledger row committed: if the move fails, the next run quarantines the file again.
         _quarantine(path, quarantine_root, business_date, data)
         log.error("QUARANTINED %s", result.reason)
         return result
-    log.info("%s: %s %s rows read, %s inserted, %s updated, %s unchanged, %s rejected", file_name,
-             result.report, result.rows_read, result.rows_inserted, result.rows_updated,
-             result.rows_unchanged, result.rows_rejected)
+    log.info(
+        "%s: %s %s rows read, %s inserted, %s updated, %s unchanged, %s rejected",
+        file_name,
+        result.report,
+        result.rows_read,
+        result.rows_inserted,
+        result.rows_updated,
+        result.rows_unchanged,
+        result.rows_rejected,
+    )
     return result
 
 

@@ -53,9 +53,7 @@ def check_container(data: bytes, name: str) -> None:
     except zipfile.BadZipFile as exc:
         raise BadFileError(f"{name}: damaged or truncated xlsx ({exc}); ask for the export again") from exc
     if expanded > MAX_EXPANDED_BYTES or expanded > MAX_EXPANSION_RATIO * max(len(data), 1):
-        raise BadFileError(
-            f"{name}: expands to {expanded} bytes from {len(data)} (zip bomb guard); inspect the file"
-        )
+        raise BadFileError(f"{name}: expands to {expanded} bytes from {len(data)} (zip bomb guard); inspect the file")
 
 
 def _repair_row_zero(data: bytes) -> bytes:

@@ -138,7 +138,9 @@ def _create_raw_tables() -> None:
         )
         op.execute(f"CREATE INDEX {table}_business_date_idx ON raw.{table} (business_date)")
         if partition:
-            op.execute(f"SELECT operations.create_monthly_partitions('raw.{table}', '{PARTITION_FROM}', '{PARTITION_TO}')")
+            op.execute(
+                f"SELECT operations.create_monthly_partitions('raw.{table}', '{PARTITION_FROM}', '{PARTITION_TO}')"
+            )
     op.execute("CREATE INDEX raw_mb51_material_idx ON raw.raw_mb51 (material, posting_date)")
     op.execute("CREATE INDEX raw_mb51_batch_idx ON raw.raw_mb51 (batch) WHERE batch IS NOT NULL")
 
@@ -643,8 +645,12 @@ def upgrade() -> None:
     _create_raw_tables()
     op.execute(DIMS)
     op.execute(FACTS)
-    op.execute(f"SELECT operations.create_monthly_partitions('facts.fact_inventory', '{PARTITION_FROM}', '{PARTITION_TO}')")
-    op.execute(f"SELECT operations.create_monthly_partitions('facts.fact_billing', '{PARTITION_FROM}', '{PARTITION_TO}')")
+    op.execute(
+        f"SELECT operations.create_monthly_partitions('facts.fact_inventory', '{PARTITION_FROM}', '{PARTITION_TO}')"
+    )
+    op.execute(
+        f"SELECT operations.create_monthly_partitions('facts.fact_billing', '{PARTITION_FROM}', '{PARTITION_TO}')"
+    )
     op.execute(VIEWS)
     op.execute(OPERATIONS)
     op.execute(DIM_DATE_FILL)
