@@ -52,13 +52,17 @@ def run_daily_dag(business_date: dt.date) -> str:
 
 SUMMARY_SQL = """
 SELECT d.day,
-       (SELECT count(*) FROM operations.etl_file_ledger l WHERE l.business_date = d.day AND l.status = 'loaded'),
-       (SELECT count(*) FROM operations.etl_file_ledger l WHERE l.business_date = d.day AND l.status = 'duplicate'),
-       (SELECT count(*) FROM operations.etl_file_ledger l WHERE l.business_date = d.day AND l.status = 'quarantined'),
-       (SELECT coalesce(sum(rows_rejected), 0) FROM operations.etl_file_ledger l WHERE l.business_date = d.day),
-       (SELECT count(*) FROM raw.raw_mb51 r WHERE r.business_date = d.day),
+       count(l.file_id) FILTER (WHERE l.status = 'loaded'),
+       count(l.file_id) FILTER (WHERE l.status = 'duplicate'),
+       count(l.file_id) FILTER (WHERE l.status = 'quarantined'),
+       coalesce(sum(l.rows_inserted), 0),
+       coalesce(sum(l.rows_updated), 0),
+       coalesce(sum(l.rows_unchanged), 0),
+       coalesce(sum(l.rows_rejected), 0),
        (SELECT count(*) FROM facts.fact_inventory f WHERE f.movement_date = d.day)
-  FROM unnest(%s::date[]) AS d(day) ORDER BY 1
+  FROM unnest(%s::date[]) AS d(day)
+  LEFT JOIN operations.etl_file_ledger l ON l.business_date = d.day
+ GROUP BY d.day ORDER BY d.day
 """
 
 
@@ -77,12 +81,14 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
         ).fetchall()
     lines = [
         "",
-        f"{'business date':<14}{'run':<10}{'loaded':>7}{'dup':>5}{'quar.':>6}{'rejects':>8}"
-        f"{'raw rows':>10}{'fact rows':>10}",
+        "ledger per business date (all runs so far) and fact rows now:",
+        f"{'business date':<14}{'run':<9}{'files':>6}{'dup':>5}{'quar':>5}{'inserted':>9}{'updated':>8}"
+        f"{'unchanged':>10}{'rejected':>9}{'fact rows':>10}",
     ]
-    for day, loaded, dup, quar, rejects, raw_rows, fact_rows in per_day:
+    for day, loaded, dup, quar, inserted, updated, unchanged, rejected, fact_rows in per_day:
         lines.append(
-            f"{day.isoformat():<14}{states[day]:<10}{loaded:>7}{dup:>5}{quar:>6}{rejects:>8}{raw_rows:>10}{fact_rows:>10}"
+            f"{day.isoformat():<14}{states[day]:<9}{loaded:>6}{dup:>5}{quar:>5}{inserted:>9}{updated:>8}"
+            f"{unchanged:>10}{rejected:>9}{fact_rows:>10}"
         )
     lines.append("")
     lines.append(

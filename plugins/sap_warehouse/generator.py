@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import io
 import random
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -155,19 +156,25 @@ def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool
         sheet.append(row)
     buf = io.BytesIO()
     book.save(buf)
-    data = buf.getvalue()
-    return _header_to_row_zero(data) if header_row_zero else data
+    return _finalise(buf.getvalue(), header_row_zero=header_row_zero)
 
 
-def _header_to_row_zero(data: bytes) -> bytes:
-    """Write the header row as ``<row r="0" spans="">``, as about 40% of real exports do."""
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")
+
+
+def _finalise(data: bytes, *, header_row_zero: bool) -> bytes:
+    """Fix the bytes a save leaves time-dependent (zip entry times, document properties) so the
+    same seed gives the same file, and optionally write the header row as ``<row r="0" spans="">``,
+    as about 40% of real exports do."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             body = src.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
+            if info.filename == "docProps/core.xml":
+                body = _STAMP.sub(rb"\g<1>2026-01-01T00:00:00Z\g<2>", body)
+            if header_row_zero and info.filename == "xl/worksheets/sheet1.xml":
                 body = body.replace(b'<row r="1"', b'<row r="0" spans=""', 1)
-            dst.writestr(info, body)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0)), body, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
