@@ -69,6 +69,8 @@ class Movement:
     quantity: Decimal  # signed: stock in > 0, stock out < 0
     material_document: str
     batch: str
+    text: str
+    purchase_order: str
 
 
 def _excel_serial(day: dt.date) -> int:
@@ -120,8 +122,10 @@ def mb51_movements(business_date: dt.date, rows: int, seed: int) -> list[Movemen
         else:
             mvt, sign = rnd.choice([("102", -1), ("262", 1), ("602", 1)])
             lines = [(mvt, FACTORY, rnd.choice(SLOCS[FACTORY]), sign * qty)]
+        text = rnd.choice(TEXTS)
         for mvt, line_plant, line_sloc, line_qty in lines:
-            out.append(Movement(posting, mvt, line_plant, line_sloc, code, unit, line_qty, doc, batch))
+            po = f"45000{rnd.randint(10000, 99999)}" if mvt == "101" else ""
+            out.append(Movement(posting, mvt, line_plant, line_sloc, code, unit, line_qty, doc, batch, text, po))
         if rnd.random() < 0.01:
             # Real documents hold lines identical in every column: separate movements, all kept.
             out.append(out[-1])
@@ -130,12 +134,14 @@ def mb51_movements(business_date: dt.date, rows: int, seed: int) -> list[Movemen
 
 def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool, with_order: bool = False) -> bytes:
     """The .xlsx bytes of an MB51 export of ``movements``."""
-    rnd = random.Random(f"mb51-cells:{seed}:{len(movements)}")
     descriptions = {code: desc for code, desc, _, _ in MATERIALS}
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Sheet1")
     sheet.append(MB51_HEADERS + (["Order"] if with_order else []))
     for m in movements:
+        # How a line's cells are written varies with the seed; lines identical in content are
+        # written identically, as in real exports.
+        rnd = random.Random(f"mb51-cells:{seed}:{m!r}")
         if rnd.random() < 0.15:
             date_cell = m.posting_date.strftime("%d.%m.%Y")
         else:
@@ -144,15 +150,14 @@ def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool
         desc = descriptions[m.material]
         if rnd.random() < 0.2:
             desc = unicodedata.normalize("NFD", desc)
-        text = rnd.choice(TEXTS)
         row = [
             date_cell, m.movement_type, m.plant, m.storage_location, m.material, desc, m.batch,
-            _quantity_cell(m.quantity, rnd), m.unit, "" if m.movement_type != "261" else "CC1201",
-            "0051100000" if m.quantity < 0 else "0013100000", m.material_document, text,
-            "", "", "" if m.movement_type != "101" else f"45000{rnd.randint(10000, 99999)}",
+            _quantity_cell(m.quantity, rnd), m.unit, "CC1201" if m.movement_type == "261" else "",
+            "0051100000" if m.quantity < 0 else "0013100000", m.material_document, m.text,
+            "", "", m.purchase_order,
         ]  # fmt: skip
         if with_order:
-            row.append(f"0100001{rnd.randint(10000, 99999)}" if m.movement_type == "261" else "")
+            row.append(f"0100001{int(m.material_document) % 100000:05d}" if m.movement_type == "261" else "")
         sheet.append(row)
     buf = io.BytesIO()
     book.save(buf)

@@ -78,19 +78,12 @@ def _typed_select(sheet: Sheet) -> sql.Composed:
         if pos is None:
             continue
         header = sheet.headers[pos]
+        present = sql.SQL("operations.sap_text({}) IS NOT NULL").format(cell)
         if col.type in PROBLEM:
-            checks.append(
-                (
-                    header,
-                    cell,
-                    sql.SQL("{} IS NOT NULL AND {} IS NULL").format(
-                        sql.SQL("operations.sap_text({})").format(cell), typed
-                    ),
-                    PROBLEM[col.type],
-                )
-            )
+            checks.append((header, cell, sql.SQL("{} AND {} IS NULL").format(present, typed), PROBLEM[col.type]))
         if col.required:
-            checks.append((header, cell, sql.SQL("{} IS NULL").format(typed), "required value is missing"))
+            # Only an empty cell: a value that fails typing is already reported above.
+            checks.append((header, cell, sql.SQL("NOT ({})").format(present), "required value is missing"))
     fields.append(
         sql.SQL("jsonb_strip_nulls(jsonb_object({}::text[], ARRAY[{}]::text[])) AS raw_data").format(
             sql.Literal(sheet.headers), sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))

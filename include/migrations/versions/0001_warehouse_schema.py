@@ -212,14 +212,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN (
     ), body AS (
         SELECT CASE WHEN s LIKE '%-' THEN rtrim(s, '-') ELSE s END AS s, sign FROM v
     )
-    SELECT sign * CASE
+    -- trim_scale: 1.234,500 and 1234.5 are one value and must hash alike
+    SELECT trim_scale(sign * CASE
         -- plain number as a numeric cell writes it (also 1e-05)
         WHEN s ~ '^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$' THEN s::numeric
         -- SAP text with dot thousands and comma decimals: 1.234,50
         WHEN s ~ '^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$' THEN replace(replace(s, '.', ''), ',', '.')::numeric
         -- comma decimal: 0,884
         WHEN s ~ '^[+-]?\d+,\d+$' THEN replace(s, ',', '.')::numeric
-    END
+    END)
     FROM body);
 
 CREATE FUNCTION operations.sap_code(value text) RETURNS text

@@ -1,0 +1,188 @@
+"""Loading MB51 exports into raw_mb51: all rows in, idempotent, overlaps, rejects, quarantine."""
+
+import datetime as dt
+import io
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import psycopg
+import pytest
+
+from sap_warehouse.generator import MB51_HEADERS, Movement, mb51_movements, mb51_workbook
+from sap_warehouse.raw_load import load_file
+from tests.conftest import table_checksum
+
+DAY = dt.date(2026, 1, 2)
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    landing, quarantine = tmp_path / "landing" / DAY.isoformat(), tmp_path / "quarantine"
+    landing.mkdir(parents=True)
+    return landing, quarantine
+
+
+def _deliver(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def _keys(movements: list[Movement]) -> set[tuple[Movement, int]]:
+    """Identity of each line as the business key sees it: its content and its occurrence."""
+    seen: Counter = Counter()
+    keys = set()
+    for m in movements:
+        seen[m] += 1
+        keys.add((m, seen[m]))
+    return keys
+
+
+def _workbook(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(MB51_HEADERS)
+    for row in rows:
+        book.active.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _row(m: Movement) -> list:
+    return [m.posting_date.strftime("%d.%m.%Y"), m.movement_type, m.plant, m.storage_location, m.material, "desc",
+            m.batch, float(m.quantity), m.unit, "", "", m.material_document, "", "", "", ""]  # fmt: skip
+
+
+def test_row_zero_export_loads_every_row_including_identical_lines(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    movements = mb51_movements(DAY, 1500, seed=3)
+    identical_repeats = sum(count - 1 for count in Counter(movements).values())
+    assert identical_repeats > 0, "fixture must contain lines identical in every column"
+    path = _deliver(landing, "3f2c9a.xlsx", mb51_workbook(movements, 3, header_row_zero=True))
+
+    result = load_file(path, DAY, quarantine_root=quarantine, conninfo=warehouse)
+
+    assert (result.status, result.rows_read, result.rows_inserted) == ("loaded", len(movements), len(movements))
+    with psycopg.connect(warehouse) as conn:
+        total, repeats, named = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE occurrence > 1), "
+            "count(*) FILTER (WHERE raw_data ->> 'Material Document' = material_document "
+            "AND source_file = '3f2c9a.xlsx' AND source_row >= 2) FROM raw.raw_mb51"
+        ).fetchone()
+        ledger = conn.execute(
+            "SELECT rows_read, rows_inserted + rows_updated + rows_unchanged + rows_rejected, sha256 IS NOT NULL "
+            "FROM operations.etl_file_ledger"
+        ).fetchone()
+        quantity = conn.execute("SELECT sum(qty_in_unit_of_entry) FROM raw.raw_mb51").fetchone()[0]
+    assert (total, repeats, named) == (len(movements), identical_repeats, len(movements))
+    assert ledger == (len(movements), len(movements), True)
+    assert quantity == sum(m.quantity for m in movements)
+
+
+def test_loading_the_same_file_twice_changes_nothing(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    path = _deliver(landing, "a.xlsx", mb51_workbook(mb51_movements(DAY, 400, seed=4), 4, header_row_zero=False))
+    load_file(path, DAY, quarantine_root=quarantine, conninfo=warehouse)
+    with psycopg.connect(warehouse) as conn:
+        before = table_checksum(conn, "raw.raw_mb51")
+
+    again = load_file(path, DAY, quarantine_root=quarantine, conninfo=warehouse)
+
+    with psycopg.connect(warehouse) as conn:
+        assert table_checksum(conn, "raw.raw_mb51") == before
+    assert (again.status, again.rows_inserted, again.rows_updated) == ("duplicate", 0, 0)
+
+
+def test_same_rows_in_a_differently_written_file_change_nothing(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    movements = mb51_movements(DAY, 400, seed=5)
+    first = _deliver(landing, "first.xlsx", mb51_workbook(movements, 5, header_row_zero=True))
+    load_file(first, DAY, quarantine_root=quarantine, conninfo=warehouse)
+    with psycopg.connect(warehouse) as conn:
+        before = table_checksum(conn, "raw.raw_mb51")
+    # Same movements, other cell shapes (text dates, comma decimals drawn anew) and another name.
+    second = _deliver(landing, "second.xlsx", mb51_workbook(movements, 99, header_row_zero=False))
+
+    result = load_file(second, DAY, quarantine_root=quarantine, conninfo=warehouse)
+
+    assert (result.status, result.rows_inserted, result.rows_updated, result.rows_unchanged) == (
+        "loaded", 0, 0, len(movements))  # fmt: skip
+    with psycopg.connect(warehouse) as conn:
+        assert table_checksum(conn, "raw.raw_mb51") == before
+
+
+def test_overlapping_file_inserts_only_what_is_new(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    movements = mb51_movements(DAY, 900, seed=6)
+    part_a, part_b = movements[:600], movements[300:]
+    load_file(_deliver(landing, "a.xlsx", mb51_workbook(part_a, 1, header_row_zero=False)), DAY,
+              quarantine_root=quarantine, conninfo=warehouse)  # fmt: skip
+
+    result = load_file(_deliver(landing, "b.xlsx", mb51_workbook(part_b, 2, header_row_zero=True)), DAY,
+                       quarantine_root=quarantine, conninfo=warehouse)  # fmt: skip
+
+    new = len(_keys(part_b) - _keys(part_a))
+    assert (result.rows_inserted, result.rows_unchanged, result.rows_updated) == (new, len(part_b) - new, 0)
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_mb51").fetchone()[0] == len(_keys(part_a) | _keys(part_b))
+
+
+def test_bad_values_become_rejects_naming_row_and_column(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    movements = mb51_movements(DAY, 60, seed=8)
+    rows = [_row(m) for m in movements]
+    rows[4][0] = "Summary"  # placeholder text in a date column: Excel row 6
+    rows[9][7] = "abc"  # text in the quantity column: Excel row 11
+    rows[12][11] = None  # missing document number: Excel row 14
+    path = _deliver(landing, "bad-rows.xlsx", _workbook(rows))
+
+    result = load_file(path, DAY, quarantine_root=quarantine, reject_ratio_max=0.1, conninfo=warehouse)
+
+    assert result.status == "loaded"
+    assert result.rows_read == len(rows) == result.rows_inserted + result.rows_rejected
+    assert result.rows_rejected == 3
+    with psycopg.connect(warehouse) as conn:
+        rejects = conn.execute(
+            "SELECT source_file, source_row, column_name, value, reason FROM operations.etl_row_reject ORDER BY 2"
+        ).fetchall()
+    assert [(r[0], r[1], r[2], r[3]) for r in rejects] == [
+        ("bad-rows.xlsx", 6, "Posting Date", "Summary"),
+        ("bad-rows.xlsx", 11, "Qty in Un. of Entry", "abc"),
+        ("bad-rows.xlsx", 14, "Material Document", None),
+    ]
+    assert "not a date" in rejects[0][4]
+    assert "not a number" in rejects[1][4]
+    assert "missing" in rejects[2][4]
+
+
+def test_file_over_the_reject_threshold_is_quarantined_whole(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    rows = [_row(m) for m in mb51_movements(DAY, 20, seed=9)]
+    for row in rows[:5]:
+        row[7] = "n/a"
+    path = _deliver(landing, "mostly-bad.xlsx", _workbook(rows))
+
+    result = load_file(path, DAY, quarantine_root=quarantine, reject_ratio_max=0.05, conninfo=warehouse)
+
+    assert result.status == "quarantined"
+    assert "5 of 20 rows failed typing" in result.reason
+    assert not path.exists()
+    assert (quarantine / DAY.isoformat() / "mostly-bad.xlsx").exists()
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_mb51").fetchone()[0] == 0
+        status, reason = conn.execute("SELECT status, reason FROM operations.etl_file_ledger").fetchone()
+    assert status == "quarantined"
+    assert "mostly-bad.xlsx" in reason
+
+
+def test_unusable_file_is_quarantined_and_the_next_still_loads(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    bad = _deliver(landing, "renamed.xlsx", b"%PDF-1.7 this is not a workbook")
+    good = _deliver(landing, "good.xlsx", mb51_workbook(mb51_movements(DAY, 50, seed=10), 10, header_row_zero=False))
+
+    results = [load_file(p, DAY, quarantine_root=quarantine, conninfo=warehouse) for p in (bad, good)]
+
+    assert [r.status for r in results] == ["quarantined", "loaded"]
+    assert "not an xlsx workbook" in results[0].reason
+    assert (quarantine / DAY.isoformat() / "renamed.xlsx").read_bytes().startswith(b"%PDF")

@@ -1,0 +1,87 @@
+"""Reading real-shaped exports: the r="0" header quirk, header search, and the guards."""
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pytest
+from python_calamine import CalamineError
+
+from sap_warehouse.generator import MB51_HEADERS, mb51_movements, mb51_workbook
+from sap_warehouse.workbook import BadFileError, read_sheet
+
+DAY = dt.date(2026, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def movements():
+    return mb51_movements(DAY, 300, seed=7)
+
+
+def test_row_zero_fixture_reproduces_the_real_quirk(movements) -> None:
+    data = mb51_workbook(movements, 7, header_row_zero=True)
+    sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert b'<row r="0" spans="">' in sheet_xml
+    with pytest.raises(CalamineError, match="row component"):
+        pd.read_excel(io.BytesIO(data), engine="calamine", header=None)
+    first_row = next(openpyxl.load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(values_only=True))
+    assert all(cell is None for cell in first_row), "openpyxl should drop the r=0 header (the real quirk)"
+
+
+@pytest.mark.parametrize("header_row_zero", [False, True])
+def test_header_found_and_no_data_row_lost(movements, header_row_zero: bool) -> None:
+    sheet = read_sheet(mb51_workbook(movements, 7, header_row_zero=header_row_zero), "export.xlsx")
+    assert sheet.report.code == "mb51"
+    assert sheet.headers[: len(MB51_HEADERS)] == MB51_HEADERS
+    assert len(sheet.rows) == len(movements)
+    assert sheet.rows.index[0] == 2  # Excel row number of the first data row
+    documents = sheet.rows[sheet.column_of["material_document"]].tolist()
+    assert documents == [m.material_document for m in movements]
+
+
+def test_header_below_title_rows_is_found(movements) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["Material Document List"])
+    ws.append([])
+    ws.append(MB51_HEADERS)
+    for m in movements[:5]:
+        ws.append([m.posting_date.strftime("%d.%m.%Y"), m.movement_type, m.plant, m.storage_location, m.material,
+                   "", m.batch, float(m.quantity), m.unit, "", "", m.material_document, "", "", "", ""])  # fmt: skip
+    buf = io.BytesIO()
+    book.save(buf)
+    sheet = read_sheet(buf.getvalue(), "titled.xlsx")
+    assert len(sheet.rows) == 5
+    assert sheet.rows.index[0] == 4
+
+
+def test_not_an_xlsx_is_refused_before_parsing() -> None:
+    with pytest.raises(BadFileError, match=r"report\.xlsx: not an xlsx workbook"):
+        read_sheet(b"Material;Plant\n1;2\n", "report.xlsx")
+
+
+def test_truncated_workbook_is_refused(movements) -> None:
+    data = mb51_workbook(movements, 7, header_row_zero=False)
+    with pytest.raises(BadFileError, match="damaged or truncated"):
+        read_sheet(data[: len(data) // 2], "cut.xlsx")
+
+
+def test_unknown_layout_names_the_file() -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["Foo", "Bar", "Baz"])
+    book.active.append([1, 2, 3])
+    buf = io.BytesIO()
+    book.save(buf)
+    with pytest.raises(BadFileError, match=r"other\.xlsx: no known SAP report header"):
+        read_sheet(buf.getvalue(), "other.xlsx")
+
+
+def test_missing_required_column_is_named(movements) -> None:
+    book = openpyxl.Workbook()
+    book.active.append([h for h in MB51_HEADERS if h != "Movement Type"])
+    buf = io.BytesIO()
+    book.save(buf)
+    with pytest.raises(BadFileError, match=r"looks like MB51 but lacks required column.*Movement Type"):
+        read_sheet(buf.getvalue(), "mb51.xlsx")
