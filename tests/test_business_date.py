@@ -1,0 +1,34 @@
+"""The business date rule of the README, as sap_warehouse.business_date implements it."""
+
+import datetime as dt
+
+import pendulum
+import pytest
+
+from sap_warehouse.business_date import resolve
+
+
+def test_param_wins() -> None:
+    start = pendulum.datetime(2026, 3, 1, 6, tz="Asia/Ho_Chi_Minh")
+    assert resolve("2026-01-02", start) == dt.date(2026, 1, 2)
+
+
+def test_scheduled_run_takes_the_first_day_of_its_interval_in_plant_time() -> None:
+    # 23:00 UTC on 1 January is 06:00 on 2 January in Ho Chi Minh City.
+    assert resolve(None, pendulum.datetime(2026, 1, 1, 23, tz="UTC")) == dt.date(2026, 1, 2)
+
+
+def test_run_without_param_or_interval_is_refused() -> None:
+    with pytest.raises(ValueError, match="business_date Param"):
+        resolve(None, None)
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "02.01.2026"])
+def test_malformed_param_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        resolve(bad, None)
+
+
+def test_date_outside_the_date_dimension_is_refused() -> None:
+    with pytest.raises(ValueError, match="outside"):
+        resolve("2019-12-31", None)

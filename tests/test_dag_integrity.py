@@ -1,0 +1,70 @@
+"""Every DAG loads, is the one we expect, and follows the house rules."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from airflow.dag_processing.dagbag import DagBag
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DAGS = PROJECT_ROOT / "dags"
+EXPECTED_DAG_IDS = {"sap_warehouse_daily"}
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> DagBag:
+    return DagBag(dag_folder=str(DAGS))
+
+
+def test_expected_dags_load_without_errors(dagbag: DagBag) -> None:
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == EXPECTED_DAG_IDS
+
+
+def test_dags_have_owner_tags_docs_retries_and_pool(dagbag: DagBag) -> None:
+    pools = {
+        p["pool_name"] for p in yaml.safe_load((PROJECT_ROOT / "airflow_settings.yaml").read_text())["airflow"]["pools"]
+    }
+    for dag_id in EXPECTED_DAG_IDS:
+        dag = dagbag.get_dag(dag_id)
+        assert dag.tags, dag_id
+        assert dag.doc_md, dag_id
+        assert dag.max_active_runs == 1, "runs of one DAG must not interleave"
+        for task in dag.tasks:
+            assert task.owner not in ("", "airflow"), task.task_id
+            assert task.retries >= 1, task.task_id
+            assert task.pool in pools, f"{task.task_id} uses pool {task.pool!r} not in airflow_settings.yaml"
+
+
+AUDIT = r"""
+import importlib.util, json, sys
+import airflow.sdk, pendulum  # what any DAG file imports; warmed before watching
+# The interpreter and libraries reading their own files (time zone data, /dev/null) is not the
+# DAG file doing I/O; landing files, include/ config, sockets to a database are.
+SYSTEM = (sys.prefix, sys.base_prefix, "/usr/share/zoneinfo", "/dev/null", "/etc/localtime")
+events = []
+def hook(event, args):
+    if event == "socket.connect":
+        events.append([event, str(args[1])])
+    elif event == "open" and isinstance(args[0], str) and not args[0].endswith((".py", ".pyc", ".so")):
+        if not args[0].startswith(SYSTEM):
+            events.append([event, args[0]])
+sys.addaudithook(hook)
+spec = importlib.util.spec_from_file_location("dag_under_test", sys.argv[1])
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(json.dumps(events))
+"""
+
+
+@pytest.mark.parametrize("dag_file", sorted(DAGS.glob("*.py")), ids=lambda p: p.name)
+def test_dag_file_does_no_io_at_parse_time(dag_file: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", AUDIT, str(dag_file)], capture_output=True, text=True, check=True)
+    events = json.loads(out.stdout.strip().splitlines()[-1])
+    assert events == [], f"{dag_file.name} opens files or connects while being parsed: {events}"
+
+
+def test_there_are_dag_files() -> None:
+    assert sorted(p.name for p in DAGS.glob("*.py")) == ["sap_warehouse_daily.py"]
