@@ -20,9 +20,7 @@ from urllib.parse import urlsplit
 
 from sap_warehouse.db import connect
 from sap_warehouse.generator import write_mb51_days
-from sap_warehouse.registry import PROJECT_ROOT
-
-DAG_ID = "sap_warehouse_daily"
+from sap_warehouse.runner import run_range
 
 
 def landing_dir() -> Path:
@@ -36,18 +34,6 @@ def landing_dir() -> Path:
     if parts.scheme not in ("", "file"):
         raise SystemExit(f"sap_landing_path is {url}: the demo writes local files; point it at a file:// URL")
     return Path(parts.path)
-
-
-def run_daily_dag(business_date: dt.date) -> str:
-    """One real run of the daily DAG for the date; returns the run's final state."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
-    if bag.import_errors:
-        raise SystemExit(f"DAG import errors: {bag.import_errors}")
-    dag = bag.get_dag(DAG_ID)
-    run = dag.test(run_conf={"business_date": business_date.isoformat()})
-    return str(run.state)
 
 
 SUMMARY_SQL = """
@@ -115,12 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     landing = landing_dir()
     write_mb51_days(landing, args.start, end, args.rows, args.seed)
     print(f"generated MB51 exports for {args.start}..{end} in {landing}")
-    days = [args.start + dt.timedelta(days=i) for i in range(args.days)]
-    states = {}
-    for day in days:
-        states[day] = run_daily_dag(day)
-        print(f"{DAG_ID} business_date={day}: {states[day]}")
-    print(summary(days, states))
+    states = run_range(args.start, end)
+    print(summary(list(states), states))
     return 0 if all(state == "success" for state in states.values()) else 1
 
 

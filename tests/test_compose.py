@@ -1,0 +1,48 @@
+"""docker-compose.yaml describes the production-style stack (no Docker engine runs here, so it is
+checked by reading it)."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "docker-compose.yaml").read_text())
+
+
+def test_services_of_the_celery_stack(compose: dict) -> None:
+    expected = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
+                "airflow-worker", "airflow-init", "redis", "airflow-db", "warehouse-db"}  # fmt: skip
+    assert expected <= set(compose["services"])
+    commands = {name: svc.get("command") for name, svc in compose["services"].items()}
+    assert commands["airflow-apiserver"] == "api-server"
+    assert commands["airflow-dag-processor"] == "dag-processor"
+    assert commands["airflow-worker"] == "celery worker"
+    assert compose["services"]["warehouse-db"]["image"] == "postgres:15"
+
+
+def test_airflow_services_mount_the_project_and_run_celery(compose: dict) -> None:
+    for name, svc in compose["services"].items():
+        if not name.startswith("airflow-") or name == "airflow-db":
+            continue
+        targets = {v.split(":")[1] for v in svc["volumes"]}
+        assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include"} <= targets, name
+        assert svc["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert svc["env_file"] == ".env", name
+        assert "AIRFLOW_CONN_WAREHOUSE_DB" in svc["environment"], name
+
+
+def test_no_secret_is_written_in_the_file() -> None:
+    text = (PROJECT_ROOT / "docker-compose.yaml").read_text()
+    keys = re.findall(r"^\s*([A-Z_]*(?:PASSWORD|SECRET|FERNET_KEY)[A-Z_]*):\s*(\S+)", text, re.MULTILINE)
+    assert keys, "the stack has secrets; they must be found to be checked"
+    for key, value in keys:
+        assert value.startswith("${"), f"{key} must come from .env"
+    for url in re.findall(r"://[^@\s]*:([^@\s]+)@", text):
+        assert url.startswith("${"), f"password in a URL must come from .env: {url}"
+    assert ".env" in (PROJECT_ROOT / ".gitignore").read_text().split()
