@@ -64,26 +64,44 @@ def _stage_csv(sheet: Sheet) -> str:
     return buf.getvalue()
 
 
-def _typed_select(sheet: Sheet) -> sql.Composed:
+def _cell(sheet: Sheet, col: Column) -> sql.Composable:
+    """The staged text of a column, with the report's placeholders and the column's suffix removed."""
+    pos = sheet.column_of.get(col.name)
+    if pos is None:
+        return sql.SQL("NULL::text")
+    expr: sql.Composable = sql.Identifier(f"c{pos}")
+    if col.strip_suffix:
+        expr = sql.SQL("rtrim({}, {})").format(expr, sql.Literal(col.strip_suffix))
+    if sheet.report.placeholders:
+        expr = sql.SQL("CASE WHEN btrim({0}) = ANY({1}) THEN NULL ELSE {0} END").format(
+            expr, sql.Literal(list(sheet.report.placeholders))
+        )
+    return expr
+
+
+def _typed_select(sheet: Sheet, business_date: dt.date) -> sql.Composed:
     """SELECT typing the staged text cells into the registry's columns, with one reject reason
     column per check; identifiers come from the registry only."""
     report = sheet.report
     fields = [sql.SQL("s.source_row")]
     checks = []
     for col in report.columns:
+        if col.source == "business_date":
+            fields.append(sql.SQL("{}::date AS {}").format(sql.Literal(business_date), sql.Identifier(col.name)))
+            continue
         pos = sheet.column_of.get(col.name)
-        cell = sql.Identifier(f"c{pos}") if pos is not None else sql.SQL("NULL::text")
+        cell = _cell(sheet, col)
         typed = sql.SQL("{}({})").format(sql.SQL(PARSER[col.type]), cell)
         fields.append(sql.SQL("{} AS {}").format(typed, sql.Identifier(col.name)))
         if pos is None:
             continue
-        header = sheet.headers[pos]
+        header, original = sheet.headers[pos], sql.Identifier(f"c{pos}")
         present = sql.SQL("operations.sap_text({}) IS NOT NULL").format(cell)
         if col.type in PROBLEM:
-            checks.append((header, cell, sql.SQL("{} AND {} IS NULL").format(present, typed), PROBLEM[col.type]))
+            checks.append((header, original, sql.SQL("{} AND {} IS NULL").format(present, typed), PROBLEM[col.type]))
         if col.required:
             # Only an empty cell: a value that fails typing is already reported above.
-            checks.append((header, cell, sql.SQL("NOT ({})").format(present), "required value is missing"))
+            checks.append((header, original, sql.SQL("NOT ({})").format(present), "required value is missing"))
     fields.append(
         sql.SQL("jsonb_strip_nulls(jsonb_object({}::text[], ARRAY[{}]::text[])) AS raw_data").format(
             sql.Literal(sheet.headers), sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
@@ -234,7 +252,7 @@ def load_sheet(
     )
     with conn.cursor().copy("COPY stage FROM STDIN (FORMAT csv)") as copy:
         copy.write(_stage_csv(sheet))
-    conn.execute(sql.SQL("CREATE TEMP TABLE typed ON COMMIT DROP AS {}").format(_typed_select(sheet)))
+    conn.execute(sql.SQL("CREATE TEMP TABLE typed ON COMMIT DROP AS {}").format(_typed_select(sheet, business_date)))
     rows_read, rejected = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE cardinality(problems) > 0) FROM typed"
     ).fetchone()

@@ -25,6 +25,12 @@ class Column:
     type: str
     required: bool = False
     optional_header: bool = False
+    source: str = "file"  # or "business_date"
+    strip_suffix: str | None = None
+
+    @property
+    def in_file(self) -> bool:
+        return self.source == "file"
 
 
 @dataclass(frozen=True)
@@ -32,16 +38,15 @@ class Report:
     code: str
     title: str
     raw_table: str
-    landing_pattern: str
     key_strategy: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     partition_column: str | None = None
+    placeholders: tuple[str, ...] = ()
 
     @property
-    def required_headers(self) -> list[Column]:
-        """Columns whose header must be present for a file to be this report."""
-        return [c for c in self.columns if not c.optional_header]
+    def file_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.in_file]
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -51,10 +56,12 @@ def _report(code: str, spec: dict) -> Report:
     columns = tuple(
         Column(
             name=name,
-            headers=tuple(col["headers"]),
+            headers=tuple(col.get("headers", ())),
             type=col["type"],
             required=bool(col.get("required", False)),
             optional_header=bool(col.get("optional_header", False)),
+            source=col.get("source", "file"),
+            strip_suffix=col.get("strip_suffix"),
         )
         for name, col in spec["columns"].items()
     )
@@ -62,15 +69,17 @@ def _report(code: str, spec: dict) -> Report:
         code=code,
         title=spec["title"],
         raw_table=spec["raw_table"],
-        landing_pattern=spec.get("landing_pattern", "*.xlsx"),
         key_strategy=spec["key_strategy"],
         key=tuple(spec["key"]),
         columns=columns,
         partition_column=spec.get("partition_column"),
+        placeholders=tuple(spec.get("placeholders", ())),
     )
     for col in columns:
         if col.type not in COLUMN_TYPES:
             raise ValueError(f"sap_reports.yaml: {code}.{col.name} has unknown type {col.type!r}")
+        if col.source not in ("file", "business_date"):
+            raise ValueError(f"sap_reports.yaml: {code}.{col.name} has unknown source {col.source!r}")
     names = {c.name for c in columns}
     for name in (*report.key, report.partition_column):
         if name and name not in names:

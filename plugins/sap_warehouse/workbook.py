@@ -96,30 +96,34 @@ def _unique_headers(cells: list) -> list[str]:
 
 
 def recognise(cells: list[list], name: str) -> tuple[Report, int, dict[str, int]]:
-    """The report whose required headers all appear in one of the first rows, its header row
-    index and the column positions. Raises BadFileError naming what is missing."""
-    best: tuple[int, str, list[str]] | None = None
+    """The report whose required headers all appear in one of the first rows (the one matching
+    most columns if several do), its header row index and the column positions. Raises
+    BadFileError naming what is missing."""
+    closest: tuple[int, str, list[str]] | None = None
     for index, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
-        present = {str(c).strip(): i for i, c in enumerate(row) if isinstance(c, str) and c.strip()}
-        if not present:
+        if not any(isinstance(c, str) and c.strip() for c in row):
             continue
+        present = {h: i for i, h in enumerate(_unique_headers(row))}
+        matches = []
         for report in reports().values():
             found: dict[str, int] = {}
             missing = []
-            for col in report.columns:
+            for col in report.file_columns:
                 pos = next((present[h] for h in col.headers if h in present), None)
                 if pos is not None:
                     found[col.name] = pos
                 elif not col.optional_header:
                     missing.append(col.headers[0])
             if not missing:
-                return report, index, found
-            score = len(found)
-            if best is None or score > best[0]:
-                best = (score, report.code, missing)
-    if best and best[0] >= 3:
+                matches.append((len(found), report, found))
+            elif closest is None or len(found) > closest[0]:
+                closest = (len(found), report.code, missing)
+        if matches:
+            _, report, found = max(matches, key=lambda m: m[0])
+            return report, index, found
+    if closest and closest[0] >= 3:
         raise BadFileError(
-            f"{name}: looks like {best[1].upper()} but lacks required column(s) {', '.join(best[2])}; "
+            f"{name}: looks like {closest[1].upper()} but lacks required column(s) {', '.join(closest[2])}; "
             "re-export with the standard layout or add the site's header alias to include/config/sap_reports.yaml"
         )
     raise BadFileError(
