@@ -40,6 +40,10 @@ def test_sap_date(conn: psycopg.Connection, text: str | None, expected: dt.date 
     ("text", "expected"),
     [
         ("-5.5", Decimal("-5.5")),
+        ("4.77e0", Decimal("4.77")),  # a numeric cell, as the reader stages it
+        ("1.234e0", Decimal("1.234")),
+        ("4.770", Decimal("4770")),  # SAP text: dot groups thousands
+        ("12.5", Decimal("12.5")),
         ("0,884", Decimal("0.884")),
         ("-12,5", Decimal("-12.5")),
         ("1.234,50-", Decimal("-1234.50")),

@@ -77,12 +77,17 @@ def _excel_serial(day: dt.date) -> int:
     return (day - dt.date(1899, 12, 30)).days
 
 
+def sap_number_text(value: Decimal) -> str:
+    """A number as SAP writes it into text cells: dot thousands, comma decimals, trailing minus."""
+    text = f"{abs(value):,f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return text + ("-" if value < 0 else "")
+
+
 def _quantity_cell(qty: Decimal, rnd: random.Random):
     """The quantity as a real export writes it: mostly a number, sometimes SAP-style text."""
     roll = rnd.random()
     if roll < 0.08:
-        text = f"{abs(qty):,.3f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-        return text + ("-" if qty < 0 else "")
+        return sap_number_text(qty)
     if roll < 0.14:
         return str(qty).replace(".", ",")
     return float(qty)

@@ -5,12 +5,14 @@ zip expansion ratio). calamine reads the sheet; exports that write their header 
 ``<row r="0" spans="">`` (about 40% of real ones) make calamine fail and openpyxl drop the header,
 so those sheets are repaired in memory (the header row renumbered to 1) and read by calamine again.
 The header row is found by matching the registry's aliases, not by position. Cells stay as the
-text the export holds; typing happens in PostgreSQL (see raw_load).
+text the export holds (numeric cells of number columns marked with an exponent, see _number_cell);
+typing happens in PostgreSQL (see raw_load).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from dataclasses import dataclass
@@ -132,6 +134,15 @@ def recognise(cells: list[list], name: str) -> tuple[Report, int, dict[str, int]
     )
 
 
+def _number_cell(value):
+    """A numeric cell staged with an exponent, so PostgreSQL tells it from SAP text: the float
+    4.77 stages as 4.77e0, while the text 4.770 is SAP's 4,770."""
+    if isinstance(value, float):
+        text = repr(value)
+        return text if "e" in text or not math.isfinite(value) else text + "e0"
+    return value
+
+
 def read_sheet(data: bytes, name: str) -> Sheet:
     """Read, recognise and cut out the data rows of one export."""
     cells, reader = read_cells(data, name)
@@ -144,4 +155,7 @@ def read_sheet(data: bytes, name: str) -> Sheet:
     frame = pd.DataFrame(body, columns=range(width), dtype=object)
     frame.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(frame))
     frame = frame.replace("", None).dropna(how="all")
+    for col in report.file_columns:
+        if col.type == "number" and col.name in column_of:
+            frame[column_of[col.name]] = frame[column_of[col.name]].map(_number_cell)
     return Sheet(report=report, headers=headers, column_of=column_of, rows=frame, reader=reader)

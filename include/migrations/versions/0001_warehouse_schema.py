@@ -214,12 +214,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN (
     )
     -- trim_scale: 1.234,500 and 1234.5 are one value and must hash alike
     SELECT trim_scale(sign * CASE
-        -- plain number as a numeric cell writes it (also 1e-05)
-        WHEN s ~ '^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$' THEN s::numeric
-        -- SAP text with dot thousands and comma decimals: 1.234,50
+        -- a numeric cell: the reader stages floats with an exponent (4.77e0), never ambiguous
+        WHEN s ~ '^[+-]?\d+(\.\d+)?[eE][+-]?\d+$' THEN s::numeric
+        -- SAP text, comma-decimal notation: 4.770 (= 4770), 1.234,50
         WHEN s ~ '^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$' THEN replace(replace(s, '.', ''), ',', '.')::numeric
-        -- comma decimal: 0,884
-        WHEN s ~ '^[+-]?\d+,\d+$' THEN replace(s, ',', '.')::numeric
+        -- integer or comma decimal: 250, 0,884
+        WHEN s ~ '^[+-]?\d+(,\d+)?$' THEN replace(s, ',', '.')::numeric
+        -- dot decimal that cannot be thousands grouping: 12.5, 1234.567
+        WHEN s ~ '^[+-]?\d+\.\d+$' THEN s::numeric
     END)
     FROM body);
 

@@ -1,0 +1,495 @@
+"""Generated exports of every SAP report, from one consistent plant, and bad files on demand.
+
+Builds, for a business date and seed, the rows each report would hold, as the typed values the
+warehouse should end up with (the truth), from shared master data: the materials and customers of
+generator.py, salesmen, plants. Documents agree across reports as in SAP: COOISPI's P03/P02/P01
+orders and their batches are the ones ZRPP062 links (P01 process order -> its P02 "Order SFG
+Liquid", written without the leading zero COOISPI shows); ZRSD002 bills the ZRSD004 deliveries of
+the day; ZRMM024 moves finished goods from the factory to the distribution centre; ZRFI005 ages
+the balances of the same customers. Any report is rendered by one registry-driven writer that
+writes cells the way real exports do (serial or text dates, numbers as numbers or SAP text, NFD
+text, placeholders such as ``Summary``/``@5B@``, a trailing ``*`` on status lists). Deterministic.
+
+    python -m sap_warehouse.exports --landing DIR --from 2026-01-05 --to 2026-01-07 --rows 200 \
+        [--inject wrong_type,truncated,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import random
+import re
+import unicodedata
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from sap_warehouse.generator import (
+    DC,
+    FACTORY,
+    MATERIALS,
+    _excel_serial,
+    _finalise,
+    export_name,
+    mb51_movements,
+    mb51_workbook,
+    sap_number_text,
+)
+from sap_warehouse.registry import Column, reports
+
+CUSTOMERS = [
+    # code, name, city, customer group, distribution channel, salesman
+    ("0010000123", "Công ty TNHH Sơn Hà", "Hà Nội", "Z1", "10", "S001"),
+    ("0010000124", "Cửa hàng Vật liệu Xây dựng Minh Phát", "Hải Phòng", "Z2", "10", "S001"),
+    ("0010000125", "Công ty CP Xây dựng Đại Việt", "Đà Nẵng", "Z1", "10", "S002"),
+    ("0010000126", "Đại lý Sơn Phương Nam", "TP. Hồ Chí Minh", "Z3", "10", "S002"),
+    ("0010000127", "Công ty TNHH Thương mại Hoàng Long", "Cần Thơ", "Z2", "20", "S003"),
+    ("0010000128", "PT Cat Indonesia (export)", "Jakarta", "Z9", "20", "S003"),
+]
+SALESMEN = {"S001": "Nguyễn Văn An", "S002": "Trần Thị Bình", "S003": "Lê Hoàng Cường"}
+SITE_MATERIAL_TYPE = {"FG": "ZFGD", "SFG": "ZSFG", "RAW": "ZRAW", "PACK": "ZPKG"}
+KG_PER_UNIT = {"PC": Decimal("18.5"), "KG": Decimal("1"), "L": Decimal("0.87")}
+WORDS = ["Sơn", "nước", "chống", "thấm", "ngoại", "thất", "bóng", "mờ", "trắng", "xanh", "đỏ", "vàng"]
+BAD_INPUTS = (
+    "wrong_type", "truncated", "zip_bomb", "entity_bomb", "empty_sheet", "missing_column",
+    "unknown_layout", "text_in_number", "bad_date",
+)  # fmt: skip
+
+
+def _money(rnd: random.Random, low: int, high: int) -> Decimal:
+    return Decimal(rnd.randint(low * 100, high * 100)) / 100
+
+
+def _q3(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.001"))
+
+
+def _order_no(day: dt.date, i: int) -> str:
+    return f"{10000100000 + (day.toordinal() % 1000) * 1000 + i}"
+
+
+def cooispi_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
+    """Production orders in P03 -> P02 -> P01 triples: premix, liquid, filled finished goods."""
+    rnd = random.Random(f"cooispi:{day}:{seed}")
+    by_level = {level: [m for m in MATERIALS if m[3] == level] for level in ("RAW", "SFG", "FG")}
+    out = []
+    for i in range(rows):
+        level, mrp = [("RAW", "P03"), ("SFG", "P02"), ("FG", "P01")][i % 3]
+        code, desc, unit, _ = rnd.choice(by_level[level])
+        qty = Decimal(rnd.randint(50, 400)) if unit == "PC" else _money(rnd, 500, 5000)
+        done = rnd.random() < 0.8
+        delivered = (qty * Decimal(rnd.randint(78, 102)) / 100).quantize(Decimal("0.001")) if done else Decimal(0)
+        status = "TECO MSPT PRT  PCNF DLV" if done else "REL PRT  PCNF"
+        out.append({
+            "plant": FACTORY, "sales_order": "", "order_number": "0" + _order_no(day, i), "order_type": "ZP01",
+            "material_number": code, "basic_start_date": day - dt.timedelta(days=2),
+            "release_date_actual": day - dt.timedelta(days=1), "actual_finish_date": day if done else None,
+            "material_description": desc, "bom_alternative": "1", "batch": f"{day:%y}{mrp}{i:05d}",
+            "system_status": status, "mrp_controller": mrp, "order_quantity": qty,
+            "delivered_quantity": delivered, "unit_of_measure": unit, "created_on": day - dt.timedelta(days=3),
+            "basic_finish_date": day,
+            "__cells__": {"system_status": status + "*"} if rnd.random() < 0.3 else {},
+        })  # fmt: skip
+    return out
+
+
+def zrpp062_rows(day: dt.date, orders: list[dict], seed: int) -> list[dict]:
+    """Variance lines of the P01 filling orders, each naming the P02 liquid order it filled from."""
+    rnd = random.Random(f"zrpp062:{day}:{seed}")
+    liquid = [o for o in orders if o["mrp_controller"] == "P02"]
+    out = []
+    for order in (o for o in orders if o["mrp_controller"] == "P01"):
+        sfg = rnd.choice(liquid) if liquid else None
+        qty = order["order_quantity"]
+        out.append({
+            "mrp_controller": "P01", "product_group_1": "Decorative", "product_group_2": "Interior",
+            "material": order["material_number"], "material_description": order["material_description"],
+            "batch": order["batch"], "process_order": order["order_number"].lstrip("0"),
+            "order_sfg_liquid": sfg["order_number"].lstrip("0") if sfg else None,
+            "qty_order_sfg_liquid": sfg["order_quantity"] if sfg else None, "tb": "", "pv": "0001",
+            "bom_alt": "1", "bom_text": "Công thức chuẩn", "group_recipe": "GR-01", "process_order_qty": qty,
+            "process_order_qty_uom": order["unit_of_measure"], "tonase_pos": _q3(qty * KG_PER_UNIT["PC"] / 1000),
+            "uom_tonase": "TO", "system_status": order["system_status"], "ud_status": "UD A",
+            "gi_packaging_to_order_lbl": qty, "gi_packaging_to_order_lbl_uom": "PC",
+            "gi_sfg_liquid_to_order_filling": _q3(qty * KG_PER_UNIT["PC"]),
+            "gi_sfg_liquid_to_order_filling_uom": "KG", "gr_qty_to_0201": order["delivered_quantity"],
+            "tonase_alkana_0201": _q3(order["delivered_quantity"] * KG_PER_UNIT["PC"] / 1000),
+            "tonase_alkana_0201_uom": "TO", "gr_by_product": Decimal(0), "gr_by_product_uom": "KG",
+            "bar_sfg": _money(rnd, 0, 50), "qty_allowance": _money(rnd, 0, 20),
+            "sg_theoretical": Decimal("1.2500"), "sg_actual": Decimal(rnd.randint(12200, 12800)) / 10000,
+            "variant_prod_sfg_result_pct": Decimal(rnd.randint(-300, 300)) / 100,
+            "variant_fg_pc": Decimal(rnd.randint(-5, 5)), "variant_fg_pct": Decimal(rnd.randint(-200, 200)) / 100,
+            "losses_fg_result_kg": _money(rnd, 0, 40), "losses_fg_result_pct": Decimal(rnd.randint(0, 300)) / 100,
+            "pc_to_kg_actual": KG_PER_UNIT["PC"], "pd_manager": "Phạm Minh Đức", "pd_leader": "Vũ Thị Hoa",
+        })  # fmt: skip
+    return out
+
+
+def zrsd004_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
+    """Deliveries of finished goods from the distribution centre, two lines to a delivery."""
+    rnd = random.Random(f"zrsd004:{day}:{seed}")
+    goods = [m for m in MATERIALS if m[3] == "FG"]
+    out = []
+    for i in range(rows):
+        delivery = f"80{day.toordinal() % 100000:05d}{i // 2:03d}"
+        customer = CUSTOMERS[(i // 2) % len(CUSTOMERS)]
+        code, desc, unit, _ = rnd.choice(goods)
+        qty = Decimal(rnd.randint(1, 300))
+        out.append({
+            "delivery_date": day, "actual_gi_date": day, "delivery": delivery,
+            "so_reference": f"11{delivery[2:]}", "req_type": "ZS", "delivery_type": "ZLF",
+            "shipping_point": DC, "sloc": "1001", "sales_office": "VN01", "dist_channel": customer[4],
+            "cust_group": customer[3], "sold_to_party": customer[0], "ship_to_party": customer[0],
+            "name_of_ship_to": customer[1], "city_of_ship_to": customer[2], "regional_stru_grp": "R1",
+            "transportation_zone": "TZ01", "salesman_id": customer[5], "salesman_name": SALESMEN[customer[5]],
+            "material": code, "description": desc, "delivery_qty": qty,
+            "tonase": _q3(qty * KG_PER_UNIT[unit] / 1000), "tonase_unit": "TO",
+            "actual_delivery_qty": qty, "sales_unit": unit, "net_weight": qty * KG_PER_UNIT[unit],
+            "weight_unit": "KG", "volume": qty * 18, "volume_unit": "L", "created_by": "SDUSER01",
+            "product_hierarchy": "0102030405", "line_item": f"{(i % 2 + 1) * 10:06d}",
+            "total_movement_goods_stat": "C",
+        })  # fmt: skip
+    return out
+
+
+def zrsd002_rows(day: dt.date, deliveries: list[dict], seed: int) -> list[dict]:
+    """One billing line per delivery line of the day; a few invoices are cancelled."""
+    rnd = random.Random(f"zrsd002:{day}:{seed}")
+    out = []
+    for i, line in enumerate(deliveries):
+        customer = next(c for c in CUSTOMERS if c[0] == line["sold_to_party"])
+        export = customer[4] == "20"
+        price = _money(rnd, 150_000, 1_500_000) if not export else _money(rnd, 8, 60)
+        net = (price * line["delivery_qty"]).quantize(Decimal("0.01"))
+        tax = (net / 10).quantize(Decimal("0.01"))
+        cancelled = rnd.random() < 0.03
+        out.append({
+            "billing_date": day, "billing_document": f"90{line['delivery'][2:]}", "sloc": line["sloc"],
+            "tax_classification": "1", "top": "Z030", "billing_type": "ZF2", "sales_organization": "VN10",
+            "sales_office": "VN01", "dist_channel": customer[4], "sold_to": customer[0], "payer": customer[0],
+            "bill_to": customer[0], "name_of_bill_to": customer[1], "cust_city": customer[2],
+            "cust_group": customer[3], "trans_zone": "TZ01", "reg_stru_group": "R1", "ship_to": customer[0],
+            "name_of_ship_to": customer[1], "address_of_ship_to": f"Số {i + 1} đường Lê Lợi, {customer[2]}",
+            "usage": "", "salesman_id": customer[5], "salesman_name": SALESMEN[customer[5]],
+            "billing_item": line["line_item"], "material": line["material"], "material_type": "ZFGD",
+            "description": line["description"], "item_proposal": "", "prod_hierarchy": "0102030405",
+            "billing_qty": line["delivery_qty"], "sales_unit": line["sales_unit"],
+            "curr": "USD" if export else "VND", "exchange_rate": Decimal("25350.0000") if export else Decimal(1),
+            "cust_pricing_proc": "1", "price": price, "total_price": net, "discount_item": Decimal(0),
+            "discount_header": Decimal(0), "dp": Decimal(0), "discount": Decimal(0), "net_value": net, "tax": tax,
+            "total": net + tax, "net_weight": line["net_weight"], "weight_unit": "KG", "volum": line["volume"],
+            "volum_unit": "L", "cust_formula_reason": "", "so_no": line["so_reference"],
+            "so_date": day - dt.timedelta(days=2), "doc_reference_od": line["delivery"],
+            "cancelled": "X" if cancelled else "", "doc_cancel": f"91{line['delivery'][2:]}" if cancelled else "",
+            "tonase": line["tonase"], "tonase_unit": "TO", "created_by": "SDUSER02", "pos_status": "C",
+            "ins_freight_export": _money(rnd, 10, 200) if export else Decimal(0),
+        })  # fmt: skip
+    return out
+
+
+def zrsd006_rows() -> list[dict]:
+    """The material master: every material in both distribution channels."""
+    out = []
+    for code, desc, unit, level in MATERIALS:
+        for channel in ("10", "20"):
+            out.append({
+                "sorg": "VN10", "distribution_channel": channel, "material_code": code, "mat_description": desc,
+                "mat_type": SITE_MATERIAL_TYPE[level], "uom": unit, "ph_1": "01", "division": "Sơn trang trí",
+                "ph_2": "0102", "business": "Decorative", "ph_3": "010203", "sub_business": "Nội thất",
+                "ph_4": "01020304", "product_group": "Sơn nước", "ph_5": "0102030405",
+                "product_group_1": "Premium", "ph_6": "010203040506", "product_group_2": "Bóng mờ",
+                "ph_7": "01020304050607", "series": "Series A", "ph_8": "0102030405060708", "color": "Trắng",
+                "ph_9": "010203040506070809", "item": desc, "material_group_1": level,
+            })  # fmt: skip
+    return out
+
+
+def zrfi005_rows(day: dt.date, seed: int) -> list[dict]:
+    """One AR aging line per customer; the snapshot date is the business date (not in the file)."""
+    rnd = random.Random(f"zrfi005:{day}:{seed}")
+    out = []
+    for code, name, _, group, channel, salesman in CUSTOMERS:
+        buckets = [_money(rnd, 0, 900_000_000) if rnd.random() < 0.6 else Decimal(0) for _ in range(6)]
+        realised = [(b * Decimal(rnd.randint(0, 100)) / 100).quantize(Decimal("0.01")) for b in buckets]
+        out.append({
+            "snapshot_date": day, "company_code": "VN10", "profit_center": "PC1201",
+            "distribution_channel": channel, "customer_hierarchy": "Khách hàng miền Bắc", "customer_group": group,
+            "salesman_code": salesman, "salesman_name": SALESMEN[salesman], "customer_code": code,
+            "customer_name": name, "currency": "VND",
+            "target_1_30_days": buckets[0], "target_31_60_days": buckets[1], "target_61_90_days": buckets[2],
+            "target_91_120_days": buckets[3], "target_121_180_days": buckets[4],
+            "target_over_180_days": buckets[5], "total_target": sum(buckets),
+            "realization_not_due": _money(rnd, 0, 100_000_000), "realization_1_30_days": realised[0],
+            "realization_31_60_days": realised[1], "realization_61_90_days": realised[2],
+            "realization_91_120_days": realised[3], "realization_121_180_days": realised[4],
+            "realization_over_180_days": realised[5], "total_realization": sum(realised),
+        })  # fmt: skip
+    return out
+
+
+def zrmm024_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
+    """Stock transport orders factory -> distribution centre; open ones are still in transit."""
+    rnd = random.Random(f"zrmm024:{day}:{seed}")
+    goods = [m for m in MATERIALS if m[3] == "FG"]
+    out = []
+    for i in range(rows):
+        code, desc, unit, _ = rnd.choice(goods)
+        qty = Decimal(rnd.randint(20, 500))
+        received = rnd.random() < 0.7
+        gi = rnd.random() < 0.9
+        row = {
+            "purch_order": f"45{day.toordinal() % 100000:05d}{i // 3:03d}", "item": f"{(i % 3 + 1) * 10:05d}",
+            "purch_date": day - dt.timedelta(days=rnd.randint(1, 6)), "suppl_plant": FACTORY, "dest_plant": DC,
+            "material": code, "material_description": desc, "qty_order": qty, "free_on_mm": "",
+            "gross_weight": qty * KG_PER_UNIT[unit], "tonnage_order": _q3(qty * KG_PER_UNIT[unit] / 1000),
+            "tolerance_pct": Decimal("5.0000"), "qty_tolerance": qty * 5 / 100, "qty_order_plus_tol": qty * 105 / 100,
+            "delivery_date": day, "qty_gi": qty if gi else Decimal(0),
+            "tonnage_gi": _q3(qty * KG_PER_UNIT[unit] / 1000) if gi else Decimal(0),
+            "mat_doc_gi": f"49{rnd.randint(10**7, 10**8 - 1)}" if gi else None, "year_gi": f"{day.year}" if gi else "",
+            "gi_date": day - dt.timedelta(days=rnd.randint(0, 4)) if gi else None,
+            "qty_receipt": qty if received and gi else Decimal(0),
+            "tonnage_receipt": _q3(qty * KG_PER_UNIT[unit] / 1000) if received and gi else Decimal(0),
+            "mat_doc_receipt": f"50{rnd.randint(10**7, 10**8 - 1)}" if received and gi else "",
+            "year_gr": f"{day.year}" if received and gi else "", "gr_date": day if received and gi else None,
+            "qty_intransit": Decimal(0) if received or not gi else qty,
+            "tonnage_intransit": Decimal(0) if received or not gi else _q3(qty * KG_PER_UNIT[unit] / 1000),
+            "gr_status": None, "pr_number": f"10{i:08d}", "pr_item": "00010", "requester": "Kho Bình Dương",
+            "contract_number": "", "contract_item": "", "compl_delv_pct": Decimal(100) if received else Decimal(0),
+            "final_delv_pct": Decimal(100) if received else Decimal(0), "compl_delv": "X" if received else "",
+            "so_number": None, "so_item": "", "od_number": f"81{i:08d}", "od_item": "000010", "qty_od": qty,
+            "tonnage_od": _q3(qty * KG_PER_UNIT[unit] / 1000), "uom_od": unit, "od_date": day - dt.timedelta(days=1),
+            "do_number": "", "sold_to": "", "sold_to_cust_name": "", "ship_to": "", "ship_to_cust_name": "",
+            "ship_to_address": "", "ship_to_city": "", "ph_level_7": "01020304050607", "dc_1": "", "dc_2": "",
+            "dc_3": "", "safety_stock": Decimal(rnd.randint(0, 100)), "mts_mto": "MTS",
+            "size_dimension_od": "18L",
+        }  # fmt: skip
+        # Real exports: "Summary" where a document is not yet known, an icon code for the GR light.
+        row["__cells__"] = {
+            "mat_doc_gi": row["mat_doc_gi"] or "Summary",
+            "so_number": "Summary",
+            "gr_status": "@5B@" if received else "",
+        }
+        out.append(row)
+    return out
+
+
+def cogs_rows(day: dt.date, seed: int) -> list[dict]:
+    """Standard and moving-average cost per material and plant, effective from the first of the month."""
+    rnd = random.Random(f"cogs:{day:%Y-%m}:{seed}")
+    return [
+        {
+            "material": code,
+            "plant": plant,
+            "standard_cost": cost,
+            "moving_average_cost": cost + _money(rnd, -500, 500),
+            "currency": "VND",
+            "effective_date": day.replace(day=1),
+        }
+        for code, _, _, _ in MATERIALS
+        for plant in (FACTORY, DC)
+        for cost in [_money(rnd, 20_000, 900_000)]
+    ]
+
+
+def target_rows(day: dt.date, seed: int) -> list[dict]:
+    rnd = random.Random(f"target:{day.year}:{seed}")
+    return [
+        {"salesman_name": name, "semester": str(semester), "year": str(day.year), "target": _money(rnd, 10**9, 10**10)}
+        for name in SALESMEN.values()
+        for semester in (1, 2)
+    ]
+
+
+def day_rows(day: dt.date, rows: int, seed: int) -> dict[str, list[dict]]:
+    """The truth rows of every report except MB51 (see generator.mb51_movements) for one date."""
+    orders = cooispi_rows(day, max(3, rows // 4), seed)
+    deliveries = zrsd004_rows(day, rows, seed)
+    return {
+        "cooispi": orders,
+        "zrpp062": zrpp062_rows(day, orders, seed),
+        "zrsd004": deliveries,
+        "zrsd002": zrsd002_rows(day, deliveries, seed),
+        "zrsd006": zrsd006_rows(),
+        "zrfi005": zrfi005_rows(day, seed),
+        "zrmm024": zrmm024_rows(day, max(3, rows // 4), seed),
+        "cogs": cogs_rows(day, seed),
+        "target": target_rows(day, seed),
+    }
+
+
+_DUPLICATE_SUFFIX = re.compile(r" \(\d+\)$")
+
+
+def file_header(column: Column) -> str:
+    """The header a real export writes for a column (duplicates such as ZRPP062's UoM unnumbered)."""
+    return _DUPLICATE_SUFFIX.sub("", column.headers[0])
+
+
+def _cell(value, kind: str, rnd: random.Random, sheet):
+    if value is None or value == "":
+        return ""
+    if kind == "date":
+        if rnd.random() < 0.15:
+            return value.strftime("%d.%m.%Y")
+        cell = WriteOnlyCell(sheet, value=_excel_serial(value))
+        cell.number_format = "dd.mm.yyyy"
+        return cell
+    if kind == "number":
+        roll = rnd.random()
+        if roll < 0.1:
+            return sap_number_text(value)
+        return float(value)
+    if kind == "text" and rnd.random() < 0.2:
+        return unicodedata.normalize("NFD", value)
+    return value
+
+
+def render(
+    report_code: str, rows: list[dict], seed: int, *, header_row_zero: bool = False, title: bool = False
+) -> bytes:
+    """An .xlsx export of ``rows`` with the report's real header row, written as SAP writes cells."""
+    report = reports()[report_code]
+    columns = report.file_columns
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Sheet1")
+    if title:
+        sheet.append([report.title])
+        sheet.append([])
+    sheet.append([file_header(c) for c in columns])
+    for row in rows:
+        rnd = random.Random(f"{report_code}-cells:{seed}:{sorted(row.items(), key=str)!r}")
+        cells = row.get("__cells__", {})
+        sheet.append(
+            [cells[c.name] if c.name in cells else _cell(row.get(c.name), c.type, rnd, sheet) for c in columns]
+        )
+    buf = io.BytesIO()
+    book.save(buf)
+    return _finalise(buf.getvalue(), header_row_zero=header_row_zero and not title)
+
+
+def truth(rows: list[dict]) -> list[dict]:
+    """The rows as the warehouse should hold them: without the cell overrides, text in NFC, '' as NULL."""
+    clean = []
+    for row in rows:
+        values = {}
+        for key, value in row.items():
+            if key == "__cells__":
+                continue
+            if isinstance(value, str):
+                value = unicodedata.normalize("NFC", value).strip() or None
+            values[key] = value
+        clean.append(values)
+    return clean
+
+
+def bad_file(kind: str, day: dt.date, seed: int) -> bytes:
+    """A file of one kind of bad input, as users really drop them."""
+    good = render("zrsd006", zrsd006_rows(), seed)
+    if kind == "wrong_type":
+        return b"%PDF-1.4\n% a PDF saved with an .xlsx name\n"
+    if kind == "truncated":
+        return good[: len(good) // 2]
+    if kind == "zip_bomb":
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("xl/worksheets/sheet1.xml", b"<row>" + b" " * (50 * 1024 * 1024) + b"</row>")
+        return out.getvalue()
+    if kind == "entity_bomb":
+        bomb = (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            + b"".join(
+                b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
+            )
+            + b']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol9;</t></si></sst>'
+        )
+        return _replace_member(good, "xl/sharedStrings.xml", bomb)
+    if kind == "empty_sheet":
+        book = Workbook()
+        book.active.title = "Sheet1"
+        buf = io.BytesIO()
+        book.save(buf)
+        return buf.getvalue()
+    if kind == "missing_column":
+        rows = [{k: v for k, v in r.items() if k != "material_code"} for r in zrsd006_rows()]
+        report = reports()["zrsd006"]
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Sheet1")
+        columns = [c for c in report.file_columns if c.name != "material_code"]
+        sheet.append([file_header(c) for c in columns])
+        for row in rows:
+            sheet.append([row.get(c.name) or "" for c in columns])
+        buf = io.BytesIO()
+        book.save(buf)
+        return buf.getvalue()
+    if kind == "unknown_layout":
+        book = Workbook()
+        book.active.append(["Kunde", "Betrag", "Datum"])
+        book.active.append(["A", 1, "02.01.2026"])
+        buf = io.BytesIO()
+        book.save(buf)
+        return buf.getvalue()
+    if kind in ("text_in_number", "bad_date"):
+        rows = cooispi_rows(day, 30, seed)
+        for row in rows[:2]:
+            if kind == "text_in_number":
+                row["__cells__"] = {"order_quantity": "n/a"}
+            else:
+                row["__cells__"] = {"basic_start_date": "31.02.2026"}
+        return render("cooispi", rows, seed)
+    raise ValueError(f"unknown bad input {kind!r}; choose from {', '.join(BAD_INPUTS)}")
+
+
+def _replace_member(data: bytes, member: str, body: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = src.namelist()
+        for info in src.infolist():
+            dst.writestr(info, body if info.filename == member else src.read(info.filename))
+        if member not in names:
+            dst.writestr(member, body)
+    return out.getvalue()
+
+
+def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tuple[str, ...] = ()) -> dict[str, list]:
+    """Write one export of every report (and the chosen bad files) into ``landing/<day>/``.
+    Returns the truth per report (MB51: its movements)."""
+    folder = landing / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    movements = mb51_movements(day, rows, seed)
+    (folder / export_name("mb51", day, seed)).write_bytes(
+        mb51_workbook(movements, seed, header_row_zero=day.toordinal() % 2 == 0)
+    )
+    written: dict[str, list] = {"mb51": movements}
+    for part, (code, report_rows) in enumerate(day_rows(day, rows, seed).items(), start=1):
+        data = render(code, report_rows, seed, header_row_zero=part % 2 == 0)
+        (folder / export_name(code, day, seed, part)).write_bytes(data)
+        written[code] = truth(report_rows)
+    for kind in inject:
+        (folder / f"bad-{kind}.xlsx").write_bytes(bad_file(kind, day, seed))
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--landing", type=Path, required=True, help="landing zone root directory")
+    parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
+    parser.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)
+    parser.add_argument("--rows", type=int, default=200, help="lines per report and day (MB51, ZRSD004, ZRSD002)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--inject", default="", help=f"comma-separated bad inputs: {', '.join(BAD_INPUTS)}")
+    args = parser.parse_args()
+    inject = tuple(k for k in args.inject.split(",") if k)
+    day = args.start
+    while day <= args.end:
+        written = write_day(args.landing, day, args.rows, args.seed, inject=inject)
+        print(f"{day}: " + ", ".join(f"{code} {len(rows)}" for code, rows in written.items()))
+        day += dt.timedelta(days=1)
+
+
+if __name__ == "__main__":
+    main()
