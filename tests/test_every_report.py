@@ -143,3 +143,25 @@ def test_registry_columns_are_the_raw_tables_columns(migrated_template: str) -> 
                 cols - registry - {"business_date", "source_file", "source_row", "row_hash", "raw_data", "loaded_at"}
             )
             assert extra <= {"occurrence"}, (report.code, extra)
+
+
+@pytest.mark.parametrize(
+    ("code", "suffix", "delimiter", "encoding"),
+    [
+        ("zrsd002", ".csv", ";", "utf-8-sig"),
+        ("zrmm024", ".txt", "\t", "utf-16"),
+        ("cooispi", ".txt", "|", "utf-8"),
+    ],
+    ids=["csv-semicolon-utf8", "txt-tab-utf16", "sap-list-pipes"],
+)
+def test_text_exports_load_through_the_same_registry(
+    warehouse: str, tmp_path: Path, code: str, suffix: str, delimiter: str, encoding: str
+) -> None:
+    rows = exports.day_rows(DAY, 30, seed=27)[code]
+    data = exports.render_text(code, rows, delimiter=delimiter, encoding=encoding)
+
+    result = _load(warehouse, tmp_path, f"export{suffix}", data)
+
+    assert (result.report, result.status, result.rows_inserted) == (code, "loaded", len(rows))
+    actual = sorted(_rows_in_table(warehouse, code), key=_key(code))
+    assert actual == sorted(exports.truth(rows), key=_key(code))

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineError
 
+from sap_warehouse import exports
 from sap_warehouse.generator import MB51_HEADERS, mb51_movements, mb51_workbook
 from sap_warehouse.workbook import BadFileError, read_sheet
 
@@ -85,3 +86,33 @@ def test_missing_required_column_is_named(movements) -> None:
     book.save(buf)
     with pytest.raises(BadFileError, match=r"looks like MB51 but lacks required column.*Movement Type"):
         read_sheet(buf.getvalue(), "mb51.xlsx")
+
+
+def test_entity_bomb_is_refused_without_expansion() -> None:
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML, "openpyxl must parse through defusedxml"
+    data = exports.bad_file("entity_bomb", DAY, 1)
+    with pytest.raises(BadFileError, match="unreadable workbook"):
+        read_sheet(data, "bomb.xlsx")
+
+
+@pytest.mark.parametrize(
+    "kind", ["wrong_type", "truncated", "zip_bomb", "empty_sheet", "missing_column", "unknown_layout"]
+)
+def test_each_bad_file_kind_is_refused_with_its_reason(kind: str) -> None:
+    reasons = {
+        "wrong_type": "not an xlsx workbook",
+        "truncated": "damaged or truncated",
+        "zip_bomb": "zip bomb guard",
+        "empty_sheet": "empty",
+        "missing_column": "lacks required column",
+        "unknown_layout": "no known SAP report header",
+    }
+    with pytest.raises(BadFileError, match=reasons[kind]):
+        read_sheet(exports.bad_file(kind, DAY, 1), f"{kind}.xlsx")
+
+
+def test_xlsx_content_in_a_text_export_is_refused() -> None:
+    with pytest.raises(BadFileError, match="binary content in a text export"):
+        read_sheet(mb51_workbook(mb51_movements(DAY, 5, 1), 1, header_row_zero=False), "export.csv")

@@ -17,6 +17,7 @@ text, placeholders such as ``Summary``/``@5B@``, a trailing ``*`` on status list
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import io
 import random
@@ -372,6 +373,35 @@ def render(
     return _finalise(buf.getvalue(), header_row_zero=header_row_zero and not title)
 
 
+def render_text(report_code: str, rows: list[dict], *, delimiter: str = ";", encoding: str = "utf-8-sig") -> bytes:
+    """The same export as SAP's text downloads write it: dd.mm.yyyy dates, comma-decimal numbers
+    with a trailing minus; delimiter "|" gives SAP's framed list layout with a dashed rule."""
+    columns = reports()[report_code].file_columns
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter="|" if delimiter == "|" else delimiter, lineterminator="\n")
+
+    def text(value, kind: str) -> str:
+        if value is None:
+            return ""
+        if kind == "date":
+            return value.strftime("%d.%m.%Y")
+        if kind == "number":
+            return sap_number_text(value)
+        return value
+
+    header = [file_header(c) for c in columns]
+    body = [[row.get("__cells__", {}).get(c.name, text(row.get(c.name), c.type)) for c in columns] for row in rows]
+    if delimiter == "|":
+        rule = "-" * 40
+        buf.write(rule + "\n")
+        for line in [header, *body]:
+            writer.writerow(["", *line, ""])
+        buf.write(rule + "\n")
+    else:
+        writer.writerows([header, *body])
+    return buf.getvalue().encode(encoding)
+
+
 def truth(rows: list[dict]) -> list[dict]:
     """The rows as the warehouse should hold them: without the cell overrides, text in NFC, '' as NULL."""
     clean = []
@@ -400,14 +430,15 @@ def bad_file(kind: str, day: dt.date, seed: int) -> bytes:
             zf.writestr("xl/worksheets/sheet1.xml", b"<row>" + b" " * (50 * 1024 * 1024) + b"</row>")
         return out.getvalue()
     if kind == "entity_bomb":
-        bomb = (
-            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            + b"".join(
-                b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
-            )
-            + b']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol9;</t></si></sst>'
+        # "Billion laughs": nested entities declared in the sheet's DOCTYPE, referenced by a cell.
+        entities = b"".join(
+            b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1)) * 10 if i > 1 else b"lol" * 10) for i in range(1, 10)
         )
-        return _replace_member(good, "xl/sharedStrings.xml", bomb)
+        with zipfile.ZipFile(io.BytesIO(good)) as zf:
+            sheet = zf.read("xl/worksheets/sheet1.xml")
+        sheet = sheet.replace(b"<worksheet", b"<!DOCTYPE worksheet [" + entities + b"]><worksheet", 1)
+        sheet = re.sub(rb"<t>[^<]*</t>", b"<t>&lol9;</t>", sheet, count=1)
+        return _replace_member(good, "xl/worksheets/sheet1.xml", sheet)
     if kind == "empty_sheet":
         book = Workbook()
         book.active.title = "Sheet1"

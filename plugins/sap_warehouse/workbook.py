@@ -1,9 +1,12 @@
-"""Reading SAP report exports (xlsx) into a header and a frame of text cells.
+"""Reading SAP report exports (xlsx, or SAP's CSV/TXT downloads) into a header and text cells.
 
-Reads the bytes of one file; writes nothing. Guards run before parsing (magic bytes, size,
-zip expansion ratio). calamine reads the sheet; exports that write their header as
-``<row r="0" spans="">`` (about 40% of real ones) make calamine fail and openpyxl drop the header,
-so those sheets are repaired in memory (the header row renumbered to 1) and read by calamine again.
+Reads the bytes of one file; writes nothing. Guards run before parsing: the content must match
+the extension (.xlsx a zip, .csv/.txt text), size and zip expansion limits. calamine reads
+workbooks; exports that write their header as ``<row r="0" spans="">`` (about 40% of real ones)
+make calamine fail and openpyxl drop the header, so those sheets are repaired in memory (the
+header row renumbered to 1) and read by calamine again. A workbook calamine cannot read otherwise
+goes to openpyxl, which parses XML through defusedxml (entity bombs refused, asserted at import).
+CSV/TXT: UTF-8 or UTF-16 (BOM), separated by semicolons, tabs, commas or SAP's list pipes.
 The header row is found by matching the registry's aliases, not by position. Cells stay as the
 text the export holds (numeric cells of number columns marked with an exponent, see _number_cell);
 typing happens in PostgreSQL (see raw_load).
@@ -11,12 +14,15 @@ typing happens in PostgreSQL (see raw_load).
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import re
 import zipfile
 from dataclasses import dataclass
 
+import openpyxl
+import openpyxl.xml
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -27,6 +33,12 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_EXPANDED_BYTES = 2 * 1024 * 1024 * 1024
 MAX_EXPANSION_RATIO = 200
 HEADER_SEARCH_ROWS = 30
+TEXT_EXTENSIONS = (".csv", ".txt")
+DELIMITERS = (";", "\t", "|", ",")
+
+# openpyxl must parse through defusedxml: without it an entity bomb would expand in memory.
+if not openpyxl.xml.DEFUSEDXML:
+    raise ImportError("defusedxml is not installed: openpyxl would parse untrusted XML unguarded")
 _ROW_ZERO = re.compile(rb'<row r="0"( spans="[^"]*")?')
 
 
@@ -44,9 +56,13 @@ class Sheet:
 
 
 def check_container(data: bytes, name: str) -> None:
-    """Reject what is not a plausible xlsx before any parser sees it."""
+    """Reject what is not a plausible export before any parser sees it."""
     if len(data) > MAX_FILE_BYTES:
         raise BadFileError(f"{name}: {len(data)} bytes exceeds the {MAX_FILE_BYTES}-byte limit; split the export")
+    if name.lower().endswith(TEXT_EXTENSIONS):
+        if data.startswith(XLSX_MAGIC) or (b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))):
+            raise BadFileError(f"{name}: binary content in a text export; export the report again as text")
+        return
     if not data.startswith(XLSX_MAGIC):
         raise BadFileError(f"{name}: not an xlsx workbook (no zip signature); export the report again as .xlsx")
     try:
@@ -70,16 +86,48 @@ def _repair_row_zero(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _read_text(data: bytes, name: str) -> tuple[list[list], str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise BadFileError(f"{name}: not UTF-8 or UTF-16 text ({exc}); export the report as Unicode text") from exc
+    lines = [line for line in text.splitlines() if line.strip() and not set(line.strip()) <= {"-", "|"}]
+    if not lines:
+        raise BadFileError(f"{name}: the export is empty; ask for the export again")
+    sample = lines[:HEADER_SEARCH_ROWS]
+    delimiter = max(DELIMITERS, key=lambda d: sum(line.count(d) for line in sample))
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    if delimiter == "|":
+        # SAP's list download frames every line in pipes: drop the empty first and last fields.
+        rows = [row[1:-1] if len(row) > 1 and row[0].strip() == "" and row[-1].strip() == "" else row for row in rows]
+    return [[cell.strip() for cell in row] for row in rows], f"text({encoding}, {delimiter!r})"
+
+
+def _read_openpyxl(data: bytes, name: str) -> list[list]:
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    except Exception as exc:  # openpyxl raises many types for damaged files; all mean "unreadable"
+        raise BadFileError(
+            f"{name}: unreadable workbook ({type(exc).__name__}: {exc}); ask for the export again"
+        ) from exc
+
+
 def read_cells(data: bytes, name: str) -> tuple[list[list], str]:
     """All cells of the first sheet, and which reader produced them."""
     check_container(data, name)
-    reader = "calamine"
+    if name.lower().endswith(TEXT_EXTENSIONS):
+        return _read_text(data, name)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return book.get_sheet_by_index(0).to_python(skip_empty_area=False), reader
+        return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine"
     except CalamineError as exc:
         if "row component" not in str(exc):
-            raise BadFileError(f"{name}: unreadable workbook ({exc}); ask for the export again") from exc
+            return _read_openpyxl(data, name), "openpyxl"
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(_repair_row_zero(data)))
         return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine(row0-repaired)"
