@@ -6,13 +6,17 @@ names; each file's report is recognised from its header row) through the warehou
 
 1. **resolve_business_date**: D = the `business_date` Param if given, else the first day of the run's
    data interval (Asia/Ho_Chi_Minh). Scheduled runs at 06:00 process the day before.
-2. **discover_files**: D's files, in name order.
-3. **load_raw_file** (one mapped task per file, two at a time): one transaction per file: COPY, type,
-   reject bad rows, upsert changed rows by business key, file ledger row. A file already loaded
-   (same sha256) is skipped; an unusable file is quarantined and the others still load.
-4. **build_dimensions**: dim_movement_type, dim_date holidays, dim_material, dim_location.
-5. **build_fact_inventory**: fact_inventory for D and any earlier posting dates D's files carried.
-6. **refresh_views**: view_inventory_summary, `REFRESH ... CONCURRENTLY`.
+2. **wait_for_files**: until one file per expected report (`sap_expected_reports`) has landed or
+   `sap_files_due_time` (plant time, on D+1) has passed; reschedule mode, so no worker slot is held.
+3. **discover_files**: D's files, in name order; links and unsupported types are quarantined.
+4. **load_raw_file** (one mapped task per file, `SAP_WAREHOUSE_LOAD_PARALLELISM` at a time, default 2):
+   one transaction per file: COPY, type, reject bad rows, upsert changed rows by business key, file
+   ledger row; then the file moves to the archive. A file already loaded (same sha256) is skipped; an
+   unusable file is quarantined and the others still load.
+5. **record_missing_reports**: a `missing` ledger row for each expected report no file delivered.
+6. **build_dimensions**: dim_movement_type, dim_date holidays, dim_material, dim_location.
+7. **build_fact_inventory**: fact_inventory for D and any earlier posting dates D's files carried.
+8. **refresh_views**: view_inventory_summary, `REFRESH ... CONCURRENTLY`.
 
 Safe to re-run: every step is idempotent for D and holds D's advisory lock.
 Runbook: see README.md, "On-call runbook".
@@ -21,9 +25,10 @@ Runbook: see README.md, "On-call runbook".
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
 from sap_warehouse import business_date as bd
 
@@ -35,6 +40,11 @@ DEFAULT_ARGS = {
     "max_retry_delay": dt.timedelta(minutes=15),
     "pool": "warehouse_db",
 }
+
+
+# Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
+# a Variable, because it shapes the DAG and DAG files must not touch the database while parsed.
+LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
 
 
 def _run_info() -> dict:
@@ -66,13 +76,29 @@ def sap_warehouse_daily():
     def resolve_business_date(params=None, data_interval_start=None) -> str:
         return bd.resolve(params.get("business_date"), data_interval_start).isoformat()
 
-    @task
+    @task.sensor(poke_interval=300, timeout=36 * 3600, mode="reschedule", soft_fail=True)
+    def wait_for_files(business_date: str) -> PokeReturnValue:
+        from airflow.sdk import Variable
+
+        from sap_warehouse.landing import expected_reports, files_due, landing_ready, location, scan
+
+        day = dt.date.fromisoformat(business_date)
+        files, _ = scan(location("landing"), day)
+        due = files_due(day, Variable.get("sap_files_due_time", default="09:00"))
+        return PokeReturnValue(is_done=landing_ready(len(files), len(expected_reports()), due, pendulum.now()))
+
+    @task(trigger_rule="none_failed")
     def discover_files(business_date: str) -> list[str]:
-        from sap_warehouse.landing import files_for, location
+        from sap_warehouse.landing import location, scan
+        from sap_warehouse.raw_load import quarantine_entry
 
-        return [str(p) for p in files_for(location("landing"), dt.date.fromisoformat(business_date))]
+        day = dt.date.fromisoformat(business_date)
+        files, refused = scan(location("landing"), day)
+        for path, reason in refused:
+            quarantine_entry(path, reason, day, quarantine_root=location("quarantine"), run=_run_info())
+        return [str(p) for p in files]
 
-    @task(max_active_tis_per_dagrun=2, map_index_template="{{ file_name }}")
+    @task(max_active_tis_per_dagrun=LOAD_PARALLELISM, map_index_template="{{ file_name }}")
     def load_raw_file(file_url: str, business_date: str) -> dict:
         from airflow.sdk import ObjectStoragePath, Variable
 
@@ -85,10 +111,20 @@ def sap_warehouse_daily():
             path,
             dt.date.fromisoformat(business_date),
             quarantine_root=location("quarantine"),
+            archive_root=location("archive"),
             reject_ratio_max=float(Variable.get("sap_reject_ratio_max", default="0.05")),
             run=_run_info(),
         )
         return result.as_dict()
+
+    @task(trigger_rule="none_failed")
+    def record_missing_reports(business_date: str) -> list[str]:
+        from sap_warehouse.landing import expected_reports, location
+        from sap_warehouse.raw_load import record_missing
+
+        day = dt.date.fromisoformat(business_date)
+        landing = str(location("landing") / business_date)
+        return record_missing(day, expected_reports(), landing=landing, run=_run_info())
 
     @task(trigger_rule="none_failed")
     def build_dimensions(business_date: str) -> dict:
@@ -109,10 +145,12 @@ def sap_warehouse_daily():
         return refresh(dt.date.fromisoformat(business_date), run=_run_info())
 
     day = resolve_business_date()
-    loads = load_raw_file.partial(business_date=day).expand(file_url=discover_files(day))
+    files = discover_files(day)
+    wait_for_files(day) >> files
+    loads = load_raw_file.partial(business_date=day).expand(file_url=files)
+    missing = record_missing_reports(day)
     dims = build_dimensions(day)
-    loads >> dims
-    dims >> build_fact_inventory(day) >> refresh_views(day)
+    loads >> missing >> dims >> build_fact_inventory(day) >> refresh_views(day)
 
 
 sap_warehouse_daily()

@@ -8,7 +8,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from airflow.dag_processing.dagbag import DagBag
+from psycopg import sql
 
+from sap_warehouse import exports
 from sap_warehouse.generator import Movement, write_mb51_days
 from tests.conftest import warehouse_checksums
 
@@ -24,6 +26,8 @@ def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "landing"
     monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{root}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_EXPECTED_REPORTS", "mb51,zrsd002")
     return root
 
 
@@ -69,7 +73,11 @@ def test_daily_run_builds_fact_inventory_from_the_exports(warehouse: str, landin
             )
         )
         ledger = conn.execute(
-            "SELECT business_date, status, rows_read, rows_inserted FROM operations.etl_file_ledger ORDER BY 1"
+            "SELECT business_date, status, rows_read, rows_inserted FROM operations.etl_file_ledger "
+            "WHERE status = 'loaded' ORDER BY 1"
+        ).fetchall()
+        missing = conn.execute(
+            "SELECT business_date, report FROM operations.etl_file_ledger WHERE status = 'missing' ORDER BY 1"
         ).fetchall()
     actual = {
         r[:5]: {"net_qty": r[5], "receipt_qty": r[6], "production_issue_qty": r[7], "delivery_qty": r[8],
@@ -86,6 +94,10 @@ def test_daily_run_builds_fact_inventory_from_the_exports(warehouse: str, landin
     assert view == dict(on_hand)
     assert ledger == [(FIRST, "loaded", len(written[FIRST]), len(written[FIRST])),
                       (SECOND, "loaded", len(written[SECOND]), len(written[SECOND]))]  # fmt: skip
+    assert missing == [(FIRST, "zrsd002"), (SECOND, "zrsd002")]
+    archived = sorted(p.parent.name for p in (landing.parent / "archive").rglob("*.xlsx"))
+    assert archived == [FIRST.isoformat(), SECOND.isoformat()]
+    assert list(landing.rglob("*.xlsx")) == []
 
 
 def test_rerunning_a_date_leaves_the_warehouse_identical(warehouse: str, landing: Path, daily_dag) -> None:
@@ -108,10 +120,55 @@ def test_a_bad_file_is_quarantined_and_the_day_still_loads(warehouse: str, landi
 
     with psycopg.connect(warehouse) as conn:
         statuses = conn.execute(
-            "SELECT file_name, status FROM operations.etl_file_ledger ORDER BY file_name"
+            "SELECT file_name, status FROM operations.etl_file_ledger WHERE status <> 'missing' ORDER BY file_name"
         ).fetchall()
         raw_rows = conn.execute("SELECT count(*) FROM raw.raw_mb51").fetchone()[0]
     assert statuses[0] == ("0000-broken.xlsx", "quarantined")
     assert statuses[1][1] == "loaded"
     assert raw_rows == len(written[FIRST])
     assert (landing.parent / "quarantine" / FIRST.isoformat() / "0000-broken.xlsx").exists()
+
+
+def test_a_day_of_every_report_with_every_bad_input(warehouse: str, landing: Path, daily_dag, tmp_path: Path) -> None:
+    written = exports.write_day(landing, FIRST, rows=60, seed=14, inject=exports.BAD_INPUTS)
+    folder = landing / FIRST.isoformat()
+    outside = tmp_path / "secret.xlsx"
+    outside.write_bytes(b"not for the warehouse")
+    (folder / "link.xlsx").symlink_to(outside)
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
+
+    assert run(daily_dag, FIRST) == "success"
+
+    with psycopg.connect(warehouse) as conn:
+        ledger = {
+            name: (report, status, read, rejected, reason)
+            for name, report, status, read, rejected, reason in conn.execute(
+                "SELECT file_name, report, status, rows_read, rows_rejected, reason FROM operations.etl_file_ledger"
+            )
+        }
+        counts = {
+            code: conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("raw", f"raw_{code}"))
+            ).fetchone()[0]
+            for code in written
+        }
+    loaded = {report: read for report, status, read, _, _ in ledger.values() if status == "loaded"}
+    assert set(loaded) == {*written, "cooispi"}  # the two bad-value files are COOISPI exports
+    for code, rows in written.items():
+        # the bad-value files hold the same 40 other orders; row 1 is rejected in both
+        assert counts[code] == len(rows) + (39 if code == "cooispi" else 0), code
+    quarantined = {name for name, entry in ledger.items() if entry[1] == "quarantined"}
+    assert quarantined == {
+        "bad-wrong_type.xlsx", "bad-truncated.xlsx", "bad-zip_bomb.xlsx", "bad-entity_bomb.xlsx",
+        "bad-empty_sheet.xlsx", "bad-missing_column.xlsx", "bad-unknown_layout.xlsx", "link.xlsx", "notes.pdf",
+    }  # fmt: skip
+    assert "symbolic link" in ledger["link.xlsx"][4]
+    assert ledger["bad-text_in_number.xlsx"][1:4] == ("loaded", 40, 1)
+    assert ledger["bad-bad_date.xlsx"][1:4] == ("loaded", 40, 1)
+    assert outside.read_bytes() == b"not for the warehouse"
+    assert sorted(p.name for p in folder.iterdir()) == []
+    assert (landing.parent / "quarantine" / FIRST.isoformat() / "bad-zip_bomb.xlsx").exists()
+    with psycopg.connect(warehouse) as conn:
+        assert (
+            conn.execute("SELECT count(*) FROM operations.etl_file_ledger WHERE status = 'missing'").fetchone()[0] == 0
+        )

@@ -465,12 +465,11 @@ def bad_file(kind: str, day: dt.date, seed: int) -> bytes:
         book.save(buf)
         return buf.getvalue()
     if kind in ("text_in_number", "bad_date"):
-        rows = cooispi_rows(day, 30, seed)
-        for row in rows[:2]:
-            if kind == "text_in_number":
-                row["__cells__"] = {"order_quantity": "n/a"}
-            else:
-                row["__cells__"] = {"basic_start_date": "31.02.2026"}
+        # One bad row in forty (under the default reject ratio): loads, with that row rejected.
+        # Orders of another day, so the file does not overlap the day's real COOISPI export.
+        rows = cooispi_rows(day - dt.timedelta(days=500), 40, seed)
+        column, value = ("order_quantity", "n/a") if kind == "text_in_number" else ("basic_start_date", "31.02.2026")
+        rows[0]["__cells__"] = {column: value}
         return render("cooispi", rows, seed)
     raise ValueError(f"unknown bad input {kind!r}; choose from {', '.join(BAD_INPUTS)}")
 

@@ -1,14 +1,18 @@
-"""Locations (landing, archive, quarantine, backups) and finding a business date's files.
+"""Locations (landing, archive, quarantine, backups), a business date's files, moving files.
 
 Locations are Airflow Variables holding ObjectStoragePath URLs (file:// by default, s3:// etc.
-in production), so no task relies on a file another task left on local disk. Reads the landing
-listing only; writes nothing.
+in production), so no task relies on a file another task left on local disk. scan() reads the
+landing listing only; move_file() writes the target and then removes the source.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+
+import pendulum
+
+from sap_warehouse.business_date import BUSINESS_TIMEZONE
 
 LOCATION_VARIABLES = {
     "landing": "sap_landing_path",
@@ -30,15 +34,76 @@ def location(kind: str):
     return ObjectStoragePath(Variable.get(LOCATION_VARIABLES[kind], default=default_url(kind)))
 
 
-def files_for(landing_root, business_date: dt.date) -> list:
-    """The files of ``<landing>/<YYYY-MM-DD>/`` in name order; hidden and partial files (.tmp,
-    ~$ lock files) are not yet deliveries and are left alone."""
+SUPPORTED_SUFFIXES = (".xlsx", ".csv", ".txt")
+
+
+def _is_link_or_escapes(path, folder) -> str | None:
+    """Why a listed entry must not be read, for local paths (object stores have no links)."""
+    if getattr(path, "protocol", "file") not in ("file", "local", ""):
+        return None
+    local, base = str(getattr(path, "path", path)), str(getattr(folder, "path", folder))
+    if os.path.islink(local):
+        return (
+            f"{path.name}: a symbolic link (to {os.readlink(local)}); links are not followed, deliver the file itself"
+        )
+    if not os.path.realpath(local).startswith(os.path.realpath(base) + os.sep):
+        return f"{path.name}: resolves outside the landing folder; deliver the file itself"
+    return None
+
+
+def scan(landing_root, business_date: dt.date) -> tuple[list, list[tuple[object, str]]]:
+    """The files of ``<landing>/<YYYY-MM-DD>/`` to load, in name order, and the entries refused
+    with the reason. Hidden and partial files (.tmp, .part, ~$ lock files) are not deliveries yet
+    and are left alone."""
     folder = landing_root / business_date.isoformat()
     if not folder.exists():
-        return []
-    found = [
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith((".tmp", ".part"))
-    ]
-    return sorted(found, key=lambda p: p.name)
+        return [], []
+    files, refused = [], []
+    for p in sorted(folder.iterdir(), key=lambda p: p.name):
+        if p.name.startswith((".", "~$")) or p.name.endswith((".tmp", ".part")):
+            continue
+        problem = _is_link_or_escapes(p, folder)
+        if problem is None and not p.is_file():
+            continue
+        if problem is None and not p.name.lower().endswith(SUPPORTED_SUFFIXES):
+            problem = f"{p.name}: not a supported export type ({', '.join(SUPPORTED_SUFFIXES)}); export as .xlsx"
+        if problem:
+            refused.append((p, problem))
+        else:
+            files.append(p)
+    return files, refused
+
+
+def move_file(path, target_dir, data: bytes, sha256: str) -> None:
+    """Put ``data`` (the file's bytes) at ``target_dir/<name>`` and remove ``path``. A different
+    file already archived under that name is kept: the newcomer gets its sha256 in its name."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / path.name
+    if target.exists() and target.read_bytes() != data:
+        stem, dot, suffix = path.name.rpartition(".")
+        target = target_dir / (f"{stem}.{sha256[:12]}.{suffix}" if dot else f"{path.name}.{sha256[:12]}")
+    target.write_bytes(data)
+    path.unlink()
+
+
+DAILY_REPORTS = "mb51,cooispi,zrsd002,zrsd004,zrfi005,zrmm024"
+
+
+def expected_reports() -> list[str]:
+    """Reports that should arrive every business date (Variable ``sap_expected_reports``)."""
+    from airflow.sdk import Variable
+
+    return [r.strip() for r in Variable.get("sap_expected_reports", default=DAILY_REPORTS).split(",") if r.strip()]
+
+
+def files_due(business_date: dt.date, due_time: str) -> dt.datetime:
+    """When D's files must be in: ``due_time`` (HH:MM, plant time) on the day after D."""
+    hour, minute = (int(part) for part in due_time.split(":"))
+    return pendulum.datetime(
+        business_date.year, business_date.month, business_date.day, hour, minute, tz=BUSINESS_TIMEZONE
+    ).add(days=1)
+
+
+def landing_ready(files: int, expected: int, due: dt.datetime, now: dt.datetime) -> bool:
+    """Stop waiting once at least one file per expected report has landed, or the deadline passed."""
+    return files >= expected or now >= due

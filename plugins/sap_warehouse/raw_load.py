@@ -18,12 +18,14 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import os
 from dataclasses import asdict, dataclass
 
 import psycopg
 from psycopg import sql
 
 from sap_warehouse.db import connect, lock_business_date
+from sap_warehouse.landing import move_file
 from sap_warehouse.registry import Column, Report
 from sap_warehouse.workbook import BadFileError, Sheet, read_sheet
 
@@ -304,11 +306,15 @@ def load_file(
     business_date: dt.date,
     *,
     quarantine_root,
+    archive_root=None,
     reject_ratio_max: float = 0.05,
     run: dict | None = None,
     conninfo: str | None = None,
 ) -> FileResult:
-    """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction."""
+    """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction, then move
+    it: to ``<archive_root>/<D>/`` when loaded or already known (kept, never deleted; left in
+    place when archive_root is None), to ``<quarantine_root>/<D>/`` when unusable. The move comes
+    after the commit: if it fails, the next run finds the file, knows its sha256, and moves it."""
     run = run or {}
     file_name = path.name
     data = path.read_bytes()
@@ -327,47 +333,93 @@ def load_file(
                 reason="same content (sha256) already loaded; nothing to do",
             )
             _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
-            log.info("%s: already loaded (sha256 %s), skipped", file_name, sha256[:12])
-            return result
-        try:
-            with conn.transaction():
-                sheet = read_sheet(data, file_name)
-                result = load_sheet(
-                    conn,
-                    sheet,
-                    path=str(path),
-                    file_name=file_name,
-                    sha256=sha256,
-                    size=len(data),
-                    business_date=business_date,
-                    reject_ratio_max=reject_ratio_max,
-                    run=run,
+        else:
+            try:
+                with conn.transaction():
+                    sheet = read_sheet(data, file_name)
+                    result = load_sheet(
+                        conn,
+                        sheet,
+                        path=str(path),
+                        file_name=file_name,
+                        sha256=sha256,
+                        size=len(data),
+                        business_date=business_date,
+                        reject_ratio_max=reject_ratio_max,
+                        run=run,
+                    )
+            except BadFileError as exc:
+                result = FileResult(
+                    file_name=file_name, business_date=business_date.isoformat(), status="quarantined", reason=str(exc)
                 )
-        except BadFileError as exc:
-            result = FileResult(
-                file_name=file_name, business_date=business_date.isoformat(), status="quarantined", reason=str(exc)
-            )
-            _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
+                _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
     if result.status == "quarantined":
-        # After the ledger row committed: if the move fails, the next run quarantines the file again.
-        _quarantine(path, quarantine_root, business_date, data)
+        move_file(path, quarantine_root / business_date.isoformat(), data, sha256)
         log.error("QUARANTINED %s", result.reason)
-        return result
-    log.info(
-        "%s: %s %s rows read, %s inserted, %s updated, %s unchanged, %s rejected",
-        file_name,
-        result.report,
-        result.rows_read,
-        result.rows_inserted,
-        result.rows_updated,
-        result.rows_unchanged,
-        result.rows_rejected,
-    )
+    else:
+        if archive_root is not None:
+            move_file(path, archive_root / business_date.isoformat(), data, sha256)
+        log.info(
+            "%s: %s %s, %s rows read, %s inserted, %s updated, %s unchanged, %s rejected",
+            file_name,
+            result.report,
+            result.status,
+            result.rows_read,
+            result.rows_inserted,
+            result.rows_updated,
+            result.rows_unchanged,
+            result.rows_rejected,
+        )
     return result
 
 
-def _quarantine(path, quarantine_root, business_date: dt.date, data: bytes) -> None:
-    target_dir = quarantine_root / business_date.isoformat()
-    target_dir.mkdir(parents=True, exist_ok=True)
-    (target_dir / path.name).write_bytes(data)
-    path.unlink()
+def quarantine_entry(path, reason: str, business_date: dt.date, *, quarantine_root, run: dict | None = None,
+                     conninfo: str | None = None) -> FileResult:  # fmt: skip
+    """Record a landing entry that must not be read (a link, an unsupported type) and take it out
+    of the landing folder: a link is removed (its target is never touched), a file is moved to
+    quarantine."""
+    result = FileResult(
+        file_name=path.name, business_date=business_date.isoformat(), status="quarantined", reason=reason
+    )
+    with connect(conninfo) as conn:
+        lock_business_date(conn, business_date)
+        _ledger(conn, result, path=str(path), sha256=None, size=None, reader=None, run=run or {})
+    local = str(getattr(path, "path", path))
+    if os.path.islink(local):
+        os.unlink(local)
+    else:
+        data = path.read_bytes()
+        move_file(path, quarantine_root / business_date.isoformat(), data, hashlib.sha256(data).hexdigest())
+    log.error("QUARANTINED %s", reason)
+    return result
+
+
+def record_missing(business_date: dt.date, expected: list[str], *, landing: str, run: dict | None = None,
+                   conninfo: str | None = None) -> list[str]:  # fmt: skip
+    """Ledger rows with status 'missing' for the expected reports that no file of the business
+    date delivered (loaded or already known); recorded once per date and report."""
+    run = run or {}
+    with connect(conninfo) as conn:
+        lock_business_date(conn, business_date)
+        rows = conn.execute(
+            """INSERT INTO operations.etl_file_ledger (path, file_name, report, business_date, status, reason,
+                                                       dag_id, run_id)
+               SELECT %(landing)s, '(none)', r.report, %(day)s, 'missing',
+                      'no file of this report arrived for the business date by the deadline', %(dag_id)s, %(run_id)s
+                 FROM unnest(%(expected)s::text[]) AS r(report)
+                WHERE NOT EXISTS (SELECT FROM operations.etl_file_ledger l
+                                   WHERE l.business_date = %(day)s AND l.report = r.report
+                                     AND l.status IN ('loaded', 'duplicate', 'missing'))
+               RETURNING report""",
+            {
+                "landing": landing,
+                "day": business_date,
+                "expected": expected,
+                "dag_id": run.get("dag_id"),
+                "run_id": run.get("run_id"),
+            },
+        ).fetchall()
+    missing = [r[0] for r in rows]
+    if missing:
+        log.warning("%s: no file arrived for %s", business_date, ", ".join(missing))
+    return missing
