@@ -1,12 +1,13 @@
 """The main job on a local default: generate a few days of SAP exports and run the daily DAG.
 
-Writes generated MB51 exports into the landing location (``sap_landing_path``), runs
+Writes one generated export of every SAP report per business date into the landing location
+(``sap_landing_path``), optionally with bad files (``--inject``), runs
 ``sap_warehouse_daily`` once per business date through Airflow's ``dag.test()`` (the real DAG,
 its real tasks, no scheduler needed), then prints what each layer holds. Deterministic for a
 seed: running it again re-delivers the same files, which the ledger recognises, and leaves the
 warehouse as it was.
 
-    scripts/dev demo [--from 2026-01-05] [--days 3] [--rows 2000] [--seed 42]
+    scripts/dev demo [--from 2026-01-05] [--days 3] [--rows 2000] [--seed 42] [--inject wrong_type,...]
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from psycopg import sql
+
 from sap_warehouse.db import connect
-from sap_warehouse.generator import write_mb51_days
+from sap_warehouse.exports import BAD_INPUTS, write_day
+from sap_warehouse.registry import reports
 from sap_warehouse.runner import run_range
 
 
@@ -55,11 +59,22 @@ SELECT d.day,
 def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
     with connect() as conn:
         per_day = conn.execute(SUMMARY_SQL, (days,)).fetchall()
+        raw_counts = {
+            r.raw_table: conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("raw", r.raw_table))
+            ).fetchone()[0]
+            for r in reports().values()
+        }
         totals = conn.execute(
-            """SELECT (SELECT count(*) FROM raw.raw_mb51), (SELECT count(*) FROM dims.dim_material),
-                      (SELECT count(*) FROM dims.dim_location), (SELECT count(*) FROM facts.fact_inventory),
+            """SELECT (SELECT count(*) FROM dims.dim_material), (SELECT count(*) FROM dims.dim_location),
+                      (SELECT count(*) FROM facts.fact_inventory),
                       (SELECT count(*) FROM marts.view_inventory_summary)"""
         ).fetchone()
+        missing = conn.execute(
+            """SELECT business_date, report FROM operations.etl_file_ledger
+                WHERE status = 'missing' AND business_date = ANY(%s) ORDER BY 1, 2""",
+            (days,),
+        ).fetchall()
         quarantined = conn.execute(
             """SELECT business_date, file_name, reason FROM operations.etl_file_ledger
                 WHERE status = 'quarantined' AND business_date = ANY(%s) ORDER BY 1, 2""",
@@ -77,14 +92,13 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
             f"{unchanged:>10}{rejected:>9}{fact_rows:>10}"
         )
     lines.append("")
-    lines.append(
-        "warehouse: raw_mb51 {} rows | dim_material {} | dim_location {} | fact_inventory {} | "
-        "view_inventory_summary {}".format(*totals)
-    )
+    lines.append("raw rows: " + " | ".join(f"{table} {count}" for table, count in raw_counts.items()))
+    lines.append("dim_material {} | dim_location {} | fact_inventory {} | view_inventory_summary {}".format(*totals))
+    lines.append("missing reports: " + (", ".join(f"{d} {r}" for d, r in missing) if missing else "none"))
     lines.append(
         "quarantined: none"
         if not quarantined
-        else "quarantined:\n" + "\n".join(f"  {d} {name}: {reason}" for d, name, reason in quarantined)
+        else "quarantined:\n" + "\n".join(f"  {d} {reason}" for d, _, reason in quarantined)
     )
     return "\n".join(lines)
 
@@ -95,12 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--rows", type=int, default=2000, help="MB51 lines per business date")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--inject", default="", help=f"bad files to add each day: {', '.join(BAD_INPUTS)}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     end = args.start + dt.timedelta(days=args.days - 1)
     landing = landing_dir()
-    write_mb51_days(landing, args.start, end, args.rows, args.seed)
-    print(f"generated MB51 exports for {args.start}..{end} in {landing}")
+    inject = tuple(kind for kind in args.inject.split(",") if kind)
+    for offset in range(args.days):
+        write_day(landing, args.start + dt.timedelta(days=offset), args.rows, args.seed, inject=inject)
+    print(f"generated exports of every report for {args.start}..{end} in {landing}")
     states = run_range(args.start, end)
     print(summary(list(states), states))
     return 0 if all(state == "success" for state in states.values()) else 1
