@@ -10,61 +10,26 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
-from alembic import command
-from alembic.config import Config
 from psycopg import sql
 
-from sap_warehouse.db import sqlalchemy_url
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from sap_warehouse.scratch_db import admin_url, create_database, drop_database, migrate
 
 
-def admin_url() -> str:
-    url = os.environ.get("WAREHOUSE_ADMIN_URL")
-    if not url:
-        pytest.fail("WAREHOUSE_ADMIN_URL is not set: run the suite with `scripts/dev test`")
-    return url
-
-
-def database_url(name: str) -> str:
-    """URI of database ``name`` on the admin server (the form Airflow connections take)."""
-    p = psycopg.conninfo.conninfo_to_dict(psycopg.conninfo.make_conninfo(admin_url(), dbname=name))
-    auth = quote(str(p["user"]), safe="") + (":" + quote(str(p["password"]), safe="") if p.get("password") else "")
-    return f"postgresql://{auth}@{p.get('host', 'localhost')}:{p.get('port', 5432)}/{name}"
-
-
-def create_database(name: str, template: str | None = None) -> None:
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if template:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-            )
-        else:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def alembic_config(url: str) -> Config:
-    cfg = Config(str(PROJECT_ROOT / "include" / "migrations" / "alembic.ini"))
-    cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
-    return cfg
+@pytest.fixture(scope="session", autouse=True)
+def _admin_server() -> None:
+    try:
+        admin_url()
+    except RuntimeError as exc:
+        pytest.exit(str(exc), returncode=2)
 
 
 @pytest.fixture(scope="session")
 def migrated_template() -> Iterator[str]:
     name = f"wh_template_{os.getpid()}"
-    create_database(name)
-    command.upgrade(alembic_config(database_url(name)), "head")
+    migrate(create_database(name))
     yield name
     drop_database(name)
 
@@ -73,8 +38,7 @@ def migrated_template() -> Iterator[str]:
 def empty_database() -> Iterator[str]:
     """Conninfo of a new database with nothing in it."""
     name = f"wh_empty_{uuid.uuid4().hex[:10]}"
-    create_database(name)
-    yield database_url(name)
+    yield create_database(name)
     drop_database(name)
 
 
@@ -83,8 +47,7 @@ def warehouse(migrated_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     """Conninfo of a fresh warehouse at the head migration; AIRFLOW_CONN_WAREHOUSE_DB points at it,
     so code under test (and DAG tasks run by dag.test) uses it."""
     name = f"wh_test_{uuid.uuid4().hex[:10]}"
-    create_database(name, template=migrated_template)
-    url = database_url(name)
+    url = create_database(name, template=migrated_template)
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", url)
     yield url
     drop_database(name)

@@ -4,7 +4,7 @@ import psycopg
 import pytest
 from alembic import command
 
-from tests.conftest import alembic_config
+from sap_warehouse.scratch_db import alembic_config
 
 RAW = ["raw_mb51", "raw_zrsd002", "raw_zrsd006", "raw_cooispi", "raw_zrfi005", "raw_cogs", "raw_zrsd004",
        "raw_zrmm024", "raw_zrpp062", "raw_target"]  # fmt: skip

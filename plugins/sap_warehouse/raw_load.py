@@ -82,45 +82,46 @@ def _cell(sheet: Sheet, col: Column) -> sql.Composable:
 
 
 def _typed_select(sheet: Sheet, business_date: dt.date) -> sql.Composed:
-    """SELECT typing the staged text cells into the registry's columns, with one reject reason
-    column per check; identifiers come from the registry only."""
+    """SELECT typing the staged text cells into the registry's columns, with the row's problems
+    (an array of reject reasons); identifiers come from the registry only. Each parser runs once
+    per cell: the typed values are computed in a fenced (OFFSET 0) lateral subquery that the
+    checks then read."""
     report = sheet.report
-    fields = [sql.SQL("s.source_row")]
-    checks = []
+    typed_fields, checks = [], []
     for col in report.columns:
+        name = sql.Identifier(col.name)
         if col.source == "business_date":
-            fields.append(sql.SQL("{}::date AS {}").format(sql.Literal(business_date), sql.Identifier(col.name)))
+            typed_fields.append(sql.SQL("{}::date AS {}").format(sql.Literal(business_date), name))
             continue
-        pos = sheet.column_of.get(col.name)
         cell = _cell(sheet, col)
-        typed = sql.SQL("{}({})").format(sql.SQL(PARSER[col.type]), cell)
-        fields.append(sql.SQL("{} AS {}").format(typed, sql.Identifier(col.name)))
+        typed_fields.append(sql.SQL("{}({}) AS {}").format(sql.SQL(PARSER[col.type]), cell, name))
+        pos = sheet.column_of.get(col.name)
         if pos is None:
             continue
-        header, original = sheet.headers[pos], sql.Identifier(f"c{pos}")
-        present = sql.SQL("operations.sap_text({}) IS NOT NULL").format(cell)
+        header, original = sheet.headers[pos], sql.SQL("s.") + sql.Identifier(f"c{pos}")
+        present = sql.SQL("coalesce({} ~ '\\S', false)").format(cell)
         if col.type in PROBLEM:
-            checks.append((header, original, sql.SQL("{} AND {} IS NULL").format(present, typed), PROBLEM[col.type]))
+            checks.append((header, original, sql.SQL("{} AND t.{} IS NULL").format(present, name), PROBLEM[col.type]))
         if col.required:
             # Only an empty cell: a value that fails typing is already reported above.
-            checks.append((header, original, sql.SQL("NOT ({})").format(present), "required value is missing"))
-    fields.append(
-        sql.SQL("jsonb_strip_nulls(jsonb_object({}::text[], ARRAY[{}]::text[])) AS raw_data").format(
-            sql.Literal(sheet.headers), sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
+            checks.append((header, original, sql.SQL("NOT {}").format(present), "required value is missing"))
+    problems = sql.SQL(", ").join(
+        sql.SQL("CASE WHEN {} THEN ROW({}, {}, {})::operations.reject_reason END").format(
+            cond, sql.Literal(header), original, sql.Literal(reason)
         )
+        for header, original, cond, reason in checks
     )
-    problems = (
-        sql.SQL(", ").join(
-            sql.SQL("CASE WHEN {} THEN ROW({}, {}, {})::operations.reject_reason END").format(
-                cond, sql.Literal(header), cell, sql.Literal(reason)
-            )
-            for header, cell, cond, reason in checks
-        )
-        if checks
-        else sql.SQL("")
+    return sql.SQL(
+        "SELECT s.source_row, t.*, array_remove(ARRAY[{problems}]::operations.reject_reason[], NULL) AS problems "
+        "FROM stage s CROSS JOIN LATERAL (SELECT {typed} OFFSET 0) t"
+    ).format(problems=problems, typed=sql.SQL(", ").join(typed_fields))
+
+
+def _raw_data(sheet: Sheet) -> sql.Composed:
+    """The whole source row as JSONB (header -> cell text), from the staged cells."""
+    return sql.SQL("jsonb_strip_nulls(jsonb_object({}::text[], ARRAY[{}]::text[]))").format(
+        sql.Literal(sheet.headers), sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
     )
-    fields.append(sql.SQL("array_remove(ARRAY[{}]::operations.reject_reason[], NULL) AS problems").format(problems))
-    return sql.SQL("SELECT {} FROM stage s").format(sql.SQL(", ").join(fields))
 
 
 def _hash_expr(columns: tuple[Column, ...]) -> sql.Composed:
@@ -134,7 +135,7 @@ def _keyed_select(report: Report) -> tuple[sql.Composed, list[str]]:
     if report.key_strategy == "content_occurrence":
         partition = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
         select = sql.SQL(
-            "SELECT {names}, source_row, raw_data, row_hash, "
+            "SELECT {names}, source_row, row_hash, "
             "row_number() OVER (PARTITION BY {partition}, row_hash ORDER BY source_row)::integer AS occurrence "
             "FROM (SELECT *, {row_hash} AS row_hash FROM typed WHERE cardinality(problems) = 0) h"
         ).format(names=names, partition=partition, row_hash=row_hash)
@@ -142,7 +143,7 @@ def _keyed_select(report: Report) -> tuple[sql.Composed, list[str]]:
     else:
         key_cols = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
         select = sql.SQL(
-            "SELECT DISTINCT ON ({key}) {names}, source_row, raw_data, {row_hash} AS row_hash "
+            "SELECT DISTINCT ON ({key}) {names}, source_row, {row_hash} AS row_hash "
             "FROM typed WHERE cardinality(problems) = 0 ORDER BY {key}, source_row DESC"
         ).format(key=key_cols, names=names, row_hash=row_hash)
         key = list(report.key)
@@ -151,8 +152,10 @@ def _keyed_select(report: Report) -> tuple[sql.Composed, list[str]]:
     return select, key
 
 
-def _write_rows(conn: psycopg.Connection, report: Report, file_name: str, business_date: dt.date) -> tuple[int, int]:
-    """Insert new rows and update rows whose hash changed; returns (inserted, updated)."""
+def _write_rows(conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date) -> tuple[int, int]:
+    """Insert new rows and update rows whose hash changed; returns (inserted, updated). Only
+    those rows get their raw_data built: an unchanged re-delivery costs the probe alone."""
+    report = sheet.report
     select, key = _keyed_select(report)
     table = sql.Identifier("raw", report.raw_table)
     conn.execute(sql.SQL("CREATE TEMP TABLE keyed ON COMMIT DROP AS {}").format(select))
@@ -166,9 +169,10 @@ def _write_rows(conn: psycopg.Connection, report: Report, file_name: str, busine
     conn.execute(
         sql.SQL(
             "CREATE TEMP TABLE delta ON COMMIT DROP AS "
-            "SELECT k.*, t.row_hash IS NULL AS is_new FROM keyed k LEFT JOIN {table} t ON {join} "
+            "SELECT k.*, t.row_hash IS NULL AS is_new, {raw_data} AS raw_data "
+            "FROM keyed k LEFT JOIN {table} t ON {join} JOIN stage s ON s.source_row = k.source_row "
             "WHERE t.row_hash IS NULL OR t.row_hash <> k.row_hash"
-        ).format(table=table, join=join)
+        ).format(table=table, join=join, raw_data=_raw_data(sheet))
     )
     data_cols = [c.name for c in report.columns]
     if report.key_strategy == "content_occurrence":
@@ -271,7 +275,7 @@ def load_sheet(
             f"{file_name}: {rejected} of {rows_read} rows failed typing ({rejected / rows_read:.1%}, limit "
             f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again"
         )
-    inserted, updated = _write_rows(conn, report, file_name, business_date)
+    inserted, updated = _write_rows(conn, sheet, file_name, business_date)
     result.rows_inserted, result.rows_updated, result.rows_rejected = inserted, updated, rejected
     result.rows_unchanged = rows_read - rejected - inserted - updated
     file_id = _ledger(conn, result, path=path, sha256=sha256, size=size, reader=sheet.reader, run=run)

@@ -1,0 +1,225 @@
+"""Raw-load benchmark: one MB51 workbook through the loader, against the floors.
+
+Generates an MB51 export of --rows lines with the project's generator, then measures, each in a
+fresh process (so peak memory is the stage's own) and on a fresh scratch database per run:
+
+  read floor      python-calamine's bare read of the workbook (no typing, no database)
+  copy floor      psql \\copy of the same rows, already typed, from a CSV file into a plain table
+  load            sap_warehouse.raw_load.load_file end to end: read, recognise, stage, type,
+                  hash, write, ledger (the function the DAG task calls)
+  re-delivery     the same file again: recognised by sha256, rows not parsed
+  overlap         the same rows in a file written differently (other cell shapes, r="0" header):
+                  every row unchanged; compared with reading that file (read_sheet)
+  parallel        two files of one date loaded one after the other, then two at a time
+
+Prints a table (median, min and max of --runs runs) and appends it to BENCHMARKS.md with the
+command and the machine. Not part of the test command.
+
+    scripts/dev exec python benchmarks/raw_load.py --rows 200000 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = dt.date(2026, 3, 2)
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+
+
+def child(stage: str, args: list[str]) -> dict:
+    """Run one measured stage in a fresh interpreter; it reports seconds and peak RSS."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", stage, *args], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"stage {stage} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_child(stage: str, args: list[str]) -> None:
+    import resource
+
+    from python_calamine import CalamineWorkbook
+
+    import sap_warehouse.raw_load  # noqa: F401  (imported before the clock starts, as in a warm worker)
+    from sap_warehouse.workbook import read_sheet
+
+    start = time.perf_counter()
+    extra: dict = {}
+    if stage == "read_floor":
+        rows = CalamineWorkbook.from_path(args[0]).get_sheet_by_index(0).to_python()
+        extra["rows"] = len(rows) - 1
+    elif stage == "read_sheet":
+        path = Path(args[0])
+        extra["rows"] = len(read_sheet(path.read_bytes(), path.name).rows)
+    elif stage in ("load", "load2"):
+        files = [Path(a) for a in args[1:]]
+        if stage == "load2":
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(2) as pool:
+                results = list(pool.map(_load_one, files, [args[0]] * len(files)))
+        else:
+            results = [_load_one(f, args[0]) for f in files]
+        extra["results"] = results
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": max(peak_mb, children_mb), **extra}))
+
+
+def _load_one(path: Path, conninfo: str) -> dict:
+    from sap_warehouse.raw_load import load_file
+
+    quarantine = Path(tempfile.mkdtemp()) / "quarantine"
+    return load_file(path, DAY, quarantine_root=quarantine, conninfo=conninfo).as_dict()
+
+
+def copy_floor(movements, workdir: Path, url: str) -> float:
+    """psql \\copy of the typed rows into a plain table with raw_mb51's business columns."""
+    csv_path = workdir / "mb51.csv"
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        for m in movements:
+            writer.writerow([m.posting_date, m.movement_type, m.plant, m.storage_location, m.material, m.batch,
+                             m.quantity, m.unit, m.material_document, m.text, m.purchase_order])  # fmt: skip
+    create = (
+        "DROP TABLE IF EXISTS copy_floor; CREATE TABLE copy_floor (posting_date date, movement_type text, "
+        "plant text, storage_location text, material text, batch text, qty numeric(18,3), unit text, "
+        "material_document text, text text, purchase_order text)"
+    )
+    subprocess.run([PSQL, "-X", "-q", url, "-c", create], check=True)
+    start = time.perf_counter()
+    subprocess.run([PSQL, "-X", "-q", url, "-c", f"\\copy copy_floor FROM '{csv_path}' CSV"], check=True)
+    return time.perf_counter() - start
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, {platform.system()} {platform.release()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-record", action="store_true", help="print only; do not append to BENCHMARKS.md")
+    args = parser.parse_args()
+
+    from sap_warehouse.generator import mb51_movements, mb51_workbook
+    from sap_warehouse.scratch_db import create_database, drop_database, migrate
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-raw-load-"))
+    t0 = time.perf_counter()
+    movements = mb51_movements(DAY, args.rows, seed=1)
+    files = {
+        "main": mb51_workbook(movements, 1, header_row_zero=False),
+        "other_shapes": mb51_workbook(movements, 2, header_row_zero=True),
+        "day_a": mb51_workbook(mb51_movements(DAY, args.rows // 2, seed=3), 3, header_row_zero=False),
+        "day_b": mb51_workbook(mb51_movements(DAY, args.rows // 2, seed=4), 4, header_row_zero=True),
+    }
+    paths = {}
+    for name, data in files.items():
+        paths[name] = workdir / f"{name}.xlsx"
+        paths[name].write_bytes(data)
+    print(f"generated {len(movements)} MB51 lines ({len(files['main']) / 1e6:.1f} MB xlsx) "
+          f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+
+    template = "bench_raw_load_template"
+    migrate(create_database(template))
+    samples: dict[str, list[float]] = {}
+    peaks: dict[str, float] = {}
+
+    def record(stage: str, seconds: float, peak: float | None = None) -> None:
+        samples.setdefault(stage, []).append(seconds)
+        if peak is not None:
+            peaks[stage] = max(peaks.get(stage, 0.0), peak)
+
+    try:
+        for run in range(args.runs):
+            url = create_database("bench_raw_load", template=template)
+            r = child("read_floor", [str(paths["main"])])
+            record("read floor (calamine)", r["seconds"], r["peak_mb"])
+            record("copy floor (psql \\copy)", copy_floor(movements, workdir, url))
+            r = child("load", [url, str(paths["main"])])
+            assert r["results"][0]["rows_inserted"] == len(movements), r
+            record("load (end to end)", r["seconds"], r["peak_mb"])
+            r = child("load", [url, str(paths["main"])])
+            assert r["results"][0]["status"] == "duplicate", r
+            record("re-delivery (sha256)", r["seconds"], r["peak_mb"])
+            r = child("read_sheet", [str(paths["other_shapes"])])
+            record("read of the overlap file", r["seconds"], r["peak_mb"])
+            r = child("load", [url, str(paths["other_shapes"])])
+            assert r["results"][0]["rows_unchanged"] == len(movements), r
+            record("overlap, all rows unchanged", r["seconds"], r["peak_mb"])
+            for stage, parallel in (("two files, one at a time", "load"), ("two files, two at a time", "load2")):
+                url = create_database("bench_raw_load", template=template)
+                r = child(parallel, [url, str(paths["day_a"]), str(paths["day_b"])])
+                record(stage, r["seconds"], r["peak_mb"])
+            print(f"run {run + 1}/{args.runs} done", flush=True)
+    finally:
+        drop_database("bench_raw_load")
+        drop_database(template)
+
+    med = {stage: statistics.median(values) for stage, values in samples.items()}
+    floor = med["read floor (calamine)"] + med["copy floor (psql \\copy)"]
+    lines = [
+        f"### Raw load of one MB51 workbook, {args.rows:,} rows ({dt.date.today()})",
+        "",
+        f"Machine: {machine()}. PostgreSQL 15 (local cluster of scripts/dev). Command: "
+        f"`scripts/dev exec python benchmarks/raw_load.py --rows {args.rows} --runs {args.runs}`",
+        "",
+        "| stage | median s | min s | max s | rows/s (median) | peak RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for stage, values in samples.items():
+        rows = args.rows if "two files" not in stage else 2 * (args.rows // 2)
+        peak = f"{peaks[stage]:.0f}" if stage in peaks else "-"
+        lines.append(
+            f"| {stage} | {med[stage]:.2f} | {min(values):.2f} | {max(values):.2f} | "
+            f"{rows / med[stage]:,.0f} | {peak} |"
+        )
+    lines += [
+        "",
+        f"- load / (read floor + copy floor) = {med['load (end to end)']:.2f} / {floor:.2f} = "
+        f"**{med['load (end to end)'] / floor:.2f}x** (target: at most 1.5x)",
+        f"- overlap with every row unchanged / its read = {med['overlap, all rows unchanged']:.2f} / "
+        f"{med['read of the overlap file']:.2f} = "
+        f"**{med['overlap, all rows unchanged'] / med['read of the overlap file']:.2f}x** (target: at most 1.2x)",
+        f"- re-delivery: {med['re-delivery (sha256)']:.2f} s, the rows are not parsed",
+        f"- two files two at a time vs one at a time: **"
+        f"{med['two files, one at a time'] / med['two files, two at a time']:.2f}x** faster",
+        f"- peak memory of the load: {peaks['load (end to end)']:.0f} MB (target: under 1 GB)",
+        "",
+    ]
+    report = "\n".join(lines)
+    print("\n" + report)
+    if not args.no_record:
+        bench = ROOT / "BENCHMARKS.md"
+        head = (
+            "" if bench.exists() else "# Benchmarks\n\nFigures measured by the scripts in benchmarks/; newest last.\n\n"
+        )
+        with open(bench, "a", encoding="utf-8") as fh:
+            fh.write(head + report + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        run_child(sys.argv[2], sys.argv[3:])
+    else:
+        main()
