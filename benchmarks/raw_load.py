@@ -77,9 +77,16 @@ def run_child(stage: str, args: list[str]) -> None:
     else:
         raise SystemExit(f"unknown stage {stage}")
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.
+    peak_mb = _vm_hwm_mb()
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if stage == "load2" else 0.0
     print(json.dumps({"seconds": seconds, "peak_mb": max(peak_mb, children_mb), **extra}))
+
+
+def _vm_hwm_mb() -> float:
+    with open("/proc/self/status") as fh:
+        kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    return kb / 1024
 
 
 def _load_one(path: Path, conninfo: str) -> dict:

@@ -186,3 +186,18 @@ def test_unusable_file_is_quarantined_and_the_next_still_loads(warehouse: str, d
     assert [r.status for r in results] == ["quarantined", "loaded"]
     assert "not an xlsx workbook" in results[0].reason
     assert (quarantine / DAY.isoformat() / "renamed.xlsx").read_bytes().startswith(b"%PDF")
+
+
+def test_two_loads_of_one_file_at_once_load_it_once(warehouse: str, dirs) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    landing, quarantine = dirs
+    movements = mb51_movements(DAY, 3000, seed=15)
+    path = _deliver(landing, "same.xlsx", mb51_workbook(movements, 15, header_row_zero=False))
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: load_file(path, DAY, quarantine_root=quarantine, conninfo=warehouse), [1, 2]))
+
+    assert sorted(r.status for r in results) == ["duplicate", "loaded"]
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_mb51").fetchone()[0] == len(movements)

@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg import sql
 
 CONN_ID = "warehouse_db"
 # First key of the two-key advisory lock; the second key is the business date as a day number.
 LOCK_NAMESPACE = 0x5A9
+RAW_TABLE_LOCK_NAMESPACE = 0x5AA
 
 
 def _normalise_scheme(uri: str) -> str:
@@ -65,9 +67,17 @@ def connect(conninfo: str | None = None, *, autocommit: bool = False) -> Iterato
         conn.close()
 
 
-def lock_business_date(conn: psycopg.Connection, business_date: dt.date) -> None:
-    """Take the transaction-scoped advisory lock of ``business_date`` (waits for a holder to finish)."""
+def lock_business_date(conn: psycopg.Connection, business_date: dt.date, *, shared: bool = False) -> None:
+    """Take the transaction-scoped advisory lock of ``business_date`` (waits for a holder to finish).
+    File loads take it shared, so the files of one date load side by side; layer builds take it
+    exclusive, so they never interleave with a load or another build of the same date."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     conn.execute(
-        "SELECT pg_advisory_xact_lock(%s, %s)",
+        sql.SQL("SELECT {}(%s, %s)").format(sql.Identifier(function)),
         (LOCK_NAMESPACE, business_date.toordinal()),
     )
+
+
+def lock_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
+    """Serialise writers of one raw table (two files with the same new keys must not race)."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (RAW_TABLE_LOCK_NAMESPACE, raw_table))

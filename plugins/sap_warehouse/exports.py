@@ -34,9 +34,9 @@ from sap_warehouse.generator import (
     DC,
     FACTORY,
     MATERIALS,
-    _excel_serial,
-    _finalise,
+    excel_serial,
     export_name,
+    finalise_workbook,
     mb51_movements,
     mb51_workbook,
     sap_number_text,
@@ -337,7 +337,7 @@ def _cell(value, kind: str, rnd: random.Random, sheet):
     if kind == "date":
         if rnd.random() < 0.15:
             return value.strftime("%d.%m.%Y")
-        cell = WriteOnlyCell(sheet, value=_excel_serial(value))
+        cell = WriteOnlyCell(sheet, value=excel_serial(value))
         cell.number_format = "dd.mm.yyyy"
         return cell
     if kind == "number":
@@ -370,7 +370,7 @@ def render(
         )
     buf = io.BytesIO()
     book.save(buf)
-    return _finalise(buf.getvalue(), header_row_zero=header_row_zero and not title)
+    return finalise_workbook(buf.getvalue(), header_row_zero=header_row_zero and not title)
 
 
 def render_text(report_code: str, rows: list[dict], *, delimiter: str = ";", encoding: str = "utf-8-sig") -> bytes:

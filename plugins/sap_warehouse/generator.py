@@ -1,4 +1,4 @@
-"""Realistic SAP export generator (MB51 so far) for demos, tests and benchmarks.
+"""Realistic MB51 exports, and the workbook-writing helpers every generated export shares.
 
 Writes .xlsx workbooks shaped like real SAP GUI exports (see sap_reports.md): the real header row,
 Excel serial dates in date-styled cells mixed with dd.mm.yyyy text, signed quantities written as
@@ -6,14 +6,12 @@ numbers, comma-decimal text and SAP trailing-minus text, codes with leading zero
 (some of it in decomposed Unicode), documents holding lines identical in every column, and on
 chosen files the header row written as ``<row r="0" spans="">``. Deterministic for a seed.
 Alongside each workbook it returns the truth: the movements as typed values, so tests can compute
-expected results without going through the pipeline.
-
-    python -m sap_warehouse.generator --landing DIR --from 2026-01-02 --to 2026-01-04 --rows 2000
+expected results without going through the pipeline. The other reports, and the command line that
+writes a landing zone of every report, are in exports.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import io
@@ -73,7 +71,7 @@ class Movement:
     purchase_order: str
 
 
-def _excel_serial(day: dt.date) -> int:
+def excel_serial(day: dt.date) -> int:
     return (day - dt.date(1899, 12, 30)).days
 
 
@@ -150,7 +148,7 @@ def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool
         if rnd.random() < 0.15:
             date_cell = m.posting_date.strftime("%d.%m.%Y")
         else:
-            date_cell = WriteOnlyCell(sheet, value=_excel_serial(m.posting_date))
+            date_cell = WriteOnlyCell(sheet, value=excel_serial(m.posting_date))
             date_cell.number_format = "dd.mm.yyyy"
         desc = descriptions[m.material]
         if rnd.random() < 0.2:
@@ -166,13 +164,13 @@ def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool
         sheet.append(row)
     buf = io.BytesIO()
     book.save(buf)
-    return _finalise(buf.getvalue(), header_row_zero=header_row_zero)
+    return finalise_workbook(buf.getvalue(), header_row_zero=header_row_zero)
 
 
 _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")
 
 
-def _finalise(data: bytes, *, header_row_zero: bool) -> bytes:
+def finalise_workbook(data: bytes, *, header_row_zero: bool) -> bytes:
     """Fix the bytes a save leaves time-dependent (zip entry times, document properties) so the
     same seed gives the same file, and optionally write the header row as ``<row r="0" spans="">``,
     as about 40% of real exports do."""
@@ -208,20 +206,3 @@ def write_mb51_days(landing: Path, start: dt.date, end: dt.date, rows: int, seed
         written[day] = movements
         day += dt.timedelta(days=1)
     return written
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--landing", type=Path, required=True, help="landing zone root directory")
-    parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
-    parser.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)
-    parser.add_argument("--rows", type=int, default=2000, help="MB51 lines per business date")
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args()
-    written = write_mb51_days(args.landing, args.start, args.end, args.rows, args.seed)
-    for day, movements in written.items():
-        print(f"{day}: MB51 {len(movements)} lines -> {args.landing / day.isoformat()}")
-
-
-if __name__ == "__main__":
-    main()

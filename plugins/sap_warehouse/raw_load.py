@@ -7,9 +7,11 @@ SQL parsers (unparseable or missing required values become rejects naming row an
 every row its row_hash (md5 of its typed business values, never of the file name), then write
 only rows that are new or whose hash changed. Idempotent: a file whose sha256 was already loaded
 is recorded as a duplicate and not read again; loading the same rows again changes nothing.
-A file that cannot be used (not an xlsx, damaged, unknown layout, missing required column, too
-many rejects) is moved to the quarantine location with the reason in the ledger and the log, and
-the day's other files still load.
+After the commit a loaded or known file moves to the archive location; a file that cannot be used
+(content not matching its extension, damaged, unknown layout, missing required column, too many
+rejects) moves to the quarantine location with the reason in the ledger and the log, and the day's
+other files still load. Also records landing entries refused unread (quarantine_entry) and the
+expected reports that never arrived (record_missing).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import asdict, dataclass
 import psycopg
 from psycopg import sql
 
-from sap_warehouse.db import connect, lock_business_date
+from sap_warehouse.db import connect, lock_business_date, lock_raw_table
 from sap_warehouse.landing import move_file
 from sap_warehouse.registry import Column, Report
 from sap_warehouse.workbook import BadFileError, Sheet, read_sheet
@@ -305,6 +307,17 @@ def load_sheet(
     return result
 
 
+def _loaded_report(conn_or_info, sha256: str) -> str | None:
+    """The report of an already loaded file with this content, if any."""
+    query = "SELECT report FROM operations.etl_file_ledger WHERE sha256 = %s AND status = 'loaded' LIMIT 1"
+    if isinstance(conn_or_info, psycopg.Connection):
+        row = conn_or_info.execute(query, (sha256,)).fetchone()
+    else:
+        with connect(conn_or_info, autocommit=True) as conn:
+            row = conn.execute(query, (sha256,)).fetchone()
+    return row[0] if row else None
+
+
 def load_file(
     path,
     business_date: dt.date,
@@ -315,32 +328,40 @@ def load_file(
     run: dict | None = None,
     conninfo: str | None = None,
 ) -> FileResult:
-    """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction, then move
-    it: to ``<archive_root>/<D>/`` when loaded or already known (kept, never deleted; left in
-    place when archive_root is None), to ``<quarantine_root>/<D>/`` when unusable. The move comes
-    after the commit: if it fails, the next run finds the file, knows its sha256, and moves it."""
+    """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction (parsed
+    first, outside it), then move it: to ``<archive_root>/<D>/`` when loaded or already known
+    (kept, never deleted; left in place when archive_root is None), to ``<quarantine_root>/<D>/``
+    when unusable. The move comes after the commit: if it fails, the next run finds the file,
+    knows its sha256, and moves it."""
     run = run or {}
     file_name = path.name
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
+    day = business_date.isoformat()
+    # Parse before any transaction or lock: reading is the CPU-bound part, and the files of one
+    # date read side by side. A file known by its sha256 is not parsed at all.
+    sheet, problem = None, None
+    if _loaded_report(conninfo, sha256) is None:
+        try:
+            sheet = read_sheet(data, file_name)
+        except BadFileError as exc:
+            problem = str(exc)
     with connect(conninfo) as conn:
-        lock_business_date(conn, business_date)
-        known = conn.execute(
-            "SELECT report FROM operations.etl_file_ledger WHERE sha256 = %s AND status = 'loaded' LIMIT 1", (sha256,)
-        ).fetchone()
-        if known:
+        lock_business_date(conn, business_date, shared=True)
+        if sheet is not None:
+            lock_raw_table(conn, sheet.report.raw_table)
+        known = _loaded_report(conn, sha256)  # again, under the locks: another run may have loaded it
+        if known is not None:
             result = FileResult(
                 file_name=file_name,
-                business_date=business_date.isoformat(),
+                business_date=day,
                 status="duplicate",
-                report=known[0],
+                report=known,
                 reason="same content (sha256) already loaded; nothing to do",
             )
-            _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
-        else:
+        elif sheet is not None:
             try:
                 with conn.transaction():
-                    sheet = read_sheet(data, file_name)
                     result = load_sheet(
                         conn,
                         sheet,
@@ -353,10 +374,11 @@ def load_file(
                         run=run,
                     )
             except BadFileError as exc:
-                result = FileResult(
-                    file_name=file_name, business_date=business_date.isoformat(), status="quarantined", reason=str(exc)
-                )
-                _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
+                problem = str(exc)
+        if known is not None or problem is not None:
+            if problem is not None:
+                result = FileResult(file_name=file_name, business_date=day, status="quarantined", reason=problem)
+            _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
     if result.status == "quarantined":
         move_file(path, quarantine_root / business_date.isoformat(), data, sha256)
         log.error("QUARANTINED %s", result.reason)
