@@ -201,3 +201,19 @@ def test_two_loads_of_one_file_at_once_load_it_once(warehouse: str, dirs) -> Non
     assert sorted(r.status for r in results) == ["duplicate", "loaded"]
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("SELECT count(*) FROM raw.raw_mb51").fetchone()[0] == len(movements)
+
+
+def test_blank_rows_are_not_rows_and_row_numbers_stay_true(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    rows = [_row(m) for m in mb51_movements(DAY, 6, seed=16)]
+    rows[2][7] = "oops"  # a bad quantity; it lands on sheet row 5, after a blank row
+    sheet_rows = [rows[0], rows[1], [None] * 16, rows[2], [None] * 16, [None] * 16, *rows[3:]]
+    path = _deliver(landing, "gaps.xlsx", _workbook(sheet_rows))
+
+    result = load_file(path, DAY, quarantine_root=quarantine, reject_ratio_max=0.5, conninfo=warehouse)
+
+    assert (result.rows_read, result.rows_inserted, result.rows_rejected) == (6, 5, 1)
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT source_row FROM operations.etl_row_reject").fetchone()[0] == 5
+        stored = sorted(r[0] for r in conn.execute("SELECT source_row FROM raw.raw_mb51"))
+    assert stored == [2, 3, 8, 9, 10]

@@ -37,8 +37,8 @@ def test_header_found_and_no_data_row_lost(movements, header_row_zero: bool) -> 
     assert sheet.report.code == "mb51"
     assert sheet.headers[: len(MB51_HEADERS)] == MB51_HEADERS
     assert len(sheet.rows) == len(movements)
-    assert sheet.rows.index[0] == 2  # Excel row number of the first data row
-    documents = sheet.rows[sheet.column_of["material_document"]].tolist()
+    assert sheet.first_row == 2  # Excel row number of the first data row
+    documents = [row[sheet.column_of["material_document"]] for row in sheet.rows]
     assert documents == [m.material_document for m in movements]
 
 
@@ -55,7 +55,7 @@ def test_header_below_title_rows_is_found(movements) -> None:
     book.save(buf)
     sheet = read_sheet(buf.getvalue(), "titled.xlsx")
     assert len(sheet.rows) == 5
-    assert sheet.rows.index[0] == 4
+    assert sheet.first_row == 4
 
 
 def test_not_an_xlsx_is_refused_before_parsing() -> None:

@@ -16,6 +16,7 @@ expected reports that never arrived (record_missing).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import io
@@ -64,7 +65,7 @@ class FileResult:
 
 def _stage_csv(sheet: Sheet) -> str:
     buf = io.StringIO()
-    sheet.rows.to_csv(buf, header=False, index=True)
+    csv.writer(buf, lineterminator="\n").writerows(sheet.rows)
     return buf.getvalue()
 
 
@@ -115,8 +116,13 @@ def _typed_select(sheet: Sheet, business_date: dt.date) -> sql.Composed:
     )
     return sql.SQL(
         "SELECT s.source_row, t.*, array_remove(ARRAY[{problems}]::operations.reject_reason[], NULL) AS problems "
-        "FROM stage s CROSS JOIN LATERAL (SELECT {typed} OFFSET 0) t"
-    ).format(problems=problems, typed=sql.SQL(", ").join(typed_fields))
+        "FROM stage s CROSS JOIN LATERAL (SELECT {typed} OFFSET 0) t "
+        "WHERE NOT (ROW({cells}) IS NULL)"  # blank rows are not rows
+    ).format(
+        problems=problems,
+        typed=sql.SQL(", ").join(typed_fields),
+        cells=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(f"c{i}") for i in range(len(sheet.headers))),
+    )
 
 
 def _raw_data(sheet: Sheet) -> sql.Composed:
@@ -252,13 +258,18 @@ def load_sheet(
     run: dict,
 ) -> FileResult:
     """Stage, type, reject, write and record one recognised sheet inside the caller's transaction."""
-    width = len(sheet.headers)
+    cells = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
+    # source_row numbers the rows in COPY order, starting at the sheet row of the first data row.
     conn.execute(
-        sql.SQL("CREATE TEMP TABLE stage (source_row integer, {}) ON COMMIT DROP").format(
-            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(width))
+        sql.SQL(
+            "CREATE TEMP TABLE stage (source_row integer GENERATED ALWAYS AS IDENTITY (START WITH {}), {}) "
+            "ON COMMIT DROP"
+        ).format(
+            sql.Literal(sheet.first_row),
+            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(len(sheet.headers))),
         )
     )
-    with conn.cursor().copy("COPY stage FROM STDIN (FORMAT csv)") as copy:
+    with conn.cursor().copy(sql.SQL("COPY stage ({}) FROM STDIN (FORMAT csv)").format(cells)) as copy:
         copy.write(_stage_csv(sheet))
     conn.execute(sql.SQL("CREATE TEMP TABLE typed ON COMMIT DROP AS {}").format(_typed_select(sheet, business_date)))
     rows_read, rejected = conn.execute(

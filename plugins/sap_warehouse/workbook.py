@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import openpyxl
 import openpyxl.xml
-import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
 from sap_warehouse.registry import Report, reports
@@ -51,7 +50,8 @@ class Sheet:
     report: Report
     headers: list[str]  # as in the file, duplicates made unique with " (2)", " (3)", ...
     column_of: dict[str, int]  # registry column name -> position in headers
-    rows: pd.DataFrame  # one column per header, object dtype; index = Excel row number
+    rows: list[list]  # the cells below the header row, as wide as the header; blank rows included
+    first_row: int  # sheet row number (1-based, as Excel shows it) of rows[0]
     reader: str
 
 
@@ -77,12 +77,14 @@ def check_container(data: bytes, name: str) -> None:
 def _repair_row_zero(data: bytes) -> bytes:
     """Renumber a ``<row r="0">`` header row to row 1 in every worksheet of the workbook."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    # Stored, not deflated: the copy only lives in memory, and compressing it again cost more
+    # than reading the sheet.
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                 body = _ROW_ZERO.sub(b'<row r="1"', body, count=1)
-            dst.writestr(info, body)
+            dst.writestr(info.filename, body)
     return out.getvalue()
 
 
@@ -192,18 +194,21 @@ def _number_cell(value):
 
 
 def read_sheet(data: bytes, name: str) -> Sheet:
-    """Read, recognise and cut out the data rows of one export."""
+    """Read, recognise and cut out the data rows of one export. Blank rows stay (the loader drops
+    them in SQL); numeric cells of number columns get their exponent mark."""
     cells, reader = read_cells(data, name)
     if not cells:
         raise BadFileError(f"{name}: the first sheet is empty; ask for the export again")
     report, header_index, column_of = recognise(cells, name)
     headers = _unique_headers(cells[header_index])
     width = len(headers)
-    body = [row[:width] for row in cells[header_index + 1 :]]
-    frame = pd.DataFrame(body, columns=range(width), dtype=object)
-    frame.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(frame))
-    frame = frame.replace("", None).dropna(how="all")
-    for col in report.file_columns:
-        if col.type == "number" and col.name in column_of:
-            frame[column_of[col.name]] = frame[column_of[col.name]].map(_number_cell)
-    return Sheet(report=report, headers=headers, column_of=column_of, rows=frame, reader=reader)
+    rows = cells[header_index + 1 :]
+    if any(len(row) != width for row in rows):
+        rows = [(row + [None] * width)[:width] for row in rows]
+    for position in (column_of[c.name] for c in report.file_columns if c.type == "number" and c.name in column_of):
+        for row in rows:
+            if type(row[position]) is float:
+                row[position] = _number_cell(row[position])
+    return Sheet(
+        report=report, headers=headers, column_of=column_of, rows=rows, first_row=header_index + 2, reader=reader
+    )
