@@ -172,3 +172,25 @@ def test_a_day_of_every_report_with_every_bad_input(warehouse: str, landing: Pat
         assert (
             conn.execute("SELECT count(*) FROM operations.etl_file_ledger WHERE status = 'missing'").fetchone()[0] == 0
         )
+
+
+def test_raw_layer_links_batches_across_reports(warehouse: str, landing: Path, daily_dag) -> None:
+    day = FIRST  # an odd ordinal: its MB51 export has the optional Order column
+    assert day.toordinal() % 2 == 1
+    written = exports.write_day(landing, day, rows=60, seed=17)
+
+    assert run(daily_dag, day) == "success"
+
+    with psycopg.connect(warehouse) as conn:
+        sfg_links = conn.execute(
+            "SELECT count(*) FROM raw.raw_zrpp062 z JOIN raw.raw_cooispi c "
+            "ON ltrim(c.order_number, '0') = z.order_sfg_liquid AND c.mrp_controller = 'P02'"
+        ).fetchone()[0]
+        issue_links = conn.execute(
+            "SELECT count(*) FROM raw.raw_mb51 m "
+            "JOIN raw.raw_cooispi consumer ON ltrim(consumer.order_number, '0') = m.order_number "
+            "JOIN raw.raw_cooispi producer ON producer.batch = m.batch "
+            "WHERE m.movement_type = '261'"
+        ).fetchone()[0]
+    assert sfg_links == len(written["zrpp062"])
+    assert issue_links == sum(1 for m in written["mb51"] if m.movement_type == "261" and m.order)

@@ -34,6 +34,7 @@ from sap_warehouse.generator import (
     DC,
     FACTORY,
     MATERIALS,
+    Movement,
     excel_serial,
     export_name,
     finalise_workbook,
@@ -99,13 +100,19 @@ def cooispi_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
     return out
 
 
+def _chains(orders: list[dict]) -> list[tuple[dict, dict, dict]]:
+    """The (P03, P02, P01) orders that make one product: COOISPI lists them in threes."""
+    return [tuple(orders[i : i + 3]) for i in range(0, len(orders) - 2, 3)]
+
+
 def zrpp062_rows(day: dt.date, orders: list[dict], seed: int) -> list[dict]:
-    """Variance lines of the P01 filling orders, each naming the P02 liquid order it filled from."""
+    """Variance lines of the P01 filling orders, each naming the P02 liquid order of its chain
+    (without the leading zero COOISPI shows)."""
     rnd = random.Random(f"zrpp062:{day}:{seed}")
-    liquid = [o for o in orders if o["mrp_controller"] == "P02"]
+    liquid_of = {p01["order_number"]: p02 for _, p02, p01 in _chains(orders)}
     out = []
     for order in (o for o in orders if o["mrp_controller"] == "P01"):
-        sfg = rnd.choice(liquid) if liquid else None
+        sfg = liquid_of.get(order["order_number"])
         qty = order["order_quantity"]
         out.append({
             "mrp_controller": "P01", "product_group_1": "Decorative", "product_group_2": "Interior",
@@ -485,17 +492,51 @@ def _replace_member(data: bytes, member: str, body: bytes) -> bytes:
     return out.getvalue()
 
 
+def production_movements(day: dt.date, orders: list[dict]) -> list[Movement]:
+    """The MB51 lines of the day's production: each finished order receives its output batch (101),
+    and each P02/P01 order issues the batch of the order before it in its chain (261) -- the
+    P03 -> P02 -> P01 genealogy the warehouse links."""
+    units = {code: unit for code, _, unit, _ in MATERIALS}
+    lines: list[Movement] = []
+    doc = 4990000000 + (day.toordinal() % 1000) * 10000
+    for chain in _chains(orders):
+        for source, consumer in ((chain[0], chain[1]), (chain[1], chain[2])):
+            doc += 1
+            lines.append(
+                Movement(
+                    posting_date=day, movement_type="261", plant=FACTORY, storage_location="0101",
+                    material=source["material_number"], unit=units[source["material_number"]],
+                    quantity=-(source["delivered_quantity"] or source["order_quantity"]), material_document=str(doc),
+                    batch=source["batch"], text="Xuất cho lệnh sản xuất", purchase_order="",
+                    order=consumer["order_number"].lstrip("0"),
+                )
+            )  # fmt: skip
+        for order in (o for o in chain if o["delivered_quantity"]):
+            doc += 1
+            lines.append(
+                Movement(
+                    posting_date=day, movement_type="101", plant=FACTORY, storage_location="0201",
+                    material=order["material_number"], unit=order["unit_of_measure"],
+                    quantity=order["delivered_quantity"], material_document=str(doc), batch=order["batch"],
+                    text="Nhập kho thành phẩm", purchase_order="", order=order["order_number"].lstrip("0"),
+                )
+            )  # fmt: skip
+    return lines
+
+
 def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tuple[str, ...] = ()) -> dict[str, list]:
     """Write one export of every report (and the chosen bad files) into ``landing/<day>/``.
-    Returns the truth per report (MB51: its movements)."""
+    Returns the truth per report (MB51: its movements). MB51 carries the day's production
+    movements; on odd days its layout has the optional ``Order`` column."""
     folder = landing / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    movements = mb51_movements(day, rows, seed)
+    reports_of_day = day_rows(day, rows, seed)
+    movements = mb51_movements(day, rows, seed) + production_movements(day, reports_of_day["cooispi"])
     (folder / export_name("mb51", day, seed)).write_bytes(
-        mb51_workbook(movements, seed, header_row_zero=day.toordinal() % 2 == 0)
+        mb51_workbook(movements, seed, header_row_zero=day.toordinal() % 2 == 0, with_order=day.toordinal() % 2 == 1)
     )
     written: dict[str, list] = {"mb51": movements}
-    for part, (code, report_rows) in enumerate(day_rows(day, rows, seed).items(), start=1):
+    for part, (code, report_rows) in enumerate(reports_of_day.items(), start=1):
         data = render(code, report_rows, seed, header_row_zero=part % 2 == 0)
         (folder / export_name(code, day, seed, part)).write_bytes(data)
         written[code] = truth(report_rows)

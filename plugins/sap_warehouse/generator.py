@@ -69,6 +69,7 @@ class Movement:
     batch: str
     text: str
     purchase_order: str
+    order: str = ""  # production order of a 261 issue or 101 receipt (MB51 writes it without leading zeros)
 
 
 def excel_serial(day: dt.date) -> int:
@@ -160,7 +161,7 @@ def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool
             "", "", m.purchase_order,
         ]  # fmt: skip
         if with_order:
-            row.append(f"0100001{int(m.material_document) % 100000:05d}" if m.movement_type == "261" else "")
+            row.append(m.order)
         sheet.append(row)
     buf = io.BytesIO()
     book.save(buf)

@@ -1,0 +1,52 @@
+"""The generated plant is consistent across reports, as SAP's reports are (sap_reports.md)."""
+
+import datetime as dt
+
+import pytest
+
+from sap_warehouse import exports
+
+DAY = dt.date(2026, 1, 7)
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory) -> dict:
+    return exports.write_day(tmp_path_factory.mktemp("landing"), DAY, rows=60, seed=31)
+
+
+def test_production_chains_agree_across_cooispi_zrpp062_and_mb51(day: dict) -> None:
+    orders = {o["order_number"].lstrip("0"): o for o in day["cooispi"]}
+    level = {o: orders[o]["mrp_controller"] for o in orders}
+    batch_of = {o: orders[o]["batch"] for o in orders}
+    for line in day["zrpp062"]:
+        assert level[line["process_order"]] == "P01"
+        assert level[line["order_sfg_liquid"]] == "P02"
+        assert line["batch"] == batch_of[line["process_order"]]
+    issues = [m for m in day["mb51"] if m.movement_type == "261" and m.order]
+    assert issues
+    for issue in issues:
+        consumer = level[issue.order]
+        producer = next(o for o, b in batch_of.items() if b == issue.batch)
+        assert (level[producer], consumer) in {("P03", "P02"), ("P02", "P01")}
+    received = {m.batch for m in day["mb51"] if m.movement_type == "101" and m.order}
+    assert received == {o["batch"] for o in day["cooispi"] if o["delivered_quantity"]}
+    links = {(line["order_sfg_liquid"], line["process_order"]) for line in day["zrpp062"]}
+    issued = {(next(o for o, b in batch_of.items() if b == i.batch), i.order) for i in issues}
+    assert links <= issued, "every ZRPP062 link is also an MB51 issue of the P02 batch to the P01 order"
+
+
+def test_billing_bills_the_deliveries_of_the_day(day: dict) -> None:
+    deliveries = {(d["delivery"], d["line_item"]): d for d in day["zrsd004"]}
+    for bill in day["zrsd002"]:
+        delivery = deliveries[(bill["doc_reference_od"], bill["billing_item"])]
+        assert (bill["material"], bill["billing_qty"], bill["sold_to"]) == (
+            delivery["material"], delivery["delivery_qty"], delivery["sold_to_party"])  # fmt: skip
+
+
+def test_every_material_and_customer_is_in_the_master_data(day: dict) -> None:
+    materials = {m["material_code"] for m in day["zrsd006"]}
+    used = {m.material for m in day["mb51"]} | {o["material_number"] for o in day["cooispi"]}
+    used |= {b["material"] for b in day["zrsd002"]} | {s["material"] for s in day["zrmm024"]}
+    assert used <= materials
+    customers = {a["customer_code"] for a in day["zrfi005"]}
+    assert {b["sold_to"] for b in day["zrsd002"]} <= customers
