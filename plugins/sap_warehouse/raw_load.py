@@ -289,8 +289,12 @@ def load_sheet(
             f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again"
         )
     inserted, updated = _write_rows(conn, sheet, file_name, business_date)
-    result.rows_inserted, result.rows_updated, result.rows_rejected = inserted, updated, rejected
-    result.rows_unchanged = rows_read - rejected - inserted - updated
+    # Rows of a business key repeated in this file: the last one was kept (keyed), the others are
+    # counted as rejects, so rows read still add up.
+    duplicates = rows_read - rejected - conn.execute("SELECT count(*) FROM keyed").fetchone()[0]
+    result.rows_inserted, result.rows_updated = inserted, updated
+    result.rows_rejected = rejected + duplicates
+    result.rows_unchanged = rows_read - result.rows_rejected - inserted - updated
     file_id = _ledger(conn, result, path=path, sha256=sha256, size=size, reader=sheet.reader, run=run)
     conn.execute(
         """INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, value, reason)
@@ -298,23 +302,14 @@ def load_sheet(
              FROM typed t, unnest(t.problems) p""",
         (file_id, file_name),
     )
-    if report.key_strategy == "columns":
-        # Within-file duplicates of a business key: the later row won; the others are counted as
-        # rejects so rows read still add up.
-        dup = conn.execute(
-            sql.SQL("""INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, reason)
-                       SELECT %s, %s, t.source_row, NULL, 'duplicate business key in this file; a later row wins'
-                         FROM typed t WHERE cardinality(t.problems) = 0
-                          AND t.source_row NOT IN (SELECT source_row FROM keyed)"""),
+    if duplicates:
+        conn.execute(
+            """INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, reason)
+               SELECT %s, %s, t.source_row, 'duplicate business key in this file; a later row wins'
+                 FROM typed t
+                WHERE cardinality(t.problems) = 0 AND t.source_row NOT IN (SELECT source_row FROM keyed)""",
             (file_id, file_name),
-        ).rowcount
-        if dup:
-            result.rows_rejected += dup
-            result.rows_unchanged -= dup
-            conn.execute(
-                "UPDATE operations.etl_file_ledger SET rows_rejected = %s, rows_unchanged = %s WHERE file_id = %s",
-                (result.rows_rejected, result.rows_unchanged, file_id),
-            )
+        )
     return result
 
 

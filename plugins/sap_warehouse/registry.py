@@ -48,9 +48,6 @@ class Report:
     def file_columns(self) -> list[Column]:
         return [c for c in self.columns if c.in_file]
 
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
 
 def _report(code: str, spec: dict) -> Report:
     columns = tuple(
