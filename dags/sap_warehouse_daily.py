@@ -14,9 +14,13 @@ names; each file's report is recognised from its header row) through the warehou
    ledger row; then the file moves to the archive. A file already loaded (same sha256) is skipped; an
    unusable file is quarantined and the others still load.
 5. **record_missing_reports**: a `missing` ledger row for each expected report no file delivered.
-6. **build_dimensions**: dim_movement_type, dim_date holidays, dim_material, dim_location.
-7. **build_fact_inventory**: fact_inventory for D and any earlier posting dates D's files carried.
-8. **refresh_views**: view_inventory_summary, `REFRESH ... CONCURRENTLY`.
+6. **build_dimensions**: movement types, holidays, materials, customers, locations, kg per unit, for the
+   codes D's files mention (inferred members for codes the master data lacks).
+7. **build_fact_inventory / build_fact_billing / build_fact_production / build_fact_ar_aging**: each
+   fact's slice for D (and the posting or billing dates D's files carried), one transaction each.
+8. **build_fact_production_chain**: batch genealogy P03 -> P02 -> P01, after the production orders.
+9. **reconcile**: facts against raw rows (revenue, quantities, row counts); a mismatch fails the run.
+10. **refresh_views**: the four marts views, `REFRESH ... CONCURRENTLY`, in dependency order.
 
 Safe to re-run: every step is idempotent for D and holds D's advisory lock.
 Runbook: see README.md, "On-call runbook".
@@ -31,6 +35,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
 from sap_warehouse import business_date as bd
+from sap_warehouse.layers import FACTS
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
@@ -133,10 +138,16 @@ def sap_warehouse_daily():
         return build(dt.date.fromisoformat(business_date), run=_run_info())
 
     @task
-    def build_fact_inventory(business_date: str) -> dict:
-        from sap_warehouse.layers import build_fact_inventory as build
+    def build_fact(fact: str, business_date: str) -> dict:
+        from sap_warehouse.layers import build_fact as build
 
-        return build(dt.date.fromisoformat(business_date), run=_run_info())
+        return build(fact, dt.date.fromisoformat(business_date), run=_run_info())
+
+    @task
+    def reconcile(business_date: str) -> list[dict]:
+        from sap_warehouse.layers import reconcile as check
+
+        return check(dt.date.fromisoformat(business_date), run=_run_info())
 
     @task
     def refresh_views(business_date: str) -> list[str]:
@@ -150,7 +161,12 @@ def sap_warehouse_daily():
     loads = load_raw_file.partial(business_date=day).expand(file_url=files)
     missing = record_missing_reports(day)
     dims = build_dimensions(day)
-    loads >> missing >> dims >> build_fact_inventory(day) >> refresh_views(day)
+    loads >> missing >> dims
+    facts = {name: build_fact.override(task_id=f"build_{name}")(name, day) for name in FACTS}
+    dims >> [facts["fact_inventory"], facts["fact_billing"], facts["fact_production"], facts["fact_ar_aging"]]
+    facts["fact_production"] >> facts["fact_production_chain"]
+    checked = reconcile(day)
+    list(facts.values()) >> checked >> refresh_views(day)
 
 
 sap_warehouse_daily()

@@ -69,8 +69,17 @@ WAREHOUSE_TABLES = (
     "dims.dim_location",
     "dims.dim_movement_type",
     "dims.dim_date",
+    "dims.dim_customer",
+    "dims.dim_unit_conversion",
     "facts.fact_inventory",
+    "facts.fact_billing",
+    "facts.fact_production",
+    "facts.fact_production_chain",
+    "facts.fact_ar_aging",
     "marts.view_inventory_summary",
+    "marts.view_sales_performance",
+    "marts.view_production_yield",
+    "marts.view_ar_aging",
 )
 
 

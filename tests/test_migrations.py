@@ -56,7 +56,7 @@ def test_upgrade_creates_the_design_schema(empty_database: str) -> None:
             "SELECT min(calendar_date), max(calendar_date), count(*) FROM dims.dim_date"
         ).fetchone()
         assert (str(first), str(last), days) == ("2020-01-01", "2030-12-31", 4018)
-        assert conn.execute("SELECT version_num FROM public.alembic_version").fetchone()[0] == "0001"
+        assert conn.execute("SELECT version_num FROM public.alembic_version").fetchone()[0] == "0002"
         partitions = conn.execute(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'raw.raw_mb51'::regclass"
         ).fetchone()[0]
@@ -68,6 +68,8 @@ def test_analyst_role_reads_but_cannot_write(empty_database: str) -> None:
     with psycopg.connect(empty_database) as conn:
         conn.execute("SET ROLE warehouse_analyst")
         assert conn.execute("SELECT count(*) FROM dims.dim_date").fetchone()[0] == 4018
+        for view in VIEWS:  # the views 0002 re-created are readable too
+            conn.execute(f"SELECT count(*) FROM marts.{view}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO dims.holiday_calendar VALUES ('2026-02-17', 'Tet')")
         conn.rollback()
@@ -78,6 +80,13 @@ def test_analyst_role_reads_but_cannot_write(empty_database: str) -> None:
 
 def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     cfg = alembic_config(empty_database)
+    command.upgrade(cfg, "head")
+    command.downgrade(cfg, "0001")
+    with psycopg.connect(empty_database) as conn:
+        columns = {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'fact_ar_aging'")}  # fmt: skip
+        assert "not_due_amount" in columns
+        assert "collected_total_amount" not in columns
     command.upgrade(cfg, "head")
     command.downgrade(cfg, "base")
     with psycopg.connect(empty_database) as conn:

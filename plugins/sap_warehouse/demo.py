@@ -40,6 +40,17 @@ def landing_dir() -> Path:
     return Path(parts.path)
 
 
+MODEL_TABLES = (
+    "dims.dim_material",
+    "dims.dim_customer",
+    "dims.dim_location",
+    "facts.fact_inventory",
+    "facts.fact_billing",
+    "facts.fact_production",
+    "facts.fact_production_chain",
+    "facts.fact_ar_aging",
+)
+
 SUMMARY_SQL = """
 SELECT d.day,
        count(l.file_id) FILTER (WHERE l.status = 'loaded'),
@@ -65,11 +76,19 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
             ).fetchone()[0]
             for r in reports().values()
         }
-        totals = conn.execute(
-            """SELECT (SELECT count(*) FROM dims.dim_material), (SELECT count(*) FROM dims.dim_location),
-                      (SELECT count(*) FROM facts.fact_inventory),
-                      (SELECT count(*) FROM marts.view_inventory_summary)"""
-        ).fetchone()
+        model = {
+            table: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.SQL(table))).fetchone()[0]
+            for table in MODEL_TABLES
+        }
+        revenue = conn.execute(
+            """SELECT currency, sum(sales_amount), sum(gross_margin) FROM facts.fact_billing
+                WHERE billing_date = ANY(%s) GROUP BY 1 ORDER BY 1""",
+            (days,),
+        ).fetchall()
+        links = conn.execute(
+            "SELECT link_rule, count(*), round(avg(yield_pct), 1) FROM facts.fact_production_chain "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
         missing = conn.execute(
             """SELECT business_date, report FROM operations.etl_file_ledger
                 WHERE status = 'missing' AND business_date = ANY(%s) ORDER BY 1, 2""",
@@ -93,7 +112,12 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
         )
     lines.append("")
     lines.append("raw rows: " + " | ".join(f"{table} {count}" for table, count in raw_counts.items()))
-    lines.append("dim_material {} | dim_location {} | fact_inventory {} | view_inventory_summary {}".format(*totals))
+    lines.append("model rows: " + " | ".join(f"{table.split('.')[1]} {count}" for table, count in model.items()))
+    lines.append(
+        "billed (non-cancelled): "
+        + " | ".join(f"{cur} revenue {amount:,.2f}, margin {margin:,.2f}" for cur, amount, margin in revenue)
+    )
+    lines.append("genealogy links: " + " | ".join(f"{rule} {count} (avg yield {avg}%)" for rule, count, avg in links))
     lines.append("missing reports: " + (", ".join(f"{d} {r}" for d, r in missing) if missing else "none"))
     lines.append(
         "quarantined: none"

@@ -20,6 +20,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import itertools
 import random
 import re
 import unicodedata
@@ -91,13 +92,30 @@ def cooispi_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
             "plant": FACTORY, "sales_order": "", "order_number": "0" + _order_no(day, i), "order_type": "ZP01",
             "material_number": code, "basic_start_date": day - dt.timedelta(days=2),
             "release_date_actual": day - dt.timedelta(days=1), "actual_finish_date": day if done else None,
-            "material_description": desc, "bom_alternative": "1", "batch": f"{day:%y}{mrp}{i:05d}",
+            "material_description": desc, "bom_alternative": "1", "batch": f"{day:%y%j}{mrp}{i:04d}",
             "system_status": status, "mrp_controller": mrp, "order_quantity": qty,
             "delivered_quantity": delivered, "unit_of_measure": unit, "created_on": day - dt.timedelta(days=3),
             "basic_finish_date": day,
             "__cells__": {"system_status": status + "*"} if rnd.random() < 0.3 else {},
         })  # fmt: skip
+    for chain in _chains(out):
+        _size_chain(chain, rnd)
     return out
+
+
+def _size_chain(chain: tuple[dict, dict, dict], rnd: random.Random) -> None:
+    """Size each order of a P03 -> P02 -> P01 chain from what the order before it delivered (2-5%
+    process loss), keeping each order's own delivered/ordered ratio: the genealogy yields of the
+    generated plant are plausible (mostly 75-100%)."""
+    for source, order in itertools.pairwise(chain):
+        ratio = order["delivered_quantity"] / order["order_quantity"]
+        available = source["delivered_quantity"] or source["order_quantity"]
+        if order["unit_of_measure"] == "PC":
+            kg = KG_PER_UNIT["PC"]
+            order["order_quantity"] = Decimal(max(1, int(available * Decimal(rnd.randint(95, 98)) / 100 / kg)))
+        else:
+            order["order_quantity"] = _q3(available * Decimal(rnd.randint(95, 98)) / 100)
+        order["delivered_quantity"] = _q3(order["order_quantity"] * ratio)
 
 
 def _chains(orders: list[dict]) -> list[tuple[dict, dict, dict]]:
@@ -524,14 +542,43 @@ def production_movements(day: dt.date, orders: list[dict]) -> list[Movement]:
     return lines
 
 
+def delivery_movements(day: dt.date, orders: list[dict], deliveries: list[dict]) -> list[Movement]:
+    """The MB51 goods issues (601) of the day's deliveries that shipped a finished batch made that
+    day: Reference holds the delivery number, so a batch traces forward to its customers."""
+    made = {}
+    for order in orders:
+        if order["mrp_controller"] == "P01" and order["delivered_quantity"]:
+            made.setdefault(order["material_number"], order)
+    lines: list[Movement] = []
+    doc = 4980000000 + (day.toordinal() % 1000) * 10000
+    for line in deliveries:
+        order = made.get(line["material"])
+        if order is None:
+            continue
+        doc += 1
+        lines.append(
+            Movement(
+                posting_date=day, movement_type="601", plant=DC, storage_location=line["sloc"],
+                material=line["material"], unit=line["sales_unit"], quantity=-line["delivery_qty"],
+                material_document=str(doc), batch=order["batch"], text="Giao hàng cho khách", purchase_order="",
+                reference=line["delivery"],
+            )
+        )  # fmt: skip
+    return lines
+
+
 def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tuple[str, ...] = ()) -> dict[str, list]:
     """Write one export of every report (and the chosen bad files) into ``landing/<day>/``.
     Returns the truth per report (MB51: its movements). MB51 carries the day's production
-    movements; on odd days its layout has the optional ``Order`` column."""
+    movements and the goods issues of its deliveries; on odd days its layout has the optional ``Order`` column."""
     folder = landing / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     reports_of_day = day_rows(day, rows, seed)
-    movements = mb51_movements(day, rows, seed) + production_movements(day, reports_of_day["cooispi"])
+    movements = (
+        mb51_movements(day, rows, seed)
+        + production_movements(day, reports_of_day["cooispi"])
+        + delivery_movements(day, reports_of_day["cooispi"], reports_of_day["zrsd004"])
+    )
     (folder / export_name("mb51", day, seed)).write_bytes(
         mb51_workbook(movements, seed, header_row_zero=day.toordinal() % 2 == 0, with_order=day.toordinal() % 2 == 1)
     )

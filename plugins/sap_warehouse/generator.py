@@ -70,6 +70,7 @@ class Movement:
     text: str
     purchase_order: str
     order: str = ""  # production order of a 261 issue or 101 receipt (MB51 writes it without leading zeros)
+    reference: str = ""  # the delivery a 601 goods issue shipped
 
 
 def excel_serial(day: dt.date) -> int:
@@ -158,7 +159,7 @@ def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool
             date_cell, m.movement_type, m.plant, m.storage_location, m.material, desc, m.batch,
             _quantity_cell(m.quantity, rnd), m.unit, "CC1201" if m.movement_type == "261" else "",
             "0051100000" if m.quantity < 0 else "0013100000", m.material_document, m.text,
-            "", "", m.purchase_order,
+            m.reference, "", m.purchase_order,
         ]  # fmt: skip
         if with_order:
             row.append(m.order)

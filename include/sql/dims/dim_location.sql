@@ -1,16 +1,23 @@
--- dims.dim_location: plant / storage location pairs moved in the files of business date
--- %(business_date)s ('#' = posted at plant level), named and typed from site.yaml (%(plants)s).
--- A plant missing from site.yaml is an inferred member of type 'other'.
+-- dims.dim_location: plant / storage location pairs moved in the MB51 files of business date
+-- %(business_date)s ('#' = posted at plant level), plus the plants of its production orders and
+-- stock transport orders (at plant level), named and typed from site.yaml (%(plants)s). A plant
+-- missing from site.yaml is an inferred member of type 'other'.
 WITH plants AS (
     SELECT key AS plant, value ->> 'name' AS plant_name, value ->> 'type' AS plant_type
       FROM jsonb_each(%(plants)s::jsonb)
+),
+touched AS (
+    SELECT plant, coalesce(storage_location, '#') AS storage_location
+      FROM raw.raw_mb51 WHERE business_date = %(business_date)s
+    UNION SELECT plant, '#' FROM raw.raw_mb51 WHERE business_date = %(business_date)s
+    UNION SELECT plant, '#' FROM raw.raw_cooispi WHERE business_date = %(business_date)s
+    UNION SELECT unnest(ARRAY[suppl_plant, dest_plant]), '#' FROM raw.raw_zrmm024 WHERE business_date = %(business_date)s
 )
 INSERT INTO dims.dim_location AS l (plant, storage_location, plant_name, plant_type, is_inferred)
-SELECT DISTINCT r.plant, coalesce(r.storage_location, '#'), p.plant_name, coalesce(p.plant_type, 'other'),
-       p.plant IS NULL
-  FROM raw.raw_mb51 r
-  LEFT JOIN plants p ON p.plant = r.plant
- WHERE r.business_date = %(business_date)s
+SELECT t.plant, t.storage_location, p.plant_name, coalesce(p.plant_type, 'other'), p.plant IS NULL
+  FROM touched t
+  LEFT JOIN plants p ON p.plant = t.plant
+ WHERE t.plant IS NOT NULL
 ON CONFLICT (plant, storage_location) DO NOTHING;
 
 -- Configuration edits reach every location of the plant.

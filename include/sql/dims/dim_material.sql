@@ -1,17 +1,105 @@
--- dims.dim_material: materials moved in the files of business date %(business_date)s. Until the
--- material master (ZRSD006) provides a material, it is an inferred member described by its most
--- recent MB51 line (latest posting date; ties broken by document and row hash, so the result does
--- not depend on the order dates were loaded in).
-INSERT INTO dims.dim_material AS m (material_code, material_description, base_unit, is_inferred, source_report)
-SELECT t.material, latest.material_description, latest.unit_of_entry, true, 'mb51'
-  FROM (SELECT DISTINCT material FROM raw.raw_mb51 WHERE business_date = %(business_date)s) t
- CROSS JOIN LATERAL (
-        SELECT r.material_description, r.unit_of_entry
-          FROM raw.raw_mb51 r
-         WHERE r.material = t.material
-         ORDER BY r.posting_date DESC, r.material_document DESC, r.row_hash DESC, r.occurrence DESC
-         LIMIT 1) latest
+-- dims.dim_material: every material the files of business date %(business_date)s mention, in any
+-- report. Described by the material master (ZRSD006; distribution channels in code order, first
+-- wins) with its site material type mapped to FERT/HALB/ROH/VERP by site.yaml (%(material_types)s)
+-- and its product hierarchy; the MRP controller (P01/P02/P03) comes from the material's latest
+-- COOISPI order. A material the master lacks is an inferred member (is_inferred), described by the
+-- first report that names it (COOISPI, MB51, billing, deliveries, transport orders, ZRPP062, COGS),
+-- latest row first, so facts never lose a row to a missing master record. Each row is a function of
+-- the raw layer alone: the result does not depend on the order dates were loaded in.
+WITH touched AS (
+    SELECT material AS code FROM raw.raw_mb51 WHERE business_date = %(business_date)s
+    UNION SELECT material_code FROM raw.raw_zrsd006 WHERE business_date = %(business_date)s
+    UNION SELECT material_number FROM raw.raw_cooispi WHERE business_date = %(business_date)s
+    UNION SELECT material FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s
+    UNION SELECT material FROM raw.raw_zrsd004 WHERE business_date = %(business_date)s
+    UNION SELECT material FROM raw.raw_zrmm024 WHERE business_date = %(business_date)s
+    UNION SELECT material FROM raw.raw_zrpp062 WHERE business_date = %(business_date)s
+    UNION SELECT material FROM raw.raw_cogs WHERE business_date = %(business_date)s
+),
+types AS (
+    SELECT key AS site_type, value #>> '{}' AS material_type FROM jsonb_each(%(material_types)s::jsonb)
+),
+described AS (
+    SELECT t.code,
+           master.mat_description AS master_description,
+           master.mat_type AS master_type,
+           master.uom AS master_unit,
+           master,
+           prod.mrp_controller,
+           prod.material_description AS cooispi_description,
+           prod.unit_of_measure AS cooispi_unit,
+           mb.material_description AS mb51_description,
+           mb.unit_of_entry AS mb51_unit,
+           bill.description AS billing_description,
+           bill.sales_unit AS billing_unit,
+           bill.material_type AS billing_type,
+           dlv.description AS delivery_description,
+           dlv.sales_unit AS delivery_unit,
+           sto.material_description AS sto_description,
+           var.material_description AS zrpp062_description,
+           cost.material AS cogs_material
+      FROM touched t
+      LEFT JOIN LATERAL (
+            SELECT * FROM raw.raw_zrsd006 r WHERE r.material_code = t.code
+             ORDER BY r.distribution_channel LIMIT 1) master ON true
+      LEFT JOIN LATERAL (
+            SELECT r.mrp_controller, r.material_description, r.unit_of_measure FROM raw.raw_cooispi r
+             WHERE r.material_number = t.code
+             ORDER BY r.basic_finish_date DESC NULLS LAST, r.order_number DESC LIMIT 1) prod ON true
+      LEFT JOIN LATERAL (
+            SELECT r.material_description, r.unit_of_entry FROM raw.raw_mb51 r WHERE r.material = t.code
+             ORDER BY r.posting_date DESC, r.material_document DESC, r.row_hash DESC, r.occurrence DESC
+             LIMIT 1) mb ON true
+      LEFT JOIN LATERAL (
+            SELECT r.description, r.sales_unit, r.material_type FROM raw.raw_zrsd002 r WHERE r.material = t.code
+             ORDER BY r.billing_date DESC, r.billing_document DESC, r.billing_item DESC LIMIT 1) bill ON true
+      LEFT JOIN LATERAL (
+            SELECT r.description, r.sales_unit FROM raw.raw_zrsd004 r WHERE r.material = t.code
+             ORDER BY r.delivery_date DESC, r.delivery DESC, r.line_item DESC LIMIT 1) dlv ON true
+      LEFT JOIN LATERAL (
+            SELECT r.material_description FROM raw.raw_zrmm024 r WHERE r.material = t.code
+             ORDER BY r.purch_order DESC, r.item DESC LIMIT 1) sto ON true
+      LEFT JOIN LATERAL (
+            SELECT r.material_description FROM raw.raw_zrpp062 r WHERE r.material = t.code
+             ORDER BY r.process_order DESC, r.batch DESC LIMIT 1) var ON true
+      LEFT JOIN LATERAL (
+            SELECT r.material FROM raw.raw_cogs r WHERE r.material = t.code LIMIT 1) cost ON true
+     WHERE t.code IS NOT NULL
+)
+INSERT INTO dims.dim_material AS m (
+    material_code, material_description, material_type, site_material_type, mrp_controller, base_unit,
+    division, business, sub_business, product_group, product_group_1, product_group_2, series, color, item,
+    material_group_1, product_hierarchy, is_inferred, source_report)
+SELECT d.code,
+       coalesce(d.master_description, d.cooispi_description, d.mb51_description, d.billing_description,
+                d.delivery_description, d.sto_description, d.zrpp062_description),
+       ty.material_type,
+       coalesce(d.master_type, d.billing_type),
+       d.mrp_controller,
+       coalesce(d.master_unit, d.cooispi_unit, d.mb51_unit, d.billing_unit, d.delivery_unit),
+       (d.master).division, (d.master).business, (d.master).sub_business, (d.master).product_group,
+       (d.master).product_group_1, (d.master).product_group_2, (d.master).series, (d.master).color,
+       (d.master).item, (d.master).material_group_1,
+       coalesce((d.master).ph_9, (d.master).ph_8, (d.master).ph_7, (d.master).ph_6, (d.master).ph_5,
+                (d.master).ph_4, (d.master).ph_3, (d.master).ph_2, (d.master).ph_1),
+       (d.master).material_code IS NULL,
+       CASE WHEN (d.master).material_code IS NOT NULL THEN 'zrsd006'
+            WHEN d.cooispi_description IS NOT NULL THEN 'cooispi'
+            WHEN d.mb51_description IS NOT NULL THEN 'mb51'
+            WHEN d.billing_description IS NOT NULL THEN 'zrsd002'
+            WHEN d.delivery_description IS NOT NULL THEN 'zrsd004'
+            WHEN d.sto_description IS NOT NULL THEN 'zrmm024'
+            WHEN d.zrpp062_description IS NOT NULL THEN 'zrpp062'
+            ELSE 'cogs' END
+  FROM described d
+  LEFT JOIN types ty ON ty.site_type = coalesce(d.master_type, d.billing_type)
 ON CONFLICT (material_code) DO UPDATE
-   SET material_description = excluded.material_description, base_unit = excluded.base_unit
- WHERE m.source_report = 'mb51'
-   AND (m.material_description, m.base_unit) IS DISTINCT FROM (excluded.material_description, excluded.base_unit);
+   SET material_description = excluded.material_description, material_type = excluded.material_type,
+       site_material_type = excluded.site_material_type, mrp_controller = excluded.mrp_controller,
+       base_unit = excluded.base_unit, division = excluded.division, business = excluded.business,
+       sub_business = excluded.sub_business, product_group = excluded.product_group,
+       product_group_1 = excluded.product_group_1, product_group_2 = excluded.product_group_2,
+       series = excluded.series, color = excluded.color, item = excluded.item,
+       material_group_1 = excluded.material_group_1, product_hierarchy = excluded.product_hierarchy,
+       is_inferred = excluded.is_inferred, source_report = excluded.source_report
+ WHERE m IS DISTINCT FROM excluded;

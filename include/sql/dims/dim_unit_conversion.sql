@@ -1,0 +1,61 @@
+-- dims.dim_unit_conversion: kg per unit of each material and unit the files of business date
+-- %(business_date)s mention, from net weights (weight units convert to kg by site.yaml,
+-- %(weight_units_kg)s):
+--   * units that are weights (KG, G, TO) get their fixed factor;
+--   * a material and sales unit billed in D's files: sum(net weight kg) / sum(billing qty) over its
+--     non-cancelled lines of its LATEST billing date (that date is never before D's own billing
+--     dates, so only those partitions are read: the cost follows the day, not the history);
+--   * a material and unit only delivered: the same from its latest ZRSD004 delivery date, written
+--     only while billing has not provided a figure.
+WITH weights AS (
+    SELECT key AS unit, (value #>> '{}')::numeric AS kg FROM jsonb_each(%(weight_units_kg)s::jsonb)
+),
+fixed AS (
+    SELECT DISTINCT u.material, u.unit, w.kg AS kg_per_unit, 'weight unit' AS derived_from
+      FROM (SELECT material, sales_unit AS unit FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s
+            UNION SELECT material, sales_unit FROM raw.raw_zrsd004 WHERE business_date = %(business_date)s
+            UNION SELECT material, unit_of_entry FROM raw.raw_mb51 WHERE business_date = %(business_date)s) u
+      JOIN weights w ON w.unit = u.unit
+     WHERE u.material IS NOT NULL
+),
+billed AS (
+    SELECT DISTINCT ON (r.material, r.sales_unit)
+           r.material, r.sales_unit AS unit,
+           round(sum(r.net_weight * w.kg) / nullif(sum(r.billing_qty), 0), 6) AS kg_per_unit,
+           'zrsd002 net weight ' || r.billing_date AS derived_from
+      FROM raw.raw_zrsd002 r
+      JOIN weights w ON w.unit = r.weight_unit
+     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s)
+       AND (r.material, r.sales_unit) IN (SELECT material, sales_unit FROM raw.raw_zrsd002
+                                           WHERE business_date = %(business_date)s)
+       AND r.sales_unit NOT IN (SELECT unit FROM weights)
+       AND r.billing_qty > 0 AND r.net_weight > 0 AND r.cancelled IS NULL AND r.doc_cancel IS NULL
+     GROUP BY r.material, r.sales_unit, r.billing_date
+     ORDER BY r.material, r.sales_unit, r.billing_date DESC
+),
+delivered AS (
+    SELECT DISTINCT ON (r.material, r.sales_unit)
+           r.material, r.sales_unit AS unit,
+           round(sum(r.net_weight * w.kg) / nullif(sum(r.delivery_qty), 0), 6) AS kg_per_unit,
+           'zrsd004 net weight ' || r.delivery_date AS derived_from
+      FROM raw.raw_zrsd004 r
+      JOIN weights w ON w.unit = r.weight_unit
+     WHERE (r.material, r.sales_unit) IN (SELECT material, sales_unit FROM raw.raw_zrsd004
+                                           WHERE business_date = %(business_date)s)
+       AND (r.material, r.sales_unit) NOT IN (SELECT material, unit FROM billed)
+       AND r.sales_unit NOT IN (SELECT unit FROM weights)
+       AND r.delivery_qty > 0 AND r.net_weight > 0
+     GROUP BY r.material, r.sales_unit, r.delivery_date
+     ORDER BY r.material, r.sales_unit, r.delivery_date DESC
+),
+derived AS (
+    SELECT material, unit, kg_per_unit, derived_from FROM fixed
+    UNION ALL SELECT material, unit, kg_per_unit, derived_from FROM billed WHERE kg_per_unit > 0
+    UNION ALL SELECT material, unit, kg_per_unit, derived_from FROM delivered WHERE kg_per_unit > 0
+)
+INSERT INTO dims.dim_unit_conversion AS u (material_code, unit, kg_per_unit, derived_from)
+SELECT material, unit, kg_per_unit, derived_from FROM derived
+ON CONFLICT (material_code, unit) DO UPDATE
+   SET kg_per_unit = excluded.kg_per_unit, derived_from = excluded.derived_from
+ WHERE (u.kg_per_unit, u.derived_from) IS DISTINCT FROM (excluded.kg_per_unit, excluded.derived_from)
+   AND (excluded.derived_from NOT LIKE 'zrsd004%%' OR u.derived_from LIKE 'zrsd004%%');
