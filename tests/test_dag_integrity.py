@@ -39,6 +39,20 @@ def test_dags_have_owner_tags_docs_retries_and_pool(dagbag: DagBag) -> None:
             assert task.pool in pools, f"{task.task_id} uses pool {task.pool!r} not in airflow_settings.yaml"
 
 
+def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
+    dag = dagbag.get_dag("sap_warehouse_daily")
+    facts = ["fact_inventory", "fact_billing", "fact_production", "fact_ar_aging", "fact_production_chain"]
+    for fact in facts:
+        task = dag.get_task(f"build_{fact}")
+        assert "reconcile" in task.downstream_task_ids, fact
+    assert dag.get_task("build_fact_production_chain").upstream_task_ids == {
+        "build_fact_production",
+        "resolve_business_date",
+    }
+    assert dag.get_task("reconcile").downstream_task_ids == {"refresh_views"}
+    assert {f"build_{f}" for f in facts[:4]} == dag.get_task("build_dimensions").downstream_task_ids
+
+
 AUDIT = r"""
 import importlib.util, json, sys
 import airflow.sdk, pendulum  # what any DAG file imports; warmed before watching
