@@ -20,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 INDEXES = {
-    "raw_cooispi_material_idx": "raw.raw_cooispi (material_number, basic_finish_date)",
+    "raw_cooispi_material_idx": "raw.raw_cooispi (material_number, basic_finish_date DESC NULLS LAST, order_number DESC)",
     "raw_cooispi_order_norm_idx": "raw.raw_cooispi (ltrim(order_number, '0'))",
     "raw_cooispi_batch_idx": "raw.raw_cooispi (material_number, batch) WHERE batch IS NOT NULL",
     "raw_mb51_order_norm_idx": "raw.raw_mb51 (ltrim(order_number, '0')) WHERE order_number IS NOT NULL",
@@ -31,8 +31,8 @@ INDEXES = {
     "raw_zrsd004_material_idx": "raw.raw_zrsd004 (material, delivery_date)",
     "raw_zrsd004_ship_to_idx": "raw.raw_zrsd004 (ship_to_party, delivery_date)",
     "raw_zrsd004_delivery_idx": "raw.raw_zrsd004 (delivery)",
-    "raw_zrmm024_material_idx": "raw.raw_zrmm024 (material)",
-    "raw_zrpp062_material_idx": "raw.raw_zrpp062 (material)",
+    "raw_zrmm024_material_idx": "raw.raw_zrmm024 (material, purch_order DESC, item DESC)",
+    "raw_zrpp062_material_idx": "raw.raw_zrpp062 (material, process_order DESC, batch DESC)",
     "raw_zrpp062_sfg_norm_idx": "raw.raw_zrpp062 (ltrim(order_sfg_liquid, '0'))",
     "raw_zrfi005_customer_idx": "raw.raw_zrfi005 (customer_code, snapshot_date)",
     "fact_production_chain_date_idx": "facts.fact_production_chain (business_date)",

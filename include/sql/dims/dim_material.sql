@@ -4,8 +4,9 @@
 -- and its product hierarchy; the MRP controller (P01/P02/P03) comes from the material's latest
 -- COOISPI order. A material the master lacks is an inferred member (is_inferred), described by the
 -- first report that names it (COOISPI, MB51, billing, deliveries, transport orders, ZRPP062, COGS),
--- latest row first, so facts never lose a row to a missing master record. Each row is a function of
--- the raw layer alone: the result does not depend on the order dates were loaded in.
+-- latest row first, so facts never lose a row to a missing master record. MB51 and billing are read
+-- from D's own posting/billing dates onward (a material's latest line is never earlier), so the cost
+-- follows the day, not the history.
 WITH touched AS (
     SELECT material AS code FROM raw.raw_mb51 WHERE business_date = %(business_date)s
     UNION SELECT material_code FROM raw.raw_zrsd006 WHERE business_date = %(business_date)s
@@ -15,6 +16,20 @@ WITH touched AS (
     UNION SELECT material FROM raw.raw_zrmm024 WHERE business_date = %(business_date)s
     UNION SELECT material FROM raw.raw_zrpp062 WHERE business_date = %(business_date)s
     UNION SELECT material FROM raw.raw_cogs WHERE business_date = %(business_date)s
+),
+latest_mb51 AS (
+    SELECT DISTINCT ON (r.material) r.material, r.material_description, r.unit_of_entry
+      FROM raw.raw_mb51 r
+     WHERE r.posting_date >= (SELECT min(posting_date) FROM raw.raw_mb51 WHERE business_date = %(business_date)s)
+       AND r.material IN (SELECT code FROM touched)
+     ORDER BY r.material, r.posting_date DESC, r.material_document DESC, r.row_hash DESC, r.occurrence DESC
+),
+latest_billing AS (
+    SELECT DISTINCT ON (r.material) r.material, r.description, r.sales_unit, r.material_type
+      FROM raw.raw_zrsd002 r
+     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s)
+       AND r.material IN (SELECT code FROM touched)
+     ORDER BY r.material, r.billing_date DESC, r.billing_document DESC, r.billing_item DESC
 ),
 types AS (
     SELECT key AS site_type, value #>> '{}' AS material_type FROM jsonb_each(%(material_types)s::jsonb)
@@ -46,13 +61,8 @@ described AS (
             SELECT r.mrp_controller, r.material_description, r.unit_of_measure FROM raw.raw_cooispi r
              WHERE r.material_number = t.code
              ORDER BY r.basic_finish_date DESC NULLS LAST, r.order_number DESC LIMIT 1) prod ON true
-      LEFT JOIN LATERAL (
-            SELECT r.material_description, r.unit_of_entry FROM raw.raw_mb51 r WHERE r.material = t.code
-             ORDER BY r.posting_date DESC, r.material_document DESC, r.row_hash DESC, r.occurrence DESC
-             LIMIT 1) mb ON true
-      LEFT JOIN LATERAL (
-            SELECT r.description, r.sales_unit, r.material_type FROM raw.raw_zrsd002 r WHERE r.material = t.code
-             ORDER BY r.billing_date DESC, r.billing_document DESC, r.billing_item DESC LIMIT 1) bill ON true
+      LEFT JOIN latest_mb51 mb ON mb.material = t.code
+      LEFT JOIN latest_billing bill ON bill.material = t.code
       LEFT JOIN LATERAL (
             SELECT r.description, r.sales_unit FROM raw.raw_zrsd004 r WHERE r.material = t.code
              ORDER BY r.delivery_date DESC, r.delivery DESC, r.line_item DESC LIMIT 1) dlv ON true
