@@ -20,7 +20,9 @@ branch_labels = None
 depends_on = None
 
 INDEXES = {
-    "raw_cooispi_material_idx": "raw.raw_cooispi (material_number, basic_finish_date DESC NULLS LAST, order_number DESC)",
+    "raw_cooispi_material_idx": (
+        "raw.raw_cooispi (material_number, basic_finish_date DESC NULLS LAST, order_number DESC)"
+    ),
     "raw_cooispi_order_norm_idx": "raw.raw_cooispi (ltrim(order_number, '0'))",
     "raw_cooispi_batch_idx": "raw.raw_cooispi (material_number, batch) WHERE batch IS NOT NULL",
     "raw_mb51_order_norm_idx": "raw.raw_mb51 (ltrim(order_number, '0')) WHERE order_number IS NOT NULL",
