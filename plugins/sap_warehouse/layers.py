@@ -30,7 +30,6 @@ DIMENSION_FILES = (
     "dims/dim_location.sql",
     "dims/dim_unit_conversion.sql",
 )
-DIMENSION_TABLES = ("dim_movement_type", "dim_material", "dim_customer", "dim_location", "dim_unit_conversion")
 # fact_production_chain reads fact_production: build it after.
 FACTS = ("fact_inventory", "fact_billing", "fact_production", "fact_ar_aging", "fact_production_chain")
 # Refreshed in this order: a view may read another only if that one comes earlier.
@@ -110,7 +109,11 @@ def build_dimensions(business_date: dt.date, *, run: dict | None = None, conninf
         for relative in DIMENSION_FILES:
             counts[relative] = run_sql_file(conn, relative, params)
         conn.execute(
-            sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier("dims", t) for t in DIMENSION_TABLES))
+            sql.SQL("ANALYZE {}").format(
+                sql.SQL(", ").join(
+                    sql.Identifier("dims", f.split("/")[1].removesuffix(".sql")) for f in DIMENSION_FILES
+                )
+            )
         )
         _record(conn, run or {}, business_date, "build_dimensions", sum(counts.values()), counts, started)
     log.info("dimensions for %s: %s", business_date, counts)
