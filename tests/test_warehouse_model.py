@@ -334,6 +334,43 @@ def test_rebuilding_in_any_order_leaves_every_table_identical(model, migrated_te
         drop_database(name)
 
 
+def test_rebuilding_a_range_at_once_equals_building_its_dates_one_by_one(
+    model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = model
+    name = f"wh_range_{uuid.uuid4().hex[:10]}"
+    copy = create_database(name, template=url.rsplit("/", 1)[1])
+    try:
+        before = warehouse_checksums(copy)
+        # Every dimension the build makes (dim_date's calendar rows are the migration's).
+        built = [f"dims.{f.split('/')[1].removesuffix('.sql')}" for f in layers.DIMENSION_FILES]
+        built.remove("dims.dim_date")
+        with psycopg.connect(copy) as conn:
+            conn.execute(f"TRUNCATE {', '.join(built + [f'facts.{f}' for f in layers.FACTS])}")
+        emptied = warehouse_checksums(copy)
+        assert all(emptied[table] == "empty" for table in built), "the dimensions were not emptied"
+
+        monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", copy)
+        assert layers.main(["--from", DAYS[0].isoformat(), "--to", DAYS[-1].isoformat()]) == 0
+        assert warehouse_checksums(copy) == before
+        with psycopg.connect(copy) as conn:
+            logged = conn.execute(
+                "SELECT step, details ->> 'through' FROM operations.etl_run_log WHERE dag_id = 'rebuild' "
+                "AND business_date = %s ORDER BY run_log_id",
+                (DAYS[0],),
+            ).fetchall()
+        assert [step for step, _ in logged] == [
+            "build_dimensions",
+            *(f"build_{fact}" for fact in layers.FACTS),
+            "reconcile",
+            "refresh_views",
+        ]
+        assert {through for _, through in logged} == {DAYS[-1].isoformat()}
+        assert layers.main(["--from", DAYS[-1].isoformat(), "--to", DAYS[0].isoformat()]) == 1
+    finally:
+        drop_database(name)
+
+
 def test_a_corrected_billing_file_changes_exactly_the_affected_facts(model, tmp_path: Path) -> None:
     url, _ = model
     name = f"wh_corrected_{uuid.uuid4().hex[:10]}"

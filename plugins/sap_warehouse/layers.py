@@ -1,18 +1,27 @@
-"""Building the warehouse layers for one business date from the raw layer.
+"""Building the warehouse layers for a business date, or a range of them, from the raw layer.
 
 Reads raw.*, include/config/site.yaml and the SQL files of include/sql/<layer>/ (one per target).
 Writes dims.*, facts.*, and refreshes marts.* materialized views. Each function is ONE transaction
-holding the business date's advisory lock, and rebuilds its slice deterministically from the raw
-layer: running a date twice, or dates in any order, leaves the same rows. Every step is recorded in
-operations.etl_run_log. The reconciliation compares the facts with the raw rows and raises
-ReconciliationError (the task fails) on any difference.
+holding the advisory locks of its business dates, and rebuilds their slices deterministically from
+the raw layer: running a date twice, dates in any order, or a whole range in one statement per
+target (``through=``; what ``rebuild`` and the command below do) leaves the same rows. Every step is
+recorded in operations.etl_run_log. The reconciliation compares the facts with the raw rows and
+raises ReconciliationError (the task fails) on any difference.
+
+Rebuild the model of a date range from the raw layer already loaded (after a fix to the build SQL
+or the site configuration; no file is read):
+
+    python -m sap_warehouse.layers --from 2026-01-01 --to 2026-03-31
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import logging
+import sys
+import time
 
 import psycopg
 from psycopg import ClientCursor, sql
@@ -75,37 +84,63 @@ def _record(
     )
 
 
-def _dates(conn: psycopg.Connection, business_date: dt.date, table: str, column: str) -> list[dt.date]:
-    """The business date plus every other ``column`` date its files delivered to raw.``table``
+def _range(business_date: dt.date, through: dt.date | None) -> list[dt.date]:
+    """The business dates from ``business_date`` to ``through`` (inclusive; default: just the one)."""
+    last = through or business_date
+    if last < business_date:
+        raise ValueError(f"the range ends ({last}) before it starts ({business_date})")
+    return [business_date + dt.timedelta(days=i) for i in range((last - business_date).days + 1)]
+
+
+def _lock(conn: psycopg.Connection, dates: list[dt.date]) -> None:
+    """Exclusive advisory locks of every date, taken in date order (two ranges never deadlock)."""
+    for day in dates:
+        lock_business_date(conn, day)
+
+
+def _dates(conn: psycopg.Connection, dates: list[dt.date], table: str, column: str) -> list[dt.date]:
+    """The business dates plus every other ``column`` date their files delivered to raw.``table``
     (late postings, back-dated invoices): the slices of the date-partitioned facts to rebuild."""
     query = sql.SQL(
-        "SELECT DISTINCT {col} FROM {table} WHERE business_date = %s AND {col} IS NOT NULL AND {col} <> %s ORDER BY 1"
+        "SELECT DISTINCT {col} FROM {table} WHERE business_date = ANY(%s) AND {col} IS NOT NULL "
+        "AND NOT {col} = ANY(%s) ORDER BY 1"
     ).format(col=sql.Identifier(column), table=sql.Identifier("raw", table))
-    return [business_date] + [row[0] for row in conn.execute(query, (business_date, business_date))]
+    return dates + [row[0] for row in conn.execute(query, (dates, dates))]
 
 
-def _params(conn: psycopg.Connection, business_date: dt.date) -> dict:
+def _params(conn: psycopg.Connection, dates: list[dt.date]) -> dict:
     config = site()
     return {
-        "business_date": business_date,
+        "business_dates": dates,
         "movement_types": json.dumps(config["movement_types"]),
         "plants": json.dumps(config["plants"]),
         "material_types": json.dumps(config["material_types"]),
         "weight_units_kg": json.dumps(config["weight_units_kg"]),
         "sales_plant": str(config["sales_plant"]),
-        "movement_dates": _dates(conn, business_date, "raw_mb51", "posting_date"),
-        "billing_dates": _dates(conn, business_date, "raw_zrsd002", "billing_date"),
+        "movement_dates": _dates(conn, dates, "raw_mb51", "posting_date"),
+        "billing_dates": _dates(conn, dates, "raw_zrsd002", "billing_date"),
     }
 
 
-def build_dimensions(business_date: dt.date, *, run: dict | None = None, conninfo: str | None = None) -> dict:
-    """Upsert the dimension members the business date's raw rows mention, then ANALYZE the
+def _label(dates: list[dt.date]) -> str:
+    return str(dates[0]) if len(dates) == 1 else f"{dates[0]}..{dates[-1]}"
+
+
+def build_dimensions(
+    business_date: dt.date,
+    *,
+    through: dt.date | None = None,
+    run: dict | None = None,
+    conninfo: str | None = None,
+) -> dict:
+    """Upsert the dimension members the business dates' raw rows mention, then ANALYZE the
     dimensions so the fact builds plan on fresh statistics."""
     started = dt.datetime.now(dt.UTC)
+    dates = _range(business_date, through)
     counts = {}
     with connect(conninfo) as conn:
-        lock_business_date(conn, business_date)
-        params = _params(conn, business_date)
+        _lock(conn, dates)
+        params = _params(conn, dates)
         for relative in DIMENSION_FILES:
             counts[relative] = run_sql_file(conn, relative, params)
         conn.execute(
@@ -115,62 +150,92 @@ def build_dimensions(business_date: dt.date, *, run: dict | None = None, conninf
                 )
             )
         )
-        _record(conn, run or {}, business_date, "build_dimensions", sum(counts.values()), counts, started)
-    log.info("dimensions for %s: %s", business_date, counts)
+        details = {**counts, "through": dates[-1]}
+        _record(conn, run or {}, business_date, "build_dimensions", sum(counts.values()), details, started)
+    log.info("dimensions for %s: %s", _label(dates), counts)
     return counts
 
 
-def build_fact(fact: str, business_date: dt.date, *, run: dict | None = None, conninfo: str | None = None) -> dict:
-    """Rebuild one fact's slice for the business date from include/sql/facts/<fact>.sql."""
+def build_fact(
+    fact: str,
+    business_date: dt.date,
+    *,
+    through: dt.date | None = None,
+    run: dict | None = None,
+    conninfo: str | None = None,
+) -> dict:
+    """Rebuild one fact's slice for the business dates from include/sql/facts/<fact>.sql."""
     if fact not in FACTS:
         raise ValueError(f"unknown fact {fact!r}; choose from {', '.join(FACTS)}")
     started = dt.datetime.now(dt.UTC)
+    dates = _range(business_date, through)
     with connect(conninfo) as conn:
-        lock_business_date(conn, business_date)
-        params = _params(conn, business_date)
+        _lock(conn, dates)
+        params = _params(conn, dates)
         rows = run_sql_file(conn, f"facts/{fact}.sql", params)
         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("facts", fact)))
         result = {
             "rows": rows,
+            "through": dates[-1].isoformat(),
             "movement_dates": [d.isoformat() for d in params["movement_dates"]],
             "billing_dates": [d.isoformat() for d in params["billing_dates"]],
         }
         _record(conn, run or {}, business_date, f"build_{fact}", rows, result, started)
-    log.info("%s for %s: %s rows written", fact, business_date, rows)
+    log.info("%s for %s: %s rows written", fact, _label(dates), rows)
     return result
 
 
-def reconcile(business_date: dt.date, *, run: dict | None = None, conninfo: str | None = None) -> list[dict]:
-    """Compare the business date's facts with its raw rows (include/sql/checks/reconciliation.sql);
+def reconcile(
+    business_date: dt.date,
+    *,
+    through: dt.date | None = None,
+    run: dict | None = None,
+    conninfo: str | None = None,
+) -> list[dict]:
+    """Compare the business dates' facts with their raw rows (include/sql/checks/reconciliation.sql);
     records every check, and raises ReconciliationError naming each mismatch."""
     started = dt.datetime.now(dt.UTC)
+    dates = _range(business_date, through)
     with connect(conninfo) as conn:
-        lock_business_date(conn, business_date)
-        params = _params(conn, business_date)
+        _lock(conn, dates)
+        params = _params(conn, dates)
         with ClientCursor(conn) as cur:
             cur.execute(sql_file("checks/reconciliation.sql"), params)
             names = [c.name for c in cur.description]
             checks = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         failed = [c for c in checks if not c["ok"]]
-        _record(conn, run or {}, business_date, "reconcile", len(checks), {"checks": checks}, started)
-    for c in checks:
+        _record(
+            conn, run or {}, business_date, "reconcile", len(checks), {"checks": checks, "through": dates[-1]}, started
+        )
+    for c in checks if len(checks) <= 100 else failed:
         log.info("%-20s %-22s expected %s, got %s (excluded %s)", c["check_name"], c["scope"], c["expected"],
                  c["actual"], c["excluded"])  # fmt: skip
     if failed:
-        lines = "; ".join(f"{c['check_name']} {c['scope']}: raw {c['expected']} vs facts {c['actual']}" for c in failed)
-        raise ReconciliationError(
-            f"{business_date}: facts do not reconcile with the raw layer ({lines}). Look at the raw rows of "
-            f"those dates, fix the data or the build SQL, then re-run the date."
+        shown = "; ".join(
+            f"{c['check_name']} {c['scope']}: raw {c['expected']} vs facts {c['actual']}" for c in failed[:20]
         )
+        more = f" and {len(failed) - 20} more" if len(failed) > 20 else ""
+        raise ReconciliationError(
+            f"{_label(dates)}: facts do not reconcile with the raw layer ({shown}{more}). Look at the raw rows "
+            f"of those dates, fix the data or the build SQL, then re-run the date."
+        )
+    log.info("%s: %d reconciliation checks passed", _label(dates), len(checks))
     return checks
 
 
-def refresh_views(business_date: dt.date, *, run: dict | None = None, conninfo: str | None = None) -> list[str]:
+def refresh_views(
+    business_date: dt.date,
+    *,
+    through: dt.date | None = None,
+    run: dict | None = None,
+    conninfo: str | None = None,
+) -> list[str]:
     """REFRESH ... CONCURRENTLY each materialized view, in dependency order, so readers are never
     blocked."""
     started = dt.datetime.now(dt.UTC)
+    dates = _range(business_date, through)
     with connect(conninfo) as conn:
-        lock_business_date(conn, business_date)
+        _lock(conn, dates)
         for view in MATERIALIZED_VIEWS:
             conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY {}").format(sql.Identifier("marts", view)))
         _record(
@@ -179,7 +244,49 @@ def refresh_views(business_date: dt.date, *, run: dict | None = None, conninfo: 
             business_date,
             "refresh_views",
             len(MATERIALIZED_VIEWS),
-            {"views": list(MATERIALIZED_VIEWS)},
+            {"views": list(MATERIALIZED_VIEWS), "through": dates[-1]},
             started,
         )
     return list(MATERIALIZED_VIEWS)
+
+
+def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> dict[str, float]:
+    """Every layer of the business dates ``first``..``last`` from the raw layer, one statement per
+    target for the whole range (the same SQL as the daily run); seconds per step."""
+    steps: dict[str, float] = {}
+    run = {"dag_id": "rebuild", "run_id": f"rebuild {first}..{last}"}
+
+    def timed(step: str, function, *args) -> None:
+        start = time.perf_counter()
+        function(*args, first, through=last, run={**run, "task_id": step}, conninfo=conninfo)
+        steps[step] = time.perf_counter() - start
+
+    timed("build_dimensions", build_dimensions)
+    for fact in FACTS:
+        timed(f"build_{fact}", build_fact, fact)
+    timed("reconcile", reconcile)
+    timed("refresh_views", refresh_views)
+    return steps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sap_warehouse.layers",
+        description="Rebuild the dimensions, facts and views of a range of business dates from the raw layer.",
+    )
+    parser.add_argument("--from", dest="first", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
+    parser.add_argument("--to", dest="last", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        steps = rebuild(args.first, args.last)
+    except (ValueError, ReconciliationError) as error:
+        print(f"rebuild failed: {error}", file=sys.stderr)
+        return 1
+    for step, seconds in steps.items():
+        print(f"{step:<32} {seconds:8.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
--- Reconciliation of business date %(business_date)s's facts with the raw layer, computed from the
+-- Reconciliation of the facts of business dates %(business_dates)s with the raw layer, computed from the
 -- raw rows independently of the fact builds. One row per check and scope; a row whose expected and
 -- actual differ fails the run. Exclusions are counted, not hidden:
 --   billing_revenue     per billing date and currency: raw Net Value of non-cancelled lines =
@@ -6,8 +6,8 @@
 --   billing_lines       per billing date: raw lines = fact lines + cancelled lines (excluded)
 --   inventory_lines     per posting date: raw MB51 lines = sum of fact movement_count
 --   inventory_quantity  per posting date and unit: raw quantities signed by movement type = net_qty
---   production_orders   COOISPI orders of D's files = fact_production rows of those orders
---   ar_aging_rows       ZRFI005 rows of D = fact_ar_aging rows of the snapshot date
+--   production_orders   per business date: COOISPI orders of its files = fact_production rows of them
+--   ar_aging_rows       per business date: its ZRFI005 rows = fact_ar_aging rows of that snapshot date
 WITH signs AS (
     SELECT movement_type, direction FROM dims.dim_movement_type
 ),
@@ -44,13 +44,16 @@ checks(check_name, scope, expected, actual, excluded) AS (
                   WHERE movement_date = ANY(%(movement_dates)s::date[]) GROUP BY 1, 2) f
              ON f.movement_date = r.posting_date AND f.unit IS NOT DISTINCT FROM r.unit
     UNION ALL
-    SELECT 'production_orders', %(business_date)s::date::text, count(*), count(f.order_number), 0
-      FROM raw.raw_cooispi r LEFT JOIN facts.fact_production f ON f.order_number = r.order_number
-     WHERE r.business_date = %(business_date)s
+    SELECT 'production_orders', d::date::text,
+           (SELECT count(*) FROM raw.raw_cooispi r WHERE r.business_date = d::date),
+           (SELECT count(*) FROM raw.raw_cooispi r JOIN facts.fact_production f ON f.order_number = r.order_number
+             WHERE r.business_date = d::date), 0
+      FROM unnest(%(business_dates)s::date[]) d
     UNION ALL
-    SELECT 'ar_aging_rows', %(business_date)s::date::text,
-           (SELECT count(*) FROM raw.raw_zrfi005 WHERE snapshot_date = %(business_date)s),
-           (SELECT count(*) FROM facts.fact_ar_aging WHERE snapshot_date = %(business_date)s), 0
+    SELECT 'ar_aging_rows', d::date::text,
+           (SELECT count(*) FROM raw.raw_zrfi005 WHERE snapshot_date = d::date),
+           (SELECT count(*) FROM facts.fact_ar_aging WHERE snapshot_date = d::date), 0
+      FROM unnest(%(business_dates)s::date[]) d
 )
 SELECT check_name, scope, expected, actual, excluded, expected = actual AS ok
   FROM checks

@@ -1,4 +1,4 @@
--- dims.dim_customer: every customer the files of business date %(business_date)s mention (billing
+-- dims.dim_customer: every customer the files of business dates %(business_dates)s mention (billing
 -- sold-to, bill-to and ship-to; delivery sold-to and ship-to; AR aging). SAP exports carry no
 -- customer master, so each attribute is taken from the most reliable report that has it, latest
 -- row first: billing as bill-to (the legal name), AR aging, deliveries as ship-to, billing as
@@ -8,26 +8,26 @@
 -- names is an inferred member.
 WITH touched AS (
     SELECT unnest(ARRAY[sold_to, bill_to, ship_to, payer]) AS code
-      FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s
-    UNION SELECT unnest(ARRAY[sold_to_party, ship_to_party]) FROM raw.raw_zrsd004 WHERE business_date = %(business_date)s
-    UNION SELECT customer_code FROM raw.raw_zrfi005 WHERE business_date = %(business_date)s
+      FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT unnest(ARRAY[sold_to_party, ship_to_party]) FROM raw.raw_zrsd004 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT customer_code FROM raw.raw_zrfi005 WHERE business_date = ANY(%(business_dates)s::date[])
 ),
 recent_billing AS (
     SELECT r.* FROM raw.raw_zrsd002 r
-     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s)
+     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
 ),
 bill AS (
     SELECT DISTINCT ON (r.bill_to) r.bill_to AS code, r.name_of_bill_to AS b_name, r.cust_city AS b_city,
            r.cust_group AS b_group, r.dist_channel AS b_channel, r.sales_office AS b_office,
            r.salesman_id AS b_salesman, r.salesman_name AS b_salesman_name, r.trans_zone AS b_zone
       FROM recent_billing r
-     WHERE r.bill_to IN (SELECT bill_to FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s)
+     WHERE r.bill_to IN (SELECT bill_to FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
      ORDER BY r.bill_to, r.billing_date DESC, r.billing_document DESC, r.billing_item DESC
 ),
 ship AS (
     SELECT DISTINCT ON (r.ship_to) r.ship_to AS code, r.name_of_ship_to AS s_name
       FROM recent_billing r
-     WHERE r.ship_to IN (SELECT ship_to FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s)
+     WHERE r.ship_to IN (SELECT ship_to FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
      ORDER BY r.ship_to, r.billing_date DESC, r.billing_document DESC, r.billing_item DESC
 ),
 described AS (

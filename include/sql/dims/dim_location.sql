@@ -1,5 +1,5 @@
 -- dims.dim_location: plant / storage location pairs moved in the MB51 files of business date
--- %(business_date)s ('#' = posted at plant level), plus the plants of its production orders and
+-- %(business_dates)s ('#' = posted at plant level), plus the plants of its production orders and
 -- stock transport orders (at plant level), named and typed from site.yaml (%(plants)s). A plant
 -- missing from site.yaml is an inferred member of type 'other'.
 WITH plants AS (
@@ -8,10 +8,10 @@ WITH plants AS (
 ),
 touched AS (
     SELECT plant, coalesce(storage_location, '#') AS storage_location
-      FROM raw.raw_mb51 WHERE business_date = %(business_date)s
-    UNION SELECT plant, '#' FROM raw.raw_mb51 WHERE business_date = %(business_date)s
-    UNION SELECT plant, '#' FROM raw.raw_cooispi WHERE business_date = %(business_date)s
-    UNION SELECT unnest(ARRAY[suppl_plant, dest_plant]), '#' FROM raw.raw_zrmm024 WHERE business_date = %(business_date)s
+      FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT plant, '#' FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT plant, '#' FROM raw.raw_cooispi WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT unnest(ARRAY[suppl_plant, dest_plant]), '#' FROM raw.raw_zrmm024 WHERE business_date = ANY(%(business_dates)s::date[])
 )
 INSERT INTO dims.dim_location AS l (plant, storage_location, plant_name, plant_type, is_inferred)
 SELECT t.plant, t.storage_location, p.plant_name, coalesce(p.plant_type, 'other'), p.plant IS NULL

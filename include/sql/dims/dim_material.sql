@@ -1,4 +1,4 @@
--- dims.dim_material: every material the files of business date %(business_date)s mention, in any
+-- dims.dim_material: every material the files of business dates %(business_dates)s mention, in any
 -- report. Described by the material master (ZRSD006; distribution channels in code order, first
 -- wins) with its site material type mapped to FERT/HALB/ROH/VERP by site.yaml (%(material_types)s)
 -- and its product hierarchy; the MRP controller (P01/P02/P03) comes from the material's latest
@@ -8,26 +8,26 @@
 -- from D's own posting/billing dates onward (a material's latest line is never earlier), so the cost
 -- follows the day, not the history.
 WITH touched AS (
-    SELECT material AS code FROM raw.raw_mb51 WHERE business_date = %(business_date)s
-    UNION SELECT material_code FROM raw.raw_zrsd006 WHERE business_date = %(business_date)s
-    UNION SELECT material_number FROM raw.raw_cooispi WHERE business_date = %(business_date)s
-    UNION SELECT material FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s
-    UNION SELECT material FROM raw.raw_zrsd004 WHERE business_date = %(business_date)s
-    UNION SELECT material FROM raw.raw_zrmm024 WHERE business_date = %(business_date)s
-    UNION SELECT material FROM raw.raw_zrpp062 WHERE business_date = %(business_date)s
-    UNION SELECT material FROM raw.raw_cogs WHERE business_date = %(business_date)s
+    SELECT material AS code FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT material_code FROM raw.raw_zrsd006 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT material_number FROM raw.raw_cooispi WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT material FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT material FROM raw.raw_zrsd004 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT material FROM raw.raw_zrmm024 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT material FROM raw.raw_zrpp062 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT material FROM raw.raw_cogs WHERE business_date = ANY(%(business_dates)s::date[])
 ),
 latest_mb51 AS (
     SELECT DISTINCT ON (r.material) r.material, r.material_description, r.unit_of_entry
       FROM raw.raw_mb51 r
-     WHERE r.posting_date >= (SELECT min(posting_date) FROM raw.raw_mb51 WHERE business_date = %(business_date)s)
+     WHERE r.posting_date >= (SELECT min(posting_date) FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[]))
        AND r.material IN (SELECT code FROM touched)
      ORDER BY r.material, r.posting_date DESC, r.material_document DESC, r.row_hash DESC, r.occurrence DESC
 ),
 latest_billing AS (
     SELECT DISTINCT ON (r.material) r.material, r.description, r.sales_unit, r.material_type
       FROM raw.raw_zrsd002 r
-     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s)
+     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
        AND r.material IN (SELECT code FROM touched)
      ORDER BY r.material, r.billing_date DESC, r.billing_document DESC, r.billing_item DESC
 ),

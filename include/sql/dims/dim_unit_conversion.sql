@@ -1,5 +1,5 @@
 -- dims.dim_unit_conversion: kg per unit of each material and unit the files of business date
--- %(business_date)s mention, from net weights (weight units convert to kg by site.yaml,
+-- %(business_dates)s mention, from net weights (weight units convert to kg by site.yaml,
 -- %(weight_units_kg)s):
 --   * units that are weights (KG, G, TO) get their fixed factor;
 --   * a material and sales unit billed in D's files: sum(net weight kg) / sum(billing qty) over its
@@ -12,9 +12,9 @@ WITH weights AS (
 ),
 fixed AS (
     SELECT DISTINCT u.material, u.unit, w.kg AS kg_per_unit, 'weight unit' AS derived_from
-      FROM (SELECT material, sales_unit AS unit FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s
-            UNION SELECT material, sales_unit FROM raw.raw_zrsd004 WHERE business_date = %(business_date)s
-            UNION SELECT material, unit_of_entry FROM raw.raw_mb51 WHERE business_date = %(business_date)s) u
+      FROM (SELECT material, sales_unit AS unit FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[])
+            UNION SELECT material, sales_unit FROM raw.raw_zrsd004 WHERE business_date = ANY(%(business_dates)s::date[])
+            UNION SELECT material, unit_of_entry FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[])) u
       JOIN weights w ON w.unit = u.unit
      WHERE u.material IS NOT NULL
 ),
@@ -25,9 +25,9 @@ billed AS (
            'zrsd002 net weight ' || r.billing_date AS derived_from
       FROM raw.raw_zrsd002 r
       JOIN weights w ON w.unit = r.weight_unit
-     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = %(business_date)s)
+     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
        AND (r.material, r.sales_unit) IN (SELECT material, sales_unit FROM raw.raw_zrsd002
-                                           WHERE business_date = %(business_date)s)
+                                           WHERE business_date = ANY(%(business_dates)s::date[]))
        AND r.sales_unit NOT IN (SELECT unit FROM weights)
        AND r.billing_qty > 0 AND r.net_weight > 0 AND r.cancelled IS NULL AND r.doc_cancel IS NULL
      GROUP BY r.material, r.sales_unit, r.billing_date
@@ -41,7 +41,7 @@ delivered AS (
       FROM raw.raw_zrsd004 r
       JOIN weights w ON w.unit = r.weight_unit
      WHERE (r.material, r.sales_unit) IN (SELECT material, sales_unit FROM raw.raw_zrsd004
-                                           WHERE business_date = %(business_date)s)
+                                           WHERE business_date = ANY(%(business_dates)s::date[]))
        AND (r.material, r.sales_unit) NOT IN (SELECT material, unit FROM billed)
        AND r.sales_unit NOT IN (SELECT unit FROM weights)
        AND r.delivery_qty > 0 AND r.net_weight > 0

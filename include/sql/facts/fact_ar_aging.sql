@@ -1,8 +1,8 @@
--- facts.fact_ar_aging: the ZRFI005 snapshot of business date %(business_date)s (the file has no date
+-- facts.fact_ar_aging: the ZRFI005 snapshot of business dates %(business_dates)s (the file has no date
 -- column; its snapshot date is the business date). Rebuilt whole for that date; other dates'
 -- snapshots are history and are never touched. Bucket amounts are the open amounts of the Target
 -- columns; collected_* are the Realization columns.
-DELETE FROM facts.fact_ar_aging WHERE snapshot_date = %(business_date)s;
+DELETE FROM facts.fact_ar_aging WHERE snapshot_date = ANY(%(business_dates)s::date[]);
 
 INSERT INTO facts.fact_ar_aging (
     snapshot_date, customer_code, distribution_channel, salesman_code, currency, customer_group,
@@ -20,4 +20,4 @@ SELECT r.snapshot_date, r.customer_code, coalesce(r.distribution_channel, '#'), 
        coalesce(r.realization_over_180_days, 0),
        coalesce(r.total_realization, 0)
   FROM raw.raw_zrfi005 r
- WHERE r.snapshot_date = %(business_date)s;
+ WHERE r.snapshot_date = ANY(%(business_dates)s::date[]);

@@ -1,5 +1,5 @@
 -- facts.fact_production: one row per production order in the COOISPI files of business date
--- %(business_date)s, from the order's raw row (the latest delivered version of it wins in the raw
+-- %(business_dates)s, from the order's raw row (the latest delivered version of it wins in the raw
 -- layer). order_number_norm drops leading zeros (MB51 and ZRPP062 write orders without them).
 -- yield_pct = delivered / order quantity * 100. status is the most advanced SAP system status in
 -- the order's status list: CLSD closed, TECO technically completed, DLV delivered, CNF confirmed,
@@ -36,7 +36,7 @@ SELECT r.order_number,
        r.business_date
   FROM raw.raw_cooispi r
  CROSS JOIN LATERAL (SELECT regexp_split_to_array(coalesce(r.system_status, ''), '\s+') AS words) s
- WHERE r.business_date = %(business_date)s
+ WHERE r.business_date = ANY(%(business_dates)s::date[])
 ON CONFLICT (order_number) DO UPDATE
    SET order_number_norm = excluded.order_number_norm, plant = excluded.plant,
        material_code = excluded.material_code, order_type = excluded.order_type,

@@ -1,5 +1,5 @@
 -- facts.fact_production_chain: batch genealogy links (parent batch consumed -> child batch made)
--- that the data of business date %(business_date)s can make or change, by the rules of
+-- that the data of business dates %(business_dates)s can make or change, by the rules of
 -- sap_reports.md, most reliable first:
 --   mb51_261_order     an MB51 261/262 line naming its production order: the issued batch is the
 --                      parent, the order's COOISPI output batch the child; consumed = net issued qty.
@@ -14,20 +14,20 @@
 -- table is a function of the raw layer: links dated D are deleted and every link D touches is
 -- rebuilt.
 CREATE TEMP TABLE chain_orders ON COMMIT DROP AS
-SELECT ltrim(order_number, '0') AS order_norm FROM raw.raw_cooispi WHERE business_date = %(business_date)s
+SELECT ltrim(order_number, '0') AS order_norm FROM raw.raw_cooispi WHERE business_date = ANY(%(business_dates)s::date[])
 UNION SELECT ltrim(order_number, '0') FROM raw.raw_mb51
- WHERE business_date = %(business_date)s AND movement_type IN ('261', '262') AND order_number IS NOT NULL
-UNION SELECT ltrim(process_order, '0') FROM raw.raw_zrpp062 WHERE business_date = %(business_date)s
+ WHERE business_date = ANY(%(business_dates)s::date[]) AND movement_type IN ('261', '262') AND order_number IS NOT NULL
+UNION SELECT ltrim(process_order, '0') FROM raw.raw_zrpp062 WHERE business_date = ANY(%(business_dates)s::date[])
 -- orders consuming a batch that D's COOISPI made: that batch's level may have changed
 UNION SELECT ltrim(m.order_number, '0')
   FROM raw.raw_cooispi c JOIN raw.raw_mb51 m ON m.batch = c.batch AND m.material = c.material_number
- WHERE c.business_date = %(business_date)s AND m.movement_type IN ('261', '262') AND m.order_number IS NOT NULL
+ WHERE c.business_date = ANY(%(business_dates)s::date[]) AND m.movement_type IN ('261', '262') AND m.order_number IS NOT NULL
 -- P01 orders whose liquid order is in D's COOISPI
 UNION SELECT ltrim(z.process_order, '0')
   FROM raw.raw_cooispi c JOIN raw.raw_zrpp062 z ON ltrim(z.order_sfg_liquid, '0') = ltrim(c.order_number, '0')
- WHERE c.business_date = %(business_date)s;
+ WHERE c.business_date = ANY(%(business_dates)s::date[]);
 
-DELETE FROM facts.fact_production_chain WHERE business_date = %(business_date)s;
+DELETE FROM facts.fact_production_chain WHERE business_date = ANY(%(business_dates)s::date[]);
 
 WITH weights AS (
     SELECT key AS unit, (value #>> '{}')::numeric AS kg FROM jsonb_each(%(weight_units_kg)s::jsonb)
