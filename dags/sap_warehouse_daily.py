@@ -35,26 +35,12 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
 from sap_warehouse import business_date as bd
+from sap_warehouse.dag_support import DEFAULT_ARGS, run_info
 from sap_warehouse.layers import FACTS
-
-DEFAULT_ARGS = {
-    "owner": "data-platform",
-    "retries": 2,
-    "retry_delay": dt.timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(minutes=15),
-    "pool": "warehouse_db",
-}
-
 
 # Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
 # a Variable, because it shapes the DAG and DAG files must not touch the database while parsed.
 LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
-
-
-def _run_info() -> dict:
-    context = get_current_context()
-    return {"dag_id": context["dag"].dag_id, "run_id": context["run_id"], "task_id": context["task"].task_id}
 
 
 @dag(
@@ -100,7 +86,7 @@ def sap_warehouse_daily():
         day = dt.date.fromisoformat(business_date)
         files, refused = scan(location("landing"), day)
         for path, reason in refused:
-            quarantine_entry(path, reason, day, quarantine_root=location("quarantine"), run=_run_info())
+            quarantine_entry(path, reason, day, quarantine_root=location("quarantine"), run=run_info())
         return [str(p) for p in files]
 
     @task(max_active_tis_per_dagrun=LOAD_PARALLELISM, map_index_template="{{ file_name }}")
@@ -118,7 +104,7 @@ def sap_warehouse_daily():
             quarantine_root=location("quarantine"),
             archive_root=location("archive"),
             reject_ratio_max=float(Variable.get("sap_reject_ratio_max", default="0.05")),
-            run=_run_info(),
+            run=run_info(),
         )
         return result.as_dict()
 
@@ -129,31 +115,31 @@ def sap_warehouse_daily():
 
         day = dt.date.fromisoformat(business_date)
         landing = str(location("landing") / business_date)
-        return record_missing(day, expected_reports(), landing=landing, run=_run_info())
+        return record_missing(day, expected_reports(), landing=landing, run=run_info())
 
     @task(trigger_rule="none_failed")
     def build_dimensions(business_date: str) -> dict:
         from sap_warehouse.layers import build_dimensions as build
 
-        return build(dt.date.fromisoformat(business_date), run=_run_info())
+        return build(dt.date.fromisoformat(business_date), run=run_info())
 
     @task
     def build_fact(fact: str, business_date: str) -> dict:
         from sap_warehouse.layers import build_fact as build
 
-        return build(fact, dt.date.fromisoformat(business_date), run=_run_info())
+        return build(fact, dt.date.fromisoformat(business_date), run=run_info())
 
     @task
     def reconcile(business_date: str) -> list[dict]:
         from sap_warehouse.layers import reconcile as check
 
-        return check(dt.date.fromisoformat(business_date), run=_run_info())
+        return check(dt.date.fromisoformat(business_date), run=run_info())
 
     @task
     def refresh_views(business_date: str) -> list[str]:
         from sap_warehouse.layers import refresh_views as refresh
 
-        return refresh(dt.date.fromisoformat(business_date), run=_run_info())
+        return refresh(dt.date.fromisoformat(business_date), run=run_info())
 
     day = resolve_business_date()
     files = discover_files(day)

@@ -11,7 +11,7 @@ from airflow.dag_processing.dagbag import DagBag
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAGS = PROJECT_ROOT / "dags"
-EXPECTED_DAG_IDS = {"sap_warehouse_daily"}
+EXPECTED_DAG_IDS = {"sap_warehouse_daily", "warehouse_backup"}
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,7 @@ def test_upgrade_creates_the_design_schema(empty_database: str) -> None:
             "SELECT min(calendar_date), max(calendar_date), count(*) FROM dims.dim_date"
         ).fetchone()
         assert (str(first), str(last), days) == ("2020-01-01", "2030-12-31", 4018)
-        assert conn.execute("SELECT version_num FROM public.alembic_version").fetchone()[0] == "0002"
+        assert conn.execute("SELECT version_num FROM public.alembic_version").fetchone()[0] == "0003"
         partitions = conn.execute(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'raw.raw_mb51'::regclass"
         ).fetchone()[0]
@@ -81,6 +81,9 @@ def test_analyst_role_reads_but_cannot_write(empty_database: str) -> None:
 def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     cfg = alembic_config(empty_database)
     command.upgrade(cfg, "head")
+    command.downgrade(cfg, "0002")
+    with psycopg.connect(empty_database) as conn:
+        assert not {("operations", "backup_log"), ("operations", "retention_log")} & _tables(conn)
     command.downgrade(cfg, "0001")
     with psycopg.connect(empty_database) as conn:
         columns = {r[0] for r in conn.execute(

@@ -1,0 +1,73 @@
+"""
+### Warehouse backup: dump, verify by restoring, rotate
+
+Daily at 02:00 plant time (before the 06:00 load):
+
+1. **dump_warehouse**: `pg_dump --format=custom` of the warehouse, on one exported snapshot, streamed to
+   `<warehouse_backup_path>/.<name>.dump.partial` and renamed to `<name>.dump` only when pg_dump
+   succeeded; a manifest `<name>.json` beside it holds size, sha256, the client and server versions
+   (pg_dump must be at least the server's major version) and the exact row count of every table.
+2. **verify_backup**: reads the dump back (sha256 checked), `pg_restore --exit-on-error` into a scratch
+   database, compares every table's row count with the manifest, drops the scratch database.
+3. **rotate_backups**: keeps the newest verified backup of each of the last `warehouse_backup_keep_daily`
+   days (7), `warehouse_backup_keep_weekly` weeks (4) and `warehouse_backup_keep_monthly` months (12), and
+   always the newest verified one. Runs only after a verified backup.
+
+A failure at any step fails the run and leaves older backups as they were. Compression:
+`warehouse_backup_compression` (pg_dump -Z, default 1: 3.4x faster than the default for a 23% larger
+file). Restore: `python -m sap_warehouse.backup restore ...` (README, "On-call runbook").
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, dag, task
+
+from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.dag_support import DEFAULT_ARGS
+
+
+@dag(
+    dag_id="warehouse_backup",
+    schedule=CronTriggerTimetable("0 2 * * *", timezone=BUSINESS_TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["warehouse", "operations", "backup"],
+    doc_md=__doc__,
+)
+def warehouse_backup():
+    @task
+    def dump_warehouse() -> str:
+        from sap_warehouse import backup
+        from sap_warehouse.dag_support import int_variable
+        from sap_warehouse.landing import location
+
+        return backup.dump(location("backup"), compression=int_variable("warehouse_backup_compression", 1))["name"]
+
+    @task
+    def verify_backup(name: str) -> dict:
+        from sap_warehouse import backup
+        from sap_warehouse.landing import location
+
+        manifest = backup.verify(location("backup"), name)
+        return {"name": name, "tables": len(manifest["table_rows"]), "rows": sum(manifest["table_rows"].values())}
+
+    @task
+    def rotate_backups(verified: dict) -> dict:
+        from sap_warehouse import backup
+        from sap_warehouse.dag_support import int_variable
+        from sap_warehouse.landing import location
+
+        return backup.rotate(
+            location("backup"),
+            daily=int_variable("warehouse_backup_keep_daily", 7),
+            weekly=int_variable("warehouse_backup_keep_weekly", 4),
+            monthly=int_variable("warehouse_backup_keep_monthly", 12),
+        )
+
+    rotate_backups(verify_backup(dump_warehouse()))
+
+
+warehouse_backup()

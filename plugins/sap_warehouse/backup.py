@@ -1,0 +1,467 @@
+"""Backups of the warehouse: pg_dump to the backup location, verified by restoring, rotated.
+
+Reads the warehouse (connection ``warehouse_db``) and the backup location (an ObjectStoragePath:
+file:// by default, s3:// etc. in production). Writes, per backup, ``<name>.dump`` (pg_dump custom
+format) and ``<name>.json`` (its manifest: size, sha256, versions, the row count of every table in
+the dumped snapshot, the database's settings, status), a row of operations.backup_log, and for
+verification a scratch database ``<name>_verify`` on the same server that is always dropped again.
+
+- dump: the dump streams under a hidden ``.partial`` name and is renamed only after pg_dump
+  succeeded; local files are created private (0600). pg_dump runs on a snapshot exported by a
+  REPEATABLE READ transaction, and the row counts are taken in that same transaction, so they are
+  exactly what the dump holds even while the daily run writes.
+- verify: the dump is read back from the location (sha256 checked), restored with pg_restore
+  --exit-on-error into the scratch database, and every table's row count compared with the manifest.
+- rotate: keeps the newest verified backup of each of the last N days, weeks and months (7 / 4 / 12
+  by default) and never the newest verified one; unverified backups newer than it are kept too.
+
+Restore a backup into a new database (the command the README's runbook shows):
+
+    python -m sap_warehouse.backup list --location file:///srv/backups
+    python -m sap_warehouse.backup restore --location file:///srv/backups \\
+        --backup warehouse_20261122T020000Z --into warehouse_restored
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from sap_warehouse.db import connect, warehouse_conninfo
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 20
+LOCAL_PROTOCOLS = ("file", "local", "")
+NAME_PATTERN = re.compile(r"^warehouse_\d{8}T\d{6}Z$")
+
+TABLES = """
+SELECT n.nspname, c.relname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition AND (c.relkind <> 'm' OR c.relispopulated)
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+ ORDER BY 1, 2
+"""
+DATABASE_SETTINGS = """
+SELECT coalesce(s.setconfig, '{}') FROM pg_database d
+  LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0
+ WHERE d.datname = current_database()
+"""
+
+
+class BackupError(RuntimeError):
+    """A backup could not be made, verified, rotated or restored; older backups are untouched."""
+
+
+# --- tools and connections -------------------------------------------------------------------------
+
+
+def _major(tool: str) -> int:
+    out = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    match = re.search(r"\)\s+(\d+)", out)
+    if not match:
+        raise BackupError(f"cannot read the version of {tool} from {out.strip()!r}")
+    return int(match.group(1))
+
+
+def pg_tool(name: str, server_major: int) -> tuple[str, int]:
+    """The pg_dump / pg_restore to use and its major version: WAREHOUSE_PG_BIN_DIR if set, else the
+    server's own major version's binaries, else the one on PATH. It must be at least as new as the
+    server (an older pg_dump cannot read a newer server's catalogue)."""
+    candidates = []
+    if os.environ.get("WAREHOUSE_PG_BIN_DIR"):
+        candidates.append(Path(os.environ["WAREHOUSE_PG_BIN_DIR"]) / name)
+    candidates.append(Path(f"/usr/lib/postgresql/{server_major}/bin/{name}"))
+    if shutil.which(name):
+        candidates.append(Path(shutil.which(name)))
+    found = []
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            major = _major(str(candidate))
+            if major >= server_major:
+                return str(candidate), major
+            found.append(f"{candidate} ({major})")
+    raise BackupError(
+        f"no {name} of PostgreSQL {server_major} or newer (found: {', '.join(found) or 'none'}); install the "
+        f"postgresql-client-{server_major} package or point WAREHOUSE_PG_BIN_DIR at its bin directory"
+    )
+
+
+def _libpq(conninfo: str, dbname: str | None = None) -> tuple[str, dict]:
+    """Connection string without the password, and the environment that carries it (never argv)."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    password = params.pop("password", None)
+    if dbname:
+        params["dbname"] = dbname
+    env = {**os.environ, "PGAPPNAME": "sap_warehouse_backup"}
+    if password:
+        env["PGPASSWORD"] = str(password)
+    return psycopg.conninfo.make_conninfo(**params), env
+
+
+def table_rows(conn: psycopg.Connection) -> dict[str, int]:
+    """Exact row count of every table and populated materialized view (partitioned tables whole)."""
+    names = conn.execute(TABLES).fetchall()
+    if not names:
+        return {}
+    query = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(f"{schema}.{table}"), sql.Identifier(schema, table))
+        for schema, table in names
+    )
+    return {name: count for name, count in conn.execute(query)}
+
+
+def _local_path(path) -> str | None:
+    return str(path.path) if getattr(path, "protocol", "file") in LOCAL_PROTOCOLS else None
+
+
+def _create_private(path) -> None:
+    """Create a local file 0600 before any byte is written to it (object stores have their own ACLs)."""
+    local = _local_path(path)
+    if local:
+        os.close(os.open(local, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+        os.chmod(local, 0o600)
+
+
+def _remove_quietly(path) -> None:
+    with contextlib.suppress(OSError, FileNotFoundError):
+        path.unlink()
+
+
+def _write_json(location, name: str, data: dict) -> None:
+    tmp = location / f".{name}.json.partial"
+    _create_private(tmp)
+    with tmp.open("w") as out:
+        json.dump(data, out, indent=2, default=str, sort_keys=True)
+    tmp.rename(location / f"{name}.json")
+
+
+def read_manifest(location, name: str) -> dict:
+    path = location / f"{name}.json"
+    if not path.exists():
+        raise BackupError(f"{path}: no such backup manifest; see `python -m sap_warehouse.backup list`")
+    with path.open("r") as fh:
+        return json.load(fh)
+
+
+def manifests(location) -> list[dict]:
+    """Every backup manifest at the location, oldest first."""
+    if not location.exists():
+        return []
+    found = []
+    for path in location.iterdir():
+        name = path.name.removesuffix(".json")
+        if path.name.endswith(".json") and NAME_PATTERN.match(name):
+            with path.open("r") as fh:
+                found.append(json.load(fh))
+    return sorted(found, key=lambda m: m["name"])
+
+
+def _log(conninfo: str | None, manifest: dict, location) -> None:
+    with connect(conninfo) as conn:
+        conn.execute(
+            """INSERT INTO operations.backup_log AS b (backup_name, location, status, started_at, dumped_at,
+                   verified_at, size_bytes, sha256, server_version, client_version, table_rows, reason)
+               VALUES (%(name)s, %(location)s, %(status)s, %(started_at)s, %(dumped_at)s, %(verified_at)s,
+                       %(size_bytes)s, %(sha256)s, %(server_version)s, %(client_version)s, %(table_rows)s, %(reason)s)
+               ON CONFLICT (backup_name) DO UPDATE
+                  SET status = excluded.status, verified_at = excluded.verified_at, reason = excluded.reason""",
+            {
+                **manifest,
+                "location": str(location),
+                "verified_at": manifest.get("verified_at"),
+                "reason": manifest.get("reason"),
+                "table_rows": json.dumps(manifest["table_rows"]),
+            },
+        )
+
+
+# --- dump ----------------------------------------------------------------------------------------------
+
+
+def dump(location, *, compression: int = 1, conninfo: str | None = None, now: dt.datetime | None = None) -> dict:
+    """pg_dump the warehouse to ``location``; returns the manifest (status 'dumped')."""
+    conninfo = conninfo or warehouse_conninfo()
+    started = now or dt.datetime.now(dt.UTC)
+    name = f"warehouse_{started:%Y%m%dT%H%M%SZ}"
+    final = location / f"{name}.dump"
+    if final.exists():
+        raise BackupError(f"{final} already exists; a backup of this second was made already")
+    local = _local_path(location)
+    if local and not os.path.isdir(local):
+        try:
+            os.makedirs(local, mode=0o700, exist_ok=True)
+        except OSError as error:
+            raise BackupError(f"cannot create the backup location {location}: {error}") from error
+    elif not local:
+        location.mkdir(parents=True, exist_ok=True)
+
+    tmp = location / f".{name}.dump.partial"
+    with psycopg.connect(conninfo, autocommit=True) as snap:
+        snap.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        snapshot = snap.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        server_version = snap.execute("SHOW server_version").fetchone()[0]
+        server_major = snap.info.server_version // 10000
+        settings = list(snap.execute(DATABASE_SETTINGS).fetchone()[0])
+        pg_dump, client_major = pg_tool("pg_dump", server_major)
+        target, env = _libpq(conninfo)
+        command = [pg_dump, "--format=custom", f"--compress={compression}", f"--snapshot={snapshot}",
+                   "--no-password", f"--dbname={target}"]  # fmt: skip
+        digest, size = hashlib.sha256(), 0
+        with tempfile.TemporaryFile() as stderr:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, env=env)  # noqa: S603
+            try:
+                _create_private(tmp)
+                with tmp.open("wb") as out:
+                    while chunk := process.stdout.read(CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                returncode = process.wait()
+            except OSError as error:
+                process.kill()
+                process.wait()
+                _remove_quietly(tmp)
+                raise BackupError(
+                    f"writing {tmp} failed ({error}); the backup location is full or not writable. Free space or "
+                    f"fix its permissions and re-run the task; older backups are untouched"
+                ) from error
+            except BaseException:
+                process.kill()
+                process.wait()
+                _remove_quietly(tmp)
+                raise
+            if returncode != 0:
+                _remove_quietly(tmp)
+                stderr.seek(0)
+                raise BackupError(f"pg_dump failed (exit {returncode}): {stderr.read().decode(errors='replace')}")
+        rows = table_rows(snap)
+        snap.execute("COMMIT")
+
+    tmp.rename(final)
+    manifest = {
+        "name": name,
+        "dump": final.name,
+        "status": "dumped",
+        "started_at": started.isoformat(),
+        "dumped_at": dt.datetime.now(dt.UTC).isoformat(),
+        "size_bytes": size,
+        "sha256": digest.hexdigest(),
+        "server_version": server_version,
+        "client_version": f"{os.path.basename(pg_dump)} {client_major}",
+        "compression": compression,
+        "database_settings": settings,
+        "table_rows": rows,
+    }
+    _write_json(location, name, manifest)
+    _log(conninfo, manifest, location)
+    log.info("dumped %s: %s bytes, %d tables, %d rows", final, size, len(rows), sum(rows.values()))
+    return manifest
+
+
+# --- restore and verify ------------------------------------------------------------------------------
+
+
+def _fetch(location, manifest: dict, folder: str) -> str:
+    """The dump as a local file (read from the location once, sha256 checked)."""
+    source = location / manifest["dump"]
+    if not source.exists():
+        raise BackupError(f"{source}: the dump file of {manifest['name']} is missing")
+    local = os.path.join(folder, manifest["dump"])
+    digest = hashlib.sha256()
+    with source.open("rb") as src, open(local, "wb") as out:
+        while chunk := src.read(CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+    if digest.hexdigest() != manifest["sha256"]:
+        raise BackupError(
+            f"{source}: sha256 {digest.hexdigest()} differs from the manifest's {manifest['sha256']}; the file is "
+            f"damaged, restore another backup"
+        )
+    return local
+
+
+def restore(location, name: str, into: str, *, conninfo: str | None = None, replace: bool = False) -> dict[str, int]:
+    """Restore backup ``name`` into the new database ``into`` on the warehouse's server (the role
+    needs CREATEDB); returns the restored row counts. Refuses an existing database unless
+    ``replace``."""
+    conninfo = conninfo or warehouse_conninfo()
+    manifest = read_manifest(location, name)
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (into,)).fetchone()
+        if exists and not replace:
+            raise BackupError(f"database {into} exists; choose another name or pass --replace to overwrite it")
+        if admin.execute("SELECT current_database() = %s", (into,)).fetchone()[0]:
+            raise BackupError(f"{into} is the database this connection uses; restore into another name")
+        server_major = admin.info.server_version // 10000
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(into)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(into)))
+    pg_restore, _ = pg_tool("pg_restore", server_major)
+    target, env = _libpq(conninfo, dbname=into)
+    with tempfile.TemporaryDirectory(prefix="warehouse-restore-") as folder:
+        local = _fetch(location, manifest, folder)
+        result = subprocess.run(  # noqa: S603
+            [pg_restore, "--exit-on-error", "--no-password", f"--jobs={min(2, os.cpu_count() or 1)}",
+             f"--dbname={target}", local],
+            capture_output=True, text=True, env=env,
+        )  # fmt: skip
+    if result.returncode != 0:
+        raise BackupError(
+            f"pg_restore of {name} into {into} failed (exit {result.returncode}): {result.stderr.strip()}"
+        )
+    with psycopg.connect(psycopg.conninfo.make_conninfo(conninfo, dbname=into), autocommit=True) as restored:
+        for setting in manifest.get("database_settings", []):
+            key, _, value = setting.partition("=")
+            restored.execute("SELECT set_config(%s, %s, false)", (key, value))
+            restored.execute(
+                sql.SQL("ALTER DATABASE {} SET {} FROM CURRENT").format(sql.Identifier(into), sql.Identifier(key))
+            )
+        return table_rows(restored)
+
+
+def verify(location, name: str, *, conninfo: str | None = None) -> dict:
+    """Restore backup ``name`` into a scratch database and compare every table's row count with the
+    manifest; marks the manifest verified or failed, drops the scratch database."""
+    conninfo = conninfo or warehouse_conninfo()
+    manifest = read_manifest(location, name)
+    scratch = f"{name.lower()}_verify"
+    try:
+        restored = restore(location, name, scratch, conninfo=conninfo, replace=True)
+        expected = manifest["table_rows"]
+        differ = {
+            table: (expected.get(table), restored.get(table))
+            for table in sorted(set(expected) | set(restored))
+            if expected.get(table) != restored.get(table)
+        }
+        if differ:
+            shown = ", ".join(f"{t}: dumped {a}, restored {b}" for t, (a, b) in list(differ.items())[:10])
+            raise BackupError(f"{name}: the restored row counts differ from the dumped ones ({shown})")
+    except BackupError as error:
+        manifest.update(status="failed", reason=str(error))
+        _write_json(location, name, manifest)
+        _log(conninfo, manifest, location)
+        raise
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+    manifest.update(status="verified", verified_at=dt.datetime.now(dt.UTC).isoformat(), reason=None)
+    _write_json(location, name, manifest)
+    _log(conninfo, manifest, location)
+    log.info("verified %s: %d tables, %d rows restored", name, len(restored), sum(restored.values()))
+    return manifest
+
+
+# --- rotation ------------------------------------------------------------------------------------------
+
+
+def plan_rotation(backups: list[dict], *, daily: int = 7, weekly: int = 4, monthly: int = 12) -> set[str]:
+    """Names of the backups to keep: of the verified ones, the newest of each of the last ``daily``
+    days, ``weekly`` ISO weeks and ``monthly`` months that have one, and always the newest; every
+    unverified backup newer than the newest verified one (it may still be verified, or be looked at)."""
+    verified = sorted((b for b in backups if b["status"] == "verified"), key=lambda b: b["name"], reverse=True)
+    keep: set[str] = set()
+    if verified:
+        keep.add(verified[0]["name"])
+    newest = verified[0]["name"] if verified else ""
+    keep |= {b["name"] for b in backups if b["status"] != "verified" and b["name"] > newest}
+
+    def when(backup: dict) -> dt.datetime:
+        return dt.datetime.fromisoformat(backup["started_at"])
+
+    for count, period in (
+        (daily, lambda t: t.date()),
+        (weekly, lambda t: t.isocalendar()[:2]),
+        (monthly, lambda t: (t.year, t.month)),
+    ):
+        seen: list = []
+        for backup in verified:
+            key = period(when(backup))
+            if key not in seen:
+                seen.append(key)
+                if len(seen) > count:
+                    break
+                keep.add(backup["name"])
+    return keep
+
+
+def rotate(
+    location,
+    *,
+    daily: int = 7,
+    weekly: int = 4,
+    monthly: int = 12,
+    conninfo: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, list[str]]:
+    """Delete the backups plan_rotation does not keep (dump first, then manifest), and partial
+    files older than a day (left by a killed dump); returns the kept and deleted names."""
+    backups = manifests(location)
+    keep = plan_rotation(backups, daily=daily, weekly=weekly, monthly=monthly)
+    deleted = [b["name"] for b in backups if b["name"] not in keep]
+    for name in deleted:
+        _remove_quietly(location / f"{name}.dump")
+        (location / f"{name}.json").unlink()
+    if deleted:
+        with connect(conninfo) as conn:
+            conn.execute(
+                "UPDATE operations.backup_log SET status = 'deleted', deleted_at = now() WHERE backup_name = ANY(%s)",
+                (deleted,),
+            )
+    cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
+    for path in location.iterdir() if location.exists() else []:
+        if path.name.endswith(".partial"):
+            modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+            if modified < cutoff:
+                _remove_quietly(path)
+    log.info("rotation: kept %s, deleted %s", sorted(keep), deleted)
+    return {"kept": sorted(keep), "deleted": deleted}
+
+
+# --- command line --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    from airflow.sdk import ObjectStoragePath
+
+    out = out or sys.stdout
+    parser = argparse.ArgumentParser(prog="python -m sap_warehouse.backup", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="the backups at a location, newest last")
+    listing.add_argument("--location", required=True, help="backup location URL, e.g. file:///srv/backups")
+    restoring = commands.add_parser("restore", help="restore a backup into a new database on the warehouse server")
+    restoring.add_argument("--location", required=True)
+    restoring.add_argument("--backup", required=True, help="backup name, e.g. warehouse_20261122T020000Z")
+    restoring.add_argument("--into", required=True, help="name of the database to create")
+    restoring.add_argument("--replace", action="store_true", help="drop and recreate --into if it exists")
+    args = parser.parse_args(argv)
+    location = ObjectStoragePath(args.location)
+    try:
+        if args.command == "list":
+            for m in manifests(location):
+                print(f"{m['name']}  {m['status']:<9} {m['size_bytes']:>14,} bytes  "
+                      f"{sum(m['table_rows'].values()):>12,} rows", file=out)  # fmt: skip
+            return 0
+        rows = restore(location, args.backup, args.into, replace=args.replace)
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {args.backup} into {args.into}: {len(rows)} tables, {sum(rows.values()):,} rows", file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Backups: pg_dump of a real warehouse, verified by restoring it, rotation, failures that keep the old ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import ObjectStoragePath
+
+from sap_warehouse import backup, exports
+from sap_warehouse.raw_load import load_file
+from sap_warehouse.scratch_db import drop_database
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DAY = dt.date(2026, 2, 2)
+T0 = dt.datetime(2026, 2, 3, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def loaded(warehouse: str, tmp_path: Path) -> str:
+    """The warehouse with one business date of every report loaded into raw."""
+    exports.write_day(tmp_path / "landing", DAY, rows=40, seed=5)
+    for path in sorted((tmp_path / "landing" / DAY.isoformat()).iterdir()):
+        assert load_file(path, DAY, quarantine_root=tmp_path / "quarantine", conninfo=warehouse).status == "loaded"
+    return warehouse
+
+
+def counts(url: str) -> dict[str, int]:
+    """Row counts of the tables that matter, counted here table by table."""
+    tables = ["raw.raw_mb51", "raw.raw_zrsd002", "raw.raw_cooispi", "operations.etl_file_ledger", "dims.dim_date"]
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def files(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} if folder.exists() else {}
+
+
+def test_backup_verifies_and_restores_with_equal_row_counts(loaded: str, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    location = ObjectStoragePath(f"file://{folder}")
+    source = counts(loaded)
+    assert source["raw.raw_mb51"] > 0
+
+    manifest = backup.dump(location, conninfo=loaded, now=T0)
+    assert sorted(files(folder)) == [f"{manifest['name']}.dump", f"{manifest['name']}.json"], "no partial left"
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    assert {t: manifest["table_rows"][t] for t in source} == source
+    assert manifest["sha256"] == hashlib.sha256((folder / manifest["dump"]).read_bytes()).hexdigest()
+
+    verified = backup.verify(location, manifest["name"], conninfo=loaded)
+    assert verified["status"] == "verified"
+    assert json.loads((folder / f"{manifest['name']}.json").read_text())["status"] == "verified"
+    with psycopg.connect(loaded) as conn:
+        assert conn.execute("SELECT status FROM operations.backup_log").fetchall() == [("verified",)]
+        scratch = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE '%%_verify'").fetchone()[0]
+        search_path = conn.execute("SHOW search_path").fetchone()[0]
+    assert scratch == 0, "the verification database was not dropped"
+
+    # The documented restore command, into a named database.
+    into = f"wh_restored_{uuid.uuid4().hex[:8]}"
+    out = io.StringIO()
+    try:
+        argv = ["restore", "--location", f"file://{folder}", "--backup", manifest["name"], "--into", into]
+        assert backup.main(argv, out=out) == 0
+        restored_url = psycopg.conninfo.make_conninfo(loaded, dbname=into)
+        assert counts(restored_url) == source
+        with psycopg.connect(restored_url) as conn:
+            assert conn.execute("SHOW search_path").fetchone()[0] == search_path
+        assert backup.main(argv, out=io.StringIO()) == 1, "restoring over an existing database needs --replace"
+    finally:
+        drop_database(into)
+    listing = io.StringIO()
+    assert backup.main(["list", "--location", f"file://{folder}"], out=listing) == 0
+    assert f"{manifest['name']}  verified" in listing.getvalue()
+
+
+def test_a_damaged_dump_fails_verification_and_is_marked_failed(loaded: str, tmp_path: Path) -> None:
+    location = ObjectStoragePath(f"file://{tmp_path}")
+    manifest = backup.dump(location, conninfo=loaded, now=T0)
+    dump = tmp_path / manifest["dump"]
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dump.write_bytes(bytes(data))
+    with pytest.raises(backup.BackupError, match="sha256"):
+        backup.verify(location, manifest["name"], conninfo=loaded)
+    assert json.loads((tmp_path / f"{manifest['name']}.json").read_text())["status"] == "failed"
+    with psycopg.connect(loaded) as conn:
+        assert conn.execute("SELECT status FROM operations.backup_log").fetchone()[0] == "failed"
+
+
+FULL_DISK = """
+import datetime as dt, resource, signal, sys
+from airflow.sdk import ObjectStoragePath
+from sap_warehouse import backup
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))  # the location fills up after 64 KiB
+try:
+    backup.dump(ObjectStoragePath(sys.argv[1]), now=dt.datetime(2026, 2, 4, 2, 0, tzinfo=dt.UTC))
+except backup.BackupError as error:
+    print(error)
+    sys.exit(3)
+"""
+
+
+def test_a_dump_into_a_full_or_unwritable_location_fails_and_keeps_the_older_backups(
+    loaded: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    location = ObjectStoragePath(f"file://{folder}")
+    older = backup.dump(location, conninfo=loaded, now=T0)
+    backup.verify(location, older["name"], conninfo=loaded)
+    before = files(folder)
+
+    full = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, f"file://{folder}"], capture_output=True, text=True, check=False
+    )
+    assert full.returncode == 3, full.stderr
+    assert "full or not writable" in full.stdout
+    assert files(folder) == before, "the failed dump left a file or touched an older backup"
+
+    (tmp_path / "not-a-directory").write_text("x")
+    with pytest.raises(backup.BackupError, match="cannot create the backup location"):
+        backup.dump(ObjectStoragePath(f"file://{tmp_path / 'not-a-directory' / 'backups'}"), conninfo=loaded)
+    assert files(folder) == before
+    with psycopg.connect(loaded) as conn:
+        assert conn.execute("SELECT backup_name, status FROM operations.backup_log").fetchall() == [
+            (older["name"], "verified")
+        ]
+
+
+def backups_at(times: list[dt.datetime], status: str = "verified") -> list[dict]:
+    return [{"name": f"warehouse_{t:%Y%m%dT%H%M%SZ}", "started_at": t.isoformat(), "status": status} for t in times]
+
+
+def test_rotation_keeps_7_daily_4_weekly_12_monthly_and_the_newest_verified() -> None:
+    last = dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC)  # a Sunday
+    times = [last - dt.timedelta(days=n) for n in range(400)]
+    keep = backup.plan_rotation(backups_at(times))
+
+    def name(day: dt.date) -> str:
+        return f"warehouse_{day:%Y%m%d}T020000Z"
+
+    daily = {name(last.date() - dt.timedelta(days=n)) for n in range(7)}
+    # Each of the last 4 ISO weeks is kept by its newest backup: the Sundays.
+    weekly = {name(dt.date(2026, 11, 22) - dt.timedelta(weeks=n)) for n in range(4)}
+    # Each of the last 12 months by its last day (this month: today).
+    month_ends = [dt.date(2026, 11, 22)] + [
+        dt.date(2026, m + 1, 1) - dt.timedelta(days=1) for m in range(10, 0, -1)
+    ] + [dt.date(2025, 12, 31)]  # fmt: skip
+    monthly = {name(d) for d in month_ends}
+    assert len(monthly) == 12
+    assert keep == daily | weekly | monthly
+
+    # The newest verified backup is kept even when a newer one failed, and whatever the counts say.
+    failed = backups_at([last + dt.timedelta(days=1)], status="failed")
+    keep = backup.plan_rotation(backups_at(times[:3]) + failed, daily=0, weekly=0, monthly=0)
+    assert keep == {name(last.date()), failed[0]["name"]}
+    # An unverified backup older than the newest verified one goes.
+    stale = backups_at([last - dt.timedelta(days=1, hours=1)], status="dumped")
+    assert stale[0]["name"] not in backup.plan_rotation(backups_at(times[:1]) + stale)
+
+
+def test_rotate_deletes_dump_and_manifest_of_what_the_plan_drops(warehouse: str, tmp_path: Path) -> None:
+    times = [T0 - dt.timedelta(days=n) for n in range(10)]
+    for manifest in backups_at(times):
+        (tmp_path / f"{manifest['name']}.dump").write_bytes(b"dump")
+        (tmp_path / f"{manifest['name']}.json").write_text(json.dumps(manifest))
+    (tmp_path / ".warehouse_20260101T000000Z.dump.partial").write_bytes(b"left by a killed dump")
+    os.utime(tmp_path / ".warehouse_20260101T000000Z.dump.partial", (0, 0))
+
+    result = backup.rotate(ObjectStoragePath(f"file://{tmp_path}"), daily=3, weekly=1, monthly=1, conninfo=warehouse)
+    kept = {f"warehouse_{t:%Y%m%dT%H%M%SZ}" for t in times[:3]}  # 3 days; the week's and month's newest is T0
+    assert set(result["kept"]) == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.{ext}" for n in kept for ext in ("dump", "json"))
+    assert backup.rotate(ObjectStoragePath(f"file://{tmp_path}"), daily=3, conninfo=warehouse)["deleted"] == []
+
+
+def test_backup_dag_dumps_verifies_and_rotates(loaded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "dag-backups"
+    monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_BACKUP_PATH", f"file://{folder}")
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "warehouse_backup.py"))
+    assert set(bag.dag_ids) == {"warehouse_backup"}
+    run = bag.get_dag("warehouse_backup").test()
+    assert str(run.state) == "success"
+    (manifest,) = backup.manifests(ObjectStoragePath(f"file://{folder}"))
+    assert manifest["status"] == "verified"
+    assert {t: manifest["table_rows"][t] for t in counts(loaded)} == counts(loaded)
