@@ -35,7 +35,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
 from sap_warehouse import business_date as bd
-from sap_warehouse.dag_support import DEFAULT_ARGS, run_info
+from sap_warehouse.dag_support import DEFAULT_ARGS, MARTS_REFRESHED, run_info
 from sap_warehouse.layers import FACTS
 
 # Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
@@ -135,7 +135,7 @@ def sap_warehouse_daily():
 
         return check(dt.date.fromisoformat(business_date), run=run_info())
 
-    @task
+    @task(outlets=[MARTS_REFRESHED])
     def refresh_views(business_date: str) -> list[str]:
         from sap_warehouse.layers import refresh_views as refresh
 

@@ -11,7 +11,8 @@ Daily at 02:00 plant time (before the 06:00 load):
    database, compares every table's row count with the manifest, drops the scratch database.
 3. **rotate_backups**: keeps the newest verified backup of each of the last `warehouse_backup_keep_daily`
    days (7), `warehouse_backup_keep_weekly` weeks (4) and `warehouse_backup_keep_monthly` months (12), and
-   always the newest verified one. Runs only after a verified backup.
+   always the newest verified one. Runs only after a verified backup, which also starts
+   `warehouse_retention` (asset `warehouse_backup_verified`).
 
 A failure at any step fails the run and leaves older backups as they were. Compression:
 `warehouse_backup_compression` (pg_dump -Z, default 1: 3.4x faster than the default for a 23% larger
@@ -24,7 +25,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
-from sap_warehouse.dag_support import DEFAULT_ARGS
+from sap_warehouse.dag_support import BACKUP_VERIFIED, DEFAULT_ARGS
 
 
 @dag(
@@ -46,7 +47,7 @@ def warehouse_backup():
 
         return backup.dump(location("backup"), compression=int_variable("warehouse_backup_compression", 1))["name"]
 
-    @task
+    @task(outlets=[BACKUP_VERIFIED])
     def verify_backup(name: str) -> dict:
         from sap_warehouse import backup
         from sap_warehouse.landing import location

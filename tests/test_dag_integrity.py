@@ -11,7 +11,7 @@ from airflow.dag_processing.dagbag import DagBag
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAGS = PROJECT_ROOT / "dags"
-EXPECTED_DAG_IDS = {"sap_warehouse_daily", "warehouse_backup"}
+EXPECTED_DAG_IDS = {"sap_warehouse_daily", "warehouse_backup", "warehouse_maintenance", "warehouse_retention"}
 
 
 @pytest.fixture(scope="module")
@@ -81,4 +81,4 @@ def test_dag_file_does_no_io_at_parse_time(dag_file: Path) -> None:
 
 
 def test_there_are_dag_files() -> None:
-    assert sorted(p.name for p in DAGS.glob("*.py")) == ["sap_warehouse_daily.py"]
+    assert sorted(p.stem for p in DAGS.glob("*.py")) == sorted(EXPECTED_DAG_IDS), "one DAG per file, named by its id"

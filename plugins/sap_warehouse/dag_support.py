@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from airflow.sdk import Asset
+
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 2,
@@ -15,6 +17,11 @@ DEFAULT_ARGS = {
     "max_retry_delay": dt.timedelta(minutes=15),
     "pool": "warehouse_db",
 }
+
+# Updated by the daily run when the marts views have been refreshed: the maintenance DAG runs after it.
+MARTS_REFRESHED = Asset(name="sap_warehouse_marts", uri="warehouse://sap/marts")
+# Updated when a backup has been verified by restoring it: retention runs after it.
+BACKUP_VERIFIED = Asset(name="warehouse_backup_verified", uri="warehouse://sap/backup")
 
 
 def run_info() -> dict:

@@ -1,0 +1,70 @@
+"""
+### Warehouse maintenance: VACUUM/ANALYZE where the statistics call for it, a health snapshot
+
+Runs after each daily run has refreshed the marts views (asset `sap_warehouse_marts`), and on demand:
+
+1. **vacuum_and_analyze**: every table or partition of the warehouse schemas with at least
+   `warehouse_vacuum_min_dead_tuples` (1000) dead tuples making up at least `warehouse_vacuum_dead_ratio`
+   (0.1) of it gets `VACUUM (ANALYZE)`; every other table with at least `warehouse_analyze_min_changes` (1)
+   rows changed since its last analyze (what the daily run wrote) gets `ANALYZE`. One statement per call,
+   in autocommit. `VACUUM FULL` (exclusive lock, rewrites the table) only with the `vacuum_full` Param.
+   The `dry_run` Param lists the statements without running them.
+2. **health_snapshot**: sizes, live/dead tuples, last (auto)vacuum/analyze of every table and the scans
+   of every index, into operations.table_health and operations.index_health (README: monitoring queries).
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.dag_support import DEFAULT_ARGS, MARTS_REFRESHED
+
+
+@dag(
+    dag_id="warehouse_maintenance",
+    schedule=[MARTS_REFRESHED],
+    start_date=pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "vacuum_full": Param(
+            False,
+            type="boolean",
+            title="VACUUM FULL",
+            description="Rewrite the tables that need a vacuum (takes an exclusive lock: readers wait).",
+        ),
+        "dry_run": Param(False, type="boolean", title="Dry run", description="List the statements only."),
+    },
+    tags=["warehouse", "operations", "maintenance"],
+    doc_md=__doc__,
+)
+def warehouse_maintenance():
+    @task
+    def vacuum_and_analyze() -> list[dict]:
+        from airflow.sdk import Variable
+
+        from sap_warehouse import maintenance
+        from sap_warehouse.dag_support import int_variable
+
+        params = get_current_context()["params"]
+        return maintenance.run(
+            dead_ratio=float(Variable.get("warehouse_vacuum_dead_ratio", default="0.1")),
+            min_dead=int_variable("warehouse_vacuum_min_dead_tuples", 1000),
+            min_changes=int_variable("warehouse_analyze_min_changes", 1),
+            full=bool(params["vacuum_full"]),
+            dry_run=bool(params["dry_run"]),
+        )
+
+    @task
+    def health_snapshot() -> dict:
+        from sap_warehouse import maintenance
+
+        return maintenance.snapshot()
+
+    vacuum_and_analyze() >> health_snapshot()
+
+
+warehouse_maintenance()

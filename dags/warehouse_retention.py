@@ -1,0 +1,62 @@
+"""
+### Warehouse retention: archive, verify the archive, then delete
+
+Runs after each verified backup (asset `warehouse_backup_verified`), and on demand. For every policy of
+`include/config/retention.yaml`, in order: the rows older than the policy's `keep_days` are copied to
+`<sap_archive_path>/retention/<schema.table>/` (gzip CSV), the archive is read back and its records
+counted, and only then are the rows deleted, in the snapshot they were archived from; monthly
+partitions that lie wholly before the cutoff are dropped whole. Nothing newer than the last verified
+backup is deleted, and without one nothing at all. Every action goes to operations.retention_log.
+
+**dry_run** Param: empty = a dry run when triggered by hand, for real when started by the backup;
+`true` / `false` force it. A dry run reports what would go and changes nothing.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.dag_support import BACKUP_VERIFIED, DEFAULT_ARGS
+
+
+@dag(
+    dag_id="warehouse_retention",
+    schedule=[BACKUP_VERIFIED],
+    start_date=pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "dry_run": Param(
+            None,
+            type=["null", "boolean"],
+            title="Dry run",
+            description="Empty: dry run for manual triggers, real for runs the backup starts. true/false force it.",
+        ),
+    },
+    tags=["warehouse", "operations", "retention"],
+    doc_md=__doc__,
+)
+def warehouse_retention():
+    @task
+    def apply_retention() -> dict:
+        from sap_warehouse import retention
+        from sap_warehouse.landing import location
+
+        context = get_current_context()
+        dry_run = context["params"]["dry_run"]
+        if dry_run is None:
+            dry_run = str(context["dag_run"].run_type).lower().endswith("manual")
+        today = pendulum.instance(context["dag_run"].run_after).in_timezone(BUSINESS_TIMEZONE).date()
+        actions = retention.apply(today, location("archive"), dry_run=dry_run, run_id=context["run_id"])
+        return {
+            "dry_run": dry_run,
+            "tables": {table: sum(a["rows"] for a in done) for table, done in actions.items() if done},
+        }
+
+    apply_retention()
+
+
+warehouse_retention()

@@ -1,0 +1,132 @@
+"""Retention on a real warehouse: archive, verify, delete; never past the last verified backup; idempotent."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+from pathlib import Path
+
+import psycopg
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import ObjectStoragePath
+
+from sap_warehouse import backup, exports, retention
+from sap_warehouse.raw_load import load_file
+from tests.conftest import table_checksum
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RECENT, OLD, OLD_LATE = dt.date(2026, 11, 2), dt.date(2022, 1, 10), dt.date(2022, 3, 20)
+TODAY = dt.date(2026, 11, 22)
+TABLES = list(retention.policies())
+
+
+def load(url: str, landing: Path, day: dt.date) -> None:
+    exports.write_day(landing, day, rows=30, seed=9)
+    for path in sorted((landing / day.isoformat()).iterdir()):
+        status = load_file(path, day, quarantine_root=landing / "quarantine", conninfo=url).status
+        assert status in ("loaded", "duplicate"), path.name  # master data files repeat day after day
+
+
+def counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def checksums(url: str) -> dict[str, str]:
+    with psycopg.connect(url) as conn:
+        return {t: table_checksum(conn, t) for t in TABLES}
+
+
+def archived_records(folder: Path) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for file in folder.rglob("*.csv.gz"):
+        with gzip.open(file, "rt", encoding="utf-8", newline="") as fh:
+            found[file.parent.name] = found.get(file.parent.name, 0) + sum(1 for _ in csv.reader(fh)) - 1
+    return found
+
+
+def verified_backup(url: str, folder: Path) -> None:
+    location = ObjectStoragePath(f"file://{folder}")
+    backup.verify(location, backup.dump(location, conninfo=url)["name"], conninfo=url)
+
+
+@pytest.fixture
+def aged(warehouse: str, tmp_path: Path) -> tuple[str, dict[str, int], dict[str, int]]:
+    """A recent business date and one four years old, loaded; counts with the recent one only and
+    with both."""
+    load(warehouse, tmp_path / "landing", RECENT)
+    recent_only = counts(warehouse)
+    load(warehouse, tmp_path / "landing", OLD)
+    both = counts(warehouse)
+    assert both["raw.raw_mb51"] > recent_only["raw.raw_mb51"] > 0
+    return warehouse, recent_only, both
+
+
+def test_nothing_is_deleted_without_a_verified_backup(aged, tmp_path: Path) -> None:
+    url, _, both = aged
+    archive = ObjectStoragePath(f"file://{tmp_path / 'archive'}")
+    assert retention.apply(TODAY, archive, dry_run=False, conninfo=url) == {}
+    assert counts(url) == both
+
+
+def test_retention_archives_then_deletes_the_old_rows_and_a_second_run_changes_nothing(aged, tmp_path: Path) -> None:
+    url, recent_only, both = aged
+    verified_backup(url, tmp_path / "backups")
+    load(url, tmp_path / "landing", OLD_LATE)  # old data loaded after the backup: the backup lacks it
+    with_late = counts(url)
+    archive = ObjectStoragePath(f"file://{tmp_path / 'archive'}")
+
+    before = checksums(url)
+    report = retention.apply(TODAY, archive, dry_run=True, run_id="dry", conninfo=url)
+    assert checksums(url) == before, "a dry run changed data"
+    assert not (tmp_path / "archive").exists(), "a dry run wrote archives"
+    would_go = {t: sum(a["rows"] for a in actions) for t, actions in report.items() if actions}
+
+    done = retention.apply(TODAY, archive, dry_run=False, run_id="real", conninfo=url)
+    gone = {t: sum(a["rows"] for a in actions) for t, actions in done.items() if actions}
+    assert gone == would_go
+    expected_gone = {t: both[t] - recent_only[t] for t in TABLES if both[t] != recent_only[t]}
+    assert gone == expected_gone
+    assert archived_records(tmp_path / "archive") == expected_gone
+    after = counts(url)
+    # What is left: the recent date, plus the old date loaded after the backup.
+    assert after == {t: recent_only[t] + with_late[t] - both[t] for t in TABLES}
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT to_regclass('raw.raw_mb51_y2022m01')").fetchone()[0] is None, "partition kept"
+        assert conn.execute("SELECT to_regclass('raw.raw_mb51_y2022m03')").fetchone()[0] is not None
+        logged = conn.execute(
+            "SELECT dry_run, action, sum(rows_affected) FROM operations.retention_log GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+    assert ("drop_partition" in {a for dry, a, _ in logged if not dry}) is True
+    assert sum(n for dry, _, n in logged if not dry) == sum(gone.values())
+
+    settled = checksums(url)
+    again = retention.apply(TODAY, archive, dry_run=False, run_id="again", conninfo=url)
+    assert all(actions == [] for actions in again.values())
+    assert checksums(url) == settled
+
+
+def test_an_archive_that_cannot_be_written_deletes_nothing(aged, tmp_path: Path) -> None:
+    url, _, both = aged
+    verified_backup(url, tmp_path / "backups")
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(OSError):  # noqa: PT011 - the storage layer's own error, whatever its subclass
+        retention.apply(TODAY, ObjectStoragePath(f"file://{tmp_path / 'file'}"), dry_run=False, conninfo=url)
+    assert counts(url) == both
+
+
+def test_retention_dag_is_a_dry_run_when_triggered_by_hand(aged, tmp_path: Path, monkeypatch) -> None:
+    url, _, both = aged
+    verified_backup(url, tmp_path / "backups")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "warehouse_retention.py"))
+    assert set(bag.dag_ids) == {"warehouse_retention"}
+    assert str(bag.get_dag("warehouse_retention").test().state) == "success"
+    assert counts(url) == both
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT bool_and(dry_run), count(*) > 0 FROM operations.retention_log").fetchone() == (
+            True,
+            True,
+        )
