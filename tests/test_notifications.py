@@ -6,10 +6,11 @@ import logging
 import socket
 from email import message_from_bytes
 from email.policy import default as default_policy
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from airflow.sdk import DAG, task
+from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
 
 from sap_warehouse.dag_support import DEFAULT_ARGS, FailureNotifier
 
@@ -39,23 +40,37 @@ def inbox(monkeypatch: pytest.MonkeyPatch):
     controller.stop()
 
 
-def failing_dag() -> DAG:
-    with DAG("notification_check", schedule=None, default_args={**DEFAULT_ARGS, "retries": 0}) as dag:
+FAILING_DAG = """
+from airflow.sdk import DAG, task
+from sap_warehouse.dag_support import DEFAULT_ARGS
 
-        @task
-        def load_something() -> None:
-            raise RuntimeError("planted failure: the landing zone is unreachable")
+with DAG("notification_check", schedule=None, default_args={**DEFAULT_ARGS, "retries": 0}) as dag:
 
-        load_something()
-    return dag
+    @task
+    def load_something() -> None:
+        raise RuntimeError("planted failure: the landing zone is unreachable")
+
+    load_something()
+"""
+
+
+def failing_dag(folder: Path):
+    """A DAG with the project's default arguments whose only task fails (from a file, as Airflow
+    loads DAGs)."""
+    path = folder / "notification_check.py"
+    path.write_text(FAILING_DAG)
+    bag = DagBag(dag_folder=str(path))
+    assert set(bag.dag_ids) == {"notification_check"}, bag.import_errors
+    sync_bag_to_db(bag, "dags-folder", None)  # dag.test() runs serialized DAGs only
+    return bag.get_dag("notification_check")
 
 
 def test_every_project_task_notifies_on_failure() -> None:
     assert any(isinstance(callback, FailureNotifier) for callback in DEFAULT_ARGS["on_failure_callback"])
 
 
-def test_a_failed_task_sends_one_mail_naming_task_and_error(inbox: Inbox) -> None:
-    run = failing_dag().test()
+def test_a_failed_task_sends_one_mail_naming_task_and_error(inbox: Inbox, tmp_path: Path) -> None:
+    run = failing_dag(tmp_path).test()
     assert str(run.state) == "failed"
     assert len(inbox.messages) == 1
     recipients, message = inbox.messages[0]
@@ -65,9 +80,9 @@ def test_a_failed_task_sends_one_mail_naming_task_and_error(inbox: Inbox) -> Non
 
 
 def test_without_the_smtp_connection_a_failure_is_only_logged(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE_SMTP", raising=False)
     with caplog.at_level(logging.WARNING, logger="sap_warehouse.dag_support"):
-        assert str(failing_dag().test().state) == "failed"
+        assert str(failing_dag(tmp_path).test().state) == "failed"
     assert "no Airflow connection warehouse_smtp: the failure of load_something is not e-mailed" in caplog.text
