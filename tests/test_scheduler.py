@@ -1,0 +1,114 @@
+"""The real scheduler path: the local Airflow started by `scripts/dev airflow-up`, driven through the REST API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import psycopg
+import pytest
+
+from sap_warehouse import exports
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DAG_ID = "sap_warehouse_daily"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def airflow(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The local Airflow on a free port, its warehouse the test's database, its landing zone tmp_path."""
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{tmp_path / 'landing'}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
+    # The scheduler also starts the latest scheduled run (yesterday, no files): due at once.
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_FILES_DUE_TIME", "00:00")
+    port = free_port()
+    monkeypatch.setenv("WAREHOUSE_AIRFLOW_PORT", str(port))
+    dev = str(PROJECT_ROOT / "scripts" / "dev")
+    up = subprocess.run([dev, "airflow-up"], capture_output=True, text=True, timeout=300, check=False)
+    try:
+        assert up.returncode == 0, up.stderr
+        base = f"http://127.0.0.1:{port}"
+        token = httpx.get(f"{base}/auth/token", timeout=30).json()["access_token"]
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            yield client
+    finally:
+        subprocess.run([dev, "airflow-down"], capture_output=True, timeout=120, check=False)
+        run_dir = Path(os.environ["WAREHOUSE_LOCAL_DIR"]) / "airflow" / "run"
+        assert not list(run_dir.glob("*.pid")), "a component was left running"
+
+
+def wait_for(client: httpx.Client, runs: dict[str, str], timeout: float = 900) -> dict[str, str]:
+    """Poll until every run id (mapped to its business date) has finished; their states."""
+    deadline = time.monotonic() + timeout
+    while True:
+        states = {
+            run_id: client.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}").json()["state"]
+            for run_id in runs
+        }
+        if all(s in ("success", "failed") for s in states.values()):
+            return states
+        assert time.monotonic() < deadline, f"runs not finished: {states}"
+        time.sleep(3)
+
+
+def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, warehouse: str, tmp_path: Path) -> None:
+    # Dates after the DAG's start_date, unlikely to have run in this Airflow's metadata before (it
+    # outlives the test).
+    first = dt.date(2026, 1, 5) + dt.timedelta(days=random.randrange(270))
+    days = [first + dt.timedelta(days=i) for i in range(4)]
+    for day in days:
+        exports.write_day(tmp_path / "landing", day, rows=20, seed=17)
+
+    paused = airflow.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False})
+    assert paused.status_code == 200, paused.text
+    triggered = airflow.post(
+        f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"business_date": days[0].isoformat()}}
+    )
+    assert triggered.status_code == 200, triggered.text
+    # A backfill of the next three dates: one run per data interval, which starts at 06:00 plant time.
+    backfill = airflow.post(
+        "/api/v2/backfills",
+        json={
+            "dag_id": DAG_ID,
+            "from_date": f"{days[1]}T06:00:00+07:00",
+            "to_date": f"{days[3]}T06:00:00+07:00",
+            "reprocess_behavior": "completed",
+            "max_active_runs": 1,
+        },
+    )
+    assert backfill.status_code == 200, backfill.text
+    expected = {triggered.json()["dag_run_id"]: days[0]}
+    deadline = time.monotonic() + 120
+    while len(expected) < 4:
+        listed = airflow.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"run_type": "backfill", "limit": 100}).json()
+        for run in listed["dag_runs"]:
+            start = dt.datetime.fromisoformat(run["data_interval_start"]).astimezone(dt.timezone(dt.timedelta(hours=7)))
+            if start.date() in days[1:]:
+                expected[run["dag_run_id"]] = start.date()
+        assert time.monotonic() < deadline, f"the backfill created {len(expected) - 1} runs, not 3"
+        time.sleep(2)
+
+    states = wait_for(airflow, expected)
+    assert set(states.values()) == {"success"}, states
+    with psycopg.connect(warehouse) as conn:
+        loaded = {r[0] for r in conn.execute(
+            "SELECT business_date FROM operations.etl_file_ledger WHERE status = 'loaded'")}  # fmt: skip
+        reconciled = {r[0] for r in conn.execute(
+            "SELECT business_date FROM operations.etl_run_log WHERE step = 'reconcile' AND dag_id = %s",
+            (DAG_ID,))}  # fmt: skip
+    assert set(days) <= loaded
+    assert set(days) <= reconciled
