@@ -46,3 +46,9 @@ def test_no_secret_is_written_in_the_file() -> None:
     for url in re.findall(r"://[^@\s]*:([^@\s]+)@", text):
         assert url.startswith("${"), f"password in a URL must come from .env: {url}"
     assert ".env" in (PROJECT_ROOT / ".gitignore").read_text().split()
+
+
+def test_the_image_has_the_postgresql_15_client_for_backups() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert "postgresql-client-15" in dockerfile
+    assert "WAREHOUSE_PG_BIN_DIR=/usr/lib/postgresql/15/bin" in dockerfile
