@@ -79,6 +79,11 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
         f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"business_date": days[0].isoformat()}}
     )
     assert triggered.status_code == 200, triggered.text
+    # This Airflow's metadata outlives the test: a backfill a stopped scheduler never completed blocks
+    # new ones of the DAG.
+    for stale in airflow.get("/api/v2/backfills", params={"dag_id": DAG_ID, "limit": 100}).json()["backfills"]:
+        if stale["completed_at"] is None:
+            airflow.put(f"/api/v2/backfills/{stale['id']}/cancel")
     # A backfill of the next three dates: one run per data interval, which starts at 06:00 plant time.
     backfill = airflow.post(
         "/api/v2/backfills",
@@ -104,6 +109,10 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
 
     states = wait_for(airflow, expected)
     assert set(states.values()) == {"success"}, states
+    deadline = time.monotonic() + 120
+    while airflow.get(f"/api/v2/backfills/{backfill.json()['id']}").json()["completed_at"] is None:
+        assert time.monotonic() < deadline, "the scheduler did not complete the backfill"
+        time.sleep(2)
     with psycopg.connect(warehouse) as conn:
         loaded = {r[0] for r in conn.execute(
             "SELECT business_date FROM operations.etl_file_ledger WHERE status = 'loaded'")}  # fmt: skip
