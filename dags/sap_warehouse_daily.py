@@ -35,7 +35,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
 from sap_warehouse import business_date as bd
-from sap_warehouse.dag_support import DEFAULT_ARGS, MARTS_REFRESHED, run_info
+from sap_warehouse.dag_support import DEFAULT_ARGS, MARTS_REFRESHED, run_deadline, run_info
 from sap_warehouse.layers import FACTS
 
 # Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
@@ -50,6 +50,7 @@ LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
     params={
         "business_date": Param(
             None,

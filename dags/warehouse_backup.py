@@ -25,7 +25,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
-from sap_warehouse.dag_support import BACKUP_VERIFIED, DEFAULT_ARGS
+from sap_warehouse.dag_support import BACKUP_VERIFIED, DEFAULT_ARGS, run_deadline
 
 
 @dag(
@@ -35,6 +35,7 @@ from sap_warehouse.dag_support import BACKUP_VERIFIED, DEFAULT_ARGS
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=run_deadline("SAP_WAREHOUSE_BACKUP_DEADLINE_MINUTES", default_minutes=120),
     tags=["warehouse", "operations", "backup"],
     doc_md=__doc__,
 )

@@ -8,11 +8,15 @@ Each test that writes gets its own database, copied from a template migrated onc
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.policy import default as default_policy
 
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from psycopg import sql
 
 from sap_warehouse.scratch_db import admin_url, create_database, drop_database, migrate
@@ -51,6 +55,35 @@ def warehouse(migrated_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", url)
     yield url
     drop_database(name)
+
+
+class Inbox:
+    """What a local SMTP server received: (recipients, parsed message) per mail."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A real SMTP server on a free local port (aiosmtpd), configured as the connection warehouse_smtp;
+    alerts go to oncall@plant.example."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE_SMTP", f"smtp://127.0.0.1:{port}/?disable_ssl=true&disable_tls=true&timeout=10"
+    )
+    monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_ALERT_EMAILS", "oncall@plant.example")
+    yield handler
+    controller.stop()
 
 
 def table_checksum(conn: psycopg.Connection, table: str) -> str:

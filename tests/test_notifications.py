@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
-import socket
-from email import message_from_bytes
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+from airflow.models.callback import CallbackState
+from airflow.sdk import DeadlineReference
+from airflow.triggers.callback import CallbackTrigger
 
-from sap_warehouse.dag_support import DEFAULT_ARGS, FailureNotifier
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox(monkeypatch: pytest.MonkeyPatch):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_WAREHOUSE_SMTP", f"smtp://127.0.0.1:{port}/?disable_ssl=true&disable_tls=true&timeout=10"
-    )
-    monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_ALERT_EMAILS", "oncall@plant.example")
-    yield handler
-    controller.stop()
-
+from sap_warehouse.dag_support import DEFAULT_ARGS, DeadlineNotifier, FailureNotifier
+from tests.conftest import Inbox
 
 FAILING_DAG = """
 from airflow.sdk import DAG, task
@@ -86,3 +62,63 @@ def test_without_the_smtp_connection_a_failure_is_only_logged(
     with caplog.at_level(logging.WARNING, logger="sap_warehouse.dag_support"):
         assert str(failing_dag(tmp_path).test().state) == "failed"
     assert "no Airflow connection warehouse_smtp: the failure of load_something is not e-mailed" in caplog.text
+
+
+MISSED_RUN = {
+    "dag_run": {
+        "dag_id": "sap_warehouse_daily",
+        "dag_run_id": "manual__2026-03-05T01:00:00+00:00",
+        "conf": {"business_date": "2026-03-04"},
+        "queued_at": "2026-03-05T01:00:00Z",
+    },
+    "deadline": {"id": "0199a1b2-0000-7000-8000-000000000001", "deadline_time": "2026-03-05T05:00:00Z"},
+}
+
+
+def fire_deadline(alert) -> list:
+    """Run a DAG's deadline callback the way the triggerer does when the scheduler finds the deadline
+    missed (Airflow's CallbackTrigger, with the run and deadline the scheduler passes); its events."""
+
+    async def collect() -> list:
+        kwargs = {**alert.callback.kwargs, "context": MISSED_RUN}
+        return [event async for event in CallbackTrigger(alert.callback.path, kwargs).run()]
+
+    return asyncio.run(collect())
+
+
+def daily_deadline():
+    bag = DagBag(dag_folder=str(Path(__file__).parents[1] / "dags" / "sap_warehouse_daily.py"))
+    dag = bag.get_dag("sap_warehouse_daily")
+    assert dag is not None, bag.import_errors
+    return dag.deadline[0] if isinstance(dag.deadline, list) else dag.deadline
+
+
+def test_the_daily_run_has_a_deadline_counted_from_queueing() -> None:
+    alert = daily_deadline()
+    assert alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
+    assert alert.interval == dt.timedelta(hours=4)
+    assert alert.callback.path == f"{DeadlineNotifier.__module__}.{DeadlineNotifier.__qualname__}"
+
+
+def test_a_missed_deadline_mails_the_run_and_business_date(inbox: Inbox) -> None:
+    events = fire_deadline(daily_deadline())
+    assert events[-1].payload["state"] == CallbackState.SUCCESS, events[-1].payload
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == ["oncall@plant.example"]
+    assert message["Subject"] == (
+        "[warehouse] sap_warehouse_daily run manual__2026-03-05T01:00:00+00:00 missed its deadline"
+    )
+    body = message.get_body(("html", "plain")).get_content()
+    assert "business date 2026-03-04" in body
+    assert "had not finished by its deadline 2026-03-05T05:00:00Z (240 minutes" in body
+
+
+def test_without_the_smtp_connection_a_missed_deadline_is_only_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE_SMTP", raising=False)
+    with caplog.at_level(logging.WARNING, logger="sap_warehouse.dag_support"):
+        events = fire_deadline(daily_deadline())
+    assert events[-1].payload["state"] == CallbackState.SUCCESS, events[-1].payload
+    assert "the missed deadline of sap_warehouse_daily manual__2026-03-05T01:00:00+00:00 is not e-mailed" in caplog.text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import random
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,6 +18,7 @@ import psycopg
 import pytest
 
 from sap_warehouse import exports
+from tests.conftest import Inbox
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAG_ID = "sap_warehouse_daily"
@@ -27,8 +30,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def airflow(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@contextlib.contextmanager
+def local_airflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
     """The local Airflow on a free port, its warehouse the test's database, its landing zone tmp_path."""
     monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{tmp_path / 'landing'}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
@@ -38,17 +41,48 @@ def airflow(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     port = free_port()
     monkeypatch.setenv("WAREHOUSE_AIRFLOW_PORT", str(port))
     dev = str(PROJECT_ROOT / "scripts" / "dev")
+    started = dt.datetime.now(dt.UTC)
     up = subprocess.run([dev, "airflow-up"], capture_output=True, text=True, timeout=300, check=False)
     try:
         assert up.returncode == 0, up.stderr
         base = f"http://127.0.0.1:{port}"
         token = httpx.get(f"{base}/auth/token", timeout=30).json()["access_token"]
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            wait_for_parse(client, started)
             yield client
     finally:
         subprocess.run([dev, "airflow-down"], capture_output=True, timeout=120, check=False)
         run_dir = Path(os.environ["WAREHOUSE_LOCAL_DIR"]) / "airflow" / "run"
         assert not list(run_dir.glob("*.pid")), "a component was left running"
+
+
+def wait_for_parse(client: httpx.Client, since: dt.datetime, timeout: float = 180) -> None:
+    """Until the dag-processor has parsed the DAG file with this test's environment (this Airflow's
+    metadata outlives the test and may hold an older version of the DAG)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/api/v2/dags/{DAG_ID}")
+        parsed = response.json().get("last_parsed_time") if response.status_code == 200 else None
+        if parsed and dt.datetime.fromisoformat(parsed) >= since:
+            return
+        assert time.monotonic() < deadline, f"{DAG_ID} not parsed since {since}: {response.text}"
+        time.sleep(2)
+
+
+@pytest.fixture
+def airflow(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+    with local_airflow(tmp_path, monkeypatch) as client:
+        yield client
+
+
+@pytest.fixture
+def airflow_short_deadline(
+    warehouse: str, inbox: Inbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[httpx.Client]:
+    """The local Airflow with the daily run's deadline at 15 seconds and mail going to ``inbox``."""
+    monkeypatch.setenv("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", "0.25")
+    with local_airflow(tmp_path, monkeypatch) as client:
+        yield client
 
 
 def wait_for(client: httpx.Client, runs: dict[str, str], timeout: float = 900) -> dict[str, str]:
@@ -121,3 +155,33 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
             (DAG_ID,))}  # fmt: skip
     assert set(days) <= loaded
     assert set(days) <= reconciled
+
+
+def test_a_run_past_its_deadline_mails_on_call_once(airflow_short_deadline: httpx.Client, inbox: Inbox) -> None:
+    client = airflow_short_deadline
+    assert client.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).status_code == 200
+    # A date whose files are not due yet: the run waits for them (reschedule mode), past its deadline.
+    day = dt.date.today() + dt.timedelta(days=30)
+    triggered = client.post(
+        f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"business_date": day.isoformat()}}
+    )
+    assert triggered.status_code == 200, triggered.text
+    run_id = triggered.json()["dag_run_id"]
+    try:
+
+        def mails() -> list:
+            return [m for _, m in inbox.messages if run_id in m["Subject"]]
+
+        deadline = time.monotonic() + 240
+        while not mails():
+            subjects = [m["Subject"] for _, m in inbox.messages]
+            assert time.monotonic() < deadline, f"no deadline mail for {run_id}: {subjects}"
+            time.sleep(2)
+        time.sleep(10)  # a second scheduler loop must not send it again
+        (mail,) = mails()
+        assert mail["Subject"] == f"[warehouse] {DAG_ID} run {run_id} missed its deadline"
+        assert f"business date {day}" in mail.get_body(("html", "plain")).get_content()
+        run = client.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}").json()
+        assert run["state"] in ("queued", "running"), "the deadline mail must come while the run is unfinished"
+    finally:
+        client.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}", json={"state": "failed"})

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-from airflow.sdk import Asset
+from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,64 @@ def failure_notifier() -> FailureNotifier:
             "<p>Task <b>{{ ti.dag_id }}.{{ ti.task_id }}</b> failed on try {{ ti.try_number }} of run "
             "{{ run_id }} (business date {{ params.get('business_date') or 'from the data interval' }}).</p>"
             "<p>{{ exception }}</p><p>Log: {{ ti.log_url }}</p><p>Runbook: README.md, On-call runbook.</p>"
+        ),
+    )
+
+
+class DeadlineNotifier(SmtpNotifier):
+    """E-mails that a DAG run missed its deadline (Airflow's DeadlineAlert; runs in the triggerer).
+
+    The triggerer hands a notifier only the run and the deadline (``dag_run``, ``deadline``), not the full
+    task context, so the recipients come from the Variables ``warehouse_alert_emails`` and
+    ``warehouse_alert_from`` here rather than from templates. Without the connection ``warehouse_smtp``
+    it only logs."""
+
+    def __init__(self, to: str | None = None, from_email: str | None = None, **kwargs) -> None:
+        super().__init__(to=to or "", from_email=from_email, **kwargs)
+
+    async def async_notify(self, context) -> None:
+        from airflow.sdk import BaseHook, Variable
+        from asgiref.sync import sync_to_async
+
+        run = context.get("dag_run") or {}
+        try:
+            await BaseHook.aget_connection(self.smtp_conn_id)
+        except Exception:  # the SDK raises its own not-found error type
+            log.warning("no Airflow connection %s: the missed deadline of %s %s is not e-mailed",
+                        self.smtp_conn_id, run.get("dag_id"), run.get("dag_run_id"))  # fmt: skip
+            return
+        get = sync_to_async(Variable.get)
+        self.to = self.to or await get("warehouse_alert_emails", default="data-platform@localhost")
+        self.from_email = self.from_email or await get("warehouse_alert_from", default="airflow@localhost")
+        await super().async_notify(context)
+
+
+def run_deadline(setting: str, default_minutes: float) -> DeadlineAlert:
+    """A DAG run still unfinished ``setting`` minutes (environment variable, read when the DAG is parsed)
+    after it was queued e-mails the on-call address once. Counted from queueing, so backfills and
+    re-runs get the same allowance as the scheduled run."""
+    raw = os.environ.get(setting, str(default_minutes))
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {setting} must be a number of minutes, not {raw!r}") from None
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=dt.timedelta(minutes=minutes),
+        callback=AsyncCallback(
+            DeadlineNotifier,
+            kwargs={
+                "smtp_conn_id": NOTIFY_CONN_ID,
+                "subject": "[warehouse] {{ dag_run.dag_id }} run {{ dag_run.dag_run_id }} missed its deadline",
+                "html_content": (
+                    "<p>Run <b>{{ dag_run.dag_run_id }}</b> of <b>{{ dag_run.dag_id }}</b> (business date "
+                    "{{ (dag_run.conf or {}).get('business_date') or 'from the data interval' }}) was queued at "
+                    "{{ dag_run.queued_at }} and had not finished by its deadline {{ deadline.deadline_time }} "
+                    f"({minutes:g} minutes, {setting}).</p>"
+                    "<p>It is still running: look at its tasks in the Airflow UI.</p>"
+                    "<p>Runbook: README.md, On-call runbook, A run missed its deadline.</p>"
+                ),
+            },
         ),
     )
 
