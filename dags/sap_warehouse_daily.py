@@ -21,6 +21,10 @@ names; each file's report is recognised from its header row) through the warehou
 8. **build_fact_production_chain**: batch genealogy P03 -> P02 -> P01, after the production orders.
 9. **reconcile**: facts against raw rows (revenue, quantities, row counts); a mismatch fails the run.
 10. **refresh_views**: the four marts views, `REFRESH ... CONCURRENTLY`, in dependency order.
+11. **evaluate_alerts**: the alert rules (include/sql/alerts/, thresholds in `alert_*` Variables) as of D
+    (or the latest date evaluated, when D is older): new problems open alerts, persisting ones update
+    theirs, cleared ones resolve (facts.fact_alert).
+12. **notify_alerts**: one e-mail listing the critical alerts not announced yet; nothing when none.
 
 Safe to re-run: every step is idempotent for D and holds D's advisory lock.
 Runbook: see README.md, "On-call runbook".
@@ -142,6 +146,18 @@ def sap_warehouse_daily():
 
         return refresh(dt.date.fromisoformat(business_date), run=run_info())
 
+    @task
+    def evaluate_alerts(business_date: str) -> dict:
+        from sap_warehouse.alerts import evaluate, thresholds_from_variables
+
+        return evaluate(dt.date.fromisoformat(business_date), limits=thresholds_from_variables(), run=run_info())
+
+    @task
+    def notify_alerts() -> list[int]:
+        from sap_warehouse.alerts import notify_new_critical
+
+        return notify_new_critical(get_current_context())
+
     day = resolve_business_date()
     files = discover_files(day)
     wait_for_files(day) >> files
@@ -153,7 +169,7 @@ def sap_warehouse_daily():
     dims >> [facts["fact_inventory"], facts["fact_billing"], facts["fact_production"], facts["fact_ar_aging"]]
     facts["fact_production"] >> facts["fact_production_chain"]
     checked = reconcile(day)
-    list(facts.values()) >> checked >> refresh_views(day)
+    list(facts.values()) >> checked >> refresh_views(day) >> evaluate_alerts(day) >> notify_alerts()
 
 
 sap_warehouse_daily()

@@ -50,6 +50,8 @@ def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
         "resolve_business_date",
     }
     assert dag.get_task("reconcile").downstream_task_ids == {"refresh_views"}
+    assert dag.get_task("refresh_views").downstream_task_ids == {"evaluate_alerts"}
+    assert dag.get_task("evaluate_alerts").downstream_task_ids == {"notify_alerts"}
     assert {f"build_{f}" for f in facts[:4]} == dag.get_task("build_dimensions").downstream_task_ids
 
 

@@ -258,16 +258,31 @@ def zrfi005_rows(day: dt.date, seed: int) -> list[dict]:
     return out
 
 
-def zrmm024_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
-    """Stock transport orders factory -> distribution centre; open ones are still in transit."""
+# Days a finished batch takes from the factory to the distribution centre (0 = received the day it was
+# made; None = never arrives: a lost shipment), and days an STO item stays in transit after its goods
+# issue. Most arrive within a day; a few are late enough to raise the stuck_transit alert.
+TRANSIT_DAYS = ((0, 35), (1, 40), (2, 14), (3, 6), (4, 3), (None, 2))
+STO_TRANSIT_DAYS = ((1, 50), (2, 25), (3, 13), (5, 6), (9, 3), (None, 3))
+LATEST_ARRIVAL = 9
+
+
+def _transit_days(rnd: random.Random, table: tuple) -> int | None:
+    days, weights = zip(*table, strict=True)
+    return rnd.choices(days, weights=weights)[0]
+
+
+def _sto_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
+    """Stock transport orders created on ``day``, factory -> distribution centre, as first exported;
+    each with the day its goods arrive (``__arrives__``, None for never)."""
     rnd = random.Random(f"zrmm024:{day}:{seed}")
     goods = [m for m in MATERIALS if m[3] == "FG"]
     out = []
     for i in range(rows):
         code, desc, unit, _ = rnd.choice(goods)
         qty = Decimal(rnd.randint(20, 500))
-        received = rnd.random() < 0.7
         gi = rnd.random() < 0.9
+        gi_date = day - dt.timedelta(days=rnd.randint(0, 4)) if gi else None
+        lag = _transit_days(rnd, STO_TRANSIT_DAYS)
         row = {
             "purch_order": f"45{day.toordinal() % 100000:05d}{i // 3:03d}", "item": f"{(i % 3 + 1) * 10:05d}",
             "purch_date": day - dt.timedelta(days=rnd.randint(1, 6)), "suppl_plant": FACTORY, "dest_plant": DC,
@@ -277,31 +292,91 @@ def zrmm024_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
             "delivery_date": day, "qty_gi": qty if gi else Decimal(0),
             "tonnage_gi": _q3(qty * KG_PER_UNIT[unit] / 1000) if gi else Decimal(0),
             "mat_doc_gi": f"49{rnd.randint(10**7, 10**8 - 1)}" if gi else None, "year_gi": f"{day.year}" if gi else "",
-            "gi_date": day - dt.timedelta(days=rnd.randint(0, 4)) if gi else None,
-            "qty_receipt": qty if received and gi else Decimal(0),
-            "tonnage_receipt": _q3(qty * KG_PER_UNIT[unit] / 1000) if received and gi else Decimal(0),
-            "mat_doc_receipt": f"50{rnd.randint(10**7, 10**8 - 1)}" if received and gi else "",
-            "year_gr": f"{day.year}" if received and gi else "", "gr_date": day if received and gi else None,
-            "qty_intransit": Decimal(0) if received or not gi else qty,
-            "tonnage_intransit": Decimal(0) if received or not gi else _q3(qty * KG_PER_UNIT[unit] / 1000),
+            "gi_date": gi_date,
+            "qty_receipt": Decimal(0), "tonnage_receipt": Decimal(0), "mat_doc_receipt": "", "year_gr": "",
+            "gr_date": None,
+            "qty_intransit": qty if gi else Decimal(0),
+            "tonnage_intransit": _q3(qty * KG_PER_UNIT[unit] / 1000) if gi else Decimal(0),
             "gr_status": None, "pr_number": f"10{i:08d}", "pr_item": "00010", "requester": "Kho Bình Dương",
-            "contract_number": "", "contract_item": "", "compl_delv_pct": Decimal(100) if received else Decimal(0),
-            "final_delv_pct": Decimal(100) if received else Decimal(0), "compl_delv": "X" if received else "",
+            "contract_number": "", "contract_item": "", "compl_delv_pct": Decimal(0),
+            "final_delv_pct": Decimal(0), "compl_delv": "",
             "so_number": None, "so_item": "", "od_number": f"81{i:08d}", "od_item": "000010", "qty_od": qty,
             "tonnage_od": _q3(qty * KG_PER_UNIT[unit] / 1000), "uom_od": unit, "od_date": day - dt.timedelta(days=1),
             "do_number": "", "sold_to": "", "sold_to_cust_name": "", "ship_to": "", "ship_to_cust_name": "",
             "ship_to_address": "", "ship_to_city": "", "ph_level_7": "01020304050607", "dc_1": "", "dc_2": "",
             "dc_3": "", "safety_stock": Decimal(rnd.randint(0, 100)), "mts_mto": "MTS",
             "size_dimension_od": "18L",
+            "__arrives__": max(day, gi_date + dt.timedelta(days=lag)) if gi and lag is not None else None,
+            "__receipt_doc__": f"50{rnd.randint(10**7, 10**8 - 1)}",
         }  # fmt: skip
+        out.append(row)
+    return out
+
+
+def sto_received(row: dict, on: dt.date) -> dict:
+    """The export row of an STO item whose goods arrived at the distribution centre on ``on``."""
+    received = dict(row)
+    received.update(
+        qty_receipt=row["qty_gi"], tonnage_receipt=row["tonnage_gi"], mat_doc_receipt=row["__receipt_doc__"],
+        year_gr=f"{on.year}", gr_date=on, qty_intransit=Decimal(0), tonnage_intransit=Decimal(0),
+        compl_delv_pct=Decimal(100), final_delv_pct=Decimal(100), compl_delv="X",
+    )  # fmt: skip
+    return received
+
+
+def zrmm024_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
+    """The day's ZRMM024 export: stock transport orders factory -> distribution centre created that day
+    (in transit from their goods issue until received), plus the earlier orders whose goods arrived
+    that day, exported again with their receipt (the same key: the load updates them)."""
+    out = []
+    for back in range(LATEST_ARRIVAL + 5):
+        created = day - dt.timedelta(days=back)
+        for row in _sto_rows(created, rows, seed):
+            if row["__arrives__"] == day:
+                out.append(sto_received(row, day))
+            elif back == 0:
+                out.append(row)
+    for row in out:
         # Real exports: "Summary" where a document is not yet known, an icon code for the GR light.
         row["__cells__"] = {
             "mat_doc_gi": row["mat_doc_gi"] or "Summary",
             "so_number": "Summary",
-            "gr_status": "@5B@" if received else "",
+            "gr_status": "@5B@" if row["gr_date"] else "",
         }
-        out.append(row)
     return out
+
+
+def transfer_movements(day: dt.date, rows: int, seed: int) -> list[Movement]:
+    """Finished batches moving from the factory to the distribution centre: the goods issue (351) on
+    the day the batch was made or the day after, the receipt at the distribution centre (101 against
+    the transport order) when it arrives -- for the batches of the last days that ship or arrive on
+    ``day``."""
+    units = {code: unit for code, _, unit, _ in MATERIALS}
+    lines: list[Movement] = []
+    doc = 4970000000 + (day.toordinal() % 1000) * 10000
+    for back in range(5):
+        made = day - dt.timedelta(days=back)
+        for order in cooispi_rows(made, max(3, rows // 4), seed):
+            if order["mrp_controller"] != "P01" or not order["delivered_quantity"]:
+                continue
+            rnd = random.Random(f"transfer:{order['batch']}:{seed}")
+            arrives = _transit_days(rnd, TRANSIT_DAYS)
+            ships = 0 if arrives in (0, None) else min(rnd.choice((0, 1)), arrives)
+            sto = f"46{made.toordinal() % 100000:05d}{rnd.randint(0, 999):03d}"
+            moves = [("351", FACTORY, "0201", -1, "")] if ships == back else []
+            if arrives == back:
+                moves.append(("101", DC, "1001", 1, sto))
+            for mvt, plant, sloc, sign, po in moves:
+                doc += 1
+                lines.append(
+                    Movement(
+                        posting_date=day, movement_type=mvt, plant=plant, storage_location=sloc,
+                        material=order["material_number"], unit=units[order["material_number"]],
+                        quantity=sign * order["delivered_quantity"], material_document=str(doc),
+                        batch=order["batch"], text="Chuyển hàng về kho phân phối", purchase_order=po,
+                    )
+                )  # fmt: skip
+    return lines
 
 
 def cogs_rows(day: dt.date, seed: int) -> list[dict]:
@@ -433,7 +508,7 @@ def truth(rows: list[dict]) -> list[dict]:
     for row in rows:
         values = {}
         for key, value in row.items():
-            if key == "__cells__":
+            if key.startswith("__"):  # cell overrides and generator bookkeeping
                 continue
             if isinstance(value, str):
                 value = unicodedata.normalize("NFC", value).strip() or None
@@ -578,6 +653,7 @@ def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tupl
         mb51_movements(day, rows, seed)
         + production_movements(day, reports_of_day["cooispi"])
         + delivery_movements(day, reports_of_day["cooispi"], reports_of_day["zrsd004"])
+        + transfer_movements(day, rows, seed)
     )
     (folder / export_name("mb51", day, seed)).write_bytes(
         mb51_workbook(movements, seed, header_row_zero=day.toordinal() % 2 == 0, with_order=day.toordinal() % 2 == 1)

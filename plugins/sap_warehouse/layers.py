@@ -58,7 +58,7 @@ def run_sql_file(conn: psycopg.Connection, relative: str, params: dict) -> int:
         return cur.rowcount
 
 
-def _record(
+def record_step(
     conn: psycopg.Connection,
     run: dict,
     business_date: dt.date,
@@ -151,7 +151,7 @@ def build_dimensions(
             )
         )
         details = {**counts, "through": dates[-1]}
-        _record(conn, run or {}, business_date, "build_dimensions", sum(counts.values()), details, started)
+        record_step(conn, run or {}, business_date, "build_dimensions", sum(counts.values()), details, started)
     log.info("dimensions for %s: %s", _label(dates), counts)
     return counts
 
@@ -180,7 +180,7 @@ def build_fact(
             "movement_dates": [d.isoformat() for d in params["movement_dates"]],
             "billing_dates": [d.isoformat() for d in params["billing_dates"]],
         }
-        _record(conn, run or {}, business_date, f"build_{fact}", rows, result, started)
+        record_step(conn, run or {}, business_date, f"build_{fact}", rows, result, started)
     log.info("%s for %s: %s rows written", fact, _label(dates), rows)
     return result
 
@@ -204,7 +204,7 @@ def reconcile(
             names = [c.name for c in cur.description]
             checks = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         failed = [c for c in checks if not c["ok"]]
-        _record(
+        record_step(
             conn, run or {}, business_date, "reconcile", len(checks), {"checks": checks, "through": dates[-1]}, started
         )
     for c in checks if len(checks) <= 100 else failed:
@@ -238,7 +238,7 @@ def refresh_views(
         _lock(conn, dates)
         for view in MATERIALIZED_VIEWS:
             conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY {}").format(sql.Identifier("marts", view)))
-        _record(
+        record_step(
             conn,
             run or {},
             business_date,

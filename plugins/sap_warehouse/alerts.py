@@ -1,0 +1,273 @@
+"""Alerts: the rules of include/sql/alerts/ judged against the warehouse, kept in facts.fact_alert with a
+lifecycle, and new critical alerts e-mailed in one message per run.
+
+Each rule is one SQL file that writes the conditions it finds (rule, entity, severity, value,
+threshold, message) into the temporary table ``alert_condition``; include/sql/alerts/lifecycle.sql
+then opens an alert for each new condition, updates the open alert of a persisting one and resolves
+the open alerts whose condition is gone. Thresholds are Airflow Variables (``THRESHOLDS`` holds the
+names and defaults).
+
+The alerts describe the warehouse as of the latest business date evaluated so far: a run for an older
+date (a backfill, a corrected file) judges that latest date again, with the corrected history, rather
+than rewinding the alerts to the past. Judging the same date twice changes nothing.
+
+    python -m sap_warehouse.alerts list [--all]           open alerts (or every alert), newest first
+    python -m sap_warehouse.alerts ack ALERT_ID --by NAME  acknowledge an open alert
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+import logging
+import sys
+
+import psycopg
+
+from sap_warehouse.db import connect
+from sap_warehouse.layers import record_step, run_sql_file
+from sap_warehouse.registry import sql_file
+
+log = logging.getLogger(__name__)
+
+# Rule code -> what it means (README, Alert rules). Each has include/sql/alerts/<rule>.sql.
+RULES = {
+    "stuck_transit": "goods in transit to the distribution centre for too long",
+    "low_yield": "a production order or genealogy link yielded too little",
+    "low_stock": "stock at a plant at or below its safety stock",
+    "ar_overdue": "a customer's balance overdue more than 90 days",
+    "negative_stock": "data: a stock position below zero",
+    "inferred_master_data": "data: facts naming a material or customer the master data lacks",
+}
+
+# Airflow Variable -> default. The SQL parameter is the name without the ``alert_`` prefix.
+THRESHOLDS: dict[str, float] = {
+    "alert_transit_days": 7,
+    "alert_transit_critical_days": 14,
+    "alert_batch_transit_hours": 48,
+    "alert_batch_transit_critical_hours": 72,
+    "alert_batch_transit_lookback_days": 30,
+    "alert_yield_pct": 85,
+    "alert_yield_warning_pct": 80,
+    "alert_yield_critical_pct": 70,
+    "alert_yield_window_days": 7,
+    "alert_low_stock_critical_ratio": 0.5,
+    "alert_ar_min_amount": 0.0,
+}
+
+ALERTS_LOCK = "sap_warehouse.alerts"
+
+CONDITION_TABLE = """
+CREATE TEMPORARY TABLE alert_condition (
+    rule_code text NOT NULL,
+    entity_key text NOT NULL,
+    severity text NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+    current_value numeric,
+    threshold_value numeric,
+    message text NOT NULL,
+    details jsonb NOT NULL,
+    PRIMARY KEY (rule_code, entity_key)
+) ON COMMIT DROP
+"""
+
+
+def thresholds(values: dict[str, str | float | None] | None = None) -> dict[str, float]:
+    """The SQL parameters of the thresholds: ``values`` (by Variable name; missing or None = default),
+    each checked to be a number (a whole one where the default is)."""
+    values = values or {}
+    out = {}
+    for name, default in THRESHOLDS.items():
+        raw = values.get(name)
+        kind = type(default)
+        try:
+            out[name.removeprefix("alert_")] = default if raw is None else kind(str(raw).strip())
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise ValueError(f"Airflow Variable {name} must be {what}, not {raw!r}") from None
+    return out
+
+
+def thresholds_from_variables() -> dict[str, float]:
+    """The thresholds as the Airflow Variables set them (inside a task)."""
+    from airflow.sdk import Variable
+
+    return thresholds({name: Variable.get(name, default=None) for name in THRESHOLDS})
+
+
+def evaluate(
+    business_date: dt.date,
+    *,
+    limits: dict[str, float] | None = None,
+    run: dict | None = None,
+    conninfo: str | None = None,
+) -> dict:
+    """Judge every rule as of the later of ``business_date`` and the latest date judged before, and
+    apply the lifecycle, in one transaction; what it found and did."""
+    started = dt.datetime.now(dt.UTC)
+    params = limits or thresholds()
+    run = run or {}
+    with connect(conninfo) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (ALERTS_LOCK,))
+        as_of = conn.execute(
+            "SELECT greatest(%s::date, max(as_of_date)) FROM operations.alert_evaluation", (business_date,)
+        ).fetchone()[0]
+        conn.execute(CONDITION_TABLE)
+        sql_params = {**params, "as_of": as_of, "rules": list(RULES)}
+        for rule in RULES:
+            run_sql_file(conn, f"alerts/{rule}.sql", sql_params)
+        conditions = dict(conn.execute("SELECT severity, count(*) FROM alert_condition GROUP BY severity").fetchall())
+        with psycopg.ClientCursor(conn) as cur:
+            cur.execute(sql_file("alerts/lifecycle.sql"), sql_params)
+            opened, updated, resolved = cur.fetchone()
+        conn.execute(
+            """INSERT INTO operations.alert_evaluation (as_of_date, business_date, dag_id, run_id, conditions,
+                                                        opened, updated, resolved, thresholds)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (
+                as_of,
+                business_date,
+                run.get("dag_id", "manual"),
+                run.get("run_id", "manual"),
+                sum(conditions.values()),
+                opened,
+                updated,
+                resolved,
+                json.dumps(params),
+            ),
+        )
+        result = {
+            "as_of": as_of.isoformat(),
+            "conditions": conditions,
+            "opened": opened,
+            "updated": updated,
+            "resolved": resolved,
+        }
+        record_step(conn, run, business_date, "alerts", opened + updated + resolved, result, started)
+    if as_of != business_date:
+        log.info("alerts judged as of %s, the latest business date evaluated (this run is for %s)",
+                 as_of, business_date)  # fmt: skip
+    log.info("alerts as of %s: %s", as_of, result)
+    return result
+
+
+def unnotified_critical(conn: psycopg.Connection) -> list[dict]:
+    """Open critical alerts not e-mailed yet (new, or escalated to critical), oldest first."""
+    cur = conn.execute(
+        """SELECT alert_id, rule_code, entity_key, message, current_value, threshold_value, first_business_date,
+                  last_business_date, status
+             FROM facts.fact_alert
+            WHERE status <> 'resolved' AND severity = 'critical' AND notified_at IS NULL
+            ORDER BY alert_id"""
+    )
+    names = [c.name for c in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def digest(alerts: list[dict]) -> tuple[str, str]:
+    """Subject and HTML body of the one message that announces ``alerts`` (data escaped, never
+    rendered as a template)."""
+    as_of = max(a["last_business_date"] for a in alerts)
+    subject = f"[warehouse] {len(alerts)} new critical alert{'s' if len(alerts) != 1 else ''} as of {as_of}"
+    rows = "".join(
+        f"<tr><td>{a['alert_id']}</td><td>{html.escape(a['rule_code'])}</td><td>{html.escape(a['entity_key'])}</td>"
+        f"<td>{html.escape(a['message'])}</td><td>{a['first_business_date']}</td></tr>"
+        for a in alerts
+    )
+    body = (
+        f"<p>{len(alerts)} critical alert(s) opened or escalated as of business date {as_of}.</p>"
+        "<table><tr><th>id</th><th>rule</th><th>entity</th><th>what</th><th>since</th></tr>"
+        f"{rows}</table>"
+        "<p>Acknowledge: <code>python -m sap_warehouse.alerts ack ID --by NAME</code>. "
+        "Rules and what to do: README.md, Alert rules.</p>"
+    )
+    return subject, body
+
+
+def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
+    """E-mail the open critical alerts not announced yet, in one message, through the notifier of the
+    connection ``warehouse_smtp``; mark them notified once sent. Nothing new: nothing is sent. Without
+    the connection they are logged and stay unannounced."""
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+    from airflow.sdk import BaseHook, Variable
+
+    from sap_warehouse.dag_support import NOTIFY_CONN_ID
+
+    with connect(conninfo) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (ALERTS_LOCK,))
+        alerts = unnotified_critical(conn)
+        if not alerts:
+            log.info("no new critical alerts: nothing sent")
+            return []
+        ids = [a["alert_id"] for a in alerts]
+        try:
+            BaseHook.get_connection(NOTIFY_CONN_ID)
+        except Exception:  # the SDK raises its own not-found error type
+            log.warning("no Airflow connection %s: %d new critical alerts are not e-mailed: %s",
+                        NOTIFY_CONN_ID, len(alerts), ids)  # fmt: skip
+            return []
+        subject, body = digest(alerts)
+        notifier = SmtpNotifier(
+            smtp_conn_id=NOTIFY_CONN_ID,
+            to=Variable.get("warehouse_alert_emails", default="data-platform@localhost"),
+            from_email=Variable.get("warehouse_alert_from", default="airflow@localhost"),
+            subject=subject,
+            html_content=body,
+        )
+        # notify(), not the notifier's __call__: alert text comes from the data and must not be
+        # rendered as a Jinja template.
+        notifier.notify(context)
+        conn.execute("UPDATE facts.fact_alert SET notified_at = clock_timestamp() WHERE alert_id = ANY(%s)", (ids,))
+    log.info("e-mailed %d new critical alerts: %s", len(ids), ids)
+    return ids
+
+
+def acknowledge(alert_id: int, by: str, *, conninfo: str | None = None) -> None:
+    """Mark an open alert acknowledged by ``by``; it stays acknowledged while its condition lasts."""
+    with connect(conninfo) as conn:
+        row = conn.execute(
+            """UPDATE facts.fact_alert SET status = 'acknowledged', acknowledged_at = clock_timestamp(),
+                      acknowledged_by = %s
+                WHERE alert_id = %s AND status = 'active' RETURNING alert_id""",
+            (by, alert_id),
+        ).fetchone()
+        if row is None:
+            state = conn.execute("SELECT status FROM facts.fact_alert WHERE alert_id = %s", (alert_id,)).fetchone()
+            if state is None:
+                raise ValueError(f"no alert {alert_id}: see `python -m sap_warehouse.alerts list`")
+            raise ValueError(f"alert {alert_id} is {state[0]}, not active: nothing to acknowledge")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sap_warehouse.alerts", description="The warehouse's alerts.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="open alerts, newest first")
+    listing.add_argument("--all", action="store_true", help="resolved ones too")
+    ack = commands.add_parser("ack", help="acknowledge an open alert")
+    ack.add_argument("alert_id", type=int)
+    ack.add_argument("--by", required=True, help="who takes care of it")
+    args = parser.parse_args(argv)
+    if args.command == "ack":
+        try:
+            acknowledge(args.alert_id, args.by)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"alert {args.alert_id} acknowledged by {args.by}")
+        return 0
+    with connect() as conn:
+        rows = conn.execute(
+            """SELECT alert_id, severity, status, rule_code, entity_key, first_business_date, last_business_date,
+                      message
+                 FROM facts.fact_alert WHERE %s OR status <> 'resolved'
+                ORDER BY alert_id DESC""",
+            (args.all,),
+        ).fetchall()
+    for alert_id, severity, status, rule, entity, first, last, message in rows:
+        print(f"{alert_id:>7} {severity:<8} {status:<12} {rule:<20} {first}..{last} {entity}: {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
