@@ -14,7 +14,7 @@ from psycopg import sql
 from sap_warehouse import exports, runner
 from sap_warehouse.generator import Movement, write_mb51_days
 from sap_warehouse.scratch_db import create_database, drop_database
-from tests.conftest import warehouse_checksums
+from tests.conftest import table_checksum, warehouse_checksums
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIRST, SECOND = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
@@ -38,6 +38,13 @@ def daily_dag():
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     assert "sap_warehouse_daily" in bag.dag_ids
     return bag.get_dag("sap_warehouse_daily")
+
+
+def open_alerts(url: str) -> set[tuple]:
+    with psycopg.connect(url) as conn:
+        return set(conn.execute(
+            "SELECT rule_code, entity_key, severity, current_value, last_business_date FROM facts.fact_alert "
+            "WHERE status <> 'resolved'"))  # fmt: skip
 
 
 def run(dag, day: dt.date) -> str:
@@ -108,10 +115,15 @@ def test_rerunning_a_date_leaves_the_warehouse_identical(warehouse: str, landing
     assert run(daily_dag, SECOND) == "success"
     before = warehouse_checksums(warehouse)
 
+    with psycopg.connect(warehouse) as conn:
+        alerts_before = table_checksum(conn, "facts.fact_alert")
+
     assert run(daily_dag, SECOND) == "success"
     assert run(daily_dag, FIRST) == "success"
 
     assert warehouse_checksums(warehouse) == before
+    with psycopg.connect(warehouse) as conn:
+        assert table_checksum(conn, "facts.fact_alert") == alerts_before, "a re-run changed or duplicated alerts"
 
 
 def test_a_backfilled_range_equals_its_dates_run_one_by_one_in_reverse(
@@ -133,6 +145,8 @@ def test_a_backfilled_range_equals_its_dates_run_one_by_one_in_reverse(
         for day in reversed(days):
             assert runner.run_daily_dag(day) == "success"
         assert warehouse_checksums(other) == backfilled
+        # Alerts judge the latest date with the whole history, whatever order the dates ran in.
+        assert open_alerts(other) == open_alerts(warehouse)
     finally:
         drop_database(name)
 

@@ -86,22 +86,23 @@ def fire_deadline(alert) -> list:
     return asyncio.run(collect())
 
 
-def daily_deadline():
+def daily_deadline(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SAP_WAREHOUSE_DEADLINES", "on")
     bag = DagBag(dag_folder=str(Path(__file__).parents[1] / "dags" / "sap_warehouse_daily.py"))
     dag = bag.get_dag("sap_warehouse_daily")
     assert dag is not None, bag.import_errors
     return dag.deadline[0] if isinstance(dag.deadline, list) else dag.deadline
 
 
-def test_the_daily_run_has_a_deadline_counted_from_queueing() -> None:
-    alert = daily_deadline()
+def test_the_daily_run_has_a_deadline_counted_from_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
+    alert = daily_deadline(monkeypatch)
     assert alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
     assert alert.interval == dt.timedelta(hours=4)
     assert alert.callback.path == f"{DeadlineNotifier.__module__}.{DeadlineNotifier.__qualname__}"
 
 
-def test_a_missed_deadline_mails_the_run_and_business_date(inbox: Inbox) -> None:
-    events = fire_deadline(daily_deadline())
+def test_a_missed_deadline_mails_the_run_and_business_date(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = fire_deadline(daily_deadline(monkeypatch))
     assert events[-1].payload["state"] == CallbackState.SUCCESS, events[-1].payload
     assert len(inbox.messages) == 1
     recipients, message = inbox.messages[0]
@@ -119,6 +120,12 @@ def test_without_the_smtp_connection_a_missed_deadline_is_only_logged(
 ) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE_SMTP", raising=False)
     with caplog.at_level(logging.WARNING, logger="sap_warehouse.dag_support"):
-        events = fire_deadline(daily_deadline())
+        events = fire_deadline(daily_deadline(monkeypatch))
     assert events[-1].payload["state"] == CallbackState.SUCCESS, events[-1].payload
     assert "the missed deadline of sap_warehouse_daily manual__2026-03-05T01:00:00+00:00 is not e-mailed" in caplog.text
+
+
+def test_runs_through_dag_test_go_without_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAP_WAREHOUSE_DEADLINES", "off")
+    bag = DagBag(dag_folder=str(Path(__file__).parents[1] / "dags" / "sap_warehouse_daily.py"))
+    assert not bag.get_dag("sap_warehouse_daily").deadline

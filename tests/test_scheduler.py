@@ -80,6 +80,7 @@ def airflow_short_deadline(
     warehouse: str, inbox: Inbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[httpx.Client]:
     """The local Airflow with the daily run's deadline at 15 seconds and mail going to ``inbox``."""
+    monkeypatch.setenv("SAP_WAREHOUSE_DEADLINES", "on")
     monkeypatch.setenv("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", "0.25")
     with local_airflow(tmp_path, monkeypatch) as client:
         yield client

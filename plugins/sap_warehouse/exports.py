@@ -271,7 +271,7 @@ def _transit_days(rnd: random.Random, table: tuple) -> int | None:
     return rnd.choices(days, weights=weights)[0]
 
 
-def _sto_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
+def sto_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
     """Stock transport orders created on ``day``, factory -> distribution centre, as first exported;
     each with the day its goods arrive (``__arrives__``, None for never)."""
     rnd = random.Random(f"zrmm024:{day}:{seed}")
@@ -331,7 +331,7 @@ def zrmm024_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
     out = []
     for back in range(LATEST_ARRIVAL + 5):
         created = day - dt.timedelta(days=back)
-        for row in _sto_rows(created, rows, seed):
+        for row in sto_rows(created, rows, seed):
             if row["__arrives__"] == day:
                 out.append(sto_received(row, day))
             elif back == 0:

@@ -152,7 +152,7 @@ def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool
         else:
             date_cell = WriteOnlyCell(sheet, value=excel_serial(m.posting_date))
             date_cell.number_format = "dd.mm.yyyy"
-        desc = descriptions[m.material]
+        desc = descriptions.get(m.material, "Vật tư chưa có trong danh mục")
         if rnd.random() < 0.2:
             desc = unicodedata.normalize("NFD", desc)
         row = [

@@ -1,0 +1,314 @@
+"""Alerts with a lifecycle, on generated data with each condition planted: four business dates through
+the functions the daily DAG's tasks call (load, build, evaluate), the alert table read after each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from sap_warehouse import alerts, exports
+from sap_warehouse.generator import DC, FACTORY, Movement, mb51_workbook
+from sap_warehouse.scratch_db import create_database, drop_database
+from tests.conftest import Inbox, table_checksum
+from tests.test_warehouse_model import build, load_day
+
+D1, D2, D3, D4 = (dt.date(2026, 4, 6) + dt.timedelta(days=i) for i in range(4))
+SEED = 31
+STOCK_MAT = "1000099999"  # not in the material master until D3; safety stock 150 at the DC
+NEG_MAT = "1000099998"  # issued at the DC on D1 without stock; received on D3
+FG = "1000012345"
+STO_WARN, STO_CRIT = ("4599990001", "00010"), ("4599990002", "00010")
+WARN_KEY, CRIT_KEY = ("stuck_transit", "sto:4599990001/00010"), ("stuck_transit", "sto:4599990002/00010")
+BATCH = "TBATCH0001"  # finished D1 - 2, left the factory D1, reached the DC D3
+AR_CRIT, AR_WARN = "0019999991", "0019999992"
+
+
+def sto(day: dt.date, order: tuple[str, str], gi_date: dt.date, **changes) -> dict:
+    row = dict(exports.sto_rows(day, 1, SEED)[0])
+    row.update(purch_order=order[0], item=order[1], gi_date=gi_date, qty_gi=Decimal(40), qty_intransit=Decimal(40),
+               safety_stock=Decimal(0))  # fmt: skip
+    row.update(changes)
+    row["__cells__"] = {"mat_doc_gi": row["mat_doc_gi"], "so_number": "Summary", "gr_status": ""}
+    return row
+
+
+def order(number: str, *, mrp: str, material: str, batch: str, finished: dt.date, delivered: int) -> dict:
+    row = dict(exports.cooispi_rows(D1, 3, SEED)[0])
+    row.update(
+        order_number=number, mrp_controller=mrp, material_number=material, batch=batch, actual_finish_date=finished,
+        order_quantity=Decimal(100), delivered_quantity=Decimal(delivered), unit_of_measure="PC",
+        system_status="TECO DLV", __cells__={},
+    )  # fmt: skip
+    return row
+
+
+def movement(
+    day: dt.date, doc: str, mvt: str, plant: str, sloc: str, material: str, qty: int, batch: str = ""
+) -> Movement:
+    return Movement(day, mvt, plant, sloc, material, "PC", Decimal(qty), doc, batch, "kiểm thử cảnh báo", "")
+
+
+def ar(day: dt.date, customer: str, *, over_180: int, days_91_120: int) -> dict:
+    row = dict(exports.zrfi005_rows(day, SEED)[0])
+    zero = Decimal(0)
+    row.update(
+        customer_code=customer, customer_name=f"Khách hàng {customer}", target_1_30_days=zero,
+        target_31_60_days=zero, target_61_90_days=zero, target_91_120_days=Decimal(days_91_120),
+        target_121_180_days=zero, target_over_180_days=Decimal(over_180),
+        total_target=Decimal(over_180 + days_91_120), realization_1_30_days=zero, realization_31_60_days=zero,
+        realization_61_90_days=zero, realization_91_120_days=zero, realization_121_180_days=zero,
+        realization_over_180_days=zero, total_realization=zero,
+    )  # fmt: skip
+    return row
+
+
+def plant(landing: Path, day: dt.date) -> None:
+    """The day's planted conditions, as extra export files next to the generated ones."""
+    folder = landing / day.isoformat()
+    files: dict[str, bytes] = {}
+    safety = sto(D1, ("4599999999", "00010"), D1, material=STOCK_MAT, dest_plant=DC, uom_od="PC",
+                 safety_stock=Decimal(150), qty_intransit=Decimal(0))  # fmt: skip
+    if day == D1:
+        files["zrmm024"] = exports.render(
+            "zrmm024", [sto(D1, STO_WARN, D1 - dt.timedelta(days=9)), sto(D1, STO_CRIT, D1 - dt.timedelta(days=20)),
+                        safety], SEED)  # fmt: skip
+        files["cooispi"] = exports.render("cooispi", [
+            order("0019999990001", mrp="P03", material="000300001", batch="TYIELD0001", finished=D1, delivered=60),
+            order("0019999990002", mrp="P03", material="000300002", batch="TYIELD0002", finished=D1, delivered=75),
+            order("0019999990003", mrp="P03", material="000300003", batch="TYIELD0003", finished=D1, delivered=83),
+            order("0019999990004", mrp="P01", material=FG, batch=BATCH, finished=D1 - dt.timedelta(days=2),
+                  delivered=100),
+        ], SEED)  # fmt: skip
+        moves = [movement(D1, "4999999001", "351", FACTORY, "0201", FG, -100, BATCH),
+                 movement(D1, "4999999002", "101", DC, "1001", STOCK_MAT, 100),
+                 movement(D1, "4999999003", "601", DC, "1002", NEG_MAT, -30)]  # fmt: skip
+    elif day == D2:
+        moves = [movement(D2, "4999999004", "601", DC, "1001", STOCK_MAT, -40)]
+    elif day == D3:
+        received = [exports.sto_received(sto(D1, o, D1 - dt.timedelta(days=d)), D3)
+                    for o, d in ((STO_WARN, 9), (STO_CRIT, 20))]  # fmt: skip
+        files["zrmm024"] = exports.render("zrmm024", received, SEED)
+        files["cooispi"] = exports.render("cooispi", [
+            order("0019999990001", mrp="P03", material="000300001", batch="TYIELD0001", finished=D1, delivered=95),
+        ], SEED)  # fmt: skip
+        master = [dict(exports.zrsd006_rows()[0], material_code=m) for m in (STOCK_MAT, NEG_MAT)]
+        files["zrsd006"] = exports.render("zrsd006", master, SEED)
+        moves = [movement(D3, "4999999005", "101", DC, "1001", FG, 100, BATCH),
+                 movement(D3, "4999999006", "101", DC, "1001", STOCK_MAT, 500),
+                 movement(D3, "4999999007", "101", DC, "1002", NEG_MAT, 30)]  # fmt: skip
+    else:
+        moves = []
+    if day in (D1, D2):
+        rows = [
+            ar(day, AR_CRIT, over_180=5_000_000, days_91_120=0),
+            ar(day, AR_WARN, over_180=0, days_91_120=2_000_000),
+        ]
+    else:
+        rows = [ar(day, AR_CRIT, over_180=0, days_91_120=0), ar(day, AR_WARN, over_180=0, days_91_120=0)]
+    files["zrfi005"] = exports.render("zrfi005", rows, SEED)
+    if moves:
+        files["mb51"] = mb51_workbook(moves, SEED, header_row_zero=False)
+    for code, data in files.items():
+        (folder / f"planted-{code}.xlsx").write_bytes(data)
+
+
+def alert_rows(url: str) -> dict[tuple[str, str], list[dict]]:
+    """Every alert, by (rule, entity), oldest first."""
+    with psycopg.connect(url) as conn:
+        cur = conn.execute("SELECT * FROM facts.fact_alert ORDER BY alert_id")
+        names = [c.name for c in cur.description]
+        out: dict[tuple[str, str], list[dict]] = {}
+        for row in cur.fetchall():
+            alert = dict(zip(names, row, strict=True))
+            out.setdefault((alert["rule_code"], alert["entity_key"]), []).append(alert)
+    return out
+
+
+def run_day(url: str, landing: Path, day: dt.date) -> dict:
+    load_day(url, landing / day.isoformat(), day)
+    build(url, day)
+    return alerts.evaluate(day, conninfo=url)
+
+
+@pytest.fixture(scope="module")
+def history(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict]]:
+    """Four dates run in order, the critical transport order acknowledged after the first; the
+    alerts after each date."""
+    name = f"wh_alerts_{uuid.uuid4().hex[:10]}"
+    url = create_database(name, template=migrated_template)
+    landing = tmp_path_factory.mktemp("landing")
+    seen = {}
+    for day in (D1, D2, D3, D4):
+        exports.write_day(landing, day, rows=20, seed=SEED)
+        plant(landing, day)
+        run_day(url, landing, day)
+        seen[day] = alert_rows(url)
+        if day == D1:
+            alerts.acknowledge(seen[D1][CRIT_KEY][0]["alert_id"], "oncall", conninfo=url)
+    yield url, landing, seen
+    drop_database(name)
+
+
+def states(seen: dict, key: tuple[str, str]) -> list[tuple]:
+    """(alert id, status, severity, value) of the entity's alerts on each date; None before the first."""
+    out = []
+    for day in (D1, D2, D3, D4):
+        rows = seen[day].get(key, [])
+        assert len(rows) <= 1, f"{key} has {len(rows)} alerts on {day}: one per problem"
+        out.append((rows[0]["alert_id"], rows[0]["status"], rows[0]["severity"], rows[0]["current_value"])
+                   if rows else None)  # fmt: skip
+    return out
+
+
+def test_transport_orders_in_transit_too_long_alert_until_received(history) -> None:
+    _, _, seen = history
+    warn = states(seen, WARN_KEY)
+    crit = states(seen, CRIT_KEY)
+    assert [s[1:] for s in warn] == [("active", "warning", 9), ("active", "warning", 10),
+                                     ("resolved", "warning", 10), ("resolved", "warning", 10)]  # fmt: skip
+    assert [s[1:] for s in crit] == [("active", "critical", 20), ("acknowledged", "critical", 21),
+                                     ("resolved", "critical", 21), ("resolved", "critical", 21)]  # fmt: skip
+    assert len({s[0] for s in warn}) == len({s[0] for s in crit}) == 1, "the same alert from first seen to resolved"
+    resolved = seen[D3][CRIT_KEY][0]
+    assert (resolved["resolved_business_date"], resolved["acknowledged_by"]) == (D3, "oncall")
+    assert (resolved["first_business_date"], resolved["last_business_date"]) == (D1, D2)
+
+
+def test_a_batch_late_at_the_distribution_centre_escalates_and_resolves_after_arrival(history) -> None:
+    _, _, seen = history
+    batch = states(seen, ("stuck_transit", f"batch:{FG}/{BATCH}"))
+    # Finished D1 - 2: 48 h on D1 is not late; 72 h on D2 is; it arrives on D3 after 96 h (critical).
+    assert batch[0] is None
+    assert [s[1:] for s in batch[1:]] == [("active", "warning", 72), ("active", "critical", 96),
+                                          ("resolved", "critical", 96)]  # fmt: skip
+    assert len({s[0] for s in batch[1:]}) == 1
+    assert "reached the distribution centre" in seen[D3][("stuck_transit", f"batch:{FG}/{BATCH}")][0]["message"]
+
+
+def test_low_yield_severity_follows_the_yield_and_clears_when_corrected(history) -> None:
+    _, _, seen = history
+    critical = states(seen, ("low_yield", "order:19999990001"))
+    assert [s[1:] for s in critical] == [("active", "critical", 60), ("active", "critical", 60),
+                                         ("resolved", "critical", 60), ("resolved", "critical", 60)]  # fmt: skip
+    assert [s[1:] for s in states(seen, ("low_yield", "order:19999990002"))] == [("active", "warning", 75)] * 4
+    assert [s[1:] for s in states(seen, ("low_yield", "order:19999990003"))] == [("active", "info", 83)] * 4
+
+
+def test_low_stock_warns_then_turns_critical_then_clears(history) -> None:
+    _, _, seen = history
+    stock = states(seen, ("low_stock", f"{STOCK_MAT}@{DC}"))
+    assert [s[1:] for s in stock] == [("active", "warning", 100), ("active", "critical", 60),
+                                      ("resolved", "critical", 60), ("resolved", "critical", 60)]  # fmt: skip
+    assert seen[D2][("low_stock", f"{STOCK_MAT}@{DC}")][0]["threshold_value"] == 150
+
+
+def test_overdue_receivables_alert_by_bucket_until_paid(history) -> None:
+    _, _, seen = history
+    assert [s[1:] for s in states(seen, ("ar_overdue", f"{AR_CRIT}/VND"))] == [
+        ("active", "critical", 5_000_000), ("active", "critical", 5_000_000),
+        ("resolved", "critical", 5_000_000), ("resolved", "critical", 5_000_000)]  # fmt: skip
+    assert [s[1:3] for s in states(seen, ("ar_overdue", f"{AR_WARN}/VND"))] == [
+        ("active", "warning"), ("active", "warning"), ("resolved", "warning"), ("resolved", "warning")]  # fmt: skip
+
+
+def test_data_alerts_for_negative_stock_and_inferred_master_data(history) -> None:
+    _, _, seen = history
+    assert [s[1:] for s in states(seen, ("negative_stock", f"{NEG_MAT}@{DC}/1002/PC"))] == [
+        ("active", "warning", -30), ("active", "warning", -30),
+        ("resolved", "warning", -30), ("resolved", "warning", -30)]  # fmt: skip
+    assert [s[1:3] for s in states(seen, ("inferred_master_data", f"material:{STOCK_MAT}"))] == [
+        ("active", "warning"), ("active", "warning"), ("resolved", "warning"), ("resolved", "warning")]  # fmt: skip
+
+
+def test_rerunning_the_latest_or_an_older_date_changes_no_alert(history) -> None:
+    url, landing, _ = history
+    with psycopg.connect(url) as conn:
+        before = table_checksum(conn, "facts.fact_alert")
+    for day in (D4, D2):
+        result = run_day(url, landing, day)
+        assert result["as_of"] == D4.isoformat()
+        assert (result["opened"], result["updated"], result["resolved"]) == (0, 0, 0)
+    with psycopg.connect(url) as conn:
+        assert table_checksum(conn, "facts.fact_alert") == before
+
+
+@pytest.fixture
+def stuck(warehouse: str, tmp_path: Path) -> tuple[str, Path]:
+    """A warehouse holding one transport order in transit for 20 days (critical) and one for 10
+    (warning, critical from 14) as of D1."""
+    folder = tmp_path / D1.isoformat()
+    folder.mkdir()
+    rows = [sto(D1, STO_CRIT, D1 - dt.timedelta(days=20)), sto(D1, STO_WARN, D1 - dt.timedelta(days=10))]
+    (folder / "zrmm024.xlsx").write_bytes(exports.render("zrmm024", rows, SEED))
+    load_day(warehouse, folder, D1)
+    return warehouse, tmp_path
+
+
+def test_new_critical_alerts_are_mailed_once_in_one_message(stuck, inbox: Inbox) -> None:
+    url, _ = stuck
+    alerts.evaluate(D1, conninfo=url)
+    sent = alerts.notify_new_critical({}, conninfo=url)
+    assert len(sent) == 1
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == ["oncall@plant.example"]
+    assert message["Subject"] == f"[warehouse] 1 new critical alert as of {D1}"
+    assert CRIT_KEY[1] in message.get_body(("html", "plain")).get_content()
+
+    assert alerts.notify_new_critical({}, conninfo=url) == []  # nothing new: nothing sent
+    alerts.evaluate(D1 + dt.timedelta(days=1), conninfo=url)  # both persist
+    assert alerts.notify_new_critical({}, conninfo=url) == []
+    assert len(inbox.messages) == 1
+
+    alerts.evaluate(D1 + dt.timedelta(days=4), conninfo=url)  # the warning reaches 14 days: critical
+    assert len(alerts.notify_new_critical({}, conninfo=url)) == 1
+    assert len(inbox.messages) == 2
+    body = inbox.messages[1][1].get_body(("html", "plain")).get_content()
+    assert WARN_KEY[1] in body
+    assert CRIT_KEY[1] not in body
+
+
+def test_without_the_smtp_connection_new_critical_alerts_stay_unannounced(
+    stuck, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _ = stuck
+    monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE_SMTP", raising=False)
+    alerts.evaluate(D1, conninfo=url)
+    with caplog.at_level(logging.WARNING, logger="sap_warehouse.alerts"):
+        assert alerts.notify_new_critical({}, conninfo=url) == []
+    assert "1 new critical alerts are not e-mailed" in caplog.text
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM facts.fact_alert WHERE notified_at IS NULL").fetchone()[0] == 2
+
+
+def test_thresholds_come_from_variables_with_defaults_and_clear_errors() -> None:
+    limits = alerts.thresholds({"alert_transit_days": "3", "alert_low_stock_critical_ratio": "0.25"})
+    assert (limits["transit_days"], limits["low_stock_critical_ratio"], limits["yield_pct"]) == (3, 0.25, 85)
+    with pytest.raises(ValueError, match=r"Airflow Variable alert_transit_days must be a whole number, not '3\.5'"):
+        alerts.thresholds({"alert_transit_days": "3.5"})
+
+
+def test_acknowledging_needs_an_active_alert(stuck) -> None:
+    url, _ = stuck
+    alerts.evaluate(D1, conninfo=url)
+    with psycopg.connect(url) as conn:
+        alert_id = conn.execute("SELECT min(alert_id) FROM facts.fact_alert").fetchone()[0]
+    alerts.acknowledge(alert_id, "oncall", conninfo=url)
+    with pytest.raises(ValueError, match=f"alert {alert_id} is acknowledged, not active"):
+        alerts.acknowledge(alert_id, "oncall", conninfo=url)
+    with pytest.raises(ValueError, match="no alert 999999"):
+        alerts.acknowledge(999999, "oncall", conninfo=url)
+
+
+def test_local_settings_hold_every_threshold_at_its_default() -> None:
+    settings = yaml.safe_load((Path(__file__).parents[1] / "airflow_settings.yaml").read_text())
+    local = {v["variable_name"]: v["variable_value"] for v in settings["airflow"]["variables"]}
+    assert alerts.thresholds({name: local[name] for name in alerts.THRESHOLDS}) == alerts.thresholds()
