@@ -16,8 +16,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 def churn(url: str, rows: int = 3000, deleted: int = 2000) -> None:
     """Rows in operations.etl_run_log, most of them deleted again: dead tuples. Then ten holidays
-    added: rows changed since the last analyze, no dead tuples."""
+    added: rows changed since the last analyze, no dead tuples. Autovacuum is off for both tables of
+    this scratch database, so it cannot clean them up before the code under test sees them."""
     with psycopg.connect(url) as conn:
+        for table in ("operations.etl_run_log", "dims.holiday_calendar"):
+            conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+        conn.commit()
         conn.execute(
             "INSERT INTO operations.etl_run_log (dag_id, run_id, task_id, business_date, step, started_at) "
             "SELECT 'test', 'run ' || i, 'task', date '2026-01-01', 'step', now() FROM generate_series(1, %s) i",
