@@ -14,17 +14,22 @@ names; each file's report is recognised from its header row) through the warehou
    ledger row; then the file moves to the archive. A file already loaded (same sha256) is skipped; an
    unusable file is quarantined and the others still load.
 5. **record_missing_reports**: a `missing` ledger row for each expected report no file delivered.
-6. **build_dimensions**: movement types, holidays, materials, customers, locations, kg per unit, for the
+6. **quality_gate_raw**: the raw suites of include/quality/suites/ (Great Expectations, run as SQL on
+   D's raw rows only). A failed critical expectation fails this task and nothing after it runs;
+   failed warnings are stored and logged. Results: operations.dq_validation_result.
+7. **build_dimensions**: movement types, holidays, materials, customers, locations, kg per unit, for the
    codes D's files mention (inferred members for codes the master data lacks).
-7. **build_fact_inventory / build_fact_billing / build_fact_production / build_fact_ar_aging**: each
+8. **build_fact_inventory / build_fact_billing / build_fact_production / build_fact_ar_aging**: each
    fact's slice for D (and the posting or billing dates D's files carried), one transaction each.
-8. **build_fact_production_chain**: batch genealogy P03 -> P02 -> P01, after the production orders.
-9. **reconcile**: facts against raw rows (revenue, quantities, row counts); a mismatch fails the run.
-10. **refresh_views**: the four marts views, `REFRESH ... CONCURRENTLY`, in dependency order.
-11. **evaluate_alerts**: the alert rules (include/sql/alerts/, thresholds in `alert_*` Variables) as of D
+9. **build_fact_production_chain**: batch genealogy P03 -> P02 -> P01, after the production orders.
+10. **reconcile**: facts against raw rows (revenue, quantities, row counts); a mismatch fails the run.
+11. **quality_gate_facts**: the fact suites on D's fact slices (beside reconcile); a critical failure
+    stops the run before the views, which keep serving the last good data.
+12. **refresh_views**: the four marts views, `REFRESH ... CONCURRENTLY`, in dependency order.
+13. **evaluate_alerts**: the alert rules (include/sql/alerts/, thresholds in `alert_*` Variables) as of D
     (or the latest date evaluated, when D is older): new problems open alerts, persisting ones update
     theirs, cleared ones resolve (facts.fact_alert).
-12. **notify_alerts**: one e-mail listing the critical alerts not announced yet; nothing when none.
+14. **notify_alerts**: one e-mail listing the critical alerts not announced yet; nothing when none.
 
 Safe to re-run: every step is idempotent for D and holds D's advisory lock.
 Runbook: see README.md, "On-call runbook".
@@ -36,7 +41,15 @@ import datetime as dt
 import os
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, get_current_context, task
+from airflow.sdk import (
+    CronDataIntervalTimetable,
+    Param,
+    PokeReturnValue,
+    cross_downstream,
+    dag,
+    get_current_context,
+    task,
+)
 
 from sap_warehouse import business_date as bd
 from sap_warehouse.dag_support import DEFAULT_ARGS, MARTS_REFRESHED, run_deadline, run_info
@@ -123,6 +136,18 @@ def sap_warehouse_daily():
         return record_missing(day, expected_reports(), landing=landing, run=run_info())
 
     @task(trigger_rule="none_failed")
+    def quality_gate(gate: str, business_date: str) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sap_warehouse.quality import QualityGateError, validate_gate
+
+        try:
+            results = validate_gate(gate, dt.date.fromisoformat(business_date), run=run_info())
+        except QualityGateError as error:
+            raise AirflowFailException(str(error)) from error  # bad data: a retry cannot fix it
+        return {r.suite: {"success": r.success, "warnings": len(r.warnings)} for r in results}
+
+    @task(trigger_rule="none_failed")
     def build_dimensions(business_date: str) -> dict:
         from sap_warehouse.layers import build_dimensions as build
 
@@ -164,12 +189,17 @@ def sap_warehouse_daily():
     loads = load_raw_file.partial(business_date=day).expand(file_url=files)
     missing = record_missing_reports(day)
     dims = build_dimensions(day)
-    loads >> missing >> dims
+    raw_gate = quality_gate.override(task_id="quality_gate_raw")("raw", day)
+    loads >> missing >> raw_gate >> dims
     facts = {name: build_fact.override(task_id=f"build_{name}")(name, day) for name in FACTS}
     dims >> [facts["fact_inventory"], facts["fact_billing"], facts["fact_production"], facts["fact_ar_aging"]]
     facts["fact_production"] >> facts["fact_production_chain"]
-    checked = reconcile(day)
-    list(facts.values()) >> checked >> refresh_views(day) >> evaluate_alerts(day) >> notify_alerts()
+    checks = [
+        reconcile(day),
+        quality_gate.override(task_id="quality_gate_facts", trigger_rule="all_success")("facts", day),
+    ]
+    cross_downstream(list(facts.values()), checks)
+    checks >> refresh_views(day) >> evaluate_alerts(day) >> notify_alerts()
 
 
 sap_warehouse_daily()

@@ -44,12 +44,16 @@ def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
     facts = ["fact_inventory", "fact_billing", "fact_production", "fact_ar_aging", "fact_production_chain"]
     for fact in facts:
         task = dag.get_task(f"build_{fact}")
-        assert "reconcile" in task.downstream_task_ids, fact
+        assert {"reconcile", "quality_gate_facts"} <= task.downstream_task_ids, fact
     assert dag.get_task("build_fact_production_chain").upstream_task_ids == {
         "build_fact_production",
         "resolve_business_date",
     }
     assert dag.get_task("reconcile").downstream_task_ids == {"refresh_views"}
+    assert dag.get_task("quality_gate_facts").downstream_task_ids == {"refresh_views"}
+    # The raw gate stands between the raw load and everything built from it.
+    assert dag.get_task("record_missing_reports").downstream_task_ids == {"quality_gate_raw"}
+    assert dag.get_task("quality_gate_raw").downstream_task_ids == {"build_dimensions"}
     assert dag.get_task("refresh_views").downstream_task_ids == {"evaluate_alerts"}
     assert dag.get_task("evaluate_alerts").downstream_task_ids == {"notify_alerts"}
     assert {f"build_{f}" for f in facts[:4]} == dag.get_task("build_dimensions").downstream_task_ids

@@ -1,0 +1,330 @@
+"""Quality gates: the Great Expectations suites of include/quality/suites/ run on one business date.
+
+Reads the suite files (one per raw table and one per fact; Great Expectations' own JSON with two
+additions in ``meta``: ``gate``, the gate the suite belongs to, and ``batch_query``, the SQL that selects
+business date D's slice, ``:business_date`` standing for D) and the warehouse through a GX SQL data
+source, so every expectation runs as SQL inside PostgreSQL on D's slice only. Writes one row per suite
+to operations.dq_validation_result. A failed expectation of severity ``critical`` raises
+QualityGateError after the results are stored (the gate task fails, the layers downstream do not run);
+failed ``warning`` expectations are stored and logged and let the date go on.
+
+Inside the SQL of a suite (``batch_query``, ``unexpected_rows_query``) ``:business_date`` is replaced by
+D as a date literal; ``{batch}`` is D's slice (GX aliases it: select from it in a CTE, never alias it
+yourself). Expectation parameters available to every suite: ``business_date``, ``month_ago`` (D - 31)
+and ``next_day`` (D + 1), as ISO dates.
+
+Validate the suites of a date by hand (no task, nothing blocked; results stored like the DAG's):
+
+    python -m sap_warehouse.quality --gate raw --date 2026-01-05
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import logging
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
+from sap_warehouse.registry import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+SUITES_DIR = PROJECT_ROOT / "include" / "quality" / "suites"
+GATES = ("raw", "facts")
+SEVERITIES = ("critical", "warning")
+DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
+SAMPLE_SIZE = 5
+
+
+class SuiteError(ValueError):
+    """A suite file is not a valid Great Expectations suite for this project."""
+
+
+class QualityGateError(RuntimeError):
+    """A critical expectation failed: the business date must not flow on until its data is fixed."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    gate: str
+    batch_query: str
+    spec: dict  # the file's content, as written
+    path: Path
+
+    def for_date(self, business_date: dt.date):
+        """The GX ExpectationSuite with D in its SQL."""
+        from great_expectations.core.expectation_suite import ExpectationSuite
+
+        spec = copy.deepcopy(self.spec)
+        for expectation in spec["expectations"]:
+            query = expectation["kwargs"].get("unexpected_rows_query")
+            if isinstance(query, str):
+                expectation["kwargs"]["unexpected_rows_query"] = with_date(query, business_date)
+        return ExpectationSuite(**spec)
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    gate: str
+    success: bool
+    statistics: dict
+    failures: list[dict] = field(default_factory=list)
+
+    @property
+    def critical(self) -> list[dict]:
+        return [f for f in self.failures if f["severity"] == "critical"]
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [f for f in self.failures if f["severity"] == "warning"]
+
+
+def with_date(text: str, business_date: dt.date) -> str:
+    """``text`` with every ``:business_date`` replaced by D as an SQL date literal."""
+    return DATE_TOKEN.sub(f"DATE '{business_date.isoformat()}'", text)
+
+
+def expectation_parameters(business_date: dt.date) -> dict[str, str]:
+    return {
+        "business_date": business_date.isoformat(),
+        "month_ago": (business_date - dt.timedelta(days=31)).isoformat(),
+        "next_day": (business_date + dt.timedelta(days=1)).isoformat(),
+    }
+
+
+def _gx():
+    """Great Expectations, imported on first use (3-4 s) and never phoning home."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    return gx
+
+
+def load_suite(path: Path) -> Suite:
+    """One suite file, checked: GX's schema (every expectation built and its arguments validated by
+    GX), plus this project's rules (gate, batch_query, an explicit severity on every expectation)."""
+    _gx()
+    from great_expectations.core.expectation_suite import ExpectationSuite, expectationSuiteSchema
+
+    where = str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise SuiteError(f"{where}: not readable JSON ({error}); fix the file") from error
+    if not isinstance(spec, dict) or not isinstance(spec.get("expectations"), list):
+        raise SuiteError(f"{where}: a suite is a JSON object with a list of expectations")
+    if spec.get("name") != path.stem:
+        raise SuiteError(f"{where}: the suite's name must be the file's name ({path.stem!r}), not {spec.get('name')!r}")
+    meta = spec.get("meta") or {}
+    if meta.get("gate") not in GATES:
+        raise SuiteError(f"{where}: meta.gate must be one of {', '.join(GATES)}, not {meta.get('gate')!r}")
+    query = meta.get("batch_query")
+    if not isinstance(query, str) or not DATE_TOKEN.search(query):
+        raise SuiteError(f"{where}: meta.batch_query must be a SELECT of the date's slice using :business_date")
+    for number, expectation in enumerate(spec["expectations"], 1):
+        severity = expectation.get("severity") if isinstance(expectation, dict) else None
+        if severity not in SEVERITIES:
+            raise SuiteError(
+                f"{where}: expectation {number} ({expectation.get('type') if isinstance(expectation, dict) else '?'}) "
+                f'needs "severity": "critical" or "warning", not {severity!r}'
+            )
+    try:
+        expectationSuiteSchema.load(spec)
+        ExpectationSuite(**spec)
+    except Exception as error:  # GX raises marshmallow, pydantic and its own errors
+        raise SuiteError(f"{where}: not a valid Great Expectations suite: {error}") from error
+    return Suite(name=spec["name"], gate=meta["gate"], batch_query=query, spec=spec, path=path)
+
+
+def load_suites(gate: str | None = None, directory: Path | None = None) -> list[Suite]:
+    """The suites of ``gate`` (all gates when None), in file name order."""
+    if gate is not None and gate not in GATES:
+        raise ValueError(f"unknown gate {gate!r}: one of {', '.join(GATES)}")
+    suites = [load_suite(p) for p in sorted((directory or SUITES_DIR).glob("*.json"))]
+    return [s for s in suites if gate is None or s.gate == gate]
+
+
+def _context():
+    gx = _gx()
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        progress_bars=ProgressBarsConfig(globally=False),
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _failure(result, suite: Suite, business_date: dt.date, conn: psycopg.Connection) -> dict:
+    config = result.expectation_config
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    outcome = result.result or {}
+    failure = {
+        "expectation": config.type,
+        "severity": str(getattr(config.severity, "value", config.severity)),
+        "column": kwargs.get("column") or kwargs.get("column_list"),
+        "description": (config.meta or {}).get("why") or config.description,
+        "unexpected_count": outcome.get("unexpected_count", outcome.get("observed_value")),
+        "unexpected_percent": outcome.get("unexpected_percent"),
+        "sample": outcome.get("partial_unexpected_list", [])[:SAMPLE_SIZE],
+    }
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        failure["error"] = result.exception_info.get("exception_message")
+    query = kwargs.get("unexpected_rows_query")
+    if isinstance(query, str) and "error" not in failure:
+        # GX reports only the count at SUMMARY: fetch a few of the rows for the reader.
+        batch = f"({with_date(suite.batch_query, business_date)}) AS subselect"
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(f"SELECT * FROM ({query.replace('{batch}', batch)}) AS unexpected LIMIT {SAMPLE_SIZE}")
+                names = [c.name for c in cur.description]
+                failure["sample"] = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        except psycopg.Error as error:
+            failure["sample_error"] = str(error).strip()
+        failure["query"] = query
+    return json.loads(json.dumps(failure, default=str))
+
+
+def _validate(
+    suites: list[Suite], business_date: dt.date, conninfo: str, conn: psycopg.Connection
+) -> list[SuiteResult]:
+    context = _context()
+    source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(conninfo))
+    parameters = expectation_parameters(business_date)
+    results = []
+    try:
+        for suite in suites:
+            started = time.perf_counter()
+            asset = source.add_query_asset(suite.name, query=with_date(suite.batch_query, business_date))
+            batch = asset.add_batch_definition_whole_table(business_date.isoformat()).get_batch()
+            outcome = batch.validate(
+                suite.for_date(business_date),
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+                expectation_parameters=parameters,
+            )
+            failures = [_failure(r, suite, business_date, conn) for r in outcome.results if not r.success]
+            statistics = {**outcome.statistics, "seconds": round(time.perf_counter() - started, 3)}
+            results.append(SuiteResult(suite.name, suite.gate, bool(outcome.success), statistics, failures))
+    finally:
+        source.get_execution_engine().engine.dispose()
+    return results
+
+
+def _store(conn: psycopg.Connection, results: list[SuiteResult], business_date: dt.date, run: dict) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO operations.dq_validation_result
+                   (suite_name, gate, business_date, dag_id, run_id, success, statistics, failures,
+                    critical_failures, warning_failures)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            [
+                (
+                    r.suite,
+                    r.gate,
+                    business_date,
+                    run.get("dag_id", "manual"),
+                    run.get("run_id", "manual"),
+                    r.success,
+                    json.dumps(r.statistics),
+                    json.dumps(r.failures),
+                    len(r.critical),
+                    len(r.warnings),
+                )
+                for r in results
+            ],
+        )
+
+
+def _line(suite: str, failure: dict) -> str:
+    column = failure["column"]
+    column = ", ".join(column) if isinstance(column, list) else column
+    what = f"{failure['expectation']}" + (f" on {column}" if column else "")
+    detail = failure.get("error") or f"{failure['unexpected_count']} unexpected, e.g. {failure['sample'][:3]}"
+    why = f" ({failure['description']})" if failure.get("description") else ""
+    return f"{suite}: {what}{why}: {detail}"
+
+
+def validate_gate(
+    gate: str,
+    business_date: dt.date,
+    *,
+    run: dict | None = None,
+    conninfo: str | None = None,
+    directory: Path | None = None,
+) -> list[SuiteResult]:
+    """Validate every suite of ``gate`` on ``business_date``'s slice, store the results, and raise
+    QualityGateError naming each failed critical expectation (after storing)."""
+    suites = load_suites(gate, directory)
+    conninfo = conninfo or warehouse_conninfo()
+    started = time.perf_counter()
+    with connect(conninfo) as conn:
+        # Shared: a build of D (exclusive) cannot change the slice while it is judged.
+        lock_business_date(conn, business_date, shared=True)
+        results = _validate(suites, business_date, conninfo, conn)
+        _store(conn, results, business_date, run or {})
+    seconds = time.perf_counter() - started
+    critical = [_line(r.suite, f) for r in results for f in r.critical]
+    warnings = [_line(r.suite, f) for r in results for f in r.warnings]
+    for line in warnings:
+        log.warning("quality warning, %s: %s", business_date, line)
+    log.info(
+        "%s gate for %s: %d suites, %d expectations, %d critical and %d warning failures, %.1f s",
+        gate,
+        business_date,
+        len(results),
+        sum(r.statistics.get("evaluated_expectations", 0) for r in results),
+        len(critical),
+        len(warnings),
+        seconds,
+    )
+    if critical:
+        shown = "\n  ".join(critical)
+        raise QualityGateError(
+            f"{gate} quality gate failed for {business_date}: {len(critical)} critical expectation(s) failed\n  "
+            f"{shown}\nThe layers after this gate were not built for {business_date}. Fix the data (a corrected "
+            f"export in the landing zone, or the master data), or the suite in include/quality/suites/ if the "
+            f"expectation is wrong, then re-run the date. History: operations.dq_validation_result."
+        )
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sap_warehouse.quality", description="Run the quality gate suites on a business date."
+    )
+    parser.add_argument("--gate", choices=GATES, required=True)
+    parser.add_argument("--date", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        results = validate_gate(args.gate, args.date, run={"dag_id": "manual", "run_id": "quality cli"})
+    except (SuiteError, QualityGateError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    for r in results:
+        print(
+            f"{r.suite:<28} {'ok' if r.success else 'warnings':<9} {r.statistics['evaluated_expectations']:>3} checks"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
