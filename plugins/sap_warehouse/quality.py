@@ -67,7 +67,8 @@ class Suite:
         from great_expectations.core.expectation_suite import ExpectationSuite
 
         spec = copy.deepcopy(self.spec)
-        for expectation in spec["expectations"]:
+        for number, expectation in enumerate(spec["expectations"], 1):
+            expectation.setdefault("meta", {})["number"] = number  # which one failed, in the stored result
             query = expectation["kwargs"].get("unexpected_rows_query")
             if isinstance(query, str):
                 expectation["kwargs"]["unexpected_rows_query"] = with_date(query, business_date)
@@ -117,7 +118,8 @@ def load_suite(path: Path) -> Suite:
     """One suite file, checked: GX's schema (every expectation built and its arguments validated by
     GX), plus this project's rules (gate, batch_query, an explicit severity on every expectation)."""
     _gx()
-    from great_expectations.core.expectation_suite import ExpectationSuite, expectationSuiteSchema
+    from great_expectations.core.expectation_suite import expectationSuiteSchema
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     where = str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
     try:
@@ -134,18 +136,18 @@ def load_suite(path: Path) -> Suite:
     query = meta.get("batch_query")
     if not isinstance(query, str) or not DATE_TOKEN.search(query):
         raise SuiteError(f"{where}: meta.batch_query must be a SELECT of the date's slice using :business_date")
-    for number, expectation in enumerate(spec["expectations"], 1):
-        severity = expectation.get("severity") if isinstance(expectation, dict) else None
-        if severity not in SEVERITIES:
-            raise SuiteError(
-                f"{where}: expectation {number} ({expectation.get('type') if isinstance(expectation, dict) else '?'}) "
-                f'needs "severity": "critical" or "warning", not {severity!r}'
-            )
     try:
         expectationSuiteSchema.load(spec)
-        ExpectationSuite(**spec)
-    except Exception as error:  # GX raises marshmallow, pydantic and its own errors
+    except Exception as error:  # marshmallow's ValidationError, or GX's own
         raise SuiteError(f"{where}: not a valid Great Expectations suite: {error}") from error
+    for number, expectation in enumerate(spec["expectations"], 1):
+        label = f"{where}: expectation {number} ({expectation.get('type')})"
+        if expectation.get("severity") not in SEVERITIES:
+            raise SuiteError(f'{label} needs "severity": "critical" or "warning", not {expectation.get("severity")!r}')
+        try:  # GX's suite constructor logs and skips an invalid expectation; building one alone raises
+            ExpectationConfiguration(**expectation).to_domain_obj()
+        except Exception as error:  # unknown type (GX's error) or bad arguments (pydantic's)
+            raise SuiteError(f"{label} is not a valid Great Expectations expectation: {error}") from error
     return Suite(name=spec["name"], gate=meta["gate"], batch_query=query, spec=spec, path=path)
 
 
@@ -177,11 +179,14 @@ def _failure(result, suite: Suite, business_date: dt.date, conn: psycopg.Connect
     config = result.expectation_config
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
     outcome = result.result or {}
+    meta = config.meta or {}
     failure = {
+        "number": meta.get("number"),
+        "check": meta.get("check"),
         "expectation": config.type,
         "severity": str(getattr(config.severity, "value", config.severity)),
         "column": kwargs.get("column") or kwargs.get("column_list"),
-        "description": (config.meta or {}).get("why") or config.description,
+        "description": meta.get("why") or config.description,
         "unexpected_count": outcome.get("unexpected_count", outcome.get("observed_value")),
         "unexpected_percent": outcome.get("unexpected_percent"),
         "sample": outcome.get("partial_unexpected_list", [])[:SAMPLE_SIZE],
@@ -256,7 +261,7 @@ def _store(conn: psycopg.Connection, results: list[SuiteResult], business_date: 
 def _line(suite: str, failure: dict) -> str:
     column = failure["column"]
     column = ", ".join(column) if isinstance(column, list) else column
-    what = f"{failure['expectation']}" + (f" on {column}" if column else "")
+    what = f"#{failure['number']} {failure['check'] or failure['expectation']}" + (f" on {column}" if column else "")
     detail = failure.get("error") or f"{failure['unexpected_count']} unexpected, e.g. {failure['sample'][:3]}"
     why = f" ({failure['description']})" if failure.get("description") else ""
     return f"{suite}: {what}{why}: {detail}"

@@ -1,0 +1,318 @@
+"""Quality gates: every suite file is a valid GX suite; on generated good data every suite passes; in a
+copy of it with one defect planted per critical expectation, each critical expectation catches its
+defect; results are stored; a date's gate sees that date's slice only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from sap_warehouse import exports, layers, quality
+from sap_warehouse.registry import reports
+from sap_warehouse.scratch_db import create_database, database_url, drop_database
+from tests.test_warehouse_model import build, load_day
+
+DAYS = [dt.date(2026, 5, 4), dt.date(2026, 5, 5)]
+D = DAYS[0]  # every report delivers new rows on the first day (master data, targets, costs too)
+SEED = 41
+BAD = "BAD VALUE#"
+RAW_TABLES = {r.raw_table: r.code for r in reports().values()}
+
+# Defects for the SQL checks (unexpected_rows_expectation), by suite and meta.check: (SQL, marker that
+# must show in the stored sample or None). {part} is the row's table, %(ctid)s the row.
+CHECK_DEFECTS = {
+    "in_dim_material": ("UPDATE {part} SET material_code = 'ZZ-NOT-IN-DIM' WHERE ctid = %(ctid)s", "ZZ-NOT-IN-DIM"),
+    "in_dim_location": ("UPDATE {part} SET storage_location = 'ZZ99' WHERE ctid = %(ctid)s", "ZZ99"),
+    "in_dim_customer": ("UPDATE {part} SET customer_code = 'ZZNOTINDIM' WHERE ctid = %(ctid)s", "ZZNOTINDIM"),
+    "raw_rows_reached_fact": ("DELETE FROM {part} WHERE ctid = %(ctid)s", None),
+    "net_is_sum_of_categories": ("UPDATE {part} SET net_qty = net_qty + 1 WHERE ctid = %(ctid)s", None),
+    "margin_is_revenue_minus_cost": ("UPDATE {part} SET gross_margin = gross_margin + 1 WHERE ctid = %(ctid)s", None),
+    "links_one_level_up": ("UPDATE {part} SET parent_level = 'P01', child_level = 'P03' WHERE ctid = %(ctid)s", None),
+    "no_self_link": (
+        "UPDATE {part} SET child_material = parent_material, child_batch = parent_batch WHERE ctid = %(ctid)s",
+        None,
+    ),
+    "rows_match_ledger": (
+        "UPDATE operations.etl_file_ledger SET rows_unchanged = rows_unchanged + rows_inserted + rows_updated, "
+        "rows_inserted = 0, rows_updated = 0 WHERE business_date = %(day)s AND report = %(report)s",
+        None,
+    ),
+}
+SUITE_CHECK_DEFECTS = {
+    ("raw_zrfi005", "total_is_sum_of_buckets"): (
+        "UPDATE {part} SET total_target = total_target + 1 WHERE ctid = %(ctid)s",
+        None,
+    ),
+    ("fact_ar_aging", "total_is_sum_of_buckets"): (
+        "UPDATE {part} SET total_amount = total_amount + 1 WHERE ctid = %(ctid)s",
+        None,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def good(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Name of a warehouse with two generated business dates of every report loaded and built."""
+    name = f"wh_quality_{uuid.uuid4().hex[:10]}"
+    url = create_database(name, template=migrated_template)
+    landing = tmp_path_factory.mktemp("landing")
+    for day in DAYS:
+        exports.write_day(landing, day, rows=200, seed=SEED)
+        load_day(url, landing / day.isoformat(), day)
+        build(url, day)
+    yield name
+    drop_database(name)
+
+
+def stored(url: str, day: dt.date) -> dict[str, tuple]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT suite_name, gate, success, critical_failures, warning_failures, statistics, failures "
+            "FROM operations.dq_validation_result WHERE business_date = %s ORDER BY result_id",
+            (day,),
+        ).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def critical_expectations(suites: list[quality.Suite]) -> set[tuple[str, int]]:
+    return {(s.name, n) for s in suites for n, e in enumerate(s.spec["expectations"], 1) if e["severity"] == "critical"}
+
+
+def test_every_table_has_a_valid_suite_with_a_severity_on_each_expectation() -> None:
+    suites = quality.load_suites()
+    assert {s.name for s in suites} == set(RAW_TABLES) | set(layers.FACTS)
+    assert {s.name for s in quality.load_suites("raw")} == set(RAW_TABLES)
+    assert {s.name for s in quality.load_suites("facts")} == set(layers.FACTS)
+    for suite in suites:
+        written = json.loads(suite.path.read_text())  # the file, not what GX made of it
+        severities = [e.get("severity") for e in written["expectations"]]
+        assert set(severities) <= {"critical", "warning"}, suite.name
+        assert "critical" in severities, suite.name
+        assert len(suite.for_date(D).expectations) == len(written["expectations"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s["expectations"][0].pop("severity"), 'needs "severity"'),
+        (
+            lambda s: s["expectations"][0].update(type="expect_column_values_to_be_purple"),
+            "expectation 1 (expect_column_values_to_be_purple) is not a valid",
+        ),
+        (lambda s: s["expectations"][0]["kwargs"].pop("column"), "column\n  field required"),
+        (lambda s: s.update(expectations={"a": 1}), "a JSON object with a list of expectations"),
+        (lambda s: s["meta"].update(gate="marts"), "meta.gate must be one of raw, facts"),
+        (lambda s: s["meta"].update(batch_query="SELECT * FROM raw.raw_cogs"), "meta.batch_query"),
+    ],
+)
+def test_a_broken_suite_file_is_refused_with_its_name(tmp_path: Path, change, message: str) -> None:
+    spec = json.loads((quality.SUITES_DIR / "raw_cogs.json").read_text())
+    change(spec)
+    (tmp_path / "raw_cogs.json").write_text(json.dumps(spec))
+    with pytest.raises(quality.SuiteError, match=re.escape(message)) as error:
+        quality.load_suites(directory=tmp_path)
+    assert "raw_cogs.json" in str(error.value)
+
+
+def test_every_suite_passes_on_generated_good_data(good: str) -> None:
+    url = create_database(f"{good}_ok", template=good)
+    try:
+        suites = quality.load_suites()
+        for day in DAYS:
+            for gate in quality.GATES:
+                results = quality.validate_gate(gate, day, conninfo=url, run={"dag_id": "t", "run_id": "good"})
+                assert [(r.suite, r.failures) for r in results if r.failures] == []
+            rows = stored(url, day)
+            assert set(rows) == {s.name for s in suites}
+            for suite in suites:
+                gate, success, critical, warnings, statistics, failures = rows[suite.name]
+                assert (gate, success, critical, warnings, failures) == (suite.gate, True, 0, 0, [])
+                assert statistics["evaluated_expectations"] == len(suite.spec["expectations"])
+    finally:
+        drop_database(f"{good}_ok")
+
+
+def loosen(conn: psycopg.Connection, table: str) -> None:
+    """Drop the keys, checks and NOT NULLs the database itself would enforce, so the defect can exist
+    and the suite is what has to catch it (partition key columns must stay NOT NULL)."""
+    schema, name = table.split(".")
+    for (constraint,) in conn.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'c')", (table,)
+    ).fetchall():
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                sql.Identifier(schema, name), sql.Identifier(constraint)
+            )
+        )
+    for (column,) in conn.execute(
+        """SELECT a.attname FROM pg_attribute a
+            WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND a.attnotnull AND NOT a.attisdropped
+              AND a.attnum <> ALL (SELECT unnest(partattrs::int2[]) FROM pg_partitioned_table
+                                    WHERE partrelid = %s::regclass)""",
+        (table, table),
+    ).fetchall():
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(
+                sql.Identifier(schema, name), sql.Identifier(column)
+            )
+        )
+
+
+def bound(value, parameters: dict[str, str], step: int):
+    """A value just past a between-bound (a date parameter or a number)."""
+    if isinstance(value, dict):
+        return dt.date.fromisoformat(parameters[value["$PARAMETER"]]) + dt.timedelta(days=step)
+    return Decimal(str(value)) + step
+
+
+@dataclass
+class Row:
+    """A row of D's slice that defects are planted in; where it is now (an UPDATE moves it)."""
+
+    part: str
+    ctid: str
+    touched: set[str] = field(default_factory=set)
+    exclusive: bool = False
+
+
+ALL = {"*"}
+ROW_CHANGES = {
+    "expect_column_values_to_not_be_null": None,
+    "expect_column_values_to_match_regex": BAD,
+    "expect_column_values_to_be_in_set": BAD,
+}
+
+
+def columns_of(expectation: dict) -> set[str]:
+    """What a defect for ``expectation`` touches: its columns, or the whole row for an SQL check."""
+    kwargs = expectation["kwargs"]
+    if "column_list" in kwargs:
+        return set(kwargs["column_list"])
+    return {kwargs["column"]} if "column" in kwargs else ALL
+
+
+def pick(rows: list[Row], touched: set[str]) -> Row:
+    """The first row this defect cannot disturb (and that no earlier defect needs intact)."""
+    for row in rows:
+        if row.exclusive or (touched == ALL and row.touched) or row.touched & touched:
+            continue
+        row.touched |= touched
+        row.exclusive = touched == ALL
+        return row
+    raise AssertionError("D's slice has too few rows for the defects of this suite")
+
+
+def plant(conn: psycopg.Connection, suite: quality.Suite, expectation: dict, rows: list[Row]) -> str | None:
+    """Break one row (or the date's ledger) so that ``expectation`` must fail; returns a value the
+    stored failure sample must show, when there is one to show."""
+    kind, kwargs = expectation["type"], expectation["kwargs"]
+    moved = sql.SQL(" RETURNING tableoid::regclass::text, ctid::text")
+    if kind == "unexpected_rows_expectation":
+        check = expectation["meta"]["check"]
+        statement, marker = SUITE_CHECK_DEFECTS.get((suite.name, check)) or CHECK_DEFECTS[check]
+        params = {"day": D, "report": RAW_TABLES.get(suite.name)}
+        if "{part}" in statement:  # a row of the slice, not the ledger
+            row = pick(rows, ALL)
+            conn.execute(statement.format(part=row.part), {**params, "ctid": row.ctid})
+        else:
+            conn.execute(statement, params)
+        return marker
+    row = pick(rows, columns_of(expectation))
+    target = sql.SQL(row.part)  # a regclass name read from the catalogue
+    if kind in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+        conn.execute(sql.SQL("INSERT INTO {0} SELECT * FROM {0} WHERE ctid = %s").format(target), (row.ctid,))
+        return None
+    if kind == "expect_column_values_to_be_between":
+        parameters = quality.expectation_parameters(D)
+        if "max_value" in kwargs:
+            value = bound(kwargs["max_value"], parameters, +1)
+        else:
+            value = bound(kwargs["min_value"], parameters, -1)
+    else:
+        value = ROW_CHANGES[kind]
+    update = sql.SQL("UPDATE {} SET {} = %s WHERE ctid = %s").format(target, sql.Identifier(kwargs["column"]))
+    row.part, row.ctid = conn.execute(update + moved, (value, row.ctid)).fetchone()
+    return value if value == BAD else None
+
+
+def plant_defects(url: str, suites: list[quality.Suite]) -> dict[tuple[str, int], str | None]:
+    """One defect per critical expectation in D's slice; two defects share a row only where neither
+    can hide the other (different columns)."""
+    planted = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for suite in suites:
+            table = re.search(r"FROM (\w+\.\w+)", suite.batch_query).group(1)
+            loosen(conn, table)
+            slice_rows = quality.with_date(
+                suite.batch_query.replace("SELECT *", "SELECT tableoid::regclass::text, ctid::text", 1), D
+            )
+            rows = [Row(*r) for r in conn.execute(slice_rows).fetchall()]
+            for number, expectation in enumerate(suite.spec["expectations"], 1):
+                if expectation["severity"] == "critical":
+                    try:
+                        planted[(suite.name, number)] = plant(conn, suite, expectation, rows)
+                    except AssertionError as error:
+                        raise AssertionError(f"{suite.name} #{number}: {error} ({len(rows)} rows)") from None
+    return planted
+
+
+def test_each_critical_expectation_catches_its_planted_defect(good: str) -> None:
+    name = f"{good}_bad"
+    url = create_database(name, template=good)
+    try:
+        suites = quality.load_suites()
+        planted = plant_defects(url, suites)
+        assert set(planted) == critical_expectations(suites)
+        for gate in quality.GATES:
+            with pytest.raises(quality.QualityGateError, match=f"{gate} quality gate failed for {D}") as error:
+                quality.validate_gate(gate, D, conninfo=url)
+            assert "re-run the date" in str(error.value)
+
+        caught = {}
+        for suite_name, (_gate, success, critical, _w, _s, failures) in stored(url, D).items():
+            assert success is False
+            assert critical == sum(f["severity"] == "critical" for f in failures)
+            caught.update({(suite_name, f["number"]): f for f in failures if f["severity"] == "critical"})
+        assert set(caught) == set(planted)
+        for key, marker in planted.items():
+            assert caught[key]["unexpected_count"] >= 1, key
+            if marker:
+                assert marker in json.dumps(caught[key]["sample"], ensure_ascii=False), (key, caught[key])
+
+        # The next date's raw slice holds none of D's defects: its gate judges only its own rows.
+        results = quality.validate_gate("raw", DAYS[1], conninfo=url)
+        assert [(r.suite, r.failures) for r in results if r.failures] == []
+    finally:
+        drop_database(name)
+
+
+def test_gate_failure_names_suite_expectation_column_and_sample(good: str) -> None:
+    name = f"{good}_one"
+    url = create_database(name, template=good)
+    try:
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                "UPDATE raw.raw_zrsd002 SET curr = 'VN$' WHERE ctid = (SELECT min(ctid) FROM raw.raw_zrsd002 "
+                "WHERE business_date = %s)",
+                (D,),
+            )
+        with pytest.raises(quality.QualityGateError) as error:
+            quality.validate_gate("raw", D, conninfo=database_url(name))
+        message = str(error.value)
+        assert "1 critical expectation(s) failed" in message
+        assert "raw_zrsd002: #" in message
+        assert "expect_column_values_to_match_regex on curr" in message
+        assert "1 unexpected, e.g. ['VN$']" in message
+        assert "currencies are ISO codes" in message
+    finally:
+        drop_database(name)
