@@ -233,3 +233,79 @@ def test_raw_layer_links_batches_across_reports(warehouse: str, landing: Path, d
         ).fetchone()[0]
     assert sfg_links == len(written["zrpp062"])
     assert issue_links == sum(1 for m in written["mb51"] if m.movement_type == "261" and m.order)
+
+
+VIEWS = ("marts.view_inventory_summary", "marts.view_sales_performance", "marts.view_production_yield",
+         "marts.view_ar_aging")  # fmt: skip
+
+
+def billing_file(day: dt.date, **changes) -> bytes:
+    """An extra ZRSD002 export holding one generated billing line of ``day``, changed."""
+    line = dict(exports.zrsd002_rows(day, exports.zrsd004_rows(day, 20, 7), 7)[0])
+    line.update(billing_document="9099999991", billing_item="000010", cancelled="", doc_cancel="", **changes)
+    return exports.render("zrsd002", [line], 7)
+
+
+def task_states(dag_run) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def quality_results(url: str, day: dt.date, suite: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT critical_failures, warning_failures, failures FROM operations.dq_validation_result "
+            "WHERE business_date = %s AND suite_name = %s ORDER BY result_id",
+            (day, suite),
+        ).fetchall()
+
+
+def test_a_critical_defect_stops_the_run_at_the_gate_and_a_fixed_file_passes(
+    warehouse: str, landing: Path, daily_dag
+) -> None:
+    write_mb51_days(landing, FIRST, SECOND, rows=200, seed=5)
+    assert run(daily_dag, FIRST) == "success"
+    with psycopg.connect(warehouse) as conn:
+        views = {view: table_checksum(conn, view) for view in VIEWS}
+    (landing / SECOND.isoformat() / "billing.xlsx").write_bytes(billing_file(SECOND, curr="VN$"))
+
+    dag_run = daily_dag.test(run_conf={"business_date": SECOND.isoformat()})
+    states = task_states(dag_run)
+    assert str(dag_run.state) == "failed"
+    assert states["load_raw_file"] == "success"  # the file loaded: the currency is text, not a typing error
+    assert states["quality_gate_raw"] == "failed"
+    for task_id in ("build_dimensions", "build_fact_billing", "quality_gate_facts", "refresh_views"):
+        assert states[task_id] == "upstream_failed", task_id
+    with psycopg.connect(warehouse) as conn:
+        assert {view: table_checksum(conn, view) for view in VIEWS} == views
+        assert conn.execute("SELECT count(*) FROM facts.fact_billing").fetchone()[0] == 0
+    [(critical, _warnings, failures)] = quality_results(warehouse, SECOND, "raw_zrsd002")
+    assert critical == 1
+    assert (failures[0]["column"], failures[0]["sample"]) == ("curr", ["VN$"])
+
+    # The corrected export (same billing line, currency fixed) arrives; re-running the date passes.
+    (landing / SECOND.isoformat() / "billing-corrected.xlsx").write_bytes(billing_file(SECOND, curr="VND"))
+    assert run(daily_dag, SECOND) == "success"
+    assert [r[0] for r in quality_results(warehouse, SECOND, "raw_zrsd002")] == [1, 0]
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT currency FROM facts.fact_billing").fetchall() == [("VND",)]
+        assert table_checksum(conn, "marts.view_sales_performance") != views["marts.view_sales_performance"]
+
+
+def test_a_warning_is_stored_and_the_run_goes_on(warehouse: str, landing: Path, daily_dag) -> None:
+    write_mb51_days(landing, FIRST, FIRST, rows=200, seed=5)
+    (landing / FIRST.isoformat() / "credit-memo.xlsx").write_bytes(billing_file(FIRST, net_value=Decimal("-125000")))
+
+    assert run(daily_dag, FIRST) == "success"
+    [(critical, warnings, failures)] = quality_results(warehouse, FIRST, "raw_zrsd002")
+    assert (critical, warnings) == (0, 1)
+    assert (failures[0]["severity"], failures[0]["column"], failures[0]["unexpected_count"]) == (
+        "warning",
+        "net_value",
+        1,
+    )
+    with psycopg.connect(warehouse) as conn:
+        gates = conn.execute(
+            "SELECT gate, count(*), sum(critical_failures) FROM operations.dq_validation_result GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert gates == [("facts", 5, 0), ("raw", 10, 0)]
+        assert conn.execute("SELECT count(*) FROM marts.view_sales_performance").fetchone()[0] > 0
