@@ -99,6 +99,12 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
                 WHERE status = 'quarantined' AND business_date = ANY(%s) ORDER BY 1, 2""",
             (days,),
         ).fetchall()
+        quality = conn.execute(
+            """SELECT DISTINCT ON (business_date, suite_name) business_date, critical_failures, warning_failures
+                 FROM operations.dq_validation_result WHERE business_date = ANY(%s)
+                ORDER BY business_date, suite_name, result_id DESC""",
+            (days,),
+        ).fetchall()
     lines = [
         "",
         "ledger per business date (all runs so far) and fact rows now:",
@@ -118,6 +124,10 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
         + " | ".join(f"{cur} revenue {amount:,.2f}, margin {margin:,.2f}" for cur, amount, margin in revenue)
     )
     lines.append("genealogy links: " + " | ".join(f"{rule} {count} (avg yield {avg}%)" for rule, count, avg in links))
+    lines.append(
+        f"quality gates (latest per suite and date): {len(quality)} suite validations, "
+        f"{sum(r[1] for r in quality)} critical and {sum(r[2] for r in quality)} warning failures"
+    )
     lines.append("missing reports: " + (", ".join(f"{d} {r}" for d, r in missing) if missing else "none"))
     lines.append(
         "quarantined: none"
