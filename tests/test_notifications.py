@@ -55,6 +55,15 @@ def test_a_failed_task_sends_one_mail_naming_task_and_error(inbox: Inbox, tmp_pa
     assert "the landing zone is unreachable" in message.get_body(("html", "plain")).get_content()
 
 
+def test_each_failure_renders_its_own_mail(inbox: Inbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DEFAULT_ARGS holds one notifier for every task: a failure must not leave it rendered."""
+    dag = failing_dag(tmp_path)
+    assert str(dag.test().state) == "failed"
+    monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_ALERT_EMAILS", "night-shift@plant.example")
+    assert str(dag.test().state) == "failed"
+    assert [recipients for recipients, _ in inbox.messages] == [["oncall@plant.example"], ["night-shift@plant.example"]]
+
+
 def test_without_the_smtp_connection_a_failure_is_only_logged(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:

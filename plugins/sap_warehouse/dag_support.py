@@ -5,6 +5,7 @@ Imported by the DAG files at parse time, so it touches neither the database nor 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import os
@@ -21,6 +22,11 @@ class FailureNotifier(SmtpNotifier):
     """E-mails a task failure through the SMTP connection ``warehouse_smtp`` to the addresses of the
     Variable ``warehouse_alert_emails`` (comma separated). Without that connection it only logs, so a
     development machine without mail is not an error."""
+
+    def __call__(self, *args) -> None:
+        # Rendering replaces the templates on the instance for good, and DEFAULT_ARGS shares one
+        # instance between every task of a process: render a copy, so the next failure renders afresh.
+        super(FailureNotifier, copy.copy(self)).__call__(*args)
 
     def notify(self, context) -> None:
         from airflow.sdk import BaseHook
