@@ -139,12 +139,12 @@ def sap_warehouse_daily():
     def quality_gate(gate: str, business_date: str) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sap_warehouse.quality import QualityGateError, validate_gate
+        from sap_warehouse.quality import QualityGateError, SuiteError, validate_gate
 
         try:
             results = validate_gate(gate, dt.date.fromisoformat(business_date), run=run_info())
-        except QualityGateError as error:
-            raise AirflowFailException(str(error)) from error  # bad data: a retry cannot fix it
+        except (QualityGateError, SuiteError) as error:
+            raise AirflowFailException(str(error)) from error  # bad data or a bad suite: retries cannot fix it
         return {r.suite: {"success": r.success, "warnings": len(r.warnings)} for r in results}
 
     @task(trigger_rule="none_failed")
