@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import psycopg
-from raw_load import ROOT, machine
+from raw_load import machine, publish
 
 from sap_warehouse import exports, layers
 from sap_warehouse.raw_load import load_file
@@ -146,11 +146,7 @@ def main() -> None:
             f"{f'{rows / seconds:,.0f}' if rows else '-'} |"
         )
     lines.append("")
-    report = "\n".join(lines)
-    print("\n" + report)
-    if not args.no_record:
-        with open(ROOT / "BENCHMARKS.md", "a", encoding="utf-8") as fh:
-            fh.write("\n" + report + "\n")
+    publish(lines, record=not args.no_record)
 
 
 if __name__ == "__main__":

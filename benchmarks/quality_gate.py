@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from raw_load import ROOT, machine
+from raw_load import machine, publish
 
 from sap_warehouse import quality
 from sap_warehouse.db import sqlalchemy_url
@@ -103,11 +103,7 @@ def main() -> None:
         f"slice into pandas, before any check, takes {med['fetch into pandas']:.2f} s",
         "",
     ]
-    report = "\n".join(lines)
-    print("\n" + report)
-    if not args.no_record:
-        with open(ROOT / "BENCHMARKS.md", "a", encoding="utf-8") as fh:
-            fh.write("\n" + report + "\n")
+    publish(lines, record=not args.no_record)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,21 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, {platform.system()} {platform.release()}"
 
 
+def publish(lines: list[str], *, record: bool) -> None:
+    """Print a benchmark's report and, with ``record``, append it to BENCHMARKS.md (the benchmarks share this)."""
+    report = "\n".join(lines)
+    print("\n" + report)
+    if record:
+        bench = ROOT / "BENCHMARKS.md"
+        head = (
+            "# Benchmarks\n\nFigures measured by the scripts in benchmarks/; newest last.\n"
+            if not bench.exists()
+            else ""
+        )
+        with open(bench, "a", encoding="utf-8") as fh:
+            fh.write(head + "\n" + report + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -214,15 +229,7 @@ def main() -> None:
         f"- peak memory of the load: {peaks['load (end to end)']:.0f} MB (target: under 1 GB)",
         "",
     ]
-    report = "\n".join(lines)
-    print("\n" + report)
-    if not args.no_record:
-        bench = ROOT / "BENCHMARKS.md"
-        head = (
-            "" if bench.exists() else "# Benchmarks\n\nFigures measured by the scripts in benchmarks/; newest last.\n\n"
-        )
-        with open(bench, "a", encoding="utf-8") as fh:
-            fh.write(head + report + "\n")
+    publish(lines, record=not args.no_record)
 
 
 if __name__ == "__main__":

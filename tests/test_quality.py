@@ -19,7 +19,7 @@ from psycopg import sql
 
 from sap_warehouse import exports, layers, quality
 from sap_warehouse.registry import reports
-from sap_warehouse.scratch_db import create_database, database_url, drop_database
+from sap_warehouse.scratch_db import create_database, drop_database
 from tests.test_warehouse_model import build, load_day
 
 DAYS = [dt.date(2026, 5, 4), dt.date(2026, 5, 5)]
@@ -307,7 +307,7 @@ def test_gate_failure_names_suite_expectation_column_and_sample(good: str) -> No
                 (D,),
             )
         with pytest.raises(quality.QualityGateError) as error:
-            quality.validate_gate("raw", D, conninfo=database_url(name))
+            quality.validate_gate("raw", D, conninfo=url)
         message = str(error.value)
         assert "1 critical expectation(s) failed" in message
         assert "raw_zrsd002: #" in message
