@@ -66,6 +66,8 @@ def test_sap_number(conn: psycopg.Connection, text: str | None, expected: Decima
         ("010000109155", "010000109155"),
         ("10000109155.0", "10000109155"),  # a code cell stored as a number
         ("  1201 ", "1201"),
+        ("1.5", "1.5"),  # a dot that is not a number's spurious fraction
+        (unicodedata.normalize("NFD", "KHO-ĐÀ"), "KHO-ĐÀ"),  # a non-ASCII code is made NFC too
         ("", None),
     ],
 )
@@ -77,3 +79,18 @@ def test_sap_text_normalises_to_nfc(conn: psycopg.Connection) -> None:
     decomposed = unicodedata.normalize("NFD", " Sơn nước ")
     assert decomposed.strip() != "Sơn nước"
     assert conn.execute("SELECT operations.sap_text(%s)", (decomposed,)).fetchone()[0] == "Sơn nước"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  Giao hàng cho khách ", "Giao hàng cho khách"),  # already NFC: kept as it is
+        (" Material 7 ", "Material 7"),  # ASCII
+        (unicodedata.normalize("NFD", "Đại lý Sơn"), "Đại lý Sơn"),
+        ("   ", None),
+    ],
+)
+def test_sap_text_shapes(conn: psycopg.Connection, text: str, expected: str | None) -> None:
+    result = conn.execute("SELECT operations.sap_text(%s)", (text,)).fetchone()[0]
+    assert result == expected
+    assert result is None or unicodedata.is_normalized("NFC", result)

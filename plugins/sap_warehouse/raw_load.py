@@ -63,10 +63,13 @@ class FileResult:
         return asdict(self)
 
 
-def _stage_csv(sheet: Sheet) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(sheet.rows)
-    return buf.getvalue()
+def _stage_csv(sheet: Sheet, chunk_rows: int = 20_000):
+    """The sheet's rows as CSV text, in chunks: the server parses one chunk of the COPY while the
+    next is written."""
+    for start in range(0, len(sheet.rows), chunk_rows):
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(sheet.rows[start : start + chunk_rows])
+        yield buf.getvalue()
 
 
 def _cell(sheet: Sheet, col: Column) -> sql.Composable:
@@ -86,9 +89,9 @@ def _cell(sheet: Sheet, col: Column) -> sql.Composable:
 
 def _typed_select(sheet: Sheet, business_date: dt.date) -> sql.Composed:
     """SELECT typing the staged text cells into the registry's columns, with the row's problems
-    (an array of reject reasons); identifiers come from the registry only. Each parser runs once
-    per cell: the typed values are computed in a fenced (OFFSET 0) lateral subquery that the
-    checks then read."""
+    (an array of reject reasons) and its row_hash; identifiers come from the registry only. Each
+    parser runs once per cell: the typed values are computed in a fenced (OFFSET 0) subquery
+    whose output the checks and the hash then read (a lateral subquery per row cost twice as much)."""
     report = sheet.report
     typed_fields, checks = [], []
     for col in report.columns:
@@ -101,7 +104,7 @@ def _typed_select(sheet: Sheet, business_date: dt.date) -> sql.Composed:
         pos = sheet.column_of.get(col.name)
         if pos is None:
             continue
-        header, original = sheet.headers[pos], sql.SQL("s.") + sql.Identifier(f"c{pos}")
+        header, original = sheet.headers[pos], sql.SQL("t.") + sql.Identifier(f"c{pos}")
         present = sql.SQL("coalesce({} ~ '\\S', false)").format(cell)
         if col.type in PROBLEM:
             checks.append((header, original, sql.SQL("{} AND t.{} IS NULL").format(present, name), PROBLEM[col.type]))
@@ -114,20 +117,24 @@ def _typed_select(sheet: Sheet, business_date: dt.date) -> sql.Composed:
         )
         for header, original, cond, reason in checks
     )
+    names = sql.SQL(", ").join(sql.SQL("t.") + sql.Identifier(c.name) for c in report.columns)
     return sql.SQL(
-        "SELECT s.source_row, t.*, array_remove(ARRAY[{problems}]::operations.reject_reason[], NULL) AS problems "
-        "FROM stage s CROSS JOIN LATERAL (SELECT {typed} OFFSET 0) t "
-        "WHERE NOT (ROW({cells}) IS NULL)"  # blank rows are not rows
+        "SELECT t.source_row, {names}, "
+        "array_remove(ARRAY[{problems}]::operations.reject_reason[], NULL) AS problems, {row_hash} AS row_hash "
+        "FROM (SELECT s.*, {typed} FROM stage s WHERE NOT (ROW({cells}) IS NULL) OFFSET 0) t"  # blank rows are not rows
     ).format(
+        names=names,
         problems=problems,
+        row_hash=_hash_expr(report.columns),
         typed=sql.SQL(", ").join(typed_fields),
         cells=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(f"c{i}") for i in range(len(sheet.headers))),
     )
 
 
 def _raw_data(sheet: Sheet) -> sql.Composed:
-    """The whole source row as JSONB (header -> cell text), from the staged cells."""
-    return sql.SQL("jsonb_strip_nulls(jsonb_object({}::text[], ARRAY[{}]::text[]))").format(
+    """The whole source row as JSONB (header -> cell text, null for an empty cell), from the staged
+    cells. Empty cells stay as nulls: stripping them cost a third of building the object."""
+    return sql.SQL("jsonb_object({}::text[], ARRAY[{}]::text[])").format(
         sql.Literal(sheet.headers), sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
     )
 
@@ -139,79 +146,85 @@ def _hash_expr(columns: tuple[Column, ...]) -> sql.Composed:
 def _keyed_select(report: Report) -> tuple[sql.Composed, list[str]]:
     """Rows to write with row_hash (and occurrence) and the target's business key columns."""
     names = sql.SQL(", ").join(sql.Identifier(c.name) for c in report.columns)
-    row_hash = _hash_expr(report.columns)
     if report.key_strategy == "content_occurrence":
         partition = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
         select = sql.SQL(
             "SELECT {names}, source_row, row_hash, "
             "row_number() OVER (PARTITION BY {partition}, row_hash ORDER BY source_row)::integer AS occurrence "
-            "FROM (SELECT *, {row_hash} AS row_hash FROM typed WHERE cardinality(problems) = 0) h"
-        ).format(names=names, partition=partition, row_hash=row_hash)
+            "FROM typed WHERE cardinality(problems) = 0"
+        ).format(names=names, partition=partition)
         key = [*report.key, "row_hash", "occurrence"]
     else:
         key_cols = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
         select = sql.SQL(
-            "SELECT DISTINCT ON ({key}) {names}, source_row, {row_hash} AS row_hash "
+            "SELECT DISTINCT ON ({key}) {names}, source_row, row_hash "
             "FROM typed WHERE cardinality(problems) = 0 ORDER BY {key}, source_row DESC"
-        ).format(key=key_cols, names=names, row_hash=row_hash)
+        ).format(key=key_cols, names=names)
         key = list(report.key)
     if report.partition_column and report.partition_column not in key:
         key.append(report.partition_column)
     return select, key
 
 
-def _write_rows(conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date) -> tuple[int, int]:
-    """Insert new rows and update rows whose hash changed; returns (inserted, updated). Only
-    those rows get their raw_data built: an unchanged re-delivery costs the probe alone."""
+def _write_rows(conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date) -> tuple[int, int, int]:
+    """Update rows whose hash changed, insert new rows; returns (inserted, updated, rows kept after
+    de-duplicating the file). Only written rows get their raw_data built: an unchanged re-delivery
+    costs the probe alone. Content-keyed reports (MB51) carry the hash in the key, so a row is new
+    or unchanged, never updated, and no two rows share a key: their rows go straight from typed."""
     report = sheet.report
     select, key = _keyed_select(report)
     table = sql.Identifier("raw", report.raw_table)
-    conn.execute(sql.SQL("CREATE TEMP TABLE keyed ON COMMIT DROP AS {}").format(select))
-    join = sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(k)) for k in key)
+    content_keyed = report.key_strategy == "content_occurrence"
+    if content_keyed:
+        keyed = sql.SQL("({})").format(select)
+        kept = conn.execute("SELECT count(*) FROM typed WHERE cardinality(problems) = 0").fetchone()[0]
+    else:
+        conn.execute(sql.SQL("CREATE TEMP TABLE keyed ON COMMIT DROP AS {}").format(select))
+        keyed = sql.SQL("keyed")
+        kept = conn.execute("SELECT count(*) FROM keyed").fetchone()[0]
+    match = sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(k)) for k in key)
     if report.partition_column:
         # Bound the probe to the partitions this file touches.
         part = sql.Identifier(report.partition_column)
-        join = sql.SQL("{} AND t.{p} BETWEEN (SELECT min({p}) FROM keyed) AND (SELECT max({p}) FROM keyed)").format(
-            join, p=part
+        match = sql.SQL("{} AND t.{p} BETWEEN (SELECT min({p}) FROM typed) AND (SELECT max({p}) FROM typed)").format(
+            match, p=part
         )
-    conn.execute(
-        sql.SQL(
-            "CREATE TEMP TABLE delta ON COMMIT DROP AS "
-            "SELECT k.*, t.row_hash IS NULL AS is_new, {raw_data} AS raw_data "
-            "FROM keyed k LEFT JOIN {table} t ON {join} JOIN stage s ON s.source_row = k.source_row "
-            "WHERE t.row_hash IS NULL OR t.row_hash <> k.row_hash"
-        ).format(table=table, join=join, raw_data=_raw_data(sheet))
-    )
     data_cols = [c.name for c in report.columns]
-    if report.key_strategy == "content_occurrence":
+    if content_keyed:
         data_cols.append("occurrence")
     all_cols = [*data_cols, "row_hash", "raw_data", "source_file", "source_row", "business_date"]
-    ident = sql.SQL(", ").join(sql.Identifier(c) for c in all_cols)
-    values = sql.SQL(", ").join(
-        sql.Placeholder(c) if c in ("source_file", "business_date") else sql.Identifier(c) for c in all_cols
-    )
-    params = {"source_file": file_name, "business_date": business_date}
-    inserted = conn.execute(
-        sql.SQL("INSERT INTO {table} ({cols}) SELECT {vals} FROM delta WHERE is_new").format(
-            table=table, cols=ident, vals=values
-        ),
-        params,
-    ).rowcount
-    updates = sql.SQL(", ").join(
-        sql.SQL("{0} = {1}").format(
-            sql.Identifier(c), sql.Placeholder(c) if c in params else sql.SQL("d.") + sql.Identifier(c)
+    # Literals, not parameters: the raw_data headers may hold a '%' (ZRMM024's "Tolerance (%)").
+    params = {"source_file": sql.Literal(file_name), "business_date": sql.Literal(business_date)}
+
+    def value(c: str) -> sql.Composable:
+        if c in params:
+            return params[c]
+        return _raw_data(sheet) if c == "raw_data" else sql.SQL("k.") + sql.Identifier(c)
+
+    updated = 0
+    if not content_keyed:
+        updates = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(c), value(c)) for c in all_cols if c not in key
         )
-        for c in all_cols
-        if c not in key
-    )
-    key_match = sql.SQL(" AND ").join(sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k)) for k in key)
-    updated = conn.execute(
-        sql.SQL("UPDATE {table} t SET {updates}, loaded_at = now() FROM delta d WHERE NOT d.is_new AND {match}").format(
-            table=table, updates=updates, match=key_match
-        ),
-        params,
+        updated = conn.execute(
+            sql.SQL(
+                "UPDATE {table} t SET {updates}, loaded_at = now() FROM {keyed} k JOIN stage s USING (source_row) "
+                "WHERE {match} AND t.row_hash <> k.row_hash"
+            ).format(table=table, updates=updates, keyed=keyed, match=match)
+        ).rowcount
+    inserted = conn.execute(
+        sql.SQL(
+            "INSERT INTO {table} ({cols}) SELECT {vals} FROM {keyed} k JOIN stage s USING (source_row) "
+            "WHERE NOT EXISTS (SELECT FROM {table} t WHERE {match})"
+        ).format(
+            table=table,
+            cols=sql.SQL(", ").join(sql.Identifier(c) for c in all_cols),
+            vals=sql.SQL(", ").join(value(c) for c in all_cols),
+            keyed=keyed,
+            match=match,
+        )
     ).rowcount
-    return inserted, updated
+    return inserted, updated, kept
 
 
 def _ledger(
@@ -270,7 +283,8 @@ def load_sheet(
         )
     )
     with conn.cursor().copy(sql.SQL("COPY stage ({}) FROM STDIN (FORMAT csv)").format(cells)) as copy:
-        copy.write(_stage_csv(sheet))
+        for chunk in _stage_csv(sheet):
+            copy.write(chunk)
     conn.execute(sql.SQL("CREATE TEMP TABLE typed ON COMMIT DROP AS {}").format(_typed_select(sheet, business_date)))
     rows_read, rejected = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE cardinality(problems) > 0) FROM typed"
@@ -288,10 +302,10 @@ def load_sheet(
             f"{file_name}: {rejected} of {rows_read} rows failed typing ({rejected / rows_read:.1%}, limit "
             f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again"
         )
-    inserted, updated = _write_rows(conn, sheet, file_name, business_date)
+    inserted, updated, kept = _write_rows(conn, sheet, file_name, business_date)
     # Rows of a business key repeated in this file: the last one was kept (keyed), the others are
     # counted as rejects, so rows read still add up.
-    duplicates = rows_read - rejected - conn.execute("SELECT count(*) FROM keyed").fetchone()[0]
+    duplicates = rows_read - rejected - kept
     result.rows_inserted, result.rows_updated = inserted, updated
     result.rows_rejected = rejected + duplicates
     result.rows_unchanged = rows_read - result.rows_rejected - inserted - updated
