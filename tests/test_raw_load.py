@@ -176,6 +176,31 @@ def test_file_over_the_reject_threshold_is_quarantined_whole(warehouse: str, dir
     assert "mostly-bad.xlsx" in reason
 
 
+def _scratch_tables(warehouse: str) -> list[str]:
+    with psycopg.connect(warehouse) as conn:
+        rows = conn.execute(
+            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'operations' AND relname LIKE 'load\\_%'"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_staging_tables_never_outlive_the_load(warehouse: str, dirs) -> None:
+    """The load stages in unlogged tables of its own transaction: gone after a load, and after a
+    file refused half-way (over the reject ratio: staged and typed, then rolled back)."""
+    landing, quarantine = dirs
+    good = _deliver(landing, "good.xlsx", mb51_workbook(mb51_movements(DAY, 30, seed=21), 21, header_row_zero=False))
+    rows = [_row(m) for m in mb51_movements(DAY, 20, seed=22)]
+    for row in rows[:10]:
+        row[0] = "31.02.2026"
+    bad = _deliver(landing, "bad-dates.xlsx", _workbook(rows))
+
+    assert load_file(good, DAY, quarantine_root=quarantine, conninfo=warehouse).status == "loaded"
+    assert _scratch_tables(warehouse) == []
+    assert load_file(bad, DAY, quarantine_root=quarantine, conninfo=warehouse).status == "quarantined"
+    assert _scratch_tables(warehouse) == []
+
+
 def test_unusable_file_is_quarantined_and_the_next_still_loads(warehouse: str, dirs) -> None:
     landing, quarantine = dirs
     bad = _deliver(landing, "renamed.xlsx", b"%PDF-1.7 this is not a workbook")

@@ -87,46 +87,50 @@ def _cell(sheet: Sheet, col: Column) -> sql.Composable:
     return expr
 
 
-def _typed_select(sheet: Sheet, business_date: dt.date) -> sql.Composed:
+def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier) -> sql.Composed:
     """SELECT typing the staged text cells into the registry's columns, with the row's problems
-    (an array of reject reasons) and its row_hash; identifiers come from the registry only. Each
-    parser runs once per cell: the typed values are computed in a fenced (OFFSET 0) subquery
-    whose output the checks and the hash then read (a lateral subquery per row cost twice as much)."""
+    (an array of reject reasons), its row_hash and raw_data; identifiers come from the registry
+    only. The per-cell work (parsers, presence tests, raw_data) is in a fenced (OFFSET 0) subquery:
+    each parser runs once per cell, and PostgreSQL's parallel workers evaluate that subquery's
+    columns in their scans of the staging table; the checks and the hash then read its output."""
     report = sheet.report
-    typed_fields, checks = [], []
+    inner, checks = [], []
     for col in report.columns:
         name = sql.Identifier(col.name)
         if col.source == "business_date":
-            typed_fields.append(sql.SQL("{}::date AS {}").format(sql.Literal(business_date), name))
+            inner.append(sql.SQL("{}::date AS {}").format(sql.Literal(business_date), name))
             continue
         cell = _cell(sheet, col)
-        typed_fields.append(sql.SQL("{}({}) AS {}").format(sql.SQL(PARSER[col.type]), cell, name))
+        inner.append(sql.SQL("{}({}) AS {}").format(sql.SQL(PARSER[col.type]), cell, name))
         pos = sheet.column_of.get(col.name)
-        if pos is None:
+        if pos is None or not (col.required or col.type in PROBLEM):
             continue
         header, original = sheet.headers[pos], sql.SQL("t.") + sql.Identifier(f"c{pos}")
-        present = sql.SQL("coalesce({} ~ '\\S', false)").format(cell)
+        present = sql.Identifier(f"present_{pos}")
+        inner.append(sql.SQL("coalesce({} ~ '\\S', false) AS {}").format(cell, present))
         if col.type in PROBLEM:
-            checks.append((header, original, sql.SQL("{} AND t.{} IS NULL").format(present, name), PROBLEM[col.type]))
+            checks.append((header, original, sql.SQL("t.{} AND t.{} IS NULL").format(present, name), PROBLEM[col.type]))
         if col.required:
             # Only an empty cell: a value that fails typing is already reported above.
-            checks.append((header, original, sql.SQL("NOT {}").format(present), "required value is missing"))
+            checks.append((header, original, sql.SQL("NOT t.{}").format(present), "required value is missing"))
     problems = sql.SQL(", ").join(
         sql.SQL("CASE WHEN {} THEN ROW({}, {}, {})::operations.reject_reason END").format(
             cond, sql.Literal(header), original, sql.Literal(reason)
         )
         for header, original, cond, reason in checks
     )
-    names = sql.SQL(", ").join(sql.SQL("t.") + sql.Identifier(c.name) for c in report.columns)
     return sql.SQL(
-        "SELECT t.source_row, {names}, "
-        "array_remove(ARRAY[{problems}]::operations.reject_reason[], NULL) AS problems, {row_hash} AS row_hash "
-        "FROM (SELECT s.*, {typed} FROM stage s WHERE NOT (ROW({cells}) IS NULL) OFFSET 0) t"  # blank rows are not rows
+        "SELECT t.source_row, {names}, array_remove(ARRAY[{problems}]::operations.reject_reason[], NULL) AS problems, "
+        "{row_hash} AS row_hash, t.raw_data "
+        "FROM (SELECT s.*, {inner}, {raw_data} AS raw_data FROM {stage} s "
+        "WHERE NOT (ROW({cells}) IS NULL) OFFSET 0) t"  # blank rows are not rows
     ).format(
-        names=names,
+        names=sql.SQL(", ").join(sql.SQL("t.") + sql.Identifier(c.name) for c in report.columns),
         problems=problems,
         row_hash=_hash_expr(report.columns),
-        typed=sql.SQL(", ").join(typed_fields),
+        inner=sql.SQL(", ").join(inner),
+        raw_data=_raw_data(sheet),
+        stage=stage,
         cells=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(f"c{i}") for i in range(len(sheet.headers))),
     )
 
@@ -143,41 +147,45 @@ def _hash_expr(columns: tuple[Column, ...]) -> sql.Composed:
     return sql.SQL("md5(ROW({})::text)").format(sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
 
 
-def _keyed_select(report: Report) -> tuple[sql.Composed, list[str]]:
+def _keyed_select(report: Report, typed: sql.Identifier) -> tuple[sql.Composed, list[str]]:
     """Rows to write with row_hash (and occurrence) and the target's business key columns."""
     names = sql.SQL(", ").join(sql.Identifier(c.name) for c in report.columns)
     if report.key_strategy == "content_occurrence":
         partition = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
         select = sql.SQL(
-            "SELECT {names}, source_row, row_hash, "
+            "SELECT {names}, source_row, row_hash, raw_data, "
             "row_number() OVER (PARTITION BY {partition}, row_hash ORDER BY source_row)::integer AS occurrence "
-            "FROM typed WHERE cardinality(problems) = 0"
-        ).format(names=names, partition=partition)
+            "FROM {typed} WHERE cardinality(problems) = 0"
+        ).format(names=names, partition=partition, typed=typed)
         key = [*report.key, "row_hash", "occurrence"]
     else:
         key_cols = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
         select = sql.SQL(
-            "SELECT DISTINCT ON ({key}) {names}, source_row, row_hash "
-            "FROM typed WHERE cardinality(problems) = 0 ORDER BY {key}, source_row DESC"
-        ).format(key=key_cols, names=names)
+            "SELECT DISTINCT ON ({key}) {names}, source_row, row_hash, raw_data "
+            "FROM {typed} WHERE cardinality(problems) = 0 ORDER BY {key}, source_row DESC"
+        ).format(key=key_cols, names=names, typed=typed)
         key = list(report.key)
     if report.partition_column and report.partition_column not in key:
         key.append(report.partition_column)
     return select, key
 
 
-def _write_rows(conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date) -> tuple[int, int, int]:
+def _write_rows(
+    conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date, typed: sql.Identifier
+) -> tuple[int, int, int]:
     """Update rows whose hash changed, insert new rows; returns (inserted, updated, rows kept after
     de-duplicating the file). Only written rows get their raw_data built: an unchanged re-delivery
     costs the probe alone. Content-keyed reports (MB51) carry the hash in the key, so a row is new
     or unchanged, never updated, and no two rows share a key: their rows go straight from typed."""
     report = sheet.report
-    select, key = _keyed_select(report)
+    select, key = _keyed_select(report, typed)
     table = sql.Identifier("raw", report.raw_table)
     content_keyed = report.key_strategy == "content_occurrence"
     if content_keyed:
         keyed = sql.SQL("({})").format(select)
-        kept = conn.execute("SELECT count(*) FROM typed WHERE cardinality(problems) = 0").fetchone()[0]
+        kept = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE cardinality(problems) = 0").format(typed)
+        ).fetchone()[0]
     else:
         conn.execute(sql.SQL("CREATE TEMP TABLE keyed ON COMMIT DROP AS {}").format(select))
         keyed = sql.SQL("keyed")
@@ -186,8 +194,8 @@ def _write_rows(conn: psycopg.Connection, sheet: Sheet, file_name: str, business
     if report.partition_column:
         # Bound the probe to the partitions this file touches.
         part = sql.Identifier(report.partition_column)
-        match = sql.SQL("{} AND t.{p} BETWEEN (SELECT min({p}) FROM typed) AND (SELECT max({p}) FROM typed)").format(
-            match, p=part
+        match = sql.SQL("{} AND t.{p} BETWEEN (SELECT min({p}) FROM {t}) AND (SELECT max({p}) FROM {t})").format(
+            match, p=part, t=typed
         )
     data_cols = [c.name for c in report.columns]
     if content_keyed:
@@ -199,7 +207,7 @@ def _write_rows(conn: psycopg.Connection, sheet: Sheet, file_name: str, business
     def value(c: str) -> sql.Composable:
         if c in params:
             return params[c]
-        return _raw_data(sheet) if c == "raw_data" else sql.SQL("k.") + sql.Identifier(c)
+        return sql.SQL("k.") + sql.Identifier(c)
 
     updated = 0
     if not content_keyed:
@@ -208,13 +216,13 @@ def _write_rows(conn: psycopg.Connection, sheet: Sheet, file_name: str, business
         )
         updated = conn.execute(
             sql.SQL(
-                "UPDATE {table} t SET {updates}, loaded_at = now() FROM {keyed} k JOIN stage s USING (source_row) "
+                "UPDATE {table} t SET {updates}, loaded_at = now() FROM {keyed} k "
                 "WHERE {match} AND t.row_hash <> k.row_hash"
             ).format(table=table, updates=updates, keyed=keyed, match=match)
         ).rowcount
     inserted = conn.execute(
         sql.SQL(
-            "INSERT INTO {table} ({cols}) SELECT {vals} FROM {keyed} k JOIN stage s USING (source_row) "
+            "INSERT INTO {table} ({cols}) SELECT {vals} FROM {keyed} k "
             "WHERE NOT EXISTS (SELECT FROM {table} t WHERE {match})"
         ).format(
             table=table,
@@ -272,22 +280,28 @@ def load_sheet(
 ) -> FileResult:
     """Stage, type, reject, write and record one recognised sheet inside the caller's transaction."""
     cells = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
+    # The staged and typed rows are unlogged tables of this transaction, not temporary ones:
+    # PostgreSQL's parallel workers can scan them, so typing uses both cores (workers cannot read
+    # temporary tables), and they live in shared buffers. Named after this session's backend,
+    # created and dropped inside the transaction: no other session ever sees them, and a failed
+    # load leaves nothing behind.
+    stage, typed = (sql.Identifier("operations", f"load_{kind}_{conn.info.backend_pid}") for kind in ("stage", "typed"))
     # source_row numbers the rows in COPY order, starting at the sheet row of the first data row.
     conn.execute(
         sql.SQL(
-            "CREATE TEMP TABLE stage (source_row integer GENERATED ALWAYS AS IDENTITY (START WITH {}), {}) "
-            "ON COMMIT DROP"
+            "CREATE UNLOGGED TABLE {} (source_row integer GENERATED ALWAYS AS IDENTITY (START WITH {}), {})"
         ).format(
+            stage,
             sql.Literal(sheet.first_row),
             sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(len(sheet.headers))),
         )
     )
-    with conn.cursor().copy(sql.SQL("COPY stage ({}) FROM STDIN (FORMAT csv)").format(cells)) as copy:
+    with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, cells)) as copy:
         for chunk in _stage_csv(sheet):
             copy.write(chunk)
-    conn.execute(sql.SQL("CREATE TEMP TABLE typed ON COMMIT DROP AS {}").format(_typed_select(sheet, business_date)))
+    conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(typed, _typed_select(sheet, business_date, stage)))
     rows_read, rejected = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE cardinality(problems) > 0) FROM typed"
+        sql.SQL("SELECT count(*), count(*) FILTER (WHERE cardinality(problems) > 0) FROM {}").format(typed)
     ).fetchone()
     report = sheet.report
     result = FileResult(
@@ -302,7 +316,7 @@ def load_sheet(
             f"{file_name}: {rejected} of {rows_read} rows failed typing ({rejected / rows_read:.1%}, limit "
             f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again"
         )
-    inserted, updated, kept = _write_rows(conn, sheet, file_name, business_date)
+    inserted, updated, kept = _write_rows(conn, sheet, file_name, business_date, typed)
     # Rows of a business key repeated in this file: the last one was kept (keyed), the others are
     # counted as rejects, so rows read still add up.
     duplicates = rows_read - rejected - kept
@@ -311,19 +325,22 @@ def load_sheet(
     result.rows_unchanged = rows_read - result.rows_rejected - inserted - updated
     file_id = _ledger(conn, result, path=path, sha256=sha256, size=size, reader=sheet.reader, run=run)
     conn.execute(
-        """INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, value, reason)
-           SELECT %s, %s, t.source_row, p.column_name, p.value, p.reason
-             FROM typed t, unnest(t.problems) p""",
+        sql.SQL(
+            "INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, value, reason) "
+            "SELECT %s, %s, t.source_row, p.column_name, p.value, p.reason FROM {} t, unnest(t.problems) p"
+        ).format(typed),
         (file_id, file_name),
     )
     if duplicates:
         conn.execute(
-            """INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, reason)
-               SELECT %s, %s, t.source_row, 'duplicate business key in this file; a later row wins'
-                 FROM typed t
-                WHERE cardinality(t.problems) = 0 AND t.source_row NOT IN (SELECT source_row FROM keyed)""",
+            sql.SQL(
+                "INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, reason) "
+                "SELECT %s, %s, t.source_row, 'duplicate business key in this file; a later row wins' FROM {} t "
+                "WHERE cardinality(t.problems) = 0 AND t.source_row NOT IN (SELECT source_row FROM keyed)"
+            ).format(typed),
             (file_id, file_name),
         )
+    conn.execute(sql.SQL("DROP TABLE {}, {}").format(stage, typed))
     return result
 
 

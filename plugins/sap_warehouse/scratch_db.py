@@ -42,7 +42,8 @@ def create_database(name: str, template: str | None = None) -> str:
                 sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
             )
         else:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            # Byte-order collation, as the warehouse database has (README, Decisions).
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 LC_COLLATE 'C'").format(sql.Identifier(name)))
     return database_url(name)
 
 
