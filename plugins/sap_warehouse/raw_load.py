@@ -192,10 +192,13 @@ def _write_rows(
         kept = conn.execute("SELECT count(*) FROM keyed").fetchone()[0]
     match = sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(k)) for k in key)
     if report.partition_column:
-        # Bound the probe to the partitions this file touches.
+        # Bound the probe to the partitions this file touches, as literals: the planner then prunes
+        # the other partitions itself instead of planning all of them (a daily file's whole write
+        # took 0.3-0.4 s, most of it planning over the 133 monthly partitions).
         part = sql.Identifier(report.partition_column)
-        match = sql.SQL("{} AND t.{p} BETWEEN (SELECT min({p}) FROM {t}) AND (SELECT max({p}) FROM {t})").format(
-            match, p=part, t=typed
+        low, high = conn.execute(sql.SQL("SELECT min({p}), max({p}) FROM {t}").format(p=part, t=typed)).fetchone()
+        match = sql.SQL("{} AND t.{p} BETWEEN {low} AND {high}").format(
+            match, p=part, low=sql.Literal(low), high=sql.Literal(high)
         )
     data_cols = [c.name for c in report.columns]
     if content_keyed:
