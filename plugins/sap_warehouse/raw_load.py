@@ -46,6 +46,14 @@ PROBLEM = {
 }
 
 
+class _AlreadyLoaded(Exception):
+    """Another load of the same content committed while this one staged it."""
+
+    def __init__(self, report: str) -> None:
+        super().__init__(report)
+        self.report = report
+
+
 @dataclass
 class FileResult:
     file_name: str
@@ -281,7 +289,10 @@ def load_sheet(
     reject_ratio_max: float,
     run: dict,
 ) -> FileResult:
-    """Stage, type, reject, write and record one recognised sheet inside the caller's transaction."""
+    """Stage, type, reject, write and record one recognised sheet inside the caller's transaction.
+    Staging and typing run without the raw table's lock, so two files of one report stage side by
+    side; the lock is taken for the write, and the file's sha256 checked again under it (raises
+    _AlreadyLoaded when another load of the same content committed meanwhile)."""
     cells = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
     # The staged and typed rows are unlogged tables of this transaction, not temporary ones:
     # PostgreSQL's parallel workers can scan them, so typing uses both cores (workers cannot read
@@ -319,6 +330,10 @@ def load_sheet(
             f"{file_name}: {rejected} of {rows_read} rows failed typing ({rejected / rows_read:.1%}, limit "
             f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again"
         )
+    lock_raw_table(conn, report.raw_table)
+    known = _loaded_report(conn, sha256)
+    if known is not None:
+        raise _AlreadyLoaded(known)
     inserted, updated, kept = _write_rows(conn, sheet, file_name, business_date, typed)
     # Rows of a business key repeated in this file: the last one was kept (keyed), the others are
     # counted as rejects, so rows read still add up.
@@ -388,18 +403,8 @@ def load_file(
             problem = str(exc)
     with connect(conninfo) as conn:
         lock_business_date(conn, business_date, shared=True)
-        if sheet is not None:
-            lock_raw_table(conn, sheet.report.raw_table)
-        known = _loaded_report(conn, sha256)  # again, under the locks: another run may have loaded it
-        if known is not None:
-            result = FileResult(
-                file_name=file_name,
-                business_date=day,
-                status="duplicate",
-                report=known,
-                reason="same content (sha256) already loaded; nothing to do",
-            )
-        elif sheet is not None:
+        known = _loaded_report(conn, sha256)  # again: another run may have loaded it meanwhile
+        if known is None and sheet is not None:
             try:
                 with conn.transaction():
                     result = load_sheet(
@@ -415,6 +420,16 @@ def load_file(
                     )
             except BadFileError as exc:
                 problem = str(exc)
+            except _AlreadyLoaded as exc:
+                known = exc.report
+        if known is not None:
+            result = FileResult(
+                file_name=file_name,
+                business_date=day,
+                status="duplicate",
+                report=known,
+                reason="same content (sha256) already loaded; nothing to do",
+            )
         if known is not None or problem is not None:
             if problem is not None:
                 result = FileResult(file_name=file_name, business_date=day, status="quarantined", reason=problem)
