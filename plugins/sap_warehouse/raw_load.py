@@ -1,7 +1,8 @@
 """Loading one landed SAP export into its raw table.
 
 Reads one file from the landing zone (any ObjectStoragePath). Writes raw.<report table>,
-operations.etl_file_ledger and operations.etl_row_reject, all in ONE transaction that also holds
+operations.etl_file_ledger and operations.etl_row_reject (and, only inside its own transaction, the
+scratch tables operations.load_stage_<pid>/load_typed_<pid>), all in ONE transaction that also holds
 the business date's advisory lock: stage the file's cells as text with COPY, type them with the
 SQL parsers (unparseable or missing required values become rejects naming row and column), give
 every row its row_hash (md5 of its typed business values, never of the file name), then write
@@ -182,9 +183,9 @@ def _write_rows(
     conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date, typed: sql.Identifier
 ) -> tuple[int, int, int]:
     """Update rows whose hash changed, insert new rows; returns (inserted, updated, rows kept after
-    de-duplicating the file). Only written rows get their raw_data built: an unchanged re-delivery
-    costs the probe alone. Content-keyed reports (MB51) carry the hash in the key, so a row is new
-    or unchanged, never updated, and no two rows share a key: their rows go straight from typed."""
+    de-duplicating the file). Unchanged rows cost the probe alone. Content-keyed reports (MB51)
+    carry the hash in the key, so a row is new or unchanged, never updated, and no two rows share a
+    key: their rows go straight from typed."""
     report = sheet.report
     select, key = _keyed_select(report, typed)
     table = sql.Identifier("raw", report.raw_table)
