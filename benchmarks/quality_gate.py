@@ -17,7 +17,6 @@ the test command.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import statistics
 import sys
@@ -25,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from raw_load import machine, publish
+from raw_load import machine, parse_arguments, publish
 
 from sap_warehouse import quality
 from sap_warehouse.db import sqlalchemy_url
@@ -38,11 +37,7 @@ DATABASE = "bench_quality_gate"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-record", action="store_true", help="print only; do not append to BENCHMARKS.md")
-    args = parser.parse_args()
+    args = parse_arguments(__doc__)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-quality-"))
     url = create_database(DATABASE)

@@ -136,12 +136,17 @@ def publish(lines: list[str], *, record: bool) -> None:
             fh.write(head + "\n" + report + "\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_arguments(doc: str) -> argparse.Namespace:
+    """--rows, --runs and --no-record, as the one-file benchmarks take them (the benchmarks share this)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to BENCHMARKS.md")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_arguments(__doc__)
 
     from sap_warehouse.generator import mb51_movements, mb51_workbook
     from sap_warehouse.scratch_db import create_database, drop_database, migrate

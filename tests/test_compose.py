@@ -52,3 +52,9 @@ def test_the_image_has_the_postgresql_15_client_for_backups() -> None:
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert "postgresql-client-15" in dockerfile
     assert "WAREHOUSE_PG_BIN_DIR=/usr/lib/postgresql/15/bin" in dockerfile
+
+
+def test_the_warehouse_database_collates_in_byte_order(compose: dict) -> None:
+    """README, Decisions: the warehouse is created with C collation."""
+    args = compose["services"]["warehouse-db"]["environment"]["POSTGRES_INITDB_ARGS"].split()
+    assert "--lc-collate=C" in args

@@ -101,3 +101,10 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     command.upgrade(cfg, "head")
     with psycopg.connect(empty_database) as conn:
         assert ("raw", "raw_mb51") in _tables(conn)
+
+
+def test_warehouse_databases_collate_in_byte_order(warehouse: str) -> None:
+    """README, Decisions: C collation (byte order, the code point order C.UTF-8 gives, compared with memcmp)."""
+    with psycopg.connect(warehouse) as conn:
+        collate = conn.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()").fetchone()[0]
+    assert collate == "C"
