@@ -94,6 +94,18 @@ def test_loading_the_same_file_twice_changes_nothing(warehouse: str, dirs) -> No
     assert (again.status, again.rows_inserted, again.rows_updated) == ("duplicate", 0, 0)
 
 
+def test_the_result_says_how_long_reading_and_the_whole_load_took(warehouse: str, dirs) -> None:
+    landing, quarantine = dirs
+    path = _deliver(landing, "t.xlsx", mb51_workbook(mb51_movements(DAY, 2000, seed=5), 5, header_row_zero=True))
+
+    result = load_file(path, DAY, quarantine_root=quarantine, conninfo=warehouse)
+    again = load_file(path, DAY, quarantine_root=quarantine, conninfo=warehouse)
+
+    assert 0 < result.seconds_read < result.seconds
+    # A re-delivery is known by its sha256 and not parsed.
+    assert (again.status, again.seconds_read) == ("duplicate", 0.0)
+
+
 def test_same_rows_in_a_differently_written_file_change_nothing(warehouse: str, dirs) -> None:
     landing, quarantine = dirs
     movements = mb51_movements(DAY, 400, seed=5)
