@@ -61,7 +61,7 @@ FIRST = dt.date(2025, 1, 1)
 PREFIX = "bench_scale"
 CHART = ROOT / "docs" / "benchmark_stages.png"
 WORKERS = 2  # the DAG's default load parallelism, one per core of the reference machine
-FULL = {"days": 365, "rows": 1000, "gate_dates": 12, "usual_days": 5, "orm_rows": 20_000}
+FULL = {"days": 365, "rows": 1000, "gate_dates": 6, "usual_days": 3, "orm_rows": 20_000}
 QUICK = {"days": 14, "rows": 100, "gate_dates": 4, "usual_days": 3, "orm_rows": 2_000}
 RAW_TABLES = (
     "raw_mb51", "raw_cooispi", "raw_zrpp062", "raw_zrsd004", "raw_zrsd002", "raw_zrsd006", "raw_zrfi005",

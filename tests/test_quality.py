@@ -316,3 +316,14 @@ def test_gate_failure_names_suite_expectation_column_and_sample(good: str) -> No
         assert "currencies are ISO codes" in message
     finally:
         drop_database(name)
+
+
+def test_every_suite_reads_its_date_through_an_index(warehouse: str) -> None:
+    """A gate's cost follows the date's volume, not the history: no suite scans a whole table."""
+    day = dt.date(2026, 3, 2)
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("SET enable_seqscan = off")  # the plan an index allows, whatever the table's size now
+        for path in sorted(quality.SUITES_DIR.glob("*.json")):
+            query = quality.with_date(json.loads(path.read_text())["meta"]["batch_query"], day)
+            plan = "\n".join(row[0] for row in conn.execute(f"EXPLAIN {query}"))
+            assert "Seq Scan" not in plan, f"{path.name}: the batch query scans a whole table:\n{plan}"
