@@ -40,6 +40,7 @@ import argparse
 import csv
 import dataclasses
 import datetime as dt
+import io
 import json
 import os
 import resource
@@ -87,15 +88,9 @@ def _read_bare(path: str) -> int:
     try:
         rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
     except CalamineError:  # an r="0" header row: bare calamine refuses the sheet
-        rows = CalamineWorkbook.from_filelike(_bytes_io(_repair_row_zero(Path(path).read_bytes())))
-        rows = rows.get_sheet_by_index(0).to_python()
+        book = CalamineWorkbook.from_filelike(io.BytesIO(_repair_row_zero(Path(path).read_bytes())))
+        rows = book.get_sheet_by_index(0).to_python()
     return len(rows)
-
-
-def _bytes_io(data: bytes):
-    import io
-
-    return io.BytesIO(data)
 
 
 def _load(path: str, day: str, url: str, quarantine: str) -> dict:
