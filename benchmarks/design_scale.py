@@ -438,6 +438,8 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
     gate_dates = [d.isoformat() for d in days[step - 1 :: step][: size["gate_dates"]]]
     usual_days = days[: size["usual_days"]]
 
+    import psycopg
+
     from sap_warehouse.scratch_db import migrate
 
     migrate(bench.database("empty"))
@@ -446,8 +448,6 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
         # floor
         bench.child("floor_read", {"files": [f for f, _ in year_files if f.endswith(".xlsx")]}, "floor: read")
         url = bench.database("floor")
-        import psycopg
-
         with psycopg.connect(url, autocommit=True) as conn:
             for name, columns in types.items():
                 body = ", ".join(f'"{c}" {t}' for c, t in columns)
