@@ -43,7 +43,6 @@ import datetime as dt
 import io
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -54,9 +53,11 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
-from raw_load import PSQL, ROOT, machine, publish
+from raw_load import PSQL, ROOT, machine, peak_mb, publish
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sap_warehouse.registry import reports
 
 FIRST = dt.date(2025, 1, 1)
 PREFIX = "bench_scale"
@@ -64,20 +65,10 @@ CHART = ROOT / "docs" / "benchmark_stages.png"
 WORKERS = 2  # the DAG's default load parallelism, one per core of the reference machine
 FULL = {"days": 365, "rows": 1000, "gate_dates": 6, "usual_days": 3, "orm_rows": 20_000}
 QUICK = {"days": 14, "rows": 100, "gate_dates": 4, "usual_days": 3, "orm_rows": 2_000}
-RAW_TABLES = (
-    "raw_mb51", "raw_cooispi", "raw_zrpp062", "raw_zrsd004", "raw_zrsd002", "raw_zrsd006", "raw_zrfi005",
-    "raw_zrmm024", "raw_cogs", "raw_target",
-)  # fmt: skip
+RAW_TABLES = tuple(report.raw_table for report in reports().values())
 
 
 # ---------------------------------------------------------------- measured stages (child processes)
-
-
-def peak_mb() -> float:
-    """Peak resident memory of this process and of its finished children, in MB."""
-    with open("/proc/self/status") as fh:
-        own = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
-    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
 def _read_bare(path: str) -> int:
@@ -111,8 +102,8 @@ def _gates(day: str, url: str) -> None:
 
 def stage_floor_read(p: dict) -> dict:
     with ProcessPoolExecutor(WORKERS) as pool:
-        rows = sum(pool.map(_read_bare, p["files"], chunksize=8))
-    return {"rows": rows - len(p["files"])}  # less one header row a file
+        list(pool.map(_read_bare, p["files"], chunksize=8))
+    return {}
 
 
 def stage_floor_copy(p: dict) -> dict:
@@ -129,7 +120,6 @@ def stage_raw_load(p: dict) -> dict:
     with ProcessPoolExecutor(p["workers"]) as pool:
         results = list(pool.map(_load, *zip(*[(f, d, p["url"], p["quarantine"]) for f, d in p["files"]], strict=True)))
     return {
-        "rows": sum(r["rows_read"] for r in results),
         "seconds_read": sum(r["seconds_read"] for r in results),
         "seconds_files": sum(r["seconds"] for r in results),
     }
@@ -160,8 +150,7 @@ def stage_gates(p: dict) -> dict:
 def stage_alerts(p: dict) -> dict:
     from sap_warehouse.alerts import evaluate
 
-    for day in p["dates"]:
-        evaluate(dt.date.fromisoformat(day), conninfo=p["url"])
+    evaluate(dt.date.fromisoformat(p["day"]), conninfo=p["url"])
     return {}
 
 
@@ -299,24 +288,12 @@ class Bench:
             self.peaks[label] = max(self.peaks.get(label, 0.0), peak)
 
     def database(self, name: str, template: str | None = None) -> str:
-        """A fresh database (copied from ``template`` with FILE_COPY, fast for a big one); its URI."""
-        import psycopg
-        from psycopg import sql
-
-        from sap_warehouse.scratch_db import admin_url, create_database, database_url
+        """A fresh database, empty or a file copy of ``template`` (fast for a loaded year); its URI."""
+        from sap_warehouse.scratch_db import create_database
 
         full = f"{PREFIX}_{name}"
         self.databases.add(full)
-        if template is None:
-            return create_database(full)
-        with psycopg.connect(admin_url(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(full)))
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                    sql.Identifier(full), sql.Identifier(f"{PREFIX}_{template}")
-                )
-            )
-        return database_url(full)
+        return create_database(full, template=template and f"{PREFIX}_{template}", file_copy=True)
 
     def drop(self, name: str) -> None:
         from sap_warehouse.scratch_db import drop_database
@@ -339,7 +316,7 @@ def _sql_type(values) -> str:
     return "date" if isinstance(value, dt.date) else "numeric" if isinstance(value, Decimal) else "text"
 
 
-def generate_day(landing: Path, csv_dir: Path, day: dt.date, rows: int) -> dict[str, dict]:
+def generate_day(landing: Path, csv_dir: Path, day: dt.date, rows: int) -> dict[str, list]:
     """One date of every report (the workbooks), and its truth as CSV lines per report."""
     from sap_warehouse import exports
 
@@ -352,7 +329,7 @@ def generate_day(landing: Path, csv_dir: Path, day: dt.date, rows: int) -> dict[
         columns = list(records[0])
         with open(csv_dir / f"{report}.{day.isoformat()}.csv", "w", newline="", encoding="utf-8") as fh:
             csv.writer(fh).writerows([_csv_value(r[c]) for c in columns] for r in records)
-        shapes[report] = {"rows": len(records), "types": [(c, _sql_type(r[c] for r in records)) for c in columns]}
+        shapes[report] = [(c, _sql_type(r[c] for r in records)) for c in columns]
     return shapes
 
 
@@ -374,7 +351,7 @@ def generate(work: Path, days: list[dt.date], rows: int, extra: dt.date) -> tupl
             for part in parts:
                 out.write(part.read_bytes())
                 part.unlink()
-        found = [s[report]["types"] for s in shapes if report in s]
+        found = [s[report] for s in shapes if report in s]
         # A column empty on one day is text there: take the most specific type any day saw.
         types[report] = [
             (name, next((t[i][1] for t in found if t[i][1] != "text"), "text")) for i, (name, _) in enumerate(found[0])
@@ -440,7 +417,7 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
 
     import psycopg
 
-    from sap_warehouse.scratch_db import migrate
+    from sap_warehouse.scratch_db import database_url, migrate
 
     migrate(bench.database("empty"))
     report: dict = {}
@@ -464,15 +441,12 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
         read_share = r["seconds"] * r["seconds_read"] / r["seconds_files"]
         bench.samples["raw load"][-1] -= read_share
         bench.record("read", read_share, bench.peaks["raw load"])
-        report["raw_rows_loaded"] = r["rows"]
-        r = bench.child("rebuild", {"url": url, "first": days[0].isoformat(), "last": days[-1].isoformat()}, "rebuild")
-        steps = r["steps"]
-        bench.samples.pop("rebuild")
+        r = bench.child("rebuild", {"url": url, "first": days[0].isoformat(), "last": days[-1].isoformat()})
         for label, keys in REBUILD_STAGES.items():
-            bench.record(label, sum(steps[k] for k in keys), r["peak_mb"])
+            bench.record(label, sum(r["steps"][k] for k in keys), r["peak_mb"])
         r = bench.child("gates", {"url": url, "dates": gate_dates})
         bench.record("gates", r["timed"] * len(days) / len(gate_dates), r["peak_mb"])
-        bench.child("alerts", {"url": url, "dates": [days[-1].isoformat()]}, "alerts")
+        bench.child("alerts", {"url": url, "day": days[-1].isoformat()}, "alerts")
         if run == 1:
             report["tables"] = _counts(url)
         if run < runs:
@@ -498,8 +472,16 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
             bench.drop("daily")
         print(f"run {run}/{runs}: daily runs done ({time.perf_counter() - t0:.0f} s)", flush=True)
 
-    # the usual approach on the MB51 and ZRSD002 files of the first dates
-    sample = [(f, d) for f, d in files_of(landing, usual_days) if _report_of(Path(f)) in ("mb51", "zrsd002")]
+    # the usual approach on the MB51 and ZRSD002 files of the first dates (the ledger knows which they are)
+    with psycopg.connect(database_url(f"{PREFIX}_year"), autocommit=True) as conn:
+        sample = [
+            (str(landing / day.isoformat() / name), day.isoformat())
+            for name, day in conn.execute(
+                "SELECT file_name, business_date FROM operations.etl_file_ledger WHERE status = 'loaded' "
+                "AND report IN ('mb51', 'zrsd002') AND business_date <= %s ORDER BY business_date, file_name",
+                (usual_days[-1],),
+            )
+        ]
     for run in range(1, runs + 1):
         url = bench.database("usual")
         r = bench.child("usual", {"url": url, "files": [f for f, _ in sample]})
@@ -534,12 +516,6 @@ USUAL = [
     "pipeline: load_file, two at a time",
 ]
 INITIAL = ["read", "raw load", "dims", "facts", "genealogy", "reconcile", "gates", "views", "alerts"]
-
-
-def _report_of(path: Path) -> str:
-    from sap_warehouse.workbook import read_sheet
-
-    return read_sheet(path.read_bytes(), path.name).report.code
 
 
 def _counts(url: str) -> dict[str, int]:

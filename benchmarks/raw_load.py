@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,8 +50,6 @@ def child(stage: str, args: list[str]) -> dict:
 
 
 def run_child(stage: str, args: list[str]) -> None:
-    import resource
-
     from python_calamine import CalamineWorkbook
 
     import sap_warehouse.raw_load  # noqa: F401  (imported before the clock starts, as in a warm worker)
@@ -77,16 +76,16 @@ def run_child(stage: str, args: list[str]) -> None:
     else:
         raise SystemExit(f"unknown stage {stage}")
     seconds = time.perf_counter() - start
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.
-    peak_mb = _vm_hwm_mb()
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if stage == "load2" else 0.0
-    print(json.dumps({"seconds": seconds, "peak_mb": max(peak_mb, children_mb), **extra}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), **extra}))
 
 
-def _vm_hwm_mb() -> float:
+def peak_mb() -> float:
+    """Peak resident memory of this process and of its finished children (worker pools), in MB (the
+    benchmarks share this). VmHWM for the process itself, not ru_maxrss: Linux carries ru_maxrss over
+    from the parent across fork and exec."""
     with open("/proc/self/status") as fh:
-        kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
-    return kb / 1024
+        own = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
 def _load_one(path: Path, conninfo: str) -> dict:

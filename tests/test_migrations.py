@@ -4,7 +4,7 @@ import psycopg
 import pytest
 from alembic import command
 
-from sap_warehouse.scratch_db import alembic_config
+from sap_warehouse.scratch_db import admin_url, alembic_config, create_database, drop_database
 
 RAW = ["raw_mb51", "raw_zrsd002", "raw_zrsd006", "raw_cooispi", "raw_zrfi005", "raw_cogs", "raw_zrsd004",
        "raw_zrmm024", "raw_zrpp062", "raw_target"]  # fmt: skip
@@ -108,3 +108,19 @@ def test_warehouse_databases_collate_in_byte_order(warehouse: str) -> None:
     with psycopg.connect(warehouse) as conn:
         collate = conn.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()").fetchone()[0]
     assert collate == "C"
+
+
+def test_a_file_copy_of_a_database_writes_next_to_no_wal(warehouse: str) -> None:
+    """scratch_db.create_database(file_copy=True): the benchmarks copy a loaded year in seconds."""
+    template = warehouse.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        size = conn.execute("SELECT pg_database_size(%s)", (template,)).fetchone()[0]
+        before = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        copy = create_database(f"{template}_copy", template=template, file_copy=True)
+        wal = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", (before,)).fetchone()[0]
+    try:
+        with psycopg.connect(copy) as other:
+            assert other.execute("SELECT count(*) FROM dims.dim_date").fetchone()[0] == 4018
+    finally:
+        drop_database(f"{template}_copy")
+    assert wal < size / 10  # a block-by-block copy (the default) writes about 40% of the size here

@@ -33,13 +33,18 @@ def database_url(name: str) -> str:
     return f"postgresql://{auth}@{p.get('host', 'localhost')}:{p.get('port', 5432)}/{name}"
 
 
-def create_database(name: str, template: str | None = None) -> str:
-    """(Re)create database ``name``, empty or as a copy of ``template``; returns its URI."""
+def create_database(name: str, template: str | None = None, *, file_copy: bool = False) -> str:
+    """(Re)create database ``name``, empty or as a copy of ``template``; returns its URI. ``file_copy``
+    copies the template's files instead of writing every block to the WAL: much faster for a big one."""
     with psycopg.connect(admin_url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         if template:
             conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
+                    sql.Identifier(name),
+                    sql.Identifier(template),
+                    sql.SQL(" STRATEGY FILE_COPY" if file_copy else ""),
+                )
             )
         else:
             # Byte-order collation, as the warehouse database has (README, Decisions).
