@@ -137,12 +137,18 @@ def sap_warehouse_daily():
 
     @task(trigger_rule="none_failed")
     def quality_gate(gate: str, business_date: str) -> dict:
+        from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowFailException
 
         from sap_warehouse.quality import QualityGateError, SuiteError, validate_gate
 
         try:
-            results = validate_gate(gate, dt.date.fromisoformat(business_date), run=run_info())
+            results = validate_gate(
+                gate,
+                dt.date.fromisoformat(business_date),
+                run=run_info(),
+                future_days=int(Variable.get("sap_future_days_max", default="1")),
+            )
         except (QualityGateError, SuiteError) as error:
             raise AirflowFailException(str(error)) from error  # bad data or a bad suite: retries cannot fix it
         return {r.suite: {"success": r.success, "warnings": len(r.warnings)} for r in results}

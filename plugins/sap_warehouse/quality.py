@@ -10,8 +10,10 @@ failed ``warning`` expectations are stored and logged and let the date go on.
 
 Inside the SQL of a suite (``batch_query``, ``unexpected_rows_query``) ``:business_date`` is replaced by
 D as a date literal; ``{batch}`` is D's slice (GX aliases it: select from it in a CTE, never alias it
-yourself). Expectation parameters available to every suite: ``business_date``, ``month_ago`` (D - 31)
-and ``next_day`` (D + 1), as ISO dates.
+yourself). Expectation parameters available to every suite: ``business_date``, ``month_ago`` (D - 31),
+``next_day`` (D + 1) and ``future_limit`` (D + the days an export may run ahead of its business date,
+Variable ``sap_future_days_max``: an export taken on the morning of D+1 carries D+1's first postings),
+as ISO dates, and ``known_movement_types`` (the movement types of include/config/site.yaml).
 
 Validate the suites of a date by hand (no task, nothing blocked; results stored like the DAG's):
 
@@ -35,7 +37,7 @@ from pathlib import Path
 import psycopg
 
 from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
-from sap_warehouse.registry import PROJECT_ROOT
+from sap_warehouse.registry import PROJECT_ROOT, site
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ GATES = ("raw", "facts")
 SEVERITIES = ("critical", "warning")
 DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
 SAMPLE_SIZE = 5
+FUTURE_DAYS = 1  # default of Variable sap_future_days_max
 
 
 class SuiteError(ValueError):
@@ -97,11 +100,13 @@ def with_date(text: str, business_date: dt.date) -> str:
     return DATE_TOKEN.sub(f"DATE '{business_date.isoformat()}'", text)
 
 
-def expectation_parameters(business_date: dt.date) -> dict[str, str]:
+def expectation_parameters(business_date: dt.date, future_days: int = FUTURE_DAYS) -> dict:
     return {
         "business_date": business_date.isoformat(),
         "month_ago": (business_date - dt.timedelta(days=31)).isoformat(),
         "next_day": (business_date + dt.timedelta(days=1)).isoformat(),
+        "future_limit": (business_date + dt.timedelta(days=future_days)).isoformat(),
+        "known_movement_types": sorted(site()["movement_types"]),
     }
 
 
@@ -209,11 +214,11 @@ def _failure(result, suite: Suite, business_date: dt.date, conn: psycopg.Connect
 
 
 def _validate(
-    suites: list[Suite], business_date: dt.date, conninfo: str, conn: psycopg.Connection
+    suites: list[Suite], business_date: dt.date, conninfo: str, conn: psycopg.Connection, future_days: int
 ) -> list[SuiteResult]:
     context = _context()
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(conninfo))
-    parameters = expectation_parameters(business_date)
+    parameters = expectation_parameters(business_date, future_days)
     results = []
     try:
         for suite in suites:
@@ -274,16 +279,18 @@ def validate_gate(
     run: dict | None = None,
     conninfo: str | None = None,
     directory: Path | None = None,
+    future_days: int = FUTURE_DAYS,
 ) -> list[SuiteResult]:
     """Validate every suite of ``gate`` on ``business_date``'s slice, store the results, and raise
-    QualityGateError naming each failed critical expectation (after storing)."""
+    QualityGateError naming each failed critical expectation (after storing). ``future_days``: how
+    many days after D a date in D's files may lie before it is critical (after D it is a warning)."""
     suites = load_suites(gate, directory)
     conninfo = conninfo or warehouse_conninfo()
     started = time.perf_counter()
     with connect(conninfo) as conn:
         # Shared: a build of D (exclusive) cannot change the slice while it is judged.
         lock_business_date(conn, business_date, shared=True)
-        results = _validate(suites, business_date, conninfo, conn)
+        results = _validate(suites, business_date, conninfo, conn, future_days)
         _store(conn, results, business_date, run or {})
     seconds = time.perf_counter() - started
     critical = [_line(r.suite, f) for r in results for f in r.critical]

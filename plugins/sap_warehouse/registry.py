@@ -27,6 +27,8 @@ class Column:
     optional_header: bool = False
     source: str = "file"  # or "business_date"
     strip_suffix: str | None = None
+    fact_critical: bool = False
+    placeholders: tuple[str, ...] = ()
 
     @property
     def in_file(self) -> bool:
@@ -43,10 +45,27 @@ class Report:
     columns: tuple[Column, ...]
     partition_column: str | None = None
     placeholders: tuple[str, ...] = ()
+    identity: str | None = None
+    summary_carries: tuple[str, ...] = ()
 
     @property
     def file_columns(self) -> list[Column]:
         return [c for c in self.columns if c.in_file]
+
+    def is_critical(self, col: Column) -> bool:
+        """A value of this column that fails typing costs its row (a reject): it is part of the
+        business key, required, or declared fact-critical. Any other column's failed value becomes
+        NULL and is recorded as a cell issue; the row loads."""
+        return col.required or col.fact_critical or col.name in self.key or col.name == self.partition_column
+
+    def placeholders_of(self, col: Column) -> tuple[str, ...]:
+        """Cell texts that mean "no value" in this column (the report's and the column's own)."""
+        return (*self.placeholders, *col.placeholders)
+
+    def may_fill_summary(self, col: Column) -> bool:
+        """Whether a SAP list total (a row whose identity column is blank) may hold this column:
+        measures (number columns) and the units and groupings the report lists in summary_carries."""
+        return col.type == "number" or col.name in self.summary_carries
 
 
 def _report(code: str, spec: dict) -> Report:
@@ -59,6 +78,8 @@ def _report(code: str, spec: dict) -> Report:
             optional_header=bool(col.get("optional_header", False)),
             source=col.get("source", "file"),
             strip_suffix=col.get("strip_suffix"),
+            fact_critical=bool(col.get("fact_critical", False)),
+            placeholders=tuple(col.get("placeholders", ())),
         )
         for name, col in spec["columns"].items()
     )
@@ -71,6 +92,8 @@ def _report(code: str, spec: dict) -> Report:
         columns=columns,
         partition_column=spec.get("partition_column"),
         placeholders=tuple(spec.get("placeholders", ())),
+        identity=spec.get("identity"),
+        summary_carries=tuple(spec.get("summary_carries", ())),
     )
     for col in columns:
         if col.type not in COLUMN_TYPES:
@@ -78,9 +101,9 @@ def _report(code: str, spec: dict) -> Report:
         if col.source not in ("file", "business_date"):
             raise ValueError(f"sap_reports.yaml: {code}.{col.name} has unknown source {col.source!r}")
     names = {c.name for c in columns}
-    for name in (*report.key, report.partition_column):
+    for name in (*report.key, report.partition_column, report.identity, *report.summary_carries):
         if name and name not in names:
-            raise ValueError(f"sap_reports.yaml: {code} key column {name!r} is not one of its columns")
+            raise ValueError(f"sap_reports.yaml: {code} names column {name!r}, which is not one of its columns")
     return report
 
 
