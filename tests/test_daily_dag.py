@@ -56,7 +56,7 @@ def expected_facts(movements: list[Movement]) -> dict[tuple, dict]:
     for m in movements:
         row = facts[(m.posting_date, m.material, m.plant, m.storage_location, m.unit)]
         row["net_qty"] += m.quantity
-        row[CATEGORY[m.movement_type] + "_qty"] += m.quantity
+        row[CATEGORY.get(m.movement_type, "other") + "_qty"] += m.quantity
         row["movement_count"] += 1
     return facts
 

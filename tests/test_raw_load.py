@@ -178,14 +178,24 @@ def test_file_over_the_reject_threshold_is_quarantined_whole(warehouse: str, dir
     result = load_file(path, DAY, quarantine_root=quarantine, reject_ratio_max=0.05, conninfo=warehouse)
 
     assert result.status == "quarantined"
-    assert "5 of 20 rows failed typing" in result.reason
+    assert "5 of 20 rows rejected" in result.reason
+    # The reason names the worst column, its count and a sample (row and value) for on-call.
+    assert "Qty in Un. of Entry 5 (e.g. row 2: 'n/a'" in result.reason
     assert not path.exists()
     assert (quarantine / DAY.isoformat() / "mostly-bad.xlsx").exists()
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("SELECT count(*) FROM raw.raw_mb51").fetchone()[0] == 0
-        status, reason = conn.execute("SELECT status, reason FROM operations.etl_file_ledger").fetchone()
-    assert status == "quarantined"
+        status, reason, read, rejected = conn.execute(
+            "SELECT status, reason, rows_read, rows_rejected FROM operations.etl_file_ledger"
+        ).fetchone()
+        # The evidence outlives the refused rows: every failing row is kept under the ledger row.
+        evidence = conn.execute(
+            "SELECT r.source_row, r.column_name, r.value FROM operations.etl_row_reject r "
+            "JOIN operations.etl_file_ledger l USING (file_id) WHERE l.status = 'quarantined' ORDER BY 1"
+        ).fetchall()
+    assert (status, read, rejected) == ("quarantined", 20, 20)
     assert "mostly-bad.xlsx" in reason
+    assert evidence == [(row, "Qty in Un. of Entry", "n/a") for row in range(2, 7)]
 
 
 def _scratch_tables(warehouse: str) -> list[str]:

@@ -33,7 +33,7 @@ def test_row_zero_fixture_reproduces_the_real_quirk(movements) -> None:
 
 @pytest.mark.parametrize("header_row_zero", [False, True])
 def test_header_found_and_no_data_row_lost(movements, header_row_zero: bool) -> None:
-    sheet = read_sheet(mb51_workbook(movements, 7, header_row_zero=header_row_zero), "export.xlsx")
+    sheet = read_sheet(mb51_workbook(movements, 7, header_row_zero=header_row_zero, totals=False), "export.xlsx")
     assert sheet.report.code == "mb51"
     assert sheet.headers[: len(MB51_HEADERS)] == MB51_HEADERS
     assert len(sheet.rows) == len(movements)

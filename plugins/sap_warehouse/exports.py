@@ -57,6 +57,19 @@ CUSTOMERS = [
 SALESMEN = {"S001": "Nguyễn Văn An", "S002": "Trần Thị Bình", "S003": "Lê Hoàng Cường"}
 SITE_MATERIAL_TYPE = {"FG": "ZFGD", "SFG": "ZSFG", "RAW": "ZRAW", "PACK": "ZPKG"}
 KG_PER_UNIT = {"PC": Decimal("18.5"), "KG": Decimal("1"), "L": Decimal("0.87")}
+DISCOUNT_CONDITIONS = (
+    "|Cash Discount (10.00 %) |Program Disc 2 (2.50 %)",
+    "|Cash Discount (12.50 %)",
+    "|Cash Discount (8.00 %) |Program Disc 3 (12.00 %)",
+)
+# SAP list totals at the end of a list: one row per value of this column, summing the number columns.
+TOTALS_BY = {
+    "cooispi": "unit_of_measure",
+    "zrsd002": "sales_unit",
+    "zrsd004": "sales_unit",
+    "zrmm024": "uom_od",
+    "zrpp062": "mrp_controller",
+}
 WORDS = ["Sơn", "nước", "chống", "thấm", "ngoại", "thất", "bóng", "mờ", "trắng", "xanh", "đỏ", "vàng"]
 BAD_INPUTS = (
     "wrong_type", "truncated", "zip_bomb", "entity_bomb", "empty_sheet", "missing_column",
@@ -132,6 +145,10 @@ def zrpp062_rows(day: dt.date, orders: list[dict], seed: int) -> list[dict]:
     for order in (o for o in orders if o["mrp_controller"] == "P01"):
         sfg = liquid_of.get(order["order_number"])
         qty = order["order_quantity"]
+        # SG Actual is text with a decimal comma in real exports, "?" where the density is unknown.
+        roll = rnd.random()
+        sg_actual = Decimal(rnd.randint(1220, 1280)) / 1000 if roll >= 0.05 else None
+        sg_cell = "?" if roll < 0.03 else ("" if sg_actual is None else f"{sg_actual:.3f}".replace(".", ","))
         out.append({
             "mrp_controller": "P01", "product_group_1": "Decorative", "product_group_2": "Interior",
             "material": order["material_number"], "material_description": order["material_description"],
@@ -147,11 +164,12 @@ def zrpp062_rows(day: dt.date, orders: list[dict], seed: int) -> list[dict]:
             "tonase_alkana_0201": _q3(order["delivered_quantity"] * KG_PER_UNIT["PC"] / 1000),
             "tonase_alkana_0201_uom": "TO", "gr_by_product": Decimal(0), "gr_by_product_uom": "KG",
             "bar_sfg": _money(rnd, 0, 50), "qty_allowance": _money(rnd, 0, 20),
-            "sg_theoretical": Decimal("1.2500"), "sg_actual": Decimal(rnd.randint(12200, 12800)) / 10000,
+            "sg_theoretical": Decimal("1.2500"), "sg_actual": sg_actual,
             "variant_prod_sfg_result_pct": Decimal(rnd.randint(-300, 300)) / 100,
             "variant_fg_pc": Decimal(rnd.randint(-5, 5)), "variant_fg_pct": Decimal(rnd.randint(-200, 200)) / 100,
             "losses_fg_result_kg": _money(rnd, 0, 40), "losses_fg_result_pct": Decimal(rnd.randint(0, 300)) / 100,
             "pc_to_kg_actual": KG_PER_UNIT["PC"], "pd_manager": "Phạm Minh Đức", "pd_leader": "Vũ Thị Hoa",
+            "__cells__": {"sg_actual": sg_cell},
         })  # fmt: skip
     return out
 
@@ -194,6 +212,8 @@ def zrsd002_rows(day: dt.date, deliveries: list[dict], seed: int) -> list[dict]:
         net = (price * line["delivery_qty"]).quantize(Decimal("0.01"))
         tax = (net / 10).quantize(Decimal("0.01"))
         cancelled = rnd.random() < 0.03
+        # Discount holds the pricing conditions as text on about a quarter of the lines (real exports).
+        discount = rnd.choice(DISCOUNT_CONDITIONS) if rnd.random() < 0.25 else None
         out.append({
             "billing_date": day, "billing_document": f"90{line['delivery'][2:]}", "sloc": line["sloc"],
             "tax_classification": "1", "top": "Z030", "billing_type": "ZF2", "sales_organization": "VN10",
@@ -207,7 +227,7 @@ def zrsd002_rows(day: dt.date, deliveries: list[dict], seed: int) -> list[dict]:
             "billing_qty": line["delivery_qty"], "sales_unit": line["sales_unit"],
             "curr": "USD" if export else "VND", "exchange_rate": Decimal("25350.0000") if export else Decimal(1),
             "cust_pricing_proc": "1", "price": price, "total_price": net, "discount_item": Decimal(0),
-            "discount_header": Decimal(0), "dp": Decimal(0), "discount": Decimal(0), "net_value": net, "tax": tax,
+            "discount_header": Decimal(0), "dp": Decimal(0), "discount": discount, "net_value": net, "tax": tax,
             "total": net + tax, "net_weight": line["net_weight"], "weight_unit": "KG", "volum": line["volume"],
             "volum_unit": "L", "cust_formula_reason": "", "so_no": line["so_reference"],
             "so_date": day - dt.timedelta(days=2), "doc_reference_od": line["delivery"],
@@ -241,6 +261,8 @@ def zrfi005_rows(day: dt.date, seed: int) -> list[dict]:
     out = []
     for code, name, _, group, channel, salesman in CUSTOMERS:
         buckets = [_money(rnd, 0, 900_000_000) if rnd.random() < 0.6 else Decimal(0) for _ in range(6)]
+        if code == CUSTOMERS[-1][0] and rnd.random() < 0.5:
+            channel = None  # real receivable lines without a distribution channel
         realised = [(b * Decimal(rnd.randint(0, 100)) / 100).quantize(Decimal("0.01")) for b in buckets]
         out.append({
             "snapshot_date": day, "company_code": "VN10", "profit_center": "PC1201",
@@ -450,10 +472,33 @@ def _cell(value, kind: str, rnd: random.Random, sheet):
     return value
 
 
+def list_totals(report_code: str, rows: list[dict]) -> list[dict]:
+    """SAP's list totals of ``rows``: per value of the report's grouping column (TOTALS_BY), the sum of
+    every number column, and nothing else (no identity, no dates, no codes)."""
+    by = TOTALS_BY.get(report_code)
+    if by is None:
+        return []
+    numbers = [c.name for c in reports()[report_code].file_columns if c.type == "number"]
+    groups: dict = {}
+    for row in rows:
+        total = groups.setdefault(row.get(by), {by: row.get(by)})
+        for name in numbers:
+            if isinstance(row.get(name), Decimal):
+                total[name] = total.get(name, Decimal(0)) + row[name]
+    return [groups[k] for k in sorted(groups, key=str) if k is not None]
+
+
 def render(
-    report_code: str, rows: list[dict], seed: int, *, header_row_zero: bool = False, title: bool = False
+    report_code: str,
+    rows: list[dict],
+    seed: int,
+    *,
+    header_row_zero: bool = False,
+    title: bool = False,
+    totals: bool = True,
 ) -> bytes:
-    """An .xlsx export of ``rows`` with the report's real header row, written as SAP writes cells."""
+    """An .xlsx export of ``rows`` with the report's real header row, written as SAP writes cells;
+    with ``totals``, SAP's list totals below the lines (see list_totals)."""
     report = reports()[report_code]
     columns = report.file_columns
     book = Workbook(write_only=True)
@@ -468,6 +513,9 @@ def render(
         sheet.append(
             [cells[c.name] if c.name in cells else _cell(row.get(c.name), c.type, rnd, sheet) for c in columns]
         )
+    for total in list_totals(report_code, rows) if totals else []:
+        sheet.append([float(total[c.name]) if c.name in total and c.type == "number" else total.get(c.name, "")
+                      for c in columns])  # fmt: skip
     buf = io.BytesIO()
     book.save(buf)
     return finalise_workbook(buf.getvalue(), header_row_zero=header_row_zero and not title)

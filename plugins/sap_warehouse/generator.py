@@ -3,8 +3,9 @@
 Writes .xlsx workbooks shaped like real SAP GUI exports (see sap_reports.md): the real header row,
 Excel serial dates in date-styled cells mixed with dd.mm.yyyy text, signed quantities written as
 numbers, comma-decimal text and SAP trailing-minus text, codes with leading zeros, Vietnamese text
-(some of it in decomposed Unicode), documents holding lines identical in every column, and on
-chosen files the header row written as ``<row r="0" spans="">``. Deterministic for a seed.
+(some of it in decomposed Unicode), documents holding lines identical in every column, a few
+customer-defined movement types (Z71/Z72), SAP's list totals per unit at the end, and on chosen
+files the header row written as ``<row r="0" spans="">``. Deterministic for a seed.
 Alongside each workbook it returns the truth: the movements as typed values, so tests can compute
 expected results without going through the pipeline. The other reports, and the command line that
 writes a landing zone of every report, are in exports.py.
@@ -124,8 +125,13 @@ def mb51_movements(business_date: dt.date, rows: int, seed: int) -> list[Movemen
             lines = [("351", FACTORY, rnd.choice(SLOCS[FACTORY]), -qty)]
         elif kind < 0.92:
             lines = [("413", plant, sloc, -qty), ("413", plant, sloc, qty)]
-        else:
+        elif kind < 0.99:
             mvt, sign = rnd.choice([("102", -1), ("262", 1), ("602", 1)])
+            lines = [(mvt, FACTORY, rnd.choice(SLOCS[FACTORY]), sign * qty)]
+        else:
+            # Customer-defined movement types (Z71 in, Z72 out) that the site configuration does not
+            # map: real exports carry them beside the standard three digits.
+            mvt, sign = rnd.choice([("Z71", 1), ("Z72", -1)])
             lines = [(mvt, FACTORY, rnd.choice(SLOCS[FACTORY]), sign * qty)]
         text = rnd.choice(TEXTS)
         for mvt, line_plant, line_sloc, line_qty in lines:
@@ -137,8 +143,11 @@ def mb51_movements(business_date: dt.date, rows: int, seed: int) -> list[Movemen
     return out
 
 
-def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool, with_order: bool = False) -> bytes:
-    """The .xlsx bytes of an MB51 export of ``movements``."""
+def mb51_workbook(
+    movements: list[Movement], seed: int, *, header_row_zero: bool, with_order: bool = False, totals: bool = True
+) -> bytes:
+    """The .xlsx bytes of an MB51 export of ``movements``; with ``totals``, SAP's list totals at the
+    end (one row per unit: the quantity and the unit, nothing else)."""
     descriptions = {code: desc for code, desc, _, _ in MATERIALS}
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Sheet1")
@@ -164,9 +173,22 @@ def mb51_workbook(movements: list[Movement], seed: int, *, header_row_zero: bool
         if with_order:
             row.append(m.order)
         sheet.append(row)
+    if totals:
+        width = len(MB51_HEADERS) + (1 if with_order else 0)
+        for unit, qty in sorted(unit_totals(movements).items()):
+            row = [""] * width
+            row[7], row[8] = float(qty), unit
+            sheet.append(row)
     buf = io.BytesIO()
     book.save(buf)
     return finalise_workbook(buf.getvalue(), header_row_zero=header_row_zero)
+
+
+def unit_totals(movements: list[Movement]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for m in movements:
+        totals[m.unit] = totals.get(m.unit, Decimal(0)) + m.quantity
+    return totals
 
 
 _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")

@@ -1,19 +1,25 @@
 """Loading one landed SAP export into its raw table.
 
 Reads one file from the landing zone (any ObjectStoragePath). Writes raw.<report table>,
-operations.etl_file_ledger and operations.etl_row_reject (and, only inside its own transaction, the
-scratch tables operations.load_stage_<pid>/load_typed_<pid>), all in ONE transaction that also holds
-the business date's advisory lock: stage the file's cells as text with COPY, type them with the
-SQL parsers (unparseable or missing required values become rejects naming row and column), give
-every row its row_hash (md5 of its typed business values, never of the file name), then write
-only rows that are new or whose hash changed. Idempotent: a file whose sha256 was already loaded
-is recorded as a duplicate and not read again; loading the same rows again changes nothing.
-After the commit a loaded or known file moves to the archive location; a file that cannot be used
-(content not matching its extension, damaged, unknown layout, missing required column, too many
-rejects) moves to the quarantine location with the reason in the ledger and the log, and the day's
-other files still load. Also records landing entries refused unread (quarantine_entry) and the
-expected reports that never arrived (record_missing).
-"""
+operations.etl_file_ledger, operations.etl_row_reject and operations.etl_cell_issue (and, only inside
+its own transaction, the scratch tables operations.load_stage_<pid>/load_typed_<pid>), all in ONE
+transaction that also holds the business date's advisory lock: stage the file's cells as text with
+COPY, type them with the SQL parsers, give every row its row_hash (md5 of its typed business values,
+never of the file name), then write only rows that are new or whose hash changed.
+A cell never costs its row unless the row cannot be counted without it: a missing required value,
+or a value of a key or fact-critical column (registry) that fails typing, makes the row a reject;
+a value of any other column that fails typing becomes NULL, stays as text in raw_data and is
+recorded as a cell issue. SAP list totals (identity column blank, only measures and units) are
+counted as summary rows, neither loaded nor rejected. Per file: non-blank rows = rows read + summary
+rows; rows read = inserted + updated + unchanged + rejected.
+Idempotent: a file whose sha256 was already loaded is recorded as a duplicate and not read again;
+loading the same rows again changes nothing. After the commit a loaded or known file moves to the
+archive location; a file that cannot be used (content not matching its extension, damaged, unknown
+layout, missing required column, rejects over the ratio, content PostgreSQL refuses) moves to the
+quarantine location with the reason in the ledger and the log (a file over the reject ratio keeps its
+rejects and cell issues as evidence), and the day's other files still load. Also records landing
+entries refused unread (quarantine_entry) and the expected reports that never arrived
+(record_missing)."""
 
 from __future__ import annotations
 
@@ -24,10 +30,11 @@ import io
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from sap_warehouse.db import connect, lock_business_date, lock_raw_table
 from sap_warehouse.landing import move_file
@@ -42,6 +49,10 @@ PARSER = {
     "code": "operations.sap_code",
     "text": "operations.sap_text",
 }
+TRUNCATED = (
+    "the sheet ends at Excel's last row (1,048,576): the export was probably cut off there; its rows loaded, "
+    "export the rest of the report (a narrower selection) and deliver it too"
+)
 PROBLEM = {
     "date": "not a date (expected an Excel date, dd.mm.yyyy or yyyy-mm-dd)",
     "number": "not a number (expected 1234.5, 1.234,50 or 1.234,50-)",
@@ -67,6 +78,9 @@ class FileResult:
     rows_updated: int = 0
     rows_unchanged: int = 0
     rows_rejected: int = 0
+    rows_summary: int = 0  # SAP list totals: neither loaded nor rejected
+    cell_issues: int = 0  # values that failed typing in a column that does not cost the row
+    cell_issue_columns: dict[str, int] = field(default_factory=dict)  # header -> cell issues
     reason: str | None = None
     seconds_read: float = 0.0  # parsing the file (outside the transaction); 0 when it was not parsed
     seconds: float = 0.0  # the whole load of the file, reading included
@@ -85,26 +99,49 @@ def _stage_csv(sheet: Sheet, chunk_rows: int = 20_000):
 
 
 def _cell(sheet: Sheet, col: Column) -> sql.Composable:
-    """The staged text of a column, with the report's placeholders and the column's suffix removed."""
+    """The staged text of a column, with its placeholders (the report's and its own) and its suffix
+    removed."""
     pos = sheet.column_of.get(col.name)
     if pos is None:
         return sql.SQL("NULL::text")
     expr: sql.Composable = sql.Identifier(f"c{pos}")
     if col.strip_suffix:
         expr = sql.SQL("rtrim({}, {})").format(expr, sql.Literal(col.strip_suffix))
-    if sheet.report.placeholders:
+    placeholders = sheet.report.placeholders_of(col)
+    if placeholders:
         expr = sql.SQL("CASE WHEN btrim({0}) = ANY({1}) THEN NULL ELSE {0} END").format(
-            expr, sql.Literal(list(sheet.report.placeholders))
+            expr, sql.Literal(list(placeholders))
         )
     return expr
 
 
-def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier) -> sql.Composed:
-    """SELECT typing the staged text cells into the registry's columns, with the row's problems
-    (an array of reject reasons), its row_hash and raw_data; identifiers come from the registry
-    only. The per-cell work (parsers, presence tests, raw_data) is in a fenced (OFFSET 0) subquery:
-    each parser runs once per cell, and PostgreSQL's parallel workers evaluate that subquery's
-    columns in their scans of the staging table; the checks and the hash then read its output."""
+def _blank(expr: sql.Composable) -> sql.Composed:
+    return sql.SQL("coalesce({} !~ '\\S', true)").format(expr)
+
+
+def _summary_test(sheet: Sheet) -> sql.Composable:
+    """True for a SAP list total: the report's identity column blank and nothing filled but measures,
+    units and the columns the registry lets totals carry (cells outside the registry included)."""
+    report = sheet.report
+    identity = sheet.column_of.get(report.identity) if report.identity else None
+    if identity is None:
+        return sql.SQL("false")
+    allowed = {
+        sheet.column_of[c.name] for c in report.file_columns if c.name in sheet.column_of and report.may_fill_summary(c)
+    }
+    blank = [_blank(sql.Identifier(f"c{i}")) for i in range(len(sheet.headers)) if i not in allowed]
+    return sql.SQL(" AND ").join(blank)
+
+
+def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier, ranges: dict[str, int]) -> sql.Composed:
+    """SELECT typing the staged text cells into the registry's columns, with the row's problems (an
+    array of reject reasons: a missing required value, or a value of a key or fact-critical column
+    that fails typing), its cell issues (values of other columns that fail typing: NULL in the typed
+    column, kept as text in raw_data), whether it is a SAP list total (is_summary: neither problems
+    nor issues, never written), its row_hash and raw_data; identifiers come from the registry only.
+    ``ranges``: number columns -> the power of ten their raw column must stay below. The per-cell
+    work is in a fenced (OFFSET 0) subquery: each parser runs once per cell, and PostgreSQL's
+    parallel workers evaluate that subquery's columns in their scans of the staging table."""
     report = sheet.report
     inner, checks = [], []
     for col in report.columns:
@@ -113,34 +150,55 @@ def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier) -
             inner.append(sql.SQL("{}::date AS {}").format(sql.Literal(business_date), name))
             continue
         cell = _cell(sheet, col)
-        inner.append(sql.SQL("{}({}) AS {}").format(sql.SQL(PARSER[col.type]), cell, name))
+        typed = sql.SQL("{}({})").format(sql.SQL(PARSER[col.type]), cell)
         pos = sheet.column_of.get(col.name)
+        if col.type == "number" and col.name in ranges and pos is not None:
+            # Beyond the raw column's precision is a failed value like any other, not a database error.
+            typed = sql.SQL("(SELECT CASE WHEN abs(v) < {} THEN v END FROM (SELECT {} AS v) n)").format(
+                sql.Literal(10 ** ranges[col.name]), typed
+            )
+        inner.append(sql.SQL("{} AS {}").format(typed, name))
         if pos is None or not (col.required or col.type in PROBLEM):
             continue
         header, original = sheet.headers[pos], sql.SQL("t.") + sql.Identifier(f"c{pos}")
         present = sql.Identifier(f"present_{pos}")
         inner.append(sql.SQL("coalesce({} ~ '\\S', false) AS {}").format(cell, present))
         if col.type in PROBLEM:
-            checks.append((header, original, sql.SQL("t.{} AND t.{} IS NULL").format(present, name), PROBLEM[col.type]))
+            reason = PROBLEM[col.type] + (" or beyond the column's range" if col.name in ranges else "")
+            kind = "problem" if sheet.report.is_critical(col) else "issue"
+            checks.append((kind, header, original, sql.SQL("t.{} AND t.{} IS NULL").format(present, name), reason))
         if col.required:
             # Only an empty cell: a value that fails typing is already reported above.
-            checks.append((header, original, sql.SQL("NOT t.{}").format(present), "required value is missing"))
-    problems = sql.SQL(", ").join(
-        sql.SQL("CASE WHEN {} THEN ROW({}, {}, {})::operations.reject_reason END").format(
-            cond, sql.Literal(header), original, sql.Literal(reason)
-        )
-        for header, original, cond, reason in checks
-    )
+            checks.append(
+                ("problem", header, original, sql.SQL("NOT t.{}").format(present), "required value is missing")
+            )
+
+    def reasons(kind: str) -> sql.Composable:
+        items = [
+            sql.SQL("CASE WHEN {} THEN ROW({}, {}, {})::operations.reject_reason END").format(
+                cond, sql.Literal(header), original, sql.Literal(reason)
+            )
+            for k, header, original, cond, reason in checks
+            if k == kind
+        ]
+        if not items:
+            return sql.SQL("'{}'::operations.reject_reason[]")
+        return sql.SQL(
+            "CASE WHEN t.is_summary THEN '{{}}' ELSE array_remove(ARRAY[{}]::operations.reject_reason[], NULL) END"
+        ).format(sql.SQL(", ").join(items))
+
     return sql.SQL(
-        "SELECT t.source_row, {names}, array_remove(ARRAY[{problems}]::operations.reject_reason[], NULL) AS problems, "
+        "SELECT t.source_row, {names}, {problems} AS problems, {issues} AS issues, t.is_summary, "
         "{row_hash} AS row_hash, t.raw_data "
-        "FROM (SELECT s.*, {inner}, {raw_data} AS raw_data FROM {stage} s "
+        "FROM (SELECT s.*, {inner}, {summary} AS is_summary, {raw_data} AS raw_data FROM {stage} s "
         "WHERE NOT (ROW({cells}) IS NULL) OFFSET 0) t"  # blank rows are not rows
     ).format(
         names=sql.SQL(", ").join(sql.SQL("t.") + sql.Identifier(c.name) for c in report.columns),
-        problems=problems,
+        problems=reasons("problem"),
+        issues=reasons("issue"),
         row_hash=_hash_expr(report.columns),
         inner=sql.SQL(", ").join(inner),
+        summary=_summary_test(sheet),
         raw_data=_raw_data(sheet),
         stage=stage,
         cells=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(f"c{i}") for i in range(len(sheet.headers))),
@@ -167,14 +225,14 @@ def _keyed_select(report: Report, typed: sql.Identifier) -> tuple[sql.Composed, 
         select = sql.SQL(
             "SELECT {names}, source_row, row_hash, raw_data, "
             "row_number() OVER (PARTITION BY {partition}, row_hash ORDER BY source_row)::integer AS occurrence "
-            "FROM {typed} WHERE cardinality(problems) = 0"
+            "FROM {typed} WHERE cardinality(problems) = 0 AND NOT is_summary"
         ).format(names=names, partition=partition, typed=typed)
         key = [*report.key, "row_hash", "occurrence"]
     else:
         key_cols = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
         select = sql.SQL(
             "SELECT DISTINCT ON ({key}) {names}, source_row, row_hash, raw_data "
-            "FROM {typed} WHERE cardinality(problems) = 0 ORDER BY {key}, source_row DESC"
+            "FROM {typed} WHERE cardinality(problems) = 0 AND NOT is_summary ORDER BY {key}, source_row DESC"
         ).format(key=key_cols, names=names, typed=typed)
         key = list(report.key)
     if report.partition_column and report.partition_column not in key:
@@ -196,13 +254,19 @@ def _write_rows(
     if content_keyed:
         keyed = sql.SQL("({})").format(select)
         kept = conn.execute(
-            sql.SQL("SELECT count(*) FROM {} WHERE cardinality(problems) = 0").format(typed)
+            sql.SQL("SELECT count(*) FROM {} WHERE cardinality(problems) = 0 AND NOT is_summary").format(typed)
         ).fetchone()[0]
     else:
         conn.execute(sql.SQL("CREATE TEMP TABLE keyed ON COMMIT DROP AS {}").format(select))
         keyed = sql.SQL("keyed")
         kept = conn.execute("SELECT count(*) FROM keyed").fetchone()[0]
-    match = sql.SQL(" AND ").join(sql.SQL("t.{0} = k.{0}").format(sql.Identifier(k)) for k in key)
+    # A key column that may be blank (ZRFI005's channel) matches blank to blank; the others use
+    # plain equality, which the key's index serves.
+    nullable = {c.name for c in report.columns if not c.required and c.name in report.key}
+    match = sql.SQL(" AND ").join(
+        sql.SQL("t.{0} IS NOT DISTINCT FROM k.{0}" if k in nullable else "t.{0} = k.{0}").format(sql.Identifier(k))
+        for k in key
+    )
     if report.partition_column:
         # Bound the probe to the partitions this file touches, as literals: the planner then prunes
         # the other partitions itself instead of planning all of them (a daily file's whole write
@@ -263,13 +327,16 @@ def _ledger(
     row = conn.execute(
         """INSERT INTO operations.etl_file_ledger
                (path, file_name, report, business_date, sha256, size_bytes, status, reader, rows_read,
-                rows_inserted, rows_updated, rows_unchanged, rows_rejected, reason, dag_id, run_id)
+                rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_summary, cell_issues,
+                cell_issue_columns, reason, dag_id, run_id)
            VALUES (%(path)s, %(file_name)s, %(report)s, %(business_date)s, %(sha256)s, %(size)s, %(status)s,
                    %(reader)s, %(rows_read)s, %(rows_inserted)s, %(rows_updated)s, %(rows_unchanged)s,
-                   %(rows_rejected)s, %(reason)s, %(dag_id)s, %(run_id)s)
+                   %(rows_rejected)s, %(rows_summary)s, %(cell_issues)s, %(cell_issue_columns)s, %(reason)s,
+                   %(dag_id)s, %(run_id)s)
            RETURNING file_id""",
         {
             **result.as_dict(),
+            "cell_issue_columns": Jsonb(result.cell_issue_columns),
             "path": path,
             "sha256": sha256,
             "size": size,
@@ -279,6 +346,45 @@ def _ledger(
         },
     ).fetchone()
     return row[0]
+
+
+def _numeric_ranges(conn: psycopg.Connection, raw_table: str) -> dict[str, int]:
+    """Number columns of a raw table -> the power of ten their values must stay below (numeric(p, s):
+    p - s digits before the point)."""
+    rows = conn.execute(
+        """SELECT column_name, numeric_precision - numeric_scale FROM information_schema.columns
+            WHERE table_schema = 'raw' AND table_name = %s AND data_type = 'numeric'
+              AND numeric_precision IS NOT NULL""",
+        (raw_table,),
+    ).fetchall()
+    return dict(rows)
+
+
+def _worst_columns(conn: psycopg.Connection, typed: sql.Identifier, limit: int = 3) -> str:
+    """The columns that rejected most rows, with counts and one sample each (row and value)."""
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT p.column_name, count(*), min(t.source_row), "
+            "(array_agg(p.value ORDER BY t.source_row))[1], (array_agg(p.reason ORDER BY t.source_row))[1] "
+            "FROM {} t, unnest(t.problems) p GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s"
+        ).format(typed),
+        (limit,),
+    ).fetchall()
+    return "; ".join(
+        f"{column} {count:,} (e.g. row {row}: {value!r}, {reason})" for column, count, row, value, reason in rows
+    )
+
+
+def _record_evidence(conn: psycopg.Connection, typed: sql.Identifier, file_id: int, file_name: str) -> None:
+    """The file's rejects (etl_row_reject) and cell issues (etl_cell_issue), from the typed rows."""
+    for table, array in (("etl_row_reject", "problems"), ("etl_cell_issue", "issues")):
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO operations.{} (file_id, source_file, source_row, column_name, value, reason) "
+                "SELECT %s, %s, t.source_row, p.column_name, p.value, p.reason FROM {} t, unnest(t.{}) p"
+            ).format(sql.Identifier(table), typed, sql.Identifier(array)),
+            (file_id, file_name),
+        )
 
 
 def load_sheet(
@@ -296,7 +402,9 @@ def load_sheet(
     """Stage, type, reject, write and record one recognised sheet inside the caller's transaction.
     Staging and typing run without the raw table's lock, so two files of one report stage side by
     side; the lock is taken for the write, and the file's sha256 checked again under it (raises
-    _AlreadyLoaded when another load of the same content committed meanwhile)."""
+    _AlreadyLoaded when another load of the same content committed meanwhile). A file over the reject
+    ratio writes no raw row: its ledger row says quarantined, with the worst columns, and its rejects
+    and cell issues are kept as evidence."""
     cells = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
     # The staged and typed rows are unlogged tables of this transaction, not temporary ones:
     # PostgreSQL's parallel workers can scan them, so typing uses both cores (workers cannot read
@@ -317,23 +425,51 @@ def load_sheet(
     with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, cells)) as copy:
         for chunk in _stage_csv(sheet):
             copy.write(chunk)
-    conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(typed, _typed_select(sheet, business_date, stage)))
-    rows_read, rejected = conn.execute(
-        sql.SQL("SELECT count(*), count(*) FILTER (WHERE cardinality(problems) > 0) FROM {}").format(typed)
-    ).fetchone()
     report = sheet.report
+    ranges = _numeric_ranges(conn, report.raw_table)
+    conn.execute(
+        sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(typed, _typed_select(sheet, business_date, stage, ranges))
+    )
+    rows_read, rejected, summary = conn.execute(
+        sql.SQL(
+            "SELECT count(*) FILTER (WHERE NOT is_summary), "
+            "count(*) FILTER (WHERE NOT is_summary AND cardinality(problems) > 0), "
+            "count(*) FILTER (WHERE is_summary) FROM {}"
+        ).format(typed)
+    ).fetchone()
+    issue_columns = dict(
+        conn.execute(
+            sql.SQL(
+                "SELECT p.column_name, count(*)::integer FROM {} t, unnest(t.issues) p GROUP BY 1 ORDER BY 1"
+            ).format(typed)
+        ).fetchall()
+    )
     result = FileResult(
         file_name=file_name,
         business_date=business_date.isoformat(),
         status="loaded",
         report=report.code,
         rows_read=rows_read,
+        rows_summary=summary,
+        cell_issues=sum(issue_columns.values()),
+        cell_issue_columns=issue_columns,
+        reason=TRUNCATED if sheet.truncated else None,
     )
     if rows_read and rejected / rows_read > reject_ratio_max:
-        raise BadFileError(
-            f"{file_name}: {rejected} of {rows_read} rows failed typing ({rejected / rows_read:.1%}, limit "
-            f"{reject_ratio_max:.1%}); see operations.etl_row_reject, fix the export and deliver it again"
+        # Nothing of the file is written; the ledger counts every row as refused, and the rows that
+        # failed are kept (etl_row_reject) with the cell issues, so on-call knows what to ask for.
+        result.status, result.rows_rejected = "quarantined", rows_read
+        result.reason = (
+            f"{file_name}: {rejected} of {rows_read} rows rejected ({rejected / rows_read:.1%}, limit "
+            f"{reject_ratio_max:.1%}); worst columns: {_worst_columns(conn, typed)}. The failing rows are in "
+            "operations.etl_row_reject (and cell issues in operations.etl_cell_issue) under this file; ask SAP "
+            "for a corrected export, or fix the column's type in include/config/sap_reports.yaml, then deliver "
+            "the file again"
         )
+        file_id = _ledger(conn, result, path=path, sha256=sha256, size=size, reader=sheet.reader, run=run)
+        _record_evidence(conn, typed, file_id, file_name)
+        conn.execute(sql.SQL("DROP TABLE {}, {}").format(stage, typed))
+        return result
     lock_raw_table(conn, report.raw_table)
     known = _loaded_report(conn, sha256)
     if known is not None:
@@ -346,19 +482,14 @@ def load_sheet(
     result.rows_rejected = rejected + duplicates
     result.rows_unchanged = rows_read - result.rows_rejected - inserted - updated
     file_id = _ledger(conn, result, path=path, sha256=sha256, size=size, reader=sheet.reader, run=run)
-    conn.execute(
-        sql.SQL(
-            "INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, column_name, value, reason) "
-            "SELECT %s, %s, t.source_row, p.column_name, p.value, p.reason FROM {} t, unnest(t.problems) p"
-        ).format(typed),
-        (file_id, file_name),
-    )
+    _record_evidence(conn, typed, file_id, file_name)
     if duplicates:
         conn.execute(
             sql.SQL(
                 "INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, reason) "
                 "SELECT %s, %s, t.source_row, 'duplicate business key in this file; a later row wins' FROM {} t "
-                "WHERE cardinality(t.problems) = 0 AND t.source_row NOT IN (SELECT source_row FROM keyed)"
+                "WHERE cardinality(t.problems) = 0 AND NOT t.is_summary "
+                "AND t.source_row NOT IN (SELECT source_row FROM keyed)"
             ).format(typed),
             (file_id, file_name),
         )
@@ -427,6 +558,14 @@ def load_file(
                     )
             except BadFileError as exc:
                 problem = str(exc)
+            except (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded) as exc:
+                # The file's content, not the database, is at fault (a NUL character in a cell, a
+                # header wider than a table can be): this file is quarantined, the others load.
+                detail = str(exc).strip().splitlines()[0]
+                problem = (
+                    f"{file_name}: PostgreSQL refused the file ({type(exc).__name__}: {detail}); "
+                    "fix the cell or ask for the export again, then deliver it again"
+                )
             except _AlreadyLoaded as exc:
                 known = exc.report
         if known is not None:
@@ -446,10 +585,20 @@ def load_file(
         move_file(path, quarantine_root / business_date.isoformat(), data, sha256)
         log.error("QUARANTINED %s", result.reason)
     else:
+        if result.cell_issues:
+            log.warning(
+                "%s: %d cell(s) failed typing and were loaded as NULL (operations.etl_cell_issue): %s",
+                file_name,
+                result.cell_issues,
+                ", ".join(f"{column} {count}" for column, count in result.cell_issue_columns.items()),
+            )
+        if result.reason:
+            log.warning("%s: %s", file_name, result.reason)
         if archive_root is not None:
             move_file(path, archive_root / business_date.isoformat(), data, sha256)
         log.info(
-            "%s: %s %s, %s rows read, %s inserted, %s updated, %s unchanged, %s rejected, %.2f s (reading %.2f s)",
+            "%s: %s %s, %s rows read, %s inserted, %s updated, %s unchanged, %s rejected, %s list totals, "
+            "%.2f s (reading %.2f s)",
             file_name,
             result.report,
             result.status,
@@ -458,6 +607,7 @@ def load_file(
             result.rows_updated,
             result.rows_unchanged,
             result.rows_rejected,
+            result.rows_summary,
             time.perf_counter() - started,
             seconds_read,
         )

@@ -31,6 +31,11 @@ XLSX_MAGIC = b"PK\x03\x04"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_EXPANDED_BYTES = 2 * 1024 * 1024 * 1024
 MAX_EXPANSION_RATIO = 200
+EXCEL_MAX_ROWS = 1_048_576
+# calamine holds a sheet as one dense rectangle, as high as its last row and as wide as its widest
+# one: a stray cell at XFD1048576 of a small workbook would ask for 17 billion cells. Sheets whose
+# rectangle is this large and mostly empty are streamed instead (openpyxl, present rows only).
+MAX_DENSE_CELLS = 20_000_000
 HEADER_SEARCH_ROWS = 30
 TEXT_EXTENSIONS = (".csv", ".txt")
 DELIMITERS = (";", "\t", "|", ",")
@@ -53,6 +58,7 @@ class Sheet:
     rows: list[list]  # the cells below the header row, as wide as the header; blank rows included
     first_row: int  # sheet row number (1-based, as Excel shows it) of rows[0]
     reader: str
+    truncated: bool = False  # the sheet ends at Excel's last row: the export was probably cut off
 
 
 def check_container(data: bytes, name: str) -> None:
@@ -119,11 +125,74 @@ def _read_openpyxl(data: bytes, name: str) -> list[list]:
         ) from exc
 
 
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _first_sheet_xml(data: bytes) -> bytes | None:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        name = "xl/worksheets/sheet1.xml" if "xl/worksheets/sheet1.xml" in names else (names[0] if names else None)
+        return zf.read(name) if name else None
+
+
+def is_sparse(data: bytes) -> bool:
+    """Whether the first sheet's rectangle (last row x widest column) is large and mostly empty, so
+    that a dense reader would allocate far more cells than the sheet holds. Cheap scans only: the
+    last row number, and the cell references of two or three letters (columns beyond Z)."""
+    xml = _first_sheet_xml(data)
+    if not xml:
+        return False
+    last = xml.rfind(b'<row r="')
+    if last < 0:
+        return False
+    end = xml.find(b'"', last + 8)
+    max_row = int(xml[last + 8 : end] or 0)
+    wide = set(re.findall(rb'<c r="([A-Z]{2,3})[0-9]', xml))
+    max_col = max((_column_number(c) for c in wide), default=26)
+    area = max_row * max_col
+    return area > MAX_DENSE_CELLS and area > 4 * max(xml.count(b"<c "), 1)
+
+
+def _read_streaming(data: bytes, name: str) -> list[list]:
+    """The first sheet row by row (openpyxl, read-only), as wide as the widest of the first rows
+    (where the header is): cells beyond it belong to no column. Rows missing from the sheet come
+    back as one shared empty row, so a lone far cell costs no memory."""
+    if _ROW_ZERO.search(_first_sheet_xml(data) or b""):
+        data = _repair_row_zero(data)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        width = 0
+        for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+            filled = [i + 1 for i, v in enumerate(row) if v not in (None, "")]
+            width = max(width, filled[-1] if filled else 0)
+        blank = [None] * width
+        rows = []
+        for row in sheet.iter_rows(max_col=max(width, 1), values_only=True):
+            rows.append(list(row) if any(v is not None for v in row) else blank)
+    except Exception as exc:  # openpyxl raises many types for damaged files; all mean "unreadable"
+        raise BadFileError(
+            f"{name}: unreadable workbook ({type(exc).__name__}: {exc}); ask for the export again"
+        ) from exc
+    while rows and rows[-1] is blank:
+        rows.pop()
+    return rows
+
+
 def read_cells(data: bytes, name: str) -> tuple[list[list], str]:
     """All cells of the first sheet, and which reader produced them."""
     check_container(data, name)
     if name.lower().endswith(TEXT_EXTENSIONS):
         return _read_text(data, name)
+    try:
+        if is_sparse(data):
+            return _read_streaming(data, name), "openpyxl(sparse sheet)"
+    except zipfile.BadZipFile as exc:
+        raise BadFileError(f"{name}: damaged xlsx ({exc}); ask for the export again") from exc
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine"
@@ -200,15 +269,26 @@ def read_sheet(data: bytes, name: str) -> Sheet:
     if not cells:
         raise BadFileError(f"{name}: the first sheet is empty; ask for the export again")
     report, header_index, column_of = recognise(cells, name)
-    headers = _unique_headers(cells[header_index])
+    header_cells = list(cells[header_index])
+    while header_cells and header_cells[-1] in (None, ""):
+        header_cells.pop()  # empty cells right of the header name no column
+    headers = _unique_headers(header_cells)
     width = len(headers)
+    truncated = reader.startswith(("calamine", "openpyxl")) and len(cells) >= EXCEL_MAX_ROWS
     rows = cells[header_index + 1 :]
     if any(len(row) != width for row in rows):
-        rows = [(row + [None] * width)[:width] for row in rows]
+        fitted: dict[int, list] = {}  # rows shared by identity (a streamed sheet's empty row) stay shared
+        rows = [fitted.setdefault(id(row), (list(row) + [None] * width)[:width]) for row in rows]
     for position in (column_of[c.name] for c in report.file_columns if c.type == "number" and c.name in column_of):
         for row in rows:
             if type(row[position]) is float:
                 row[position] = _number_cell(row[position])
     return Sheet(
-        report=report, headers=headers, column_of=column_of, rows=rows, first_row=header_index + 2, reader=reader
+        report=report,
+        headers=headers,
+        column_of=column_of,
+        rows=rows,
+        first_row=header_index + 2,
+        reader=reader,
+        truncated=truncated,
     )
