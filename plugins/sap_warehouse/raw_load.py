@@ -592,7 +592,7 @@ def load_file(
                 result.cell_issues,
                 ", ".join(f"{column} {count}" for column, count in result.cell_issue_columns.items()),
             )
-        if result.reason:
+        if result.status == "loaded" and result.reason:
             log.warning("%s: %s", file_name, result.reason)
         if archive_root is not None:
             move_file(path, archive_root / business_date.isoformat(), data, sha256)
