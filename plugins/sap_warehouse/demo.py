@@ -60,6 +60,8 @@ SELECT d.day,
        coalesce(sum(l.rows_updated), 0),
        coalesce(sum(l.rows_unchanged), 0),
        coalesce(sum(l.rows_rejected), 0),
+       coalesce(sum(l.rows_summary), 0),
+       coalesce(sum(l.cell_issues), 0),
        (SELECT count(*) FROM facts.fact_inventory f WHERE f.movement_date = d.day)
   FROM unnest(%s::date[]) AS d(day)
   LEFT JOIN operations.etl_file_ledger l ON l.business_date = d.day
@@ -99,6 +101,12 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
                 WHERE status = 'quarantined' AND business_date = ANY(%s) ORDER BY 1, 2""",
             (days,),
         ).fetchall()
+        cell_issues = conn.execute(
+            """SELECT l.report, c.key, sum(c.value::integer) FROM operations.etl_file_ledger l,
+                      jsonb_each_text(l.cell_issue_columns) c
+                WHERE l.business_date = ANY(%s) GROUP BY 1, 2 ORDER BY 1, 2""",
+            (days,),
+        ).fetchall()
         quality = conn.execute(
             """SELECT DISTINCT ON (business_date, suite_name) business_date, critical_failures, warning_failures
                  FROM operations.dq_validation_result WHERE business_date = ANY(%s)
@@ -109,13 +117,17 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
         "",
         "ledger per business date (all runs so far) and fact rows now:",
         f"{'business date':<14}{'run':<9}{'files':>6}{'dup':>5}{'quar':>5}{'inserted':>9}{'updated':>8}"
-        f"{'unchanged':>10}{'rejected':>9}{'fact rows':>10}",
+        f"{'unchanged':>10}{'rejected':>9}{'totals':>7}{'cells':>6}{'fact rows':>10}",
     ]
-    for day, loaded, dup, quar, inserted, updated, unchanged, rejected, fact_rows in per_day:
+    for day, loaded, dup, quar, inserted, updated, unchanged, rejected, totals, cells, fact_rows in per_day:
         lines.append(
             f"{day.isoformat():<14}{states[day]:<9}{loaded:>6}{dup:>5}{quar:>5}{inserted:>9}{updated:>8}"
-            f"{unchanged:>10}{rejected:>9}{fact_rows:>10}"
+            f"{unchanged:>10}{rejected:>9}{totals:>7}{cells:>6}{fact_rows:>10}"
         )
+    lines.append(
+        "totals = SAP list totals counted, not loaded; cells = values that failed typing, loaded as NULL"
+        " (operations.etl_cell_issue)"
+    )
     lines.append("")
     lines.append("raw rows: " + " | ".join(f"{table} {count}" for table, count in raw_counts.items()))
     lines.append("model rows: " + " | ".join(f"{table.split('.')[1]} {count}" for table, count in model.items()))
@@ -127,6 +139,10 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
     lines.append(
         f"quality gates (latest per suite and date): {len(quality)} suite validations, "
         f"{sum(r[1] for r in quality)} critical and {sum(r[2] for r in quality)} warning failures"
+    )
+    lines.append(
+        "cell issues: "
+        + (" | ".join(f"{report} {column} {count}" for report, column, count in cell_issues) if cell_issues else "none")
     )
     lines.append("missing reports: " + (", ".join(f"{d} {r}" for d, r in missing) if missing else "none"))
     lines.append(

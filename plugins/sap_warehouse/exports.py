@@ -73,7 +73,7 @@ TOTALS_BY = {
 WORDS = ["Sơn", "nước", "chống", "thấm", "ngoại", "thất", "bóng", "mờ", "trắng", "xanh", "đỏ", "vàng"]
 BAD_INPUTS = (
     "wrong_type", "truncated", "zip_bomb", "entity_bomb", "empty_sheet", "missing_column",
-    "unknown_layout", "text_in_number", "bad_date",
+    "unknown_layout", "text_in_number", "bad_date", "cell_issue",
 )  # fmt: skip
 
 
@@ -619,6 +619,13 @@ def bad_file(kind: str, day: dt.date, seed: int) -> bytes:
         column, value = ("order_quantity", "n/a") if kind == "text_in_number" else ("basic_start_date", "31.02.2026")
         rows[0]["__cells__"] = {column: value}
         return render("cooispi", rows, seed)
+    if kind == "cell_issue":
+        # Text in a number column that no fact is computed from: every row loads, the cell is NULL
+        # and recorded. Orders of another day, so the file does not overlap the day's real export.
+        rows = sto_rows(day - dt.timedelta(days=500), 30, seed)
+        for row in rows[::3]:
+            row["__cells__"] = {"gross_weight": "see packing list"}
+        return render("zrmm024", rows, seed)
     raise ValueError(f"unknown bad input {kind!r}; choose from {', '.join(BAD_INPUTS)}")
 
 

@@ -49,6 +49,7 @@ PARSER = {
     "code": "operations.sap_code",
     "text": "operations.sap_text",
 }
+REFUSED_CONTENT = ("22", "54")  # SQLSTATE classes a file's content can cause
 TRUNCATED = (
     "the sheet ends at Excel's last row (1,048,576): the export was probably cut off there; its rows loaded, "
     "export the rest of the report (a narrower selection) and deliver it too"
@@ -558,9 +559,13 @@ def load_file(
                     )
             except BadFileError as exc:
                 problem = str(exc)
-            except (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded) as exc:
-                # The file's content, not the database, is at fault (a NUL character in a cell, a
-                # header wider than a table can be): this file is quarantined, the others load.
+            except psycopg.Error as exc:
+                # SQLSTATE classes 22 (data exception) and 54 (program limit exceeded): the file's
+                # content, not the database, is at fault (a NUL character in a cell, a header wider
+                # than a table can be): this file is quarantined, the others load. Anything else
+                # (a lost connection, a deadlock) fails the task, and its retry loads the file.
+                if not (exc.sqlstate or "").startswith(REFUSED_CONTENT):
+                    raise
                 detail = str(exc).strip().splitlines()[0]
                 problem = (
                     f"{file_name}: PostgreSQL refused the file ({type(exc).__name__}: {detail}); "

@@ -190,7 +190,7 @@ def read_cells(data: bytes, name: str) -> tuple[list[list], str]:
         return _read_text(data, name)
     try:
         if is_sparse(data):
-            return _read_streaming(data, name), "openpyxl(sparse sheet)"
+            return _read_streaming(data, name), "openpyxl(sparse)"
     except zipfile.BadZipFile as exc:
         raise BadFileError(f"{name}: damaged xlsx ({exc}); ask for the export again") from exc
     try:
