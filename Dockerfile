@@ -1,4 +1,4 @@
-# Image for the production-style stack of docker-compose.yaml: the Airflow release of DESIGN.md
+# Image for the production-style stack of docker-compose.yaml: the Airflow release of requirements.txt
 # plus this project's pinned dependencies (the same lock the local environment installs), and the
 # PostgreSQL 15 client tools the backup DAG runs (pg_dump, pg_restore; the same major as the server).
 FROM apache/airflow:3.3.2-python3.11

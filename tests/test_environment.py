@@ -1,4 +1,4 @@
-"""The installed environment is the one DESIGN.md pins, not a resolver's silent fallback."""
+"""The installed environment is the one requirements.txt pins, not a resolver's silent fallback."""
 
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path

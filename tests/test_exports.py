@@ -1,4 +1,4 @@
-"""The generated plant is consistent across reports, as SAP's reports are (sap_reports.md)."""
+"""The generated plant is consistent across reports, as SAP's reports are (docs/sap_exports.md)."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""The Alembic migrations build the whole schema of DESIGN.md and unwind cleanly."""
+"""The Alembic migrations build the whole warehouse schema (README, Where things live) and unwind cleanly."""
 
 import psycopg
 import pytest

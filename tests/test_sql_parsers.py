@@ -1,4 +1,4 @@
-"""The SQL parsers read the value shapes of real SAP exports (sap_reports.md)."""
+"""The SQL parsers read the value shapes of real SAP exports (docs/sap_exports.md)."""
 
 import datetime as dt
 import unicodedata

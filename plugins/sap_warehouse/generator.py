@@ -1,6 +1,6 @@
 """Realistic MB51 exports, and the workbook-writing helpers every generated export shares.
 
-Writes .xlsx workbooks shaped like real SAP GUI exports (see sap_reports.md): the real header row,
+Writes .xlsx workbooks shaped like real SAP GUI exports (see docs/sap_exports.md): the real header row,
 Excel serial dates in date-styled cells mixed with dd.mm.yyyy text, signed quantities written as
 numbers, comma-decimal text and SAP trailing-minus text, codes with leading zeros, Vietnamese text
 (some of it in decomposed Unicode), documents holding lines identical in every column, a few
@@ -136,6 +136,8 @@ def mb51_movements(business_date: dt.date, rows: int, seed: int) -> list[Movemen
         text = rnd.choice(TEXTS)
         for mvt, line_plant, line_sloc, line_qty in lines:
             po = f"45000{rnd.randint(10000, 99999)}" if mvt == "101" else ""
+            if mvt == "101" and doc_no % 29 == 0:
+                line_sloc = ""  # a receipt posted at plant level: real exports leave the location blank
             out.append(Movement(posting, mvt, line_plant, line_sloc, code, unit, line_qty, doc, batch, text, po))
         if rnd.random() < 0.01:
             # Real documents hold lines identical in every column: separate movements, all kept.

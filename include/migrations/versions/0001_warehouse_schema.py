@@ -174,7 +174,7 @@ BEGIN
 END $$;
 """
 
-# Non-raising parsers for the value shapes of real SAP exports (sap_reports.md): NULL means "not
+# Non-raising parsers for the value shapes of real SAP exports (docs/sap_exports.md): NULL means "not
 # parseable", so the loader can report the row and column as a reject instead of failing the file.
 TYPING_FUNCTIONS = r"""
 CREATE TYPE operations.reject_reason AS (column_name text, value text, reason text);

@@ -1,6 +1,6 @@
 -- facts.fact_production_chain: batch genealogy links (parent batch consumed -> child batch made)
 -- that the data of business dates %(business_dates)s can make or change, by the rules of
--- sap_reports.md, most reliable first:
+-- docs/sap_exports.md, most reliable first:
 --   mb51_261_order     an MB51 261/262 line naming its production order: the issued batch is the
 --                      parent, the order's COOISPI output batch the child; consumed = net issued qty.
 --   zrpp062_sfg_liquid a ZRPP062 line: the P02 order named in 'Order SFG Liquid' (its COOISPI batch)
