@@ -112,6 +112,17 @@ def test_failed_values_outside_keys_cost_no_row(warehouse: str, tmp_path: Path) 
     assert len(issues) == 24
     assert reject == [(14, "Net Value", "abc")]
     assert ledger == (24, {"SO Date.": 12, "Tax": 12})
+    # 12 of 40 values of a column failed: the raw gate warns of column drift; nothing is critical.
+    results = quality.validate_gate("raw", DAY, conninfo=warehouse)
+    drift = next(r for r in results if r.suite == "etl_file_ledger")
+    assert {(f["check"], f["severity"]) for f in drift.failures} == {
+        ("column_drift", "warning"),
+        ("rejected_rows", "warning"),
+    }
+    assert {row["column_name"] for f in drift.failures if f["check"] == "column_drift" for row in f["sample"]} == {
+        "SO Date.",
+        "Tax",
+    }
 
 
 def test_a_value_beyond_a_column_range_is_a_cell_issue(warehouse: str, tmp_path: Path) -> None:
@@ -204,7 +215,7 @@ resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3))
 from sap_warehouse.workbook import read_sheet
 sheet = read_sheet(open(sys.argv[1], "rb").read(), "far.xlsx")
 filled = sum(1 for row in sheet.rows if any(v not in (None, "") for v in row))
-print(sheet.reader, len(sheet.headers), filled, sheet.truncated)
+print(sheet.reader, len(sheet.headers), filled, sheet.truncated, sheet.ignored_cells)
 """
 
 
@@ -221,14 +232,14 @@ def _far_cell_workbook(row: int, column: int, lines: int = 1) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("row", "column", "rows", "truncated"),
-    [(EXCEL_MAX_ROWS, 16384, 1, False), (EXCEL_MAX_ROWS, 1, 2, True), (3, 16384, 1, False)],
+    ("row", "column", "rows", "truncated", "ignored"),
+    [(EXCEL_MAX_ROWS, 16384, 1, False, 1), (EXCEL_MAX_ROWS, 1, 2, True, 0), (3, 16384, 1, False, 1)],
     ids=["XFD1048576", "A1048576", "XFD3"],
 )
-def test_a_far_cell_does_not_allocate_the_rectangle(tmp_path: Path, row, column, rows, truncated) -> None:
+def test_a_far_cell_does_not_allocate_the_rectangle(tmp_path: Path, row, column, rows, truncated, ignored) -> None:
     """Read in a process limited to 3 GB of address space: calamine's dense rectangle up to
-    XFD1048576 would need hundreds of gigabytes. Cells outside the header belong to no column; a
-    value on Excel's last row marks the export as cut off."""
+    XFD1048576 would need hundreds of gigabytes. A value far right of the header belongs to no
+    column: counted as ignored, not loaded; a value on Excel's last row marks the export as cut off."""
     path = tmp_path / "far.xlsx"
     path.write_bytes(_far_cell_workbook(row, column))
     out = subprocess.run(
@@ -239,7 +250,7 @@ def test_a_far_cell_does_not_allocate_the_rectangle(tmp_path: Path, row, column,
         timeout=300,
         cwd=PROJECT_ROOT,
     ).stdout.split()
-    assert out[-3:] == [str(len(MB51_HEADERS)), str(rows), str(truncated)]
+    assert out[-4:] == [str(len(MB51_HEADERS)), str(rows), str(truncated), str(ignored)]
 
 
 def test_a_sheet_ending_at_excels_last_row_loads_and_is_flagged(warehouse: str, tmp_path: Path) -> None:
@@ -293,3 +304,9 @@ def test_customer_defined_movement_types_pass_the_gate_and_land_in_other_qty(war
     with psycopg.connect(warehouse) as conn:
         other, net = conn.execute("SELECT other_qty, net_qty FROM facts.fact_inventory").fetchone()
     assert (other, net) == (Decimal(5), Decimal(5))
+
+
+def test_a_stray_far_value_is_counted_in_the_ledger(warehouse: str, tmp_path: Path) -> None:
+    result = _load(warehouse, tmp_path, "stray.xlsx", _far_cell_workbook(3, 16384, lines=5))
+    assert (result.status, result.rows_inserted) == ("loaded", 5)
+    assert result.reason.startswith("1 value(s) lie far right of the last header column")

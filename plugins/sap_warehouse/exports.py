@@ -613,8 +613,10 @@ def bad_file(kind: str, day: dt.date, seed: int) -> bytes:
         book.save(buf)
         return buf.getvalue()
     if kind in ("text_in_number", "bad_date"):
-        # One bad row in forty (under the default reject ratio): loads, with that row rejected.
-        # Orders of another day, so the file does not overlap the day's real COOISPI export.
+        # One bad value in forty rows. text_in_number: an order quantity (fact-critical) that is not a
+        # number, so that row is rejected and the file loads (under the reject ratio); bad_date: an
+        # impossible start date, a cell issue (no fact needs it), so every row loads. Orders of
+        # another day, so the file does not overlap the day's real COOISPI export.
         rows = cooispi_rows(day - dt.timedelta(days=500), 40, seed)
         column, value = ("order_quantity", "n/a") if kind == "text_in_number" else ("basic_start_date", "31.02.2026")
         rows[0]["__cells__"] = {column: value}

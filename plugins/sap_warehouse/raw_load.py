@@ -144,21 +144,22 @@ def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier, r
     work is in a fenced (OFFSET 0) subquery: each parser runs once per cell, and PostgreSQL's
     parallel workers evaluate that subquery's columns in their scans of the staging table."""
     report = sheet.report
-    inner, checks = [], []
+    inner, checks, final = [], [], {}
     for col in report.columns:
         name = sql.Identifier(col.name)
+        final[col.name] = sql.SQL("t.") + name
         if col.source == "business_date":
             inner.append(sql.SQL("{}::date AS {}").format(sql.Literal(business_date), name))
             continue
         cell = _cell(sheet, col)
-        typed = sql.SQL("{}({})").format(sql.SQL(PARSER[col.type]), cell)
+        inner.append(sql.SQL("{}({}) AS {}").format(sql.SQL(PARSER[col.type]), cell, name))
         pos = sheet.column_of.get(col.name)
+        failed = sql.SQL("t.{} IS NULL").format(name)
         if col.type == "number" and col.name in ranges and pos is not None:
             # Beyond the raw column's precision is a failed value like any other, not a database error.
-            typed = sql.SQL("(SELECT CASE WHEN abs(v) < {} THEN v END FROM (SELECT {} AS v) n)").format(
-                sql.Literal(10 ** ranges[col.name]), typed
-            )
-        inner.append(sql.SQL("{} AS {}").format(typed, name))
+            bound = sql.Literal(10 ** ranges[col.name])
+            final[col.name] = sql.SQL("CASE WHEN abs(t.{0}) < {1} THEN t.{0} END").format(name, bound)
+            failed = sql.SQL("(t.{0} IS NULL OR abs(t.{0}) >= {1})").format(name, bound)
         if pos is None or not (col.required or col.type in PROBLEM):
             continue
         header, original = sheet.headers[pos], sql.SQL("t.") + sql.Identifier(f"c{pos}")
@@ -167,7 +168,7 @@ def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier, r
         if col.type in PROBLEM:
             reason = PROBLEM[col.type] + (" or beyond the column's range" if col.name in ranges else "")
             kind = "problem" if sheet.report.is_critical(col) else "issue"
-            checks.append((kind, header, original, sql.SQL("t.{} AND t.{} IS NULL").format(present, name), reason))
+            checks.append((kind, header, original, sql.SQL("t.{} AND {}").format(present, failed), reason))
         if col.required:
             # Only an empty cell: a value that fails typing is already reported above.
             checks.append(
@@ -194,10 +195,12 @@ def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier, r
         "FROM (SELECT s.*, {inner}, {summary} AS is_summary, {raw_data} AS raw_data FROM {stage} s "
         "WHERE NOT (ROW({cells}) IS NULL) OFFSET 0) t"  # blank rows are not rows
     ).format(
-        names=sql.SQL(", ").join(sql.SQL("t.") + sql.Identifier(c.name) for c in report.columns),
+        names=sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(final[c.name], sql.Identifier(c.name)) for c in report.columns
+        ),
         problems=reasons("problem"),
         issues=reasons("issue"),
-        row_hash=_hash_expr(report.columns),
+        row_hash=sql.SQL("md5(ROW({})::text)").format(sql.SQL(", ").join(final[c.name] for c in report.columns)),
         inner=sql.SQL(", ").join(inner),
         summary=_summary_test(sheet),
         raw_data=_raw_data(sheet),
@@ -212,10 +215,6 @@ def _raw_data(sheet: Sheet) -> sql.Composed:
     return sql.SQL("jsonb_object({}::text[], ARRAY[{}]::text[])").format(
         sql.Literal(sheet.headers), sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
     )
-
-
-def _hash_expr(columns: tuple[Column, ...]) -> sql.Composed:
-    return sql.SQL("md5(ROW({})::text)").format(sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
 
 
 def _keyed_select(report: Report, typed: sql.Identifier) -> tuple[sql.Composed, list[str]]:
@@ -388,6 +387,18 @@ def _record_evidence(conn: psycopg.Connection, typed: sql.Identifier, file_id: i
         )
 
 
+def _sheet_notes(sheet: Sheet) -> str | None:
+    """What on-call should know about a loaded sheet's shape: cut off at Excel's last row, or stray
+    values far right of the header that no column holds."""
+    notes = [TRUNCATED] if sheet.truncated else []
+    if sheet.ignored_cells:
+        notes.append(
+            f"{sheet.ignored_cells} value(s) lie far right of the last header column and belong to no column; "
+            "they were not loaded (look at the sheet's used range)"
+        )
+    return "; ".join(notes) or None
+
+
 def load_sheet(
     conn: psycopg.Connection,
     sheet: Sheet,
@@ -454,7 +465,7 @@ def load_sheet(
         rows_summary=summary,
         cell_issues=sum(issue_columns.values()),
         cell_issue_columns=issue_columns,
-        reason=TRUNCATED if sheet.truncated else None,
+        reason=_sheet_notes(sheet),
     )
     if rows_read and rejected / rows_read > reject_ratio_max:
         # Nothing of the file is written; the ledger counts every row as refused, and the rows that

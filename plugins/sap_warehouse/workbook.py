@@ -36,6 +36,10 @@ EXCEL_MAX_ROWS = 1_048_576
 # one: a stray cell at XFD1048576 of a small workbook would ask for 17 billion cells. Sheets whose
 # rectangle is this large and mostly empty are streamed instead (openpyxl, present rows only).
 MAX_DENSE_CELLS = 20_000_000
+# Values right of the last header cell are kept under "(column N)" names up to this many columns
+# past the header; further out they are stray cells (counted in the ledger, not loaded).
+MAX_UNNAMED_COLUMNS = 64
+_CELL = re.compile(rb'<c r="([A-Z]+)[0-9]+"[^>]*?(?:/>|>(.*?)</c>)', re.DOTALL)
 HEADER_SEARCH_ROWS = 30
 TEXT_EXTENSIONS = (".csv", ".txt")
 DELIMITERS = (";", "\t", "|", ",")
@@ -59,6 +63,7 @@ class Sheet:
     first_row: int  # sheet row number (1-based, as Excel shows it) of rows[0]
     reader: str
     truncated: bool = False  # the sheet ends at Excel's last row: the export was probably cut off
+    ignored_cells: int = 0  # values far right of the header (no column name), not loaded
 
 
 def check_container(data: bytes, name: str) -> None:
@@ -157,11 +162,12 @@ def is_sparse(data: bytes) -> bool:
     return area > MAX_DENSE_CELLS and area > 4 * max(xml.count(b"<c "), 1)
 
 
-def _read_streaming(data: bytes, name: str) -> list[list]:
+def _read_streaming(data: bytes, name: str) -> tuple[list[list], int]:
     """The first sheet row by row (openpyxl, read-only), as wide as the widest of the first rows
-    (where the header is): cells beyond it belong to no column. Rows missing from the sheet come
-    back as one shared empty row, so a lone far cell costs no memory."""
-    if _ROW_ZERO.search(_first_sheet_xml(data) or b""):
+    (where the header is), and how many values lie further right (they belong to no column). Rows
+    missing from the sheet come back as one shared empty row, so a lone far cell costs no memory."""
+    xml = _first_sheet_xml(data) or b""
+    if _ROW_ZERO.search(xml):
         data = _repair_row_zero(data)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -180,28 +186,33 @@ def _read_streaming(data: bytes, name: str) -> list[list]:
         ) from exc
     while rows and rows[-1] is blank:
         rows.pop()
-    return rows
+    ignored = sum(
+        1 for column, body in _CELL.findall(xml) if _column_number(column) > width and (b"<v>" in body or b"<t" in body)
+    )
+    return rows, ignored
 
 
-def read_cells(data: bytes, name: str) -> tuple[list[list], str]:
-    """All cells of the first sheet, and which reader produced them."""
+def read_cells(data: bytes, name: str) -> tuple[list[list], str, int]:
+    """All cells of the first sheet, which reader produced them, and how many values it left out
+    (a sparse sheet's values right of the header region)."""
     check_container(data, name)
     if name.lower().endswith(TEXT_EXTENSIONS):
-        return _read_text(data, name)
+        return (*_read_text(data, name), 0)
     try:
         if is_sparse(data):
-            return _read_streaming(data, name), "openpyxl(sparse)"
+            rows, ignored = _read_streaming(data, name)
+            return rows, "openpyxl(sparse)", ignored
     except zipfile.BadZipFile as exc:
         raise BadFileError(f"{name}: damaged xlsx ({exc}); ask for the export again") from exc
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine"
+        return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine", 0
     except CalamineError as exc:
         if "row component" not in str(exc):
-            return _read_openpyxl(data, name), "openpyxl"
+            return _read_openpyxl(data, name), "openpyxl", 0
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(_repair_row_zero(data)))
-        return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine(row0-repaired)"
+        return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine(row0-repaired)", 0
     except CalamineError as exc:
         raise BadFileError(f"{name}: unreadable workbook ({exc}); ask for the export again") from exc
 
@@ -265,20 +276,34 @@ def _number_cell(value):
 def read_sheet(data: bytes, name: str) -> Sheet:
     """Read, recognise and cut out the data rows of one export. Blank rows stay (the loader drops
     them in SQL); numeric cells of number columns get their exponent mark."""
-    cells, reader = read_cells(data, name)
+    cells, reader, ignored = read_cells(data, name)
     if not cells:
         raise BadFileError(f"{name}: the first sheet is empty; ask for the export again")
     report, header_index, column_of = recognise(cells, name)
-    header_cells = list(cells[header_index])
-    while header_cells and header_cells[-1] in (None, ""):
-        header_cells.pop()  # empty cells right of the header name no column
-    headers = _unique_headers(header_cells)
-    width = len(headers)
-    truncated = reader.startswith(("calamine", "openpyxl")) and len(cells) >= EXCEL_MAX_ROWS
     rows = cells[header_index + 1 :]
+    named = _named_width(cells[header_index])
+    # Values right of the header: kept as unnamed columns when they lie close to it, stray cells
+    # (one at XFD3, say) when they lie far out: those are counted, not loaded.
+    reach = 0
+    if max(map(len, rows), default=0) > named:
+        reach = max(
+            (named + i + 1 for row in rows for i, v in enumerate(row[named:]) if v not in (None, "")), default=0
+        )
+    if reach - named > MAX_UNNAMED_COLUMNS:
+        ignored += sum(1 for row in rows for v in row[named:] if v not in (None, ""))
+        reach = 0
+    width = max(named, reach)
+    headers = _unique_headers((list(cells[header_index]) + [None] * width)[:width])
+    truncated = reader.startswith(("calamine", "openpyxl")) and len(cells) >= EXCEL_MAX_ROWS
     if any(len(row) != width for row in rows):
         fitted: dict[int, list] = {}  # rows shared by identity (a streamed sheet's empty row) stay shared
-        rows = [fitted.setdefault(id(row), (list(row) + [None] * width)[:width]) for row in rows]
+
+        def fit(row: list) -> list:
+            if id(row) not in fitted:
+                fitted[id(row)] = (list(row) + [None] * width)[:width]
+            return fitted[id(row)]
+
+        rows = [fit(row) for row in rows]
     for position in (column_of[c.name] for c in report.file_columns if c.type == "number" and c.name in column_of):
         for row in rows:
             if type(row[position]) is float:
@@ -291,4 +316,11 @@ def read_sheet(data: bytes, name: str) -> Sheet:
         first_row=header_index + 2,
         reader=reader,
         truncated=truncated,
+        ignored_cells=ignored,
     )
+
+
+def _named_width(header: list) -> int:
+    """Columns up to the last non-empty header cell."""
+    filled = [i for i, v in enumerate(header) if v not in (None, "")]
+    return filled[-1] + 1 if filled else 0
