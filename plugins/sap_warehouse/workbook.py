@@ -39,6 +39,9 @@ MAX_DENSE_CELLS = 20_000_000
 # Values right of the last header cell are kept under "(column N)" names up to this many columns
 # past the header; further out they are stray cells (counted in the ledger, not loaded).
 MAX_UNNAMED_COLUMNS = 64
+# Sheets larger than this (uncompressed) are taken at their own <dimension> when it is of a size a
+# dense reader handles; smaller ones are always scanned (a few milliseconds).
+TRUSTED_DIMENSION_BYTES = 4 * 1024 * 1024
 _CELL = re.compile(rb'<c r="([A-Z]+)[0-9]+"[^>]*?(?:/>|>(.*?)</c>)', re.DOTALL)
 HEADER_SEARCH_ROWS = 30
 TEXT_EXTENSIONS = (".csv", ".txt")
@@ -137,20 +140,40 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def _first_sheet_name(zf: zipfile.ZipFile) -> str | None:
+    names = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    return "xl/worksheets/sheet1.xml" if "xl/worksheets/sheet1.xml" in names else (names[0] if names else None)
+
+
 def _first_sheet_xml(data: bytes) -> bytes | None:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        names = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
-        name = "xl/worksheets/sheet1.xml" if "xl/worksheets/sheet1.xml" in names else (names[0] if names else None)
+        name = _first_sheet_name(zf)
         return zf.read(name) if name else None
+
+
+def _area(first: bytes, last: bytes) -> int:
+    """Cells of a range such as A1:P20001 (column letters and row digits of its two corners)."""
+    split = [re.match(rb"([A-Z]+)([0-9]+)", corner).groups() for corner in (first, last)]
+    (c1, r1), (c2, r2) = split
+    return (abs(_column_number(c2) - _column_number(c1)) + 1) * (abs(int(r2) - int(r1)) + 1)
 
 
 def is_sparse(data: bytes) -> bool:
     """Whether the first sheet's rectangle (last row x widest column) is large and mostly empty, so
-    that a dense reader would allocate far more cells than the sheet holds. Cheap scans only: the
+    that a dense reader would allocate far more cells than the sheet holds. A large sheet whose own
+    used range (<dimension>, at its start) is of a dense reader's size is taken at its word, so
+    a normal export costs a few kilobytes of reading here; other sheets are scanned cheaply: the
     last row number, and the cell references of two or three letters (columns beyond Z)."""
-    xml = _first_sheet_xml(data)
-    if not xml:
-        return False
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        name = _first_sheet_name(zf)
+        if name is None:
+            return False
+        with zf.open(name) as fh:
+            head = fh.read(4096)
+        used = re.search(rb'<dimension ref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"', head)
+        if used and zf.getinfo(name).file_size > TRUSTED_DIMENSION_BYTES and _area(*used.groups()) <= MAX_DENSE_CELLS:
+            return False
+        xml = zf.read(name)
     last = xml.rfind(b'<row r="')
     if last < 0:
         return False
