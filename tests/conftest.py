@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from psycopg import sql
 
+from sap_warehouse.registry import reports
 from sap_warehouse.scratch_db import admin_url, create_database, drop_database, migrate
 
 
@@ -86,18 +87,24 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     controller.stop()
 
 
-def table_checksum(conn: psycopg.Connection, table: str) -> str:
-    """md5 over a table's rows in a stable order, leaving out load timestamps."""
+# Where a raw row came from (which file, which row of it, which date's delivery, its source cells)
+# depends on the order files arrived in; what the row says must not.
+PROVENANCE = ("source_file", "source_row", "business_date", "raw_data")
+
+
+def table_checksum(conn: psycopg.Connection, table: str, *, leave_out: tuple[str, ...] = ()) -> str:
+    """md5 over a table's rows in a stable order, leaving out load timestamps and ``leave_out``."""
     return conn.execute(
         sql.SQL(
             "SELECT coalesce(md5(string_agg(x, ',' ORDER BY x)), 'empty') "
-            "FROM (SELECT md5((to_jsonb(t) - 'loaded_at')::text) AS x FROM {} t) s"
-        ).format(sql.SQL(table))
+            "FROM (SELECT md5((to_jsonb(t) - {})::text) AS x FROM {} t) s"
+        ).format(sql.Literal(["loaded_at", *leave_out]) + sql.SQL("::text[]"), sql.SQL(table))
     ).fetchone()[0]
 
 
+RAW_TABLES = tuple(f"raw.{r.raw_table}" for r in reports().values())
 WAREHOUSE_TABLES = (
-    "raw.raw_mb51",
+    *RAW_TABLES,
     "dims.dim_material",
     "dims.dim_location",
     "dims.dim_movement_type",
@@ -118,4 +125,7 @@ WAREHOUSE_TABLES = (
 
 def warehouse_checksums(conninfo: str) -> dict[str, str]:
     with psycopg.connect(conninfo) as conn:
-        return {table: table_checksum(conn, table) for table in WAREHOUSE_TABLES}
+        return {
+            table: table_checksum(conn, table, leave_out=PROVENANCE if table in RAW_TABLES else ())
+            for table in WAREHOUSE_TABLES
+        }

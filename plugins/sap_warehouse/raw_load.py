@@ -242,11 +242,13 @@ def _keyed_select(report: Report, typed: sql.Identifier) -> tuple[sql.Composed, 
 
 def _write_rows(
     conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date, typed: sql.Identifier
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, int]:
     """Update rows whose hash changed, insert new rows; returns (inserted, updated, rows kept after
-    de-duplicating the file). Unchanged rows cost the probe alone. Content-keyed reports (MB51)
-    carry the hash in the key, so a row is new or unchanged, never updated, and no two rows share a
-    key: their rows go straight from typed."""
+    de-duplicating the file, rows left alone because a file of a later business date wrote them).
+    Newer wins: a row's business_date is the date of the file that last wrote it, and a file of an
+    older date (a late re-delivery, a backfill in reverse order) never replaces it. Unchanged rows
+    cost the probe alone. Content-keyed reports (MB51) carry the hash in the key, so a row is new or
+    unchanged, never updated, and no two rows share a key: their rows go straight from typed."""
     report = sheet.report
     select, key = _keyed_select(report, typed)
     table = sql.Identifier("raw", report.raw_table)
@@ -288,16 +290,28 @@ def _write_rows(
             return params[c]
         return sql.SQL("k.") + sql.Identifier(c)
 
-    updated = 0
+    updated = newer = 0
     if not content_keyed:
+        day = sql.Literal(business_date)
+        # Rows a later date's file wrote: counted, never replaced. Checked only when the table holds
+        # any (the business_date index answers that at once), which a load in date order never meets.
+        if conn.execute(
+            sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE business_date > {})").format(table, day)
+        ).fetchone()[0]:
+            newer = conn.execute(
+                sql.SQL(
+                    "SELECT count(*) FROM {table} t JOIN {keyed} k ON {match} "
+                    "WHERE t.row_hash <> k.row_hash AND t.business_date > {day}"
+                ).format(table=table, keyed=keyed, match=match, day=day)
+            ).fetchone()[0]
         updates = sql.SQL(", ").join(
             sql.SQL("{} = {}").format(sql.Identifier(c), value(c)) for c in all_cols if c not in key
         )
         updated = conn.execute(
             sql.SQL(
                 "UPDATE {table} t SET {updates}, loaded_at = now() FROM {keyed} k "
-                "WHERE {match} AND t.row_hash <> k.row_hash"
-            ).format(table=table, updates=updates, keyed=keyed, match=match)
+                "WHERE {match} AND t.row_hash <> k.row_hash AND t.business_date <= {day}"
+            ).format(table=table, updates=updates, keyed=keyed, match=match, day=day)
         ).rowcount
     inserted = conn.execute(
         sql.SQL(
@@ -311,7 +325,7 @@ def _write_rows(
             match=match,
         )
     ).rowcount
-    return inserted, updated, kept
+    return inserted, updated, kept, newer
 
 
 def _ledger(
@@ -486,7 +500,13 @@ def load_sheet(
     known = _loaded_report(conn, sha256)
     if known is not None:
         raise _AlreadyLoaded(known)
-    inserted, updated, kept = _write_rows(conn, sheet, file_name, business_date, typed)
+    inserted, updated, kept, newer = _write_rows(conn, sheet, file_name, business_date, typed)
+    if newer:
+        note = (
+            f"{newer} row(s) differ from what a file of a later business date wrote: the newer rows were kept "
+            "(counted as unchanged); load that later date again if this file is the correction"
+        )
+        result.reason = f"{result.reason}; {note}" if result.reason else note
     # Rows of a business key repeated in this file: the last one was kept (keyed), the others are
     # counted as rejects, so rows read still add up.
     duplicates = rows_read - rejected - kept

@@ -1,0 +1,59 @@
+"""Data lifecycle: the order files arrive in does not change what the warehouse says."""
+
+import datetime as dt
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sap_warehouse import exports
+from sap_warehouse.raw_load import load_file
+from sap_warehouse.scratch_db import create_database, drop_database
+from tests.conftest import PROVENANCE, RAW_TABLES, table_checksum
+
+DAYS = [dt.date(2026, 1, 5), dt.date(2026, 1, 6), dt.date(2026, 1, 7)]
+SEED = 21
+
+
+def _load_days(url: str, landing: Path, quarantine: Path, order: list[dt.date]) -> dict[str, list]:
+    ledger = {}
+    for day in order:
+        for path in sorted((landing / day.isoformat()).iterdir()):
+            result = load_file(path, day, quarantine_root=quarantine, conninfo=url)
+            ledger.setdefault(result.report, []).append(result)
+    return ledger
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("landing")
+    for day in DAYS:
+        exports.write_day(root, day, rows=60, seed=SEED)
+    return root
+
+
+def test_an_older_export_never_overwrites_newer_rows(
+    warehouse: str, migrated_template: str, landing: Path, tmp_path: Path
+) -> None:
+    """ZRMM024 exports a transport order again on the day its goods arrive: loaded in reverse order
+    (a backfill from the newest date back), the older export must not bring back the stale transit."""
+    in_order = warehouse
+    reverse_name = f"{in_order.rsplit('/', 1)[1]}_rev"
+    reverse = create_database(reverse_name, template=migrated_template)
+    try:
+        _load_days(in_order, landing, tmp_path / "q1", DAYS)
+        ledger = _load_days(reverse, landing, tmp_path / "q2", list(reversed(DAYS)))
+        with psycopg.connect(in_order) as a, psycopg.connect(reverse) as b:
+            for table in RAW_TABLES:
+                assert table_checksum(a, table, leave_out=PROVENANCE) == table_checksum(
+                    b, table, leave_out=PROVENANCE
+                ), table
+            newest = b.execute("SELECT count(*) FROM raw.raw_zrmm024 WHERE business_date = %s", (DAYS[-1],)).fetchone()[
+                0
+            ]
+        kept = [r for r in ledger["zrmm024"] if r.reason and "a later business date" in r.reason]
+        assert kept, "the reverse load must meet ZRMM024 rows a later date already wrote"
+        assert all(r.rows_read == r.rows_inserted + r.rows_updated + r.rows_unchanged + r.rows_rejected for r in kept)
+        assert newest > 0
+    finally:
+        drop_database(reverse_name)
