@@ -6,7 +6,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sap_warehouse import exports
+from sap_warehouse import exports, layers
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.scratch_db import create_database, drop_database
 from tests.conftest import PROVENANCE, RAW_TABLES, table_checksum
@@ -57,3 +57,31 @@ def test_an_older_export_never_overwrites_newer_rows(
         assert newest > 0
     finally:
         drop_database(reverse_name)
+
+
+def test_a_corrected_billing_date_moves_the_line_and_revenue_counts_once(warehouse: str, tmp_path: Path) -> None:
+    first, second = DAYS[0], DAYS[1]
+    deliveries = exports.zrsd004_rows(first, 40, SEED)
+    lines = exports.zrsd002_rows(first, deliveries, SEED)
+    for line in lines:
+        line["cancelled"] = line["doc_cancel"] = ""  # every line is revenue
+    redated = [dict(lines[0], billing_date=second)]  # the export of D+1 corrects one line's billing date
+
+    for day, rows, name in ((first, lines, "billing.xlsx"), (second, redated, "billing-corrected.xlsx")):
+        folder = tmp_path / "landing" / day.isoformat()
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(exports.render("zrsd002", rows, SEED))
+        result = load_file(folder / name, day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
+    assert (result.rows_inserted, result.rows_updated) == (0, 1)
+    layers.rebuild(first, second, conninfo=warehouse)
+
+    with psycopg.connect(warehouse) as conn:
+        copies = conn.execute(
+            "SELECT billing_date FROM raw.raw_zrsd002 WHERE billing_document = %s AND billing_item = %s",
+            (lines[0]["billing_document"], lines[0]["billing_item"]),
+        ).fetchall()
+        revenue = conn.execute("SELECT sum(sales_amount), count(*) FROM facts.fact_billing").fetchone()
+        on_first = conn.execute("SELECT count(*) FROM facts.fact_billing WHERE billing_date = %s", (first,)).fetchone()
+    assert copies == [(second,)]
+    assert revenue == (sum(line["net_value"] for line in lines), len(lines))
+    assert on_first == (len(lines) - 1,)

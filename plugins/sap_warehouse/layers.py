@@ -108,6 +108,18 @@ def _dates(conn: psycopg.Connection, dates: list[dt.date], table: str, column: s
     return dates + [row[0] for row in conn.execute(query, (dates, dates))]
 
 
+def _billing_dates(conn: psycopg.Connection, dates: list[dt.date]) -> list[dt.date]:
+    """The billing dates to rebuild for the business dates: those their files carried, and those
+    their files moved lines away from (an export that corrected a line's billing date)."""
+    carried = _dates(conn, dates, "raw_zrsd002", "billing_date")
+    left = conn.execute(
+        "SELECT DISTINCT previous_billing_date FROM raw.raw_zrsd002_line "
+        "WHERE business_date = ANY(%s) AND previous_billing_date IS NOT NULL ORDER BY 1",
+        (dates,),
+    ).fetchall()
+    return carried + [row[0] for row in left if row[0] not in carried]
+
+
 def _params(conn: psycopg.Connection, dates: list[dt.date]) -> dict:
     config = site()
     return {
@@ -118,7 +130,7 @@ def _params(conn: psycopg.Connection, dates: list[dt.date]) -> dict:
         "weight_units_kg": json.dumps(config["weight_units_kg"]),
         "sales_plant": str(config["sales_plant"]),
         "movement_dates": _dates(conn, dates, "raw_mb51", "posting_date"),
-        "billing_dates": _dates(conn, dates, "raw_zrsd002", "billing_date"),
+        "billing_dates": _billing_dates(conn, dates),
     }
 
 

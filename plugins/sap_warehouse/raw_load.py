@@ -290,7 +290,9 @@ def _write_rows(
             return params[c]
         return sql.SQL("k.") + sql.Identifier(c)
 
-    updated = newer = 0
+    updated = newer = moved = 0
+    if report.line_directory:
+        newer, moved = _move_lines(conn, report, keyed, business_date)
     if not content_keyed:
         day = sql.Literal(business_date)
         # Rows a later date's file wrote: counted, never replaced. Checked only when the table holds
@@ -298,7 +300,7 @@ def _write_rows(
         if conn.execute(
             sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE business_date > {})").format(table, day)
         ).fetchone()[0]:
-            newer = conn.execute(
+            newer += conn.execute(
                 sql.SQL(
                     "SELECT count(*) FROM {table} t JOIN {keyed} k ON {match} "
                     "WHERE t.row_hash <> k.row_hash AND t.business_date > {day}"
@@ -325,7 +327,70 @@ def _write_rows(
             match=match,
         )
     ).rowcount
-    return inserted, updated, kept, newer
+    if report.line_directory:
+        directory = sql.Identifier("raw", report.line_directory)
+        names = [*report.key, report.partition_column]
+        part = sql.Identifier(report.partition_column)
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {d} AS d ({cols}, business_date) SELECT {kcols}, {day} FROM {keyed} k "
+                "ON CONFLICT ({key}) DO UPDATE SET {p} = excluded.{p} WHERE d.{p} <> excluded.{p}"
+            ).format(
+                d=directory,
+                cols=sql.SQL(", ").join(map(sql.Identifier, names)),
+                kcols=sql.SQL(", ").join(sql.SQL("k.") + sql.Identifier(n) for n in names),
+                day=sql.Literal(business_date),
+                keyed=keyed,
+                key=sql.SQL(", ").join(map(sql.Identifier, report.key)),
+                p=part,
+            )
+        )
+    # A moved line was deleted from its old date and inserted at its new one: one update.
+    return inserted - moved, updated + moved, kept, newer
+
+
+def _move_lines(
+    conn: psycopg.Connection, report: Report, keyed: sql.Composable, business_date: dt.date
+) -> tuple[int, int]:
+    """Lines of this file that the warehouse holds under another partition date (an export
+    corrected a billing date). A line a file of a later business date wrote stays as it is and is
+    dropped from this file's write; any other is deleted from its old date, which the line directory
+    records as its previous date (the layers rebuild that date's facts too), and the write inserts
+    it at its new date. Returns (left to newer rows, moved)."""
+    directory = sql.Identifier("raw", report.line_directory)
+    table = sql.Identifier("raw", report.raw_table)
+    part = sql.Identifier(report.partition_column)
+    on = sql.SQL(" AND ").join(sql.SQL("d.{0} = k.{0}").format(sql.Identifier(k)) for k in report.key)
+    at = sql.SQL(" AND ").join(
+        sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k)) for k in [*report.key, report.partition_column]
+    )
+    day = sql.Literal(business_date)
+    newer = conn.execute(
+        sql.SQL(
+            "DELETE FROM {keyed} k USING {d} d, {t} t "
+            "WHERE {on} AND d.{p} <> k.{p} AND {at} AND t.business_date > {day}"
+        ).format(keyed=keyed, d=directory, t=table, on=on, p=part, at=at, day=day)
+    ).rowcount
+    moved = conn.execute(
+        sql.SQL(
+            "WITH gone AS (DELETE FROM {t} t USING {d} d, {keyed} k "
+            "WHERE {on} AND d.{p} <> k.{p} AND {at} AND t.business_date <= {day} RETURNING {tkey}) "
+            "UPDATE {d} d SET {prev} = d.{p}, {p} = k.{p}, business_date = {day} FROM gone g, {keyed} k "
+            "WHERE {gone_on} AND {on}"
+        ).format(
+            t=table,
+            d=directory,
+            keyed=keyed,
+            on=on,
+            p=part,
+            at=at,
+            day=day,
+            tkey=sql.SQL(", ").join(sql.SQL("t.") + sql.Identifier(k) for k in report.key),
+            prev=sql.Identifier(f"previous_{report.partition_column}"),
+            gone_on=sql.SQL(" AND ").join(sql.SQL("d.{0} = g.{0}").format(sql.Identifier(k)) for k in report.key),
+        )
+    ).rowcount
+    return newer, moved
 
 
 def _ledger(

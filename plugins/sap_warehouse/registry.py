@@ -52,6 +52,15 @@ class Report:
     def file_columns(self) -> list[Column]:
         return [c for c in self.columns if c.in_file]
 
+    @property
+    def line_directory(self) -> str | None:
+        """The raw table that holds each line's current partition date, for reports whose
+        partition column is not part of the business key (a ZRSD002 line keeps its identity when
+        an export corrects its billing date): raw.<raw_table>_line."""
+        if self.key_strategy == "columns" and self.partition_column and self.partition_column not in self.key:
+            return f"{self.raw_table}_line"
+        return None
+
     def is_critical(self, col: Column) -> bool:
         """A value of this column that fails typing costs its row (a reject): it is part of the
         business key, required, or declared fact-critical. Any other column's failed value becomes
