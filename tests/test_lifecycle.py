@@ -85,3 +85,35 @@ def test_a_corrected_billing_date_moves_the_line_and_revenue_counts_once(warehou
     assert copies == [(second,)]
     assert revenue == (sum(line["net_value"] for line in lines), len(lines))
     assert on_first == (len(lines) - 1,)
+
+
+def test_a_file_another_run_already_archived_is_a_duplicate_not_an_error(warehouse: str, tmp_path: Path) -> None:
+    """Two runs of one date race on a file: the first loads and archives it; the second (or a retry
+    after the move) finds the landing copy gone and judges the archived one."""
+    day = DAYS[0]
+    folder, archive = tmp_path / "landing" / day.isoformat(), tmp_path / "archive"
+    folder.mkdir(parents=True)
+    data = exports.render("zrfi005", exports.zrfi005_rows(day, SEED), SEED)
+    path = folder / "ar.xlsx"
+    path.write_bytes(data)
+    kwargs = {"quarantine_root": tmp_path / "quarantine", "archive_root": archive, "conninfo": warehouse}
+
+    first = load_file(path, day, **kwargs)
+    second = load_file(path, day, **kwargs)  # the landing copy is gone
+
+    assert (first.status, second.status) == ("loaded", "duplicate")
+    assert (archive / day.isoformat() / "ar.xlsx").read_bytes() == data
+    assert not path.exists()
+
+
+def test_an_archive_move_is_complete_or_absent_and_tolerates_a_vanished_source(tmp_path: Path) -> None:
+    from sap_warehouse.landing import move_file
+
+    source = tmp_path / "landing" / "f.xlsx"
+    source.parent.mkdir()
+    source.write_bytes(b"export")
+    target_dir = tmp_path / "archive"
+    move_file(source, target_dir, b"export", "ab" * 32)
+    move_file(source, target_dir, b"export", "ab" * 32)  # a second run: nothing to move, no error
+    assert sorted(p.name for p in target_dir.iterdir()) == ["f.xlsx"]  # no partial copy left behind
+    assert (target_dir / "f.xlsx").read_bytes() == b"export"

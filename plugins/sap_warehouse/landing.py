@@ -76,14 +76,30 @@ def scan(landing_root, business_date: dt.date) -> tuple[list, list[tuple[object,
 
 def move_file(path, target_dir, data: bytes, sha256: str) -> None:
     """Put ``data`` (the file's bytes) at ``target_dir/<name>`` and remove ``path``. A different
-    file already archived under that name is kept: the newcomer gets its sha256 in its name."""
+    file already archived under that name is kept: the newcomer gets its sha256 in its name. The
+    copy is written under a temporary name and renamed into place (a reader never sees half of it);
+    a source already gone (another run of the date moved it) is not an error."""
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / path.name
     if target.exists() and target.read_bytes() != data:
         stem, dot, suffix = path.name.rpartition(".")
         target = target_dir / (f"{stem}.{sha256[:12]}.{suffix}" if dot else f"{path.name}.{sha256[:12]}")
-    target.write_bytes(data)
-    path.unlink()
+    if not (target.exists() and target.read_bytes() == data):
+        partial = target_dir / f".{target.name}.{sha256[:12]}.part"
+        partial.write_bytes(data)
+        partial.rename(target)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def archived_copy(archive_root, business_date: dt.date, name: str):
+    """The archived file of that name for the date, if an earlier or concurrent run moved it there."""
+    if archive_root is None:
+        return None
+    candidate = archive_root / business_date.isoformat() / name
+    return candidate if candidate.exists() else None
 
 
 DAILY_REPORTS = "mb51,cooispi,zrsd002,zrsd004,zrfi005,zrmm024"

@@ -37,7 +37,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from sap_warehouse.db import connect, lock_business_date, lock_raw_table
-from sap_warehouse.landing import move_file
+from sap_warehouse.landing import archived_copy, move_file
 from sap_warehouse.registry import Column, Report
 from sap_warehouse.workbook import BadFileError, Sheet, read_sheet
 
@@ -623,7 +623,19 @@ def load_file(
     run = run or {}
     started = time.perf_counter()
     file_name = path.name
-    data = path.read_bytes()
+    in_archive = False
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        # Another run of the date (or this task's earlier try) loaded the file and moved it to the
+        # archive: judge the archived copy, which the ledger then knows as a duplicate.
+        archived = archived_copy(archive_root, business_date, file_name)
+        if archived is None:
+            raise FileNotFoundError(
+                f"{path}: the file left the landing folder and is not in the archive of {business_date}; "
+                "look for it in the quarantine folder or deliver it again"
+            ) from None
+        path, data, in_archive = archived, archived.read_bytes(), True
     sha256 = hashlib.sha256(data).hexdigest()
     day = business_date.isoformat()
     # Parse before any transaction or lock: reading is the CPU-bound part, and the files of one
@@ -695,7 +707,7 @@ def load_file(
             )
         if result.status == "loaded" and result.reason:
             log.warning("%s: %s", file_name, result.reason)
-        if archive_root is not None:
+        if archive_root is not None and not in_archive:
             move_file(path, archive_root / business_date.isoformat(), data, sha256)
         log.info(
             "%s: %s %s, %s rows read, %s inserted, %s updated, %s unchanged, %s rejected, %s list totals, "
