@@ -117,3 +117,33 @@ def test_an_archive_move_is_complete_or_absent_and_tolerates_a_vanished_source(t
     move_file(source, target_dir, b"export", "ab" * 32)  # a second run: nothing to move, no error
     assert sorted(p.name for p in target_dir.iterdir()) == ["f.xlsx"]  # no partial copy left behind
     assert (target_dir / "f.xlsx").read_bytes() == b"export"
+
+
+def test_an_older_file_with_an_older_billing_date_leaves_the_newer_line(warehouse: str, tmp_path: Path) -> None:
+    first, second = DAYS[0], DAYS[1]
+    lines = exports.zrsd002_rows(first, exports.zrsd004_rows(first, 6, SEED), SEED)
+    newer = [dict(lines[0], billing_date=second, net_value=lines[0]["net_value"] + 1)]
+    older = [*lines, dict(lines[1])]  # the older file also repeats one line: a duplicate key
+    loaded = {}
+    for day, rows, name in ((second, newer, "newer.xlsx"), (first, older, "older.xlsx")):
+        folder = tmp_path / "landing" / day.isoformat()
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(exports.render("zrsd002", rows, SEED, totals=False))
+        loaded[name] = load_file(folder / name, day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
+
+    result = loaded["older.xlsx"]
+    assert (result.rows_read, result.rows_inserted, result.rows_unchanged, result.rows_rejected) == (
+        len(older),
+        len(lines) - 1,
+        1,
+        1,
+    )
+    assert "a later business date" in result.reason
+    with psycopg.connect(warehouse) as conn:
+        kept = conn.execute(
+            "SELECT billing_date, net_value FROM raw.raw_zrsd002 WHERE billing_document = %s AND billing_item = %s",
+            (lines[0]["billing_document"], lines[0]["billing_item"]),
+        ).fetchall()
+        rejects = conn.execute("SELECT reason FROM operations.etl_row_reject").fetchall()
+    assert kept == [(second, newer[0]["net_value"])]
+    assert rejects == [("duplicate business key in this file; a later row wins",)]

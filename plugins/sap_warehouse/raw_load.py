@@ -365,10 +365,13 @@ def _move_lines(
         sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k)) for k in [*report.key, report.partition_column]
     )
     day = sql.Literal(business_date)
+    # Their source rows are kept aside: they are neither written nor rejects.
+    conn.execute("CREATE TEMP TABLE left_to_newer (source_row integer) ON COMMIT DROP")
     newer = conn.execute(
         sql.SQL(
-            "DELETE FROM {keyed} k USING {d} d, {t} t "
-            "WHERE {on} AND d.{p} <> k.{p} AND {at} AND t.business_date > {day}"
+            "WITH gone AS (DELETE FROM {keyed} k USING {d} d, {t} t "
+            "WHERE {on} AND d.{p} <> k.{p} AND {at} AND t.business_date > {day} RETURNING k.source_row) "
+            "INSERT INTO left_to_newer SELECT source_row FROM gone"
         ).format(keyed=keyed, d=directory, t=table, on=on, p=part, at=at, day=day)
     ).rowcount
     moved = conn.execute(
@@ -586,8 +589,13 @@ def load_sheet(
                 "INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, reason) "
                 "SELECT %s, %s, t.source_row, 'duplicate business key in this file; a later row wins' FROM {} t "
                 "WHERE cardinality(t.problems) = 0 AND NOT t.is_summary "
-                "AND t.source_row NOT IN (SELECT source_row FROM keyed)"
-            ).format(typed),
+                "AND t.source_row NOT IN (SELECT source_row FROM keyed) {}"
+            ).format(
+                typed,
+                sql.SQL("AND t.source_row NOT IN (SELECT source_row FROM left_to_newer)")
+                if report.line_directory
+                else sql.SQL(""),
+            ),
             (file_id, file_name),
         )
     conn.execute(sql.SQL("DROP TABLE {}, {}").format(stage, typed))
