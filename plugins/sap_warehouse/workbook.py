@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import openpyxl
 import openpyxl.xml
+from openpyxl.utils import column_index_from_string
 from python_calamine import CalamineError, CalamineWorkbook
 
 from sap_warehouse.registry import Report, reports
@@ -134,10 +135,7 @@ def _read_openpyxl(data: bytes, name: str) -> list[list]:
 
 
 def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
+    return column_index_from_string(letters.decode("ascii"))
 
 
 def _first_sheet_name(zf: zipfile.ZipFile) -> str | None:
