@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -106,6 +108,44 @@ def test_retention_archives_then_deletes_the_old_rows_and_a_second_run_changes_n
     again = retention.apply(TODAY, archive, dry_run=False, run_id="again", conninfo=url)
     assert all(actions == [] for actions in again.values())
     assert checksums(url) == settled
+
+
+def test_a_load_committed_while_retention_waits_for_its_lock_is_archived_before_the_partition_goes(
+    aged, tmp_path: Path
+) -> None:
+    """A load holds the old partition when retention starts; retention waits, the load commits, and
+    its row must be in the archive (retention's snapshot is taken after the lock, not before)."""
+    url, recent_only, both = aged
+    verified_backup(url, tmp_path / "backups")
+    archive = ObjectStoragePath(f"file://{tmp_path / 'archive'}")
+    with psycopg.connect(url) as loader:
+        loader.execute(  # an old row written before the backup, under a new document number
+            """INSERT INTO raw.raw_mb51
+               SELECT (jsonb_populate_record(NULL::raw.raw_mb51, to_jsonb(r) || '{"material_document": "RACE-1"}')).*
+               FROM raw.raw_mb51 r WHERE posting_date = %s LIMIT 1""",
+            (OLD,),
+        )
+        done: dict = {}
+        worker = threading.Thread(
+            target=lambda: done.update(retention.apply(TODAY, archive, dry_run=False, run_id="race", conninfo=url))
+        )
+        worker.start()
+        deadline = time.monotonic() + 60
+        with psycopg.connect(url, autocommit=True) as watch:
+            while not watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sap_warehouse' "
+                "AND wait_event_type = 'Lock'"
+            ).fetchone()[0]:
+                assert time.monotonic() < deadline, "retention never waited for the loader's lock"
+                time.sleep(0.05)
+        loader.commit()
+    worker.join(120)
+    assert not worker.is_alive()
+    gone = sum(a["rows"] for a in done["raw.raw_mb51"])
+    assert gone == both["raw.raw_mb51"] - recent_only["raw.raw_mb51"] + 1
+    with gzip.open(tmp_path / "archive" / "retention" / "raw.raw_mb51" / "raw_mb51_y2022m01.csv.gz", "rt") as fh:
+        assert "RACE-1" in {row["material_document"] for row in csv.DictReader(fh)}
+    assert counts(url)["raw.raw_mb51"] == recent_only["raw.raw_mb51"]
 
 
 def test_an_archive_that_cannot_be_written_deletes_nothing(aged, tmp_path: Path) -> None:

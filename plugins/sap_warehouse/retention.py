@@ -5,13 +5,14 @@ the tables it names. Writes gzip CSV archives to ``<archive>/retention/<schema.t
 archived rows (or drops whole monthly partitions of partitioned tables), and records each action in
 operations.retention_log.
 
-Per policy, in one REPEATABLE READ transaction: count the rows to go, COPY exactly those rows to the
-archive, read the archive back and count its records, and only if the counts agree delete the same
-rows (the DELETE must affect that count too, or everything rolls back). The cutoff is the run date
-minus keep_days, but never later than the day before the last verified backup, and rows loaded
-after that backup are never deleted: whatever retention removes, a verified backup still holds. With
-no verified backup at all, nothing is deleted. A dry run counts and reports only. Running twice
-changes nothing the second time (nothing old is left to archive).
+Per policy, in one REPEATABLE READ transaction that first locks the table against writers (before
+its snapshot is taken, so nothing committed meanwhile escapes the archive): count the rows to go,
+COPY exactly those rows to the archive, read the archive back and count its records, and only if the
+counts agree delete the same rows (the DELETE must affect that count too, or everything rolls back).
+The cutoff is the run date minus keep_days, but never later than the day before the last verified
+backup, and rows loaded after that backup are never deleted: whatever retention removes, a verified
+backup still holds. With no verified backup at all, nothing is deleted. A dry run counts and reports
+only. Running twice changes nothing the second time (nothing old is left to archive).
 """
 
 from __future__ import annotations
@@ -189,12 +190,18 @@ def _apply_policy(
     cutoff = min(today - dt.timedelta(days=int(policy["keep_days"])), backup_at.date() - dt.timedelta(days=1))
     actions: list[dict] = []
     folder = archive / "retention" / table
-    with connect(conninfo) as conn:
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    with connect(conninfo) as conn:  # the catalog, read before the transaction that deletes
         columns = _columns(conn, table)
         parent_columns = _columns(conn, policy["via"]["table"]) if "via" in policy else set()
-        where, params = _where(policy, columns, parent_columns, cutoff, backup_at)
         partitions = _partitions(conn, table, policy["date_column"])
+    where, params = _where(policy, columns, parent_columns, cutoff, backup_at)
+    with connect(conninfo) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if not dry_run:
+            # The lock comes before the first query, which takes the snapshot: a load committed while
+            # the lock was awaited is in the snapshot, so it is archived before anything is dropped.
+            # Readers go on; writers of this table wait until the archive is verified and committed.
+            conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(*table.split("."))))
         if partitions is not None:
             # Whole partitions whose range ends on or before the cutoff, and no row of which is newer
             # than the backup; then the rows left in the range (the DEFAULT partition, later loads).
@@ -211,7 +218,6 @@ def _apply_policy(
                     continue  # rows loaded after the backup: left to the row-wise pass below
                 action = {"action": "drop_partition", "target": name, "rows": rows}
                 if not dry_run:
-                    conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(ident))
                     if rows:
                         file = folder / f"{name.split('.')[1]}.csv.gz"
                         archived, sha = _archive(conn, sql.SQL("SELECT * FROM {}").format(ident), {}, file)
