@@ -5,7 +5,8 @@ Carries business date **D**'s SAP exports from the landing zone (`<sap_landing_p
 names; each file's report is recognised from its header row) through the warehouse:
 
 1. **resolve_business_date**: D = the `business_date` Param if given, else the first day of the run's
-   data interval (Asia/Ho_Chi_Minh). Scheduled runs at 06:00 process the day before.
+   data interval (Asia/Ho_Chi_Minh). Scheduled runs at 06:00 process the day before. D must lie in
+   the warehouse calendar (dims.dim_date), which warehouse_maintenance keeps two years ahead.
 2. **wait_for_files**: until one file per expected report (`sap_expected_reports`) has landed or
    `sap_files_due_time` (plant time, on D+1) has passed; reschedule mode, so no worker slot is held.
 3. **discover_files**: D's files, in name order; links and unsupported types are quarantined.
@@ -83,7 +84,16 @@ LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
 def sap_warehouse_daily():
     @task
     def resolve_business_date(params=None, data_interval_start=None) -> str:
-        return bd.resolve(params.get("business_date"), data_interval_start).isoformat()
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sap_warehouse import horizon
+
+        try:
+            day = bd.resolve(params.get("business_date"), data_interval_start)
+            horizon.check(day)
+        except (ValueError, horizon.HorizonError) as error:
+            raise AirflowFailException(str(error)) from error  # a wrong date or calendar: retries cannot fix it
+        return day.isoformat()
 
     @task.sensor(poke_interval=300, timeout=36 * 3600, mode="reschedule", soft_fail=True)
     def wait_for_files(business_date: str) -> PokeReturnValue:

@@ -9,7 +9,11 @@ Runs after each daily run has refreshed the marts views (asset `sap_warehouse_ma
    rows changed since its last analyze (what the daily run wrote) gets `ANALYZE`. One statement per call,
    in autocommit. `VACUUM FULL` (exclusive lock, rewrites the table) only with the `vacuum_full` Param.
    The `dry_run` Param lists the statements without running them.
-2. **health_snapshot**: sizes, live/dead tuples, last (auto)vacuum/analyze of every table and the scans
+2. **extend_horizon**: dims.dim_date and the monthly partitions of the raw and facts tables reach
+   `warehouse_horizon_months` (24) months past the run date; the daily run refuses a business date
+   outside the calendar, so this keeps every date of the next two years loadable. Rows that waited in
+   a DEFAULT partition move into their month's new partition.
+3. **health_snapshot**: sizes, live/dead tuples, last (auto)vacuum/analyze of every table and the scans
    of every index, into operations.table_health and operations.index_health (README: monitoring queries).
 """
 
@@ -59,12 +63,20 @@ def warehouse_maintenance():
         )
 
     @task
+    def extend_horizon() -> dict:
+        from sap_warehouse import horizon
+        from sap_warehouse.dag_support import int_variable
+
+        today = pendulum.instance(get_current_context()["dag_run"].run_after).in_timezone(BUSINESS_TIMEZONE).date()
+        return horizon.extend(today, int_variable("warehouse_horizon_months", horizon.DEFAULT_MONTHS))
+
+    @task
     def health_snapshot() -> dict:
         from sap_warehouse import maintenance
 
         return maintenance.snapshot()
 
-    vacuum_and_analyze() >> health_snapshot()
+    vacuum_and_analyze() >> extend_horizon() >> health_snapshot()
 
 
 warehouse_maintenance()

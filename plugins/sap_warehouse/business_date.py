@@ -4,7 +4,8 @@
 - Otherwise D is the first day of the run's data interval, in the plant's time zone: the
   scheduled run for interval [D 06:00, D+1 06:00) runs at D+1 06:00 and processes D; a backfill
   from A to B creates one such run per D.
-- D must fall inside the date dimension (2020-01-01..2030-12-31).
+- D must not precede the date dimension's first day (2020-01-01). Its far end moves: the maintenance
+  DAG keeps it two years ahead, and the daily run checks D against it (sap_warehouse.horizon).
 Pure functions: no I/O.
 """
 
@@ -16,7 +17,6 @@ import pendulum
 
 BUSINESS_TIMEZONE = "Asia/Ho_Chi_Minh"
 FIRST_DATE = dt.date(2020, 1, 1)
-LAST_DATE = dt.date(2030, 12, 31)
 
 
 def resolve(param: str | None, data_interval_start: dt.datetime | None) -> dt.date:
@@ -30,6 +30,6 @@ def resolve(param: str | None, data_interval_start: dt.datetime | None) -> dt.da
         day = pendulum.instance(data_interval_start).in_timezone(BUSINESS_TIMEZONE).date()
     else:
         raise ValueError("This run has no data interval: trigger it with the business_date Param (YYYY-MM-DD)")
-    if not FIRST_DATE <= day <= LAST_DATE:
-        raise ValueError(f"business date {day} is outside {FIRST_DATE}..{LAST_DATE}, the span of dims.dim_date")
+    if day < FIRST_DATE:
+        raise ValueError(f"business date {day} is before {FIRST_DATE}, the first day of dims.dim_date")
     return day

@@ -1,0 +1,73 @@
+"""The warehouse calendar extends itself: a business date past the migrations' 2030 horizon runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pendulum
+import psycopg
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from sap_warehouse import exports, horizon
+from sap_warehouse.business_date import BUSINESS_TIMEZONE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PAST_HORIZON = dt.date(2031, 1, 6)  # the migrations make the calendar through 2030-12-31
+
+
+def test_a_date_past_the_horizon_is_refused_clearly_then_runs_once_maintenance_extended_it(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing = tmp_path / "landing"
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{landing}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_EXPECTED_REPORTS", "mb51,zrsd002")
+    exports.write_day(landing, PAST_HORIZON, rows=30, seed=5)
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert {"sap_warehouse_daily", "warehouse_maintenance"} <= set(bag.dag_ids)
+    daily, maintenance = bag.get_dag("sap_warehouse_daily"), bag.get_dag("warehouse_maintenance")
+
+    with pytest.raises(horizon.HorizonError, match=r"2031-01-06 is outside .*warehouse_maintenance"):
+        horizon.check(PAST_HORIZON)
+    first = daily.test(run_conf={"business_date": PAST_HORIZON.isoformat()})
+    assert str(first.state) == "failed"
+    assert {ti.task_id: str(ti.state) for ti in first.get_task_instances()}["resolve_business_date"] == "failed"
+
+    with psycopg.connect(warehouse) as conn:  # a January 2031 movement that was waiting in the DEFAULT partition
+        conn.execute(
+            """INSERT INTO raw.raw_mb51 (posting_date, movement_type, plant, material, material_document, occurrence,
+                                         business_date, source_file, source_row, row_hash, raw_data)
+               VALUES ('2031-01-02', '101', '1000', 'WAITING', 'W-1', 1, '2030-12-31', 'w.xlsx', 2,
+                       md5('w'), '{}')"""
+        )
+    # The maintenance DAG keeps the calendar this many months past its run date: far enough for 2031.
+    today = pendulum.now(BUSINESS_TIMEZONE).date()
+    months = (PAST_HORIZON.year - today.year) * 12 + PAST_HORIZON.month - today.month
+    monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_HORIZON_MONTHS", str(months))
+    assert str(maintenance.test().state) == "success"
+    again = horizon.extend(today, months)
+    assert (again["partitions_made"], again["dates_added"]) == (0, 0), "extending twice added something"
+
+    assert str(daily.test(run_conf={"business_date": PAST_HORIZON.isoformat()}).state) == "success"
+    with psycopg.connect(warehouse) as conn:
+        ends = conn.execute("SELECT max(calendar_date) FROM dims.dim_date").fetchone()[0]
+        assert ends == dt.date(2031, 1, 31)
+        assert conn.execute(
+            "SELECT is_holiday, holiday_name FROM dims.dim_date WHERE calendar_date = '2031-01-01'"
+        ).fetchone() == (True, "New Year's Day")
+        in_month = conn.execute(
+            "SELECT count(*) FILTER (WHERE material = 'WAITING'), count(*) FROM raw.raw_mb51_y2031m01"
+        ).fetchone()
+        assert in_month[0] == 1, "the row waiting in the DEFAULT partition moved to its month"
+        assert in_month[1] > 1, "D's movements belong to January 2031"
+        assert conn.execute("SELECT count(*) FROM raw.raw_mb51_default").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM facts.fact_billing_y2031m01").fetchone()[0] > 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM facts.fact_inventory WHERE movement_date = %s", (PAST_HORIZON,)
+            ).fetchone()[0]
+            > 0
+        )
