@@ -14,7 +14,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import ObjectStoragePath
 
-from sap_warehouse import backup, exports, retention
+from sap_warehouse import backup, exports, layers, retention
 from sap_warehouse.raw_load import load_file
 from tests.conftest import table_checksum
 
@@ -146,6 +146,45 @@ def test_a_load_committed_while_retention_waits_for_its_lock_is_archived_before_
     with gzip.open(tmp_path / "archive" / "retention" / "raw.raw_mb51" / "raw_mb51_y2022m01.csv.gz", "rt") as fh:
         assert "RACE-1" in {row["material_document"] for row in csv.DictReader(fh)}
     assert counts(url)["raw.raw_mb51"] == recent_only["raw.raw_mb51"]
+
+
+def fact_slices(url: str) -> dict[str, tuple]:
+    """Rows and totals of the old date's fact slices."""
+    with psycopg.connect(url) as conn:
+        return {
+            "inventory": conn.execute(
+                "SELECT count(*), sum(net_qty) FROM facts.fact_inventory WHERE movement_date < '2023-01-01'"
+            ).fetchone(),
+            "billing": conn.execute(
+                "SELECT count(*), sum(sales_amount) FROM facts.fact_billing WHERE billing_date < '2023-01-01'"
+            ).fetchone(),
+            "ar_aging": conn.execute(
+                "SELECT count(*) FROM facts.fact_ar_aging WHERE snapshot_date < '2023-01-01'"
+            ).fetchone(),
+        }
+
+
+def test_rebuilding_a_date_whose_raw_rows_were_retired_keeps_its_facts(aged, tmp_path: Path) -> None:
+    """Facts are kept for good, raw rows for three years: a rebuild of a retired date must not
+    delete its facts and re-insert nothing (and the reconciliation must not pass on 0 = 0)."""
+    url, _, _ = aged
+    layers.rebuild(OLD, OLD, conninfo=url)
+    built = fact_slices(url)
+    assert all(slice_[0] > 0 for slice_ in built.values()), built
+    verified_backup(url, tmp_path / "backups")
+    retention.apply(TODAY, ObjectStoragePath(f"file://{tmp_path / 'archive'}"), dry_run=False, conninfo=url)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_mb51 WHERE posting_date < '2023-01-01'").fetchone()[0] == 0
+
+    layers.rebuild(OLD, OLD + dt.timedelta(days=1), conninfo=url)
+    assert fact_slices(url) == built
+    with psycopg.connect(url) as conn:
+        details = conn.execute(
+            "SELECT details FROM operations.etl_run_log WHERE step = 'reconcile' ORDER BY run_log_id DESC LIMIT 1"
+        ).fetchone()[0]
+    assert details["raw_retired"]["business_dates"] == [OLD.isoformat(), (OLD + dt.timedelta(days=1)).isoformat()]
+    assert OLD.isoformat() in details["raw_retired"]["movement_dates"]
+    assert details["checks"] == [], "nothing of the retired dates is left to check against the raw layer"
 
 
 def test_an_archive_that_cannot_be_written_deletes_nothing(aged, tmp_path: Path) -> None:

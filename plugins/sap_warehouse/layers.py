@@ -120,18 +120,60 @@ def _billing_dates(conn: psycopg.Connection, dates: list[dt.date]) -> list[dt.da
     return carried + [row[0] for row in left if row[0] not in carried]
 
 
+def raw_retired_before(conn: psycopg.Connection) -> dict[str, dt.date]:
+    """Per raw table, the cutoff of the latest retention that deleted its rows: the raw rows of
+    earlier dates are gone (archived), while the facts built from them are kept for good."""
+    return dict(conn.execute(
+        "SELECT table_name, max(cutoff) FROM operations.retention_log "
+        "WHERE NOT dry_run AND table_name LIKE 'raw.%' GROUP BY 1"
+    ).fetchall())  # fmt: skip
+
+
+def _live(dates: list[dt.date], cutoff: dt.date | None) -> tuple[list[dt.date], list[dt.date]]:
+    """(dates whose raw rows are still there, dates before the retention cutoff)."""
+    if cutoff is None:
+        return dates, []
+    return [d for d in dates if d >= cutoff], [d for d in dates if d < cutoff]
+
+
 def _params(conn: psycopg.Connection, dates: list[dt.date]) -> dict:
+    """The build parameters of the business dates. Slices whose raw rows retention has retired are
+    left out (a rebuild would delete the kept facts and insert nothing): ``raw_retired`` lists them
+    by parameter, for the step's log and for the reconciliation, which then checks only the rest."""
     config = site()
+    retired = raw_retired_before(conn)
+    movement_dates, old_movements = _live(_dates(conn, dates, "raw_mb51", "posting_date"), retired.get("raw.raw_mb51"))
+    billing_dates, old_billing = _live(_billing_dates(conn, dates), retired.get("raw.raw_zrsd002"))
+    # Business-dated sources (COOISPI, ZRFI005, ZRPP062, and MB51 for the genealogy): the latest cutoff.
+    business_dates, old_business = _live(dates, max(retired.values(), default=None))
     return {
-        "business_dates": dates,
+        "business_dates": business_dates,
         "movement_types": json.dumps(config["movement_types"]),
         "plants": json.dumps(config["plants"]),
         "material_types": json.dumps(config["material_types"]),
         "weight_units_kg": json.dumps(config["weight_units_kg"]),
         "sales_plant": str(config["sales_plant"]),
-        "movement_dates": _dates(conn, dates, "raw_mb51", "posting_date"),
-        "billing_dates": _billing_dates(conn, dates),
+        "movement_dates": movement_dates,
+        "billing_dates": billing_dates,
+        "raw_retired": {
+            name: [d.isoformat() for d in found]
+            for name, found in (
+                ("business_dates", old_business),
+                ("movement_dates", old_movements),
+                ("billing_dates", old_billing),
+            )
+            if found
+        },
     }
+
+
+def _warn_retired(step: str, dates: list[dt.date], params: dict) -> None:
+    if params["raw_retired"]:
+        log.warning(
+            "%s for %s: left as they are, their raw rows were retired by retention (the facts are kept, the "
+            "archives under <archive>/retention/ hold the rows): %s",
+            step, _label(dates), params["raw_retired"],
+        )  # fmt: skip
 
 
 def _label(dates: list[dt.date]) -> str:
@@ -191,7 +233,9 @@ def build_fact(
             "through": dates[-1].isoformat(),
             "movement_dates": [d.isoformat() for d in params["movement_dates"]],
             "billing_dates": [d.isoformat() for d in params["billing_dates"]],
+            "raw_retired": params["raw_retired"],
         }
+        _warn_retired(f"build_{fact}", dates, params)
         record_step(conn, run or {}, business_date, f"build_{fact}", rows, result, started)
     log.info("%s for %s: %s rows written", fact, _label(dates), rows)
     return result
@@ -216,9 +260,9 @@ def reconcile(
             names = [c.name for c in cur.description]
             checks = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         failed = [c for c in checks if not c["ok"]]
-        record_step(
-            conn, run or {}, business_date, "reconcile", len(checks), {"checks": checks, "through": dates[-1]}, started
-        )
+        details = {"checks": checks, "through": dates[-1], "raw_retired": params["raw_retired"]}
+        record_step(conn, run or {}, business_date, "reconcile", len(checks), details, started)
+    _warn_retired("reconcile", dates, params)
     for c in checks if len(checks) <= 100 else failed:
         log.info("%-20s %-22s expected %s, got %s (excluded %s)", c["check_name"], c["scope"], c["expected"],
                  c["actual"], c["excluded"])  # fmt: skip
