@@ -1,11 +1,10 @@
 """Alembic environment for the warehouse database.
 
-The target database is the Airflow connection ``warehouse_db`` given as a URI in
-AIRFLOW_CONN_WAREHOUSE_DB (or an explicit ``sqlalchemy.url`` set by the caller, as the tests do).
+The target database is the Airflow connection ``warehouse_db``, read the way every other warehouse
+connection is (sap_warehouse.db: a URI or JSON in AIRFLOW_CONN_WAREHOUSE_DB, or a secrets backend,
+with its libpq extras), or an explicit ``sqlalchemy.url`` set by the caller, as the tests do.
 Alembic keeps its own version table, ``public.alembic_version`` in the warehouse database.
 """
-
-import os
 
 from alembic import context
 from sqlalchemy import create_engine, pool
@@ -14,7 +13,7 @@ from sap_warehouse.db import sqlalchemy_url
 
 
 def run_migrations_online() -> None:
-    url = context.config.get_main_option("sqlalchemy.url") or sqlalchemy_url(os.environ["AIRFLOW_CONN_WAREHOUSE_DB"])
+    url = context.config.get_main_option("sqlalchemy.url") or sqlalchemy_url()
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, version_table_schema="public", transaction_per_migration=True)

@@ -195,7 +195,7 @@ def _log(conninfo: str | None, manifest: dict, location) -> None:
 
 def dump(location, *, compression: int = 1, conninfo: str | None = None, now: dt.datetime | None = None) -> dict:
     """pg_dump the warehouse to ``location``; returns the manifest (status 'dumped')."""
-    conninfo = conninfo or warehouse_conninfo()
+    conninfo = warehouse_conninfo(conninfo)
     started = now or dt.datetime.now(dt.UTC)
     name = f"warehouse_{started:%Y%m%dT%H%M%SZ}"
     final = location / f"{name}.dump"
@@ -299,7 +299,7 @@ def restore(location, name: str, into: str, *, conninfo: str | None = None, repl
     """Restore backup ``name`` into the new database ``into`` on the warehouse's server (the role
     needs CREATEDB); returns the restored row counts. Refuses an existing database unless
     ``replace``."""
-    conninfo = conninfo or warehouse_conninfo()
+    conninfo = warehouse_conninfo(conninfo)
     manifest = read_manifest(location, name)
     with psycopg.connect(conninfo, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (into,)).fetchone()
@@ -336,7 +336,7 @@ def restore(location, name: str, into: str, *, conninfo: str | None = None, repl
 def verify(location, name: str, *, conninfo: str | None = None) -> dict:
     """Restore backup ``name`` into a scratch database and compare every table's row count with the
     manifest; marks the manifest verified or failed, drops the scratch database."""
-    conninfo = conninfo or warehouse_conninfo()
+    conninfo = warehouse_conninfo(conninfo)
     manifest = read_manifest(location, name)
     scratch = f"{name.lower()}_verify"
     try:

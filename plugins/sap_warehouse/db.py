@@ -1,17 +1,19 @@
-"""Connections to the warehouse database.
+"""Connections to the warehouse database, all built one way.
 
-Reads the Airflow connection ``warehouse_db``: inside tasks through Airflow's secrets chain
-(environment, secrets backend, metadata DB); in command-line tools from the AIRFLOW_CONN_WAREHOUSE_DB
-URI. Writes nothing. Also holds the advisory lock that keeps two runs of one business date apart.
+Reads the Airflow connection ``warehouse_db`` through Airflow's secrets chain (environment variable
+as a URI or JSON, secrets backend, metadata DB), the same way the postgres provider's hook does:
+host, port, login, password, schema and every extra except the hook's own (iam, cursor, ...) become
+libpq keywords, so sslmode, sslcert, target_session_attrs, keepalives or options reach the server.
+psycopg (``connect``), Great Expectations (``sqlalchemy_url``), Alembic's env.py and pg_dump
+(``warehouse_conninfo``) all start from ``connection_params``. Writes nothing. Also holds the advisory
+locks that keep two runs of one business date apart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -20,49 +22,74 @@ CONN_ID = "warehouse_db"
 # First key of the two-key advisory lock; the second key is the business date as a day number.
 LOCK_NAMESPACE = 0x5A9
 RAW_TABLE_LOCK_NAMESPACE = 0x5AA
+# JIT is off for these sessions: the planner's cost of a statement over the 133 partitions of a raw
+# table crosses jit_above_cost, and LLVM then spent 7.3 s compiling a dimension build that runs in
+# 60 ms (measured on a range rebuild; README, decisions).
+SESSION_OPTIONS = "-c jit=off"
 
 
-def _normalise_scheme(uri: str) -> str:
-    parts = urlsplit(uri)
-    if parts.scheme in ("postgres", "postgresql"):
-        return urlunsplit(("postgresql", *parts[1:]))
-    return uri
-
-
-def sqlalchemy_url(uri: str) -> str:
-    """SQLAlchemy URL (psycopg 3 driver) for a libpq URI."""
-    return _normalise_scheme(uri).replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def warehouse_conninfo() -> str:
-    """libpq connection string of ``warehouse_db``."""
-    uri = os.environ.get("AIRFLOW_CONN_WAREHOUSE_DB")
-    if uri and uri.startswith(("postgres://", "postgresql://")):
-        return _normalise_scheme(uri)
+def _airflow_params() -> dict[str, str]:
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
     from airflow.sdk import BaseHook
 
     conn = BaseHook.get_connection(CONN_ID)
-    extra = conn.extra_dejson or {}
-    return psycopg.conninfo.make_conninfo(
-        host=conn.host,
-        port=conn.port or 5432,
-        user=conn.login,
-        password=conn.password,
-        dbname=conn.schema,
-        **{k: v for k, v in extra.items() if k in ("sslmode", "sslrootcert", "options", "connect_timeout")},
+    params = {
+        "host": conn.host,
+        "port": conn.port,
+        "user": conn.login,
+        "password": conn.password,
+        "dbname": conn.schema,
+    }
+    params.update(
+        (key, value)
+        for key, value in (conn.extra_dejson or {}).items()
+        if key not in PostgresHook.ignored_extra_options
     )
+    return {key: str(value) for key, value in params.items() if value not in (None, "")}
+
+
+def connection_params(conninfo: str | None = None) -> dict[str, str]:
+    """libpq keywords of the warehouse: of ``conninfo`` (a URI or key=value string) when given, else
+    of the Airflow connection ``warehouse_db``; ``options`` always carries SESSION_OPTIONS."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo) if conninfo else _airflow_params()
+    params = {key: str(value) for key, value in params.items()}
+    if SESSION_OPTIONS not in params.get("options", ""):
+        params["options"] = f"{params.get('options', '')} {SESSION_OPTIONS}".strip()
+    return params
+
+
+def warehouse_conninfo(conninfo: str | None = None) -> str:
+    """libpq key=value connection string of the warehouse (for pg_dump, pg_restore, psql)."""
+    return psycopg.conninfo.make_conninfo(**connection_params(conninfo))
+
+
+def sqlalchemy_url(conninfo: str | None = None) -> str:
+    """SQLAlchemy URL (psycopg 3 driver) of the warehouse, every libpq keyword beyond the address in
+    its query, so SQLAlchemy hands them to libpq as they are."""
+    from sqlalchemy.engine import URL
+
+    params = connection_params(conninfo)
+    names = ("user", "password", "dbname")
+    if params.get("port", "5432").isdigit() and "," not in params.get("host", ""):
+        names += ("host", "port")  # one server; a list of them stays in the query, as libpq reads it
+    address = {key: params.pop(key, None) for key in names}
+    return URL.create(
+        "postgresql+psycopg",
+        username=address["user"],
+        password=address["password"],
+        host=address.get("host"),
+        port=int(address["port"]) if address.get("port") else None,
+        database=address["dbname"],
+        query=params,
+    ).render_as_string(hide_password=False)
 
 
 @contextmanager
 def connect(conninfo: str | None = None, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
-    """A psycopg connection; without autocommit the block is one transaction (commit or rollback).
-
-    JIT is off for these sessions: the planner's cost of a statement over the 133 partitions of a raw
-    table crosses jit_above_cost, and LLVM then spent 7.3 s compiling a dimension build that runs in
-    60 ms (measured on a range rebuild; README, decisions)."""
-    params = psycopg.conninfo.conninfo_to_dict(conninfo or warehouse_conninfo())
-    params["options"] = f"{params.get('options') or ''} -c jit=off".strip()
-    conn = psycopg.connect(**params, autocommit=autocommit, application_name="sap_warehouse")
+    """A psycopg connection; without autocommit the block is one transaction (commit or rollback)."""
+    conn = psycopg.connect(
+        **{"application_name": "sap_warehouse", **connection_params(conninfo)}, autocommit=autocommit
+    )
     try:
         if autocommit:
             yield conn

@@ -285,7 +285,7 @@ def validate_gate(
     QualityGateError naming each failed critical expectation (after storing). ``future_days``: how
     many days after D a date in D's files may lie before it is critical (after D it is a warning)."""
     suites = load_suites(gate, directory)
-    conninfo = conninfo or warehouse_conninfo()
+    conninfo = warehouse_conninfo(conninfo)
     started = time.perf_counter()
     with connect(conninfo) as conn:
         # Shared: a build of D (exclusive) cannot change the slice while it is judged.
