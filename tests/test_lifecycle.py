@@ -1,13 +1,15 @@
 """Data lifecycle: the order files arrive in does not change what the warehouse says."""
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from sap_warehouse import exports, layers
-from sap_warehouse.raw_load import load_file
+from sap_warehouse import alerts, exports, layers, quality
+from sap_warehouse.generator import export_name
+from sap_warehouse.raw_load import load_file, record_missing
 from sap_warehouse.scratch_db import create_database, drop_database
 from tests.conftest import PROVENANCE, RAW_TABLES, table_checksum
 
@@ -147,3 +149,39 @@ def test_an_older_file_with_an_older_billing_date_leaves_the_newer_line(warehous
         rejects = conn.execute("SELECT reason FROM operations.etl_row_reject").fetchall()
     assert kept == [(second, newer[0]["net_value"])]
     assert rejects == [("duplicate business key in this file; a later row wins",)]
+
+
+def test_a_stale_copy_of_another_dates_export_is_not_the_days_delivery(warehouse: str, tmp_path: Path) -> None:
+    """A re-send of D-1's ZRFI005 in D's folder: D has no AR snapshot, so the ledger, the missing
+    check, the ledger gate and an alert say so; master data repeating byte for byte is normal."""
+    landing, first, day = tmp_path / "landing", DAYS[0], DAYS[1]
+    for each in (first, day):
+        exports.write_day(landing, each, rows=30, seed=SEED)
+    part = list(exports.day_rows(day, 30, SEED)).index("zrfi005") + 1
+    own = landing / day.isoformat() / export_name("zrfi005", day, SEED, part)
+    held = tmp_path / "held" / own.name
+    held.parent.mkdir()
+    own.rename(held)
+    shutil.copy(landing / first.isoformat() / export_name("zrfi005", first, SEED, part), landing / day.isoformat())
+
+    ledger = _load_days(warehouse, landing, tmp_path / "q", [first, day])
+    assert [r.status for r in ledger["zrfi005"]] == ["loaded", "stale_copy"]
+    assert f"loaded for {first}" in ledger["zrfi005"][1].reason
+    assert [r.status for r in ledger["zrsd006"]] == ["loaded", "duplicate"], "master data repeats: not stale"
+    assert record_missing(day, ["zrfi005", "zrsd006", "mb51"], landing="(test)", conninfo=warehouse) == ["zrfi005"]
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_zrfi005 WHERE business_date = %s", (day,)).fetchone()[0] == 0
+    gate = {r.suite: r for r in quality.validate_gate("raw", day, conninfo=warehouse)}
+    assert [f["check"] for f in gate["etl_file_ledger"].warnings] == ["stale_copy"]
+    alerts.evaluate(day, conninfo=warehouse)
+    open_alert = ("stale_copy", f"zrfi005:{day}", "active")
+    with psycopg.connect(warehouse) as conn:
+        query = "SELECT rule_code, entity_key, status FROM facts.fact_alert WHERE rule_code = 'stale_copy'"
+        assert conn.execute(query).fetchall() == [open_alert]
+
+    # D's own export arrives: it loads, and the alert clears at the next evaluation.
+    result = load_file(held, day, quarantine_root=tmp_path / "q", conninfo=warehouse)
+    assert (result.report, result.status) == ("zrfi005", "loaded")
+    alerts.evaluate(day, conninfo=warehouse)
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute(query).fetchall() == [("stale_copy", f"zrfi005:{day}", "resolved")]

@@ -40,6 +40,7 @@ RULES = {
     "ar_overdue": "a customer's balance overdue more than 90 days",
     "negative_stock": "data: a stock position below zero",
     "inferred_master_data": "data: facts naming a material or customer the master data lacks",
+    "stale_copy": "data: a file delivered for a date is a copy of one loaded for another date",
 }
 
 # Airflow Variable -> default. The SQL parameter is the name without the ``alert_`` prefix.

@@ -38,7 +38,7 @@ from psycopg.types.json import Jsonb
 
 from sap_warehouse.db import connect, lock_business_date, lock_raw_table
 from sap_warehouse.landing import archived_copy, move_file
-from sap_warehouse.registry import Column, Report
+from sap_warehouse.registry import Column, Report, reports
 from sap_warehouse.workbook import BadFileError, Sheet, read_sheet
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,21 @@ PROBLEM = {
 }
 
 
+@dataclass(frozen=True)
+class _Known:
+    """A loaded file with the same content (sha256): its report, business date and name."""
+
+    report: str
+    business_date: dt.date
+    file_name: str
+
+
 class _AlreadyLoaded(Exception):
     """Another load of the same content committed while this one staged it."""
 
-    def __init__(self, report: str) -> None:
-        super().__init__(report)
-        self.report = report
+    def __init__(self, known: _Known) -> None:
+        super().__init__(known.report)
+        self.known = known
 
 
 @dataclass
@@ -565,7 +574,7 @@ def load_sheet(
         conn.execute(sql.SQL("DROP TABLE {}, {}").format(stage, typed))
         return result
     lock_raw_table(conn, report.raw_table)
-    known = _loaded_report(conn, sha256)
+    known = _loaded_report(conn, sha256, business_date)
     if known is not None:
         raise _AlreadyLoaded(known)
     inserted, updated, kept, newer = _write_rows(conn, sheet, file_name, business_date, typed)
@@ -602,15 +611,40 @@ def load_sheet(
     return result
 
 
-def _loaded_report(conn_or_info, sha256: str) -> str | None:
-    """The report of an already loaded file with this content, if any."""
-    query = "SELECT report FROM operations.etl_file_ledger WHERE sha256 = %s AND status = 'loaded' LIMIT 1"
+def _loaded_report(conn_or_info, sha256: str, business_date: dt.date) -> _Known | None:
+    """The already loaded file with this content, if any: the one of ``business_date`` first."""
+    query = (
+        "SELECT report, business_date, file_name FROM operations.etl_file_ledger WHERE sha256 = %s "
+        "AND status = 'loaded' ORDER BY business_date = %s DESC, recorded_at LIMIT 1"
+    )
     if isinstance(conn_or_info, psycopg.Connection):
-        row = conn_or_info.execute(query, (sha256,)).fetchone()
+        row = conn_or_info.execute(query, (sha256, business_date)).fetchone()
     else:
         with connect(conn_or_info, autocommit=True) as conn:
-            row = conn.execute(query, (sha256,)).fetchone()
-    return row[0] if row else None
+            row = conn.execute(query, (sha256, business_date)).fetchone()
+    return _Known(*row) if row else None
+
+
+def _repeat(known: _Known, file_name: str, business_date: dt.date) -> FileResult:
+    """The ledger entry of a file whose content is already loaded. For the same business date, or a
+    report whose exports repeat by nature (master data, ``static`` in the registry), it is a
+    duplicate: the date has its data. A non-static report's file loaded for another date is a stale
+    copy (a re-send of an old export, byte for byte: a fresh SAP export is never identical, its
+    workbook carries the time it was made): it does not count as the date's delivery."""
+    day = business_date.isoformat()
+    if known.business_date == business_date or reports()[known.report].static:
+        return FileResult(file_name=file_name, business_date=day, status="duplicate", report=known.report,
+                          reason="same content (sha256) already loaded; nothing to do")  # fmt: skip
+    return FileResult(
+        file_name=file_name,
+        business_date=day,
+        status="stale_copy",
+        report=known.report,
+        reason=(
+            f"a copy of {known.file_name}, loaded for {known.business_date}: not an export of {day}, so {day} "
+            f"has no {known.report} data; deliver {day}'s own {known.report} export and re-run {day}"
+        ),
+    )
 
 
 def load_file(
@@ -649,7 +683,7 @@ def load_file(
     # Parse before any transaction or lock: reading is the CPU-bound part, and the files of one
     # date read side by side. A file known by its sha256 is not parsed at all.
     sheet, problem, seconds_read = None, None, 0.0
-    if _loaded_report(conninfo, sha256) is None:
+    if _loaded_report(conninfo, sha256, business_date) is None:
         parsing = time.perf_counter()
         try:
             sheet = read_sheet(data, file_name)
@@ -658,7 +692,7 @@ def load_file(
         seconds_read = time.perf_counter() - parsing
     with connect(conninfo) as conn:
         lock_business_date(conn, business_date, shared=True)
-        known = _loaded_report(conn, sha256)  # again: another run may have loaded it meanwhile
+        known = _loaded_report(conn, sha256, business_date)  # again: another run may have loaded it meanwhile
         if known is None and sheet is not None:
             try:
                 with conn.transaction():
@@ -688,15 +722,9 @@ def load_file(
                     "fix the cell or ask for the export again, then deliver it again"
                 )
             except _AlreadyLoaded as exc:
-                known = exc.report
+                known = exc.known
         if known is not None:
-            result = FileResult(
-                file_name=file_name,
-                business_date=day,
-                status="duplicate",
-                report=known,
-                reason="same content (sha256) already loaded; nothing to do",
-            )
+            result = _repeat(known, file_name, business_date)
         if known is not None or problem is not None:
             if problem is not None:
                 result = FileResult(file_name=file_name, business_date=day, status="quarantined", reason=problem)
@@ -706,6 +734,8 @@ def load_file(
         move_file(path, quarantine_root / business_date.isoformat(), data, sha256)
         log.error("QUARANTINED %s", result.reason)
     else:
+        if result.status == "stale_copy":
+            log.error("STALE COPY %s: %s", file_name, result.reason)
         if result.cell_issues:
             log.warning(
                 "%s: %d cell(s) failed typing and were loaded as NULL (operations.etl_cell_issue): %s",

@@ -47,6 +47,7 @@ class Report:
     placeholders: tuple[str, ...] = ()
     identity: str | None = None
     summary_carries: tuple[str, ...] = ()
+    static: bool = False  # exports repeat unchanged day after day (master data): a repeat is no stale copy
 
     @property
     def file_columns(self) -> list[Column]:
@@ -103,6 +104,7 @@ def _report(code: str, spec: dict) -> Report:
         placeholders=tuple(spec.get("placeholders", ())),
         identity=spec.get("identity"),
         summary_carries=tuple(spec.get("summary_carries", ())),
+        static=bool(spec.get("static", False)),
     )
     for col in columns:
         if col.type not in COLUMN_TYPES:
