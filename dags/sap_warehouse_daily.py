@@ -9,7 +9,12 @@ names; each file's report is recognised from its header row) through the warehou
    the warehouse calendar (dims.dim_date), which warehouse_maintenance keeps two years ahead.
 2. **wait_for_files**: until one file per expected report (`sap_expected_reports`) has landed or
    `sap_files_due_time` (plant time, on D+1) has passed; reschedule mode, so no worker slot is held.
-3. **discover_files**: D's files, in name order; links and unsupported types are quarantined.
+3. **discover_files**: D's files, in name order; links and unsupported types are quarantined. A file
+   is taken once it has not changed for `sap_file_stable_seconds` (60; a copy still being written
+   waits, one still growing after five times that is left in the landing folder).
+   **report_late_files**: files waiting in the folders of the `sap_late_file_lookback_days` (7) dates
+   before D (dropped there after that date's run, or never loaded) go to operations.late_file and
+   raise the critical `late_file` alert naming them: re-run their date.
 4. **load_raw_file** (one mapped task per file, `SAP_WAREHOUSE_LOAD_PARALLELISM` at a time, default 2):
    one transaction per file: COPY, type, reject bad rows, upsert changed rows by business key, file
    ledger row; then the file moves to the archive. A file already loaded (same sha256) is skipped; an
@@ -99,23 +104,39 @@ def sap_warehouse_daily():
     def wait_for_files(business_date: str) -> PokeReturnValue:
         from airflow.sdk import Variable
 
-        from sap_warehouse.landing import expected_reports, files_due, landing_ready, location, scan
+        from sap_warehouse.dag_support import int_variable
+        from sap_warehouse.landing import expected_reports, files_due, landing_ready, location, quiet, scan
 
         day = dt.date.fromisoformat(business_date)
         files, _ = scan(location("landing"), day)
+        files = quiet(files, int_variable("sap_file_stable_seconds", 60))  # copies still being written wait
         due = files_due(day, Variable.get("sap_files_due_time", default="09:00"))
         return PokeReturnValue(is_done=landing_ready(len(files), len(expected_reports()), due, pendulum.now()))
 
     @task(trigger_rule="none_failed")
     def discover_files(business_date: str) -> list[str]:
-        from sap_warehouse.landing import location, scan
+        from sap_warehouse.dag_support import int_variable
+        from sap_warehouse.landing import location, scan, settle
         from sap_warehouse.raw_load import quarantine_entry
 
         day = dt.date.fromisoformat(business_date)
         files, refused = scan(location("landing"), day)
         for path, reason in refused:
             quarantine_entry(path, reason, day, quarantine_root=location("quarantine"), run=run_info())
-        return [str(p) for p in files]
+        # A file still being copied is not read half-written: wait until it has been quiet for
+        # sap_file_stable_seconds; one still growing after five times that is left for a re-run.
+        ready, _ = settle(files, int_variable("sap_file_stable_seconds", 60))
+        return [str(p) for p in ready]
+
+    @task(trigger_rule="none_failed")
+    def report_late_files(business_date: str) -> list[str]:
+        from sap_warehouse.dag_support import int_variable
+        from sap_warehouse.landing import late_files, location
+        from sap_warehouse.raw_load import record_late_files
+
+        day = dt.date.fromisoformat(business_date)
+        lookback = int_variable("sap_late_file_lookback_days", 7)
+        return record_late_files(day, late_files(location("landing"), day, lookback), lookback)
 
     @task(max_active_tis_per_dagrun=LOAD_PARALLELISM, map_index_template="{{ file_name }}")
     def load_raw_file(file_url: str, business_date: str) -> dict:
@@ -207,6 +228,7 @@ def sap_warehouse_daily():
     dims = build_dimensions(day)
     raw_gate = quality_gate.override(task_id="quality_gate_raw")("raw", day)
     loads >> missing >> raw_gate >> dims
+    files >> report_late_files(day) >> raw_gate
     facts = {name: build_fact.override(task_id=f"build_{name}")(name, day) for name in FACTS}
     dims >> [facts["fact_inventory"], facts["fact_billing"], facts["fact_production"], facts["fact_ar_aging"]]
     facts["fact_production"] >> facts["fact_production_chain"]

@@ -22,6 +22,10 @@ from psycopg import sql
 from sap_warehouse.registry import reports
 from sap_warehouse.scratch_db import admin_url, create_database, drop_database, migrate
 
+# The tests write their files a moment before they run a DAG: no quiet period to wait for (the
+# waiting itself is tested in test_landing with its own figure).
+os.environ.setdefault("AIRFLOW_VAR_SAP_FILE_STABLE_SECONDS", "0")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _admin_server() -> None:

@@ -53,6 +53,8 @@ def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
     assert dag.get_task("quality_gate_facts").downstream_task_ids == {"refresh_views"}
     # The raw gate stands between the raw load and everything built from it.
     assert dag.get_task("record_missing_reports").downstream_task_ids == {"quality_gate_raw"}
+    assert dag.get_task("report_late_files").upstream_task_ids == {"discover_files", "resolve_business_date"}
+    assert dag.get_task("report_late_files").downstream_task_ids == {"quality_gate_raw"}
     assert dag.get_task("quality_gate_raw").downstream_task_ids == {"build_dimensions"}
     assert dag.get_task("refresh_views").downstream_task_ids == {"evaluate_alerts"}
     assert dag.get_task("evaluate_alerts").downstream_task_ids == {"notify_alerts"}

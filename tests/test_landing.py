@@ -1,10 +1,14 @@
-"""When to stop waiting for late files."""
+"""When to stop waiting for late files, and when a landed file is whole."""
 
 import datetime as dt
+import os
+import threading
+import time
+from pathlib import Path
 
 import pendulum
 
-from sap_warehouse.landing import files_due, landing_ready
+from sap_warehouse.landing import files_due, landing_ready, late_files, quiet, settle
 
 
 def test_files_are_due_the_next_morning_in_plant_time() -> None:
@@ -18,3 +22,59 @@ def test_waiting_ends_when_every_expected_report_has_a_file_or_the_deadline_pass
     assert not landing_ready(files=3, expected=6, due=due, now=before)
     assert landing_ready(files=6, expected=6, due=due, now=before)
     assert landing_ready(files=0, expected=6, due=due, now=after)
+
+
+def test_a_file_still_being_copied_is_read_only_once_it_is_whole(tmp_path: Path) -> None:
+    """A copy that writes for a while: settle() hands it over only after the last write and a quiet
+    period, with its final size; an old file goes at once."""
+    old = tmp_path / "old.xlsx"
+    old.write_bytes(b"x" * 10)
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    growing = tmp_path / "growing.xlsx"
+    growing.write_bytes(b"")
+    done = threading.Event()
+
+    def copy() -> None:
+        with growing.open("ab") as fh:
+            for _ in range(8):
+                fh.write(b"y" * 1000)
+                fh.flush()
+                time.sleep(0.15)
+        done.set()
+
+    writer = threading.Thread(target=copy)
+    writer.start()
+    assert quiet([old, growing], 0.5) == [old], "the sensor counts only files at rest"
+    ready, busy = settle([old, growing], 0.5, max_wait=30)
+    writer.join()
+    assert busy == []
+    assert ready == [old, growing]
+    assert done.is_set(), "settle() returned while the copy was still writing"
+    assert growing.stat().st_size == 8000
+
+
+def test_a_file_that_never_stops_growing_is_left_in_the_landing_folder(tmp_path: Path) -> None:
+    clock = {"now": 1_000_000.0}
+    growing = tmp_path / "growing.xlsx"
+
+    def tick(seconds: float) -> None:  # every pause, the copy writes more
+        clock["now"] += seconds
+        with growing.open("ab") as fh:
+            fh.write(b"z")
+        os.utime(growing, (clock["now"], clock["now"]))
+
+    tick(0)
+    ready, busy = settle([growing], 60, clock=lambda: clock["now"], sleep=tick)
+    assert (ready, busy) == ([], [growing])
+    assert clock["now"] >= 1_000_000.0 + 5 * 60, "it waited five quiet periods before giving up"
+
+
+def test_files_left_in_earlier_dates_folders_are_late(tmp_path: Path) -> None:
+    day = dt.date(2026, 1, 8)
+    for folder, name in (("2026-01-07", "late.xlsx"), ("2026-01-01", "too_old.xlsx"), ("2026-01-08", "today.xlsx")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_bytes(b"x")
+    (tmp_path / "2026-01-06").mkdir()
+    (tmp_path / "2026-01-06" / "~$lock.xlsx").write_bytes(b"x")  # an open workbook's lock: not a delivery
+    found = late_files(tmp_path, day, lookback_days=3)
+    assert [(d, p.name) for d, p in found] == [(dt.date(2026, 1, 7), "late.xlsx")]

@@ -9,7 +9,8 @@ import pytest
 
 from sap_warehouse import alerts, exports, layers, quality
 from sap_warehouse.generator import export_name
-from sap_warehouse.raw_load import load_file, record_missing
+from sap_warehouse.landing import late_files
+from sap_warehouse.raw_load import load_file, record_late_files, record_missing
 from sap_warehouse.scratch_db import create_database, drop_database
 from tests.conftest import PROVENANCE, RAW_TABLES, table_checksum
 
@@ -185,3 +186,31 @@ def test_a_stale_copy_of_another_dates_export_is_not_the_days_delivery(warehouse
     alerts.evaluate(day, conninfo=warehouse)
     with psycopg.connect(warehouse) as conn:
         assert conn.execute(query).fetchall() == [("stale_copy", f"zrfi005:{day}", "resolved")]
+
+
+def test_a_file_dropped_after_its_dates_run_is_reported_until_that_date_is_run_again(
+    warehouse: str, tmp_path: Path
+) -> None:
+    landing, archive, first, day = tmp_path / "landing", tmp_path / "archive", DAYS[0], DAYS[1]
+    exports.write_day(landing, first, rows=20, seed=SEED)
+    for path in sorted((landing / first.isoformat()).iterdir()):
+        load_file(path, first, quarantine_root=tmp_path / "q", archive_root=archive, conninfo=warehouse)
+    assert list((landing / first.isoformat()).iterdir()) == [], "the run of the first date moved its files"
+    # After that run, a corrected billing export lands in the first date's folder.
+    late = landing / first.isoformat() / "billing_corrected.xlsx"
+    late.write_bytes(exports.render("zrsd002", exports.day_rows(first, 25, SEED + 1)["zrsd002"], SEED))
+
+    assert record_late_files(day, late_files(landing, day, 7), 7, conninfo=warehouse) == [
+        f"{first}/billing_corrected.xlsx"
+    ]
+    alerts.evaluate(day, conninfo=warehouse)
+    query = "SELECT entity_key, severity, status FROM facts.fact_alert WHERE rule_code = 'late_file'"
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute(query).fetchall() == [(f"{first}/billing_corrected.xlsx", "critical", "active")]
+
+    # On-call re-runs the first date: the file loads, and the alert clears.
+    result = load_file(late, first, quarantine_root=tmp_path / "q", archive_root=archive, conninfo=warehouse)
+    assert result.status == "loaded"
+    alerts.evaluate(day, conninfo=warehouse)
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute(query).fetchall() == [(f"{first}/billing_corrected.xlsx", "critical", "resolved")]

@@ -41,6 +41,7 @@ RULES = {
     "negative_stock": "data: a stock position below zero",
     "inferred_master_data": "data: facts naming a material or customer the master data lacks",
     "stale_copy": "data: a file delivered for a date is a copy of one loaded for another date",
+    "late_file": "data: a file waits in the landing folder of an earlier date, not loaded",
 }
 
 # Airflow Variable -> default. The SQL parameter is the name without the ``alert_`` prefix.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -162,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inject", default="", help=f"bad files to add each day: {', '.join(BAD_INPUTS)}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    # The demo wrote its files itself, whole, before the runs: no copy to wait for.
+    os.environ.setdefault("AIRFLOW_VAR_SAP_FILE_STABLE_SECONDS", "0")
     end = args.start + dt.timedelta(days=args.days - 1)
     landing = landing_dir()
     inject = tuple(kind for kind in args.inject.split(",") if kind)

@@ -2,17 +2,24 @@
 
 Locations are Airflow Variables holding ObjectStoragePath URLs (file:// by default, s3:// etc.
 in production), so no task relies on a file another task left on local disk. scan() reads the
-landing listing only; move_file() writes the target and then removes the source.
+landing listing only; move_file() writes the target and then removes the source. settle() waits
+until files are no longer being written; late_files() finds files left in the folders of earlier
+dates (dropped there after their date's run, or never loaded).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import time
+from collections.abc import Callable
 
 import pendulum
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
+
+log = logging.getLogger(__name__)
 
 LOCATION_VARIABLES = {
     "landing": "sap_landing_path",
@@ -72,6 +79,68 @@ def scan(landing_root, business_date: dt.date) -> tuple[list, list[tuple[object,
         else:
             files.append(p)
     return files, refused
+
+
+def _signature(path) -> tuple[int, float] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_size, stat.st_mtime
+
+
+def quiet(files: list, stable_seconds: float, now: float | None = None) -> list:
+    """The files not modified in the last ``stable_seconds`` (the sensor's count of ready files)."""
+    now = time.time() if now is None else now
+    return [p for p in files if (sig := _signature(p)) is not None and now - sig[1] >= stable_seconds]
+
+
+def settle(
+    files: list,
+    stable_seconds: float,
+    *,
+    max_wait: float | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[list, list]:
+    """(files not modified for ``stable_seconds``, files still being written when ``max_wait``
+    (default 5 x stable_seconds) ran out). A file copied into the landing folder is read only once
+    the copy has finished: its mtime is at least ``stable_seconds`` old and its size and mtime did
+    not change while this waited. Files that vanish meanwhile are dropped."""
+    if stable_seconds <= 0 or not files:
+        return list(files), []
+    max_wait = max_wait if max_wait is not None else 5 * stable_seconds
+    deadline = clock() + max_wait
+    first = {id(p): _signature(p) for p in files}
+    while True:
+        now = clock()
+        ready, busy = [], []
+        for p in files:
+            signature = _signature(p)
+            if signature is None:
+                continue
+            if signature == first[id(p)] and now - signature[1] >= stable_seconds:
+                ready.append(p)
+            else:
+                first[id(p)] = signature  # written meanwhile: its mtime moved, the quiet period starts again
+                busy.append(p)
+        if not busy or clock() >= deadline:
+            for p in busy:
+                log.warning("%s is still being written after %.0f s: left in the landing folder", p.name, max_wait)
+            return ready, busy
+        sleep(min(1.0, max(0.05, stable_seconds / 10)))
+
+
+def late_files(landing_root, business_date: dt.date, lookback_days: int) -> list[tuple[dt.date, object]]:
+    """(date, file) of every file waiting in the folders of the ``lookback_days`` dates before
+    ``business_date``: a date's run moves each file it sees (archive or quarantine), so what is left
+    arrived after that run or was never loaded."""
+    found = []
+    for back in range(lookback_days, 0, -1):
+        day = business_date - dt.timedelta(days=back)
+        files, refused = scan(landing_root, day)
+        found += [(day, p) for p in files] + [(day, p) for p, _ in refused]
+    return found
 
 
 def move_file(path, target_dir, data: bytes, sha256: str) -> None:

@@ -816,3 +816,34 @@ def record_missing(business_date: dt.date, expected: list[str], *, landing: str,
     if missing:
         log.warning("%s: no file arrived for %s", business_date, ", ".join(missing))
     return missing
+
+
+def record_late_files(business_date: dt.date, found: list[tuple[dt.date, object]], lookback_days: int, *,
+                      conninfo: str | None = None) -> list[str]:  # fmt: skip
+    """Replace what operations.late_file holds for the ``lookback_days`` dates before
+    ``business_date`` with ``found`` (date, file): the files waiting in those dates' landing folders.
+    The late_file alert names each one until a run of its date records it in the file ledger."""
+    rows = []
+    for day, path in found:
+        try:
+            stat = path.stat()
+            size, modified = stat.st_size, dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
+        except FileNotFoundError:
+            continue
+        rows.append((day, path.name, str(path), size, modified, business_date))
+    first = business_date - dt.timedelta(days=lookback_days)
+    with connect(conninfo) as conn:
+        conn.execute(
+            "DELETE FROM operations.late_file WHERE business_date >= %s AND business_date < %s", (first, business_date)
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO operations.late_file (business_date, file_name, path, size_bytes, modified_at,
+                                                     seen_by_business_date)
+                   VALUES (%s, %s, %s, %s, %s, %s)""",
+                rows,
+            )
+    names = [f"{day}/{name}" for day, name, *_ in rows]
+    if names:
+        log.error("files waiting in the landing folders of earlier dates (re-run those dates): %s", ", ".join(names))
+    return names
