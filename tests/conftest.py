@@ -93,7 +93,7 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
 
 # Where a raw row came from (which file, which row of it, which date's delivery, its source cells)
 # depends on the order files arrived in; what the row says must not.
-PROVENANCE = ("source_file", "source_row", "business_date", "raw_data")
+PROVENANCE = ("source_file", "source_row", "business_date", "raw_data", "superseded_by")
 
 
 def table_checksum(conn: psycopg.Connection, table: str, *, leave_out: tuple[str, ...] = ()) -> str:

@@ -68,14 +68,18 @@ def test_a_corrected_billing_date_moves_the_line_and_revenue_counts_once(warehou
     lines = exports.zrsd002_rows(first, deliveries, SEED)
     for line in lines:
         line["cancelled"] = line["doc_cancel"] = ""  # every line is revenue
-    redated = [dict(lines[0], billing_date=second)]  # the export of D+1 corrects one line's billing date
+    # The export of D+1 corrects a document's billing date (a header field: every item of it moves).
+    redated = [
+        dict(line, billing_date=second) for line in lines if line["billing_document"] == lines[0]["billing_document"]
+    ]
+    assert len(redated) > 1
 
     for day, rows, name in ((first, lines, "billing.xlsx"), (second, redated, "billing-corrected.xlsx")):
         folder = tmp_path / "landing" / day.isoformat()
         folder.mkdir(parents=True)
         (folder / name).write_bytes(exports.render("zrsd002", rows, SEED))
         result = load_file(folder / name, day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
-    assert (result.rows_inserted, result.rows_updated) == (0, 1)
+    assert (result.rows_inserted, result.rows_updated) == (0, len(redated))
     layers.rebuild(first, second, conninfo=warehouse)
 
     with psycopg.connect(warehouse) as conn:
@@ -87,7 +91,7 @@ def test_a_corrected_billing_date_moves_the_line_and_revenue_counts_once(warehou
         on_first = conn.execute("SELECT count(*) FROM facts.fact_billing WHERE billing_date = %s", (first,)).fetchone()
     assert copies == [(second,)]
     assert revenue == (sum(line["net_value"] for line in lines), len(lines))
-    assert on_first == (len(lines) - 1,)
+    assert on_first == (len(lines) - len(redated),)
 
 
 def test_a_file_another_run_already_archived_is_a_duplicate_not_an_error(warehouse: str, tmp_path: Path) -> None:
@@ -214,3 +218,84 @@ def test_a_file_dropped_after_its_dates_run_is_reported_until_that_date_is_run_a
     alerts.evaluate(day, conninfo=warehouse)
     with psycopg.connect(warehouse) as conn:
         assert conn.execute(query).fetchall() == [(f"{first}/billing_corrected.xlsx", "critical", "resolved")]
+
+
+def _billing_lines(day: dt.date) -> list[dict]:
+    lines = exports.zrsd002_rows(day, exports.zrsd004_rows(day, 40, SEED), SEED)
+    for line in lines:
+        line["cancelled"] = line["doc_cancel"] = ""  # every line is revenue
+    return lines
+
+
+def _deliver(landing: Path, day: dt.date, name: str, lines: list[dict], layout: int = SEED) -> Path:
+    folder = landing / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(exports.render("zrsd002", lines, layout))
+    return folder / name
+
+
+def test_a_corrected_snapshot_supersedes_the_line_it_lacks_and_a_later_file_can_revive_it(
+    warehouse: str, tmp_path: Path
+) -> None:
+    """ZRSD002 is a snapshot of the billing documents it lists: 40 lines, then a corrected export
+    with 39 (one document lost an item). The 40th stays in raw, marked superseded by the
+    correction, and leaves the facts."""
+    day, landing, quarantine = DAYS[0], tmp_path / "landing", tmp_path / "q"
+    lines = _billing_lines(day)
+    gone = lines[5]
+    load_file(_deliver(landing, day, "billing.xlsx", lines), day, quarantine_root=quarantine, conninfo=warehouse)
+    layers.rebuild(day, day, conninfo=warehouse)
+    corrected = [line for line in lines if line is not gone]
+    result = load_file(
+        _deliver(landing, day, "billing-corrected.xlsx", corrected), day, quarantine_root=quarantine, conninfo=warehouse
+    )
+    assert "1 line(s) of the scopes this file covers (billing_document) are missing from it" in result.reason
+    layers.rebuild(day, day, conninfo=warehouse)  # reconciles, or raises
+    key = (gone["billing_document"], gone["billing_item"])
+    with psycopg.connect(warehouse) as conn:
+        revenue = conn.execute("SELECT count(*), sum(sales_amount) FROM facts.fact_billing").fetchone()
+        kept = conn.execute(
+            "SELECT superseded_on, superseded_by FROM raw.raw_zrsd002 "
+            "WHERE billing_document = %s AND billing_item = %s",
+            key,
+        ).fetchone()
+    assert revenue == (len(corrected), sum(line["net_value"] for line in corrected))
+    assert kept == (day, "billing-corrected.xlsx")
+
+    # The next day's export of the same billing date lists the line again: it is back.
+    again = load_file(
+        _deliver(landing, DAYS[1], "billing-next.xlsx", lines, layout=SEED + 1), DAYS[1], quarantine_root=quarantine,
+        conninfo=warehouse,
+    )  # fmt: skip
+    assert again.status == "loaded"
+    layers.rebuild(day, DAYS[1], conninfo=warehouse)
+    with psycopg.connect(warehouse) as conn:
+        revenue = conn.execute("SELECT count(*), sum(sales_amount) FROM facts.fact_billing").fetchone()
+    assert revenue == (len(lines), sum(line["net_value"] for line in lines))
+
+
+def test_a_snapshot_loaded_before_an_older_one_still_supersedes_its_missing_lines(
+    warehouse: str, migrated_template: str, tmp_path: Path
+) -> None:
+    """Reverse order (a backfill newest first) ends where date order ends: the line the newer
+    export of its billing document lacks is superseded by that export either way."""
+    first, second = DAYS[0], DAYS[1]
+    lines = _billing_lines(first)
+    files = [(first, _deliver(tmp_path / "a", first, "billing.xlsx", lines)),
+             (second, _deliver(tmp_path / "a", second, "billing-again.xlsx", lines[:-1]))]  # fmt: skip
+    reverse_name = f"{warehouse.rsplit('/', 1)[1]}_rev"
+    reverse = create_database(reverse_name, template=migrated_template)
+    try:
+        for url, order in ((warehouse, files), (reverse, list(reversed(files)))):
+            for day, path in order:
+                load_file(path, day, quarantine_root=tmp_path / "q", conninfo=url)
+        with psycopg.connect(warehouse) as a, psycopg.connect(reverse) as b:
+            assert table_checksum(a, "raw.raw_zrsd002", leave_out=PROVENANCE) == table_checksum(
+                b, "raw.raw_zrsd002", leave_out=PROVENANCE
+            )
+            superseded = b.execute(
+                "SELECT billing_item, superseded_on, superseded_by FROM raw.raw_zrsd002 WHERE superseded_on IS NOT NULL"
+            ).fetchall()
+        assert superseded == [(lines[-1]["billing_item"], second, "billing-again.xlsx")]
+    finally:
+        drop_database(reverse_name)

@@ -251,9 +251,10 @@ def _keyed_select(report: Report, typed: sql.Identifier) -> tuple[sql.Composed, 
 
 def _write_rows(
     conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date, typed: sql.Identifier
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, int, int | None]:
     """Update rows whose hash changed, insert new rows; returns (inserted, updated, rows kept after
-    de-duplicating the file, rows left alone because a file of a later business date wrote them).
+    de-duplicating the file, rows left alone because a file of a later business date wrote them,
+    lines of the file's snapshot scopes it superseded: None for journals and for files with rejects).
     Newer wins: a row's business_date is the date of the file that last wrote it, and a file of an
     older date (a late re-delivery, a backfill in reverse order) never replaces it. Unchanged rows
     cost the probe alone. Content-keyed reports (MB51) carry the hash in the key, so a row is new or
@@ -354,8 +355,76 @@ def _write_rows(
                 p=part,
             )
         )
+    superseded = 0
+    if report.snapshot_scope is not None:
+        bound = sql.SQL("true")
+        if report.partition_column and report.partition_column in report.snapshot_scope:
+            bound = sql.SQL("t.{p} BETWEEN {low} AND {high}").format(
+                p=sql.Identifier(report.partition_column), low=sql.Literal(low), high=sql.Literal(high)
+            )
+        superseded = _supersede(conn, report, typed, keyed, match, bound, file_name, business_date)
     # A moved line was deleted from its old date and inserted at its new one: one update.
-    return inserted - moved, updated + moved, kept, newer
+    return inserted - moved, updated + moved, kept, newer, superseded
+
+
+def _supersede(
+    conn: psycopg.Connection,
+    report: Report,
+    typed: sql.Identifier,
+    keyed: sql.Composable,
+    match: sql.Composable,
+    bound: sql.Composable,
+    file_name: str,
+    business_date: dt.date,
+) -> int | None:
+    """A snapshot file is the whole truth for the scopes its lines name (registry snapshot_scope):
+    lines of those scopes that rows of this date or older wrote and this file lacks are marked
+    superseded by it; lines it lists again are revived; and lines it wrote into scopes a later
+    date's file already covered (a backfill in reverse) are superseded by that later file, which
+    lacked them. Returns how many lines it superseded, or None when it had rejected rows: a rejected
+    row may be one of the "missing" lines, so such a file supersedes nothing."""
+    if conn.execute(
+        sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE cardinality(problems) > 0 AND NOT is_summary)").format(typed)
+    ).fetchone()[0]:
+        return None
+    table = sql.Identifier("raw", report.raw_table)
+    day, file = sql.Literal(business_date), sql.Literal(file_name)
+    scope = [sql.Identifier(c) for c in report.snapshot_scope]
+    if scope:
+        t_scope = sql.SQL(", ").join(sql.SQL("t.") + c for c in scope)
+        in_scope = sql.SQL("({}) IN (SELECT DISTINCT {} FROM {})").format(t_scope, sql.SQL(", ").join(scope), keyed)
+    else:
+        t_scope, in_scope = sql.SQL("true"), sql.SQL("true")
+    conn.execute(
+        sql.SQL(
+            "UPDATE {t} t SET superseded_on = NULL, superseded_by = NULL FROM {keyed} k "
+            "WHERE {match} AND t.superseded_on <= {day}"
+        ).format(t=table, keyed=keyed, match=match, day=day)
+    )
+    superseded = conn.execute(
+        sql.SQL(
+            "UPDATE {t} t SET superseded_on = {day}, superseded_by = {file} "
+            "WHERE {in_scope} AND {bound} AND t.business_date <= {day} "
+            "AND (t.superseded_on IS NULL OR t.superseded_on > {day}) "
+            "AND NOT EXISTS (SELECT FROM {keyed} k WHERE {match})"
+        ).format(t=table, day=day, file=file, in_scope=in_scope, bound=bound, keyed=keyed, match=match)
+    ).rowcount
+    later_rows = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE business_date > {})").format(table, day)
+    if conn.execute(later_rows).fetchone()[0]:
+        row_scope = sql.SQL("row({})").format(t_scope) if scope else sql.SQL("true")
+        later = sql.SQL(
+            "SELECT {s} AS scope, min(business_date) AS first, "
+            "(array_agg(source_file ORDER BY business_date, source_file))[1] AS file "
+            "FROM {t} t WHERE business_date > {day} AND {in_scope} GROUP BY 1"
+        ).format(s=row_scope, t=table, day=day, in_scope=in_scope)
+        conn.execute(
+            sql.SQL(
+                "UPDATE {t} t SET superseded_on = n.first, superseded_by = n.file FROM ({later}) n "
+                "WHERE n.scope = {s} AND t.business_date = {day} AND t.source_file = {file} "
+                "AND t.loaded_at = now() AND t.superseded_on IS NULL"
+            ).format(t=table, later=later, s=row_scope, day=day, file=file)
+        )
+    return superseded
 
 
 def _move_lines(
@@ -577,7 +646,16 @@ def load_sheet(
     known = _loaded_report(conn, sha256, business_date)
     if known is not None:
         raise _AlreadyLoaded(known)
-    inserted, updated, kept, newer = _write_rows(conn, sheet, file_name, business_date, typed)
+    inserted, updated, kept, newer, superseded = _write_rows(conn, sheet, file_name, business_date, typed)
+    if superseded:
+        note = (
+            f"{superseded} line(s) of the scopes this file covers ({', '.join(report.snapshot_scope) or 'the report'}) "
+            "are missing from it: marked superseded (kept in raw, left out of the facts)"
+        )
+        result.reason = f"{result.reason}; {note}" if result.reason else note
+    elif superseded is None and report.snapshot_scope is not None and rejected:
+        note = "rows were rejected, so this snapshot superseded no line (a rejected row may be one of them)"
+        result.reason = f"{result.reason}; {note}" if result.reason else note
     if newer:
         note = (
             f"{newer} row(s) differ from what a file of a later business date wrote: the newer rows were kept "

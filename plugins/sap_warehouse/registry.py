@@ -48,6 +48,10 @@ class Report:
     identity: str | None = None
     summary_carries: tuple[str, ...] = ()
     static: bool = False  # exports repeat unchanged day after day (master data): a repeat is no stale copy
+    # What a file means. None: a journal (its lines add to what earlier files delivered; MB51, master
+    # data). A tuple: a snapshot of the scopes its lines name by these columns (empty: the whole
+    # report), so a line of such a scope that the file lacks is superseded (raw.superseded_on).
+    snapshot_scope: tuple[str, ...] | None = None
 
     @property
     def file_columns(self) -> list[Column]:
@@ -105,6 +109,7 @@ def _report(code: str, spec: dict) -> Report:
         identity=spec.get("identity"),
         summary_carries=tuple(spec.get("summary_carries", ())),
         static=bool(spec.get("static", False)),
+        snapshot_scope=tuple(spec["snapshot_scope"]) if spec.get("snapshot_scope") is not None else None,
     )
     for col in columns:
         if col.type not in COLUMN_TYPES:
@@ -112,7 +117,12 @@ def _report(code: str, spec: dict) -> Report:
         if col.source not in ("file", "business_date"):
             raise ValueError(f"sap_reports.yaml: {code}.{col.name} has unknown source {col.source!r}")
     names = {c.name for c in columns}
-    for name in (*report.key, report.partition_column, report.identity, *report.summary_carries):
+    if report.snapshot_scope is not None and report.key_strategy != "columns":
+        raise ValueError(
+            f"sap_reports.yaml: {code} is a snapshot, so its lines need a business key (key_strategy columns)"
+        )
+    for name in (*report.key, report.partition_column, report.identity, *report.summary_carries,
+                 *(report.snapshot_scope or ())):  # fmt: skip
         if name and name not in names:
             raise ValueError(f"sap_reports.yaml: {code} names column {name!r}, which is not one of its columns")
     return report

@@ -6,7 +6,7 @@ WITH safety AS (
     SELECT DISTINCT ON (s.material, s.dest_plant) s.material, s.dest_plant AS plant, s.uom_od AS unit,
            s.safety_stock
       FROM raw.raw_zrmm024 s
-     WHERE s.dest_plant IS NOT NULL
+     WHERE s.dest_plant IS NOT NULL AND s.superseded_on IS NULL
      ORDER BY s.material, s.dest_plant, s.purch_order DESC, s.item DESC
 ), stock AS (
     SELECT f.material_code, f.plant, f.unit, sum(f.net_qty) AS qty

@@ -23,7 +23,7 @@ SELECT 'stuck_transit',
                           'suppl_plant', s.suppl_plant, 'dest_plant', s.dest_plant)
   FROM raw.raw_zrmm024 s
  CROSS JOIN LATERAL (SELECT %(as_of)s::date - s.gi_date AS days) a
- WHERE s.qty_intransit > 0
+ WHERE s.qty_intransit > 0 AND s.superseded_on IS NULL
    AND a.days > %(transit_days)s;
 
 WITH finished AS (

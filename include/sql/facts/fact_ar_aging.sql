@@ -20,4 +20,5 @@ SELECT r.snapshot_date, r.customer_code, coalesce(r.distribution_channel, '#'), 
        coalesce(r.realization_over_180_days, 0),
        coalesce(r.total_realization, 0)
   FROM raw.raw_zrfi005 r
- WHERE r.snapshot_date = ANY(%(business_dates)s::date[]);
+ WHERE r.snapshot_date = ANY(%(business_dates)s::date[])
+   AND r.superseded_on IS NULL;  -- a newer export of the snapshot lacked the line

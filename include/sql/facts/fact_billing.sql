@@ -1,5 +1,6 @@
 -- facts.fact_billing for the billing dates %(billing_dates)s: the business date and every billing
--- date its ZRSD002 files carried. Each date is rebuilt whole from all raw billing lines dated on it.
+-- date its ZRSD002 files carried. Each date is rebuilt whole from all raw billing lines dated on it
+-- that no newer export of that date superseded.
 -- Line grain; cancelled lines (Cancelled set, or a cancellation document in Doc. Cancel) are not
 -- revenue and are left out (the reconciliation counts them). sales_amount = Net Value in the line's
 -- currency (Curr). cost_amount = quantity * the unit cost in force on the billing date (raw COGS of
@@ -15,10 +16,12 @@ lines AS (
     SELECT r.*,
            coalesce((SELECT d.shipping_point FROM raw.raw_zrsd004 d
                       WHERE d.delivery = r.doc_reference_od AND d.shipping_point IS NOT NULL
+                        AND d.superseded_on IS NULL
                       ORDER BY d.line_item LIMIT 1), %(sales_plant)s) AS ship_plant
       FROM raw.raw_zrsd002 r
      WHERE r.billing_date = ANY(%(billing_dates)s::date[])
        AND r.cancelled IS NULL AND r.doc_cancel IS NULL
+       AND r.superseded_on IS NULL  -- a newer export of the billing date lacked the line
 )
 INSERT INTO facts.fact_billing (
     billing_date, billing_document, billing_item, billing_type, customer_code, ship_to, material_code, plant,

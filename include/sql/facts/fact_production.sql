@@ -36,7 +36,7 @@ SELECT r.order_number,
        r.business_date
   FROM raw.raw_cooispi r
  CROSS JOIN LATERAL (SELECT regexp_split_to_array(coalesce(r.system_status, ''), '\s+') AS words) s
- WHERE r.business_date = ANY(%(business_dates)s::date[])
+ WHERE r.business_date = ANY(%(business_dates)s::date[]) AND r.superseded_on IS NULL
 ON CONFLICT (order_number) DO UPDATE
    SET order_number_norm = excluded.order_number_norm, plant = excluded.plant,
        material_code = excluded.material_code, order_type = excluded.order_type,

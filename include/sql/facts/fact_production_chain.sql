@@ -63,7 +63,7 @@ rule_062 AS (
       JOIN facts.fact_production p ON p.order_number_norm = ltrim(z.order_sfg_liquid, '0')
       LEFT JOIN facts.fact_production o ON o.order_number_norm = ltrim(z.process_order, '0')
      WHERE ltrim(z.process_order, '0') IN (SELECT order_norm FROM chain_orders)
-       AND p.batch IS NOT NULL AND z.batch IS NOT NULL
+       AND p.batch IS NOT NULL AND z.batch IS NOT NULL AND z.superseded_on IS NULL
 ),
 links AS (
     SELECT DISTINCT ON (parent_material, parent_batch, child_material, child_batch) *

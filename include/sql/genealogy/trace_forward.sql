@@ -36,13 +36,13 @@ SELECT 'delivery', NULL::integer, NULL::text, s.material, s.batch, s.delivery, N
        d.ship_to_party, coalesce(cust.customer_name, d.name_of_ship_to), s.shipped_qty, s.unit, s.shipped_on
   FROM shipped s
   LEFT JOIN LATERAL (SELECT r.ship_to_party, r.name_of_ship_to FROM raw.raw_zrsd004 r
-                      WHERE r.delivery = s.delivery ORDER BY r.line_item LIMIT 1) d ON true
+                      WHERE r.delivery = s.delivery AND r.superseded_on IS NULL ORDER BY r.line_item LIMIT 1) d ON true
   LEFT JOIN dims.dim_customer cust ON cust.customer_code = d.ship_to_party
 UNION ALL
 SELECT DISTINCT 'billing', NULL::integer, NULL::text, s.material, s.batch, b.billing_document, s.delivery, 'billed to',
        b.sold_to, coalesce(cust.customer_name, b.name_of_bill_to), NULL::numeric, NULL::text, b.billing_date
   FROM shipped s
   JOIN raw.raw_zrsd002 b ON b.doc_reference_od = s.delivery AND b.material = s.material
-                        AND b.cancelled IS NULL AND b.doc_cancel IS NULL
+                        AND b.cancelled IS NULL AND b.doc_cancel IS NULL AND b.superseded_on IS NULL
   LEFT JOIN dims.dim_customer cust ON cust.customer_code = b.sold_to
  ORDER BY 1 DESC, 2, 4, 5, 6;
