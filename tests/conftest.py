@@ -62,6 +62,39 @@ def warehouse(migrated_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     drop_database(name)
 
 
+LOADER_LOGIN = "wh_test_loader"
+
+
+@pytest.fixture(scope="session")
+def loader_password() -> str:
+    """A login that is a member of warehouse_loader and nothing else (no attributes), as the daily
+    DAG's connection is in production."""
+    password = uuid.uuid4().hex
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (LOADER_LOGIN,)).fetchone()
+        verb = sql.SQL("ALTER" if exists else "CREATE")
+        conn.execute(
+            sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                verb, sql.Identifier(LOADER_LOGIN), sql.Literal(password)
+            )
+        )
+        conn.execute(sql.SQL("GRANT warehouse_loader TO {}").format(sql.Identifier(LOADER_LOGIN)))
+    return password
+
+
+@pytest.fixture
+def as_loader(warehouse: str, loader_password: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The warehouse, connected to as the loader role: AIRFLOW_CONN_WAREHOUSE_DB points at it, so the
+    DAG tasks run with the daily DAG's privileges. Returns that URI (``warehouse`` stays the admin's)."""
+    params = psycopg.conninfo.conninfo_to_dict(warehouse)
+    url = (
+        f"postgresql://{LOADER_LOGIN}:{loader_password}@{params.get('host', 'localhost')}:{params.get('port', 5432)}"
+        f"/{params['dbname']}"
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", url)
+    return url
+
+
 class Inbox:
     """What a local SMTP server received: (recipients, parsed message) per mail."""
 

@@ -24,7 +24,8 @@ CATEGORY = {"101": "receipt", "102": "receipt", "261": "production_issue", "262"
 
 
 @pytest.fixture
-def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_loader: str) -> Path:
+    """The landing zone of the day's files; every DAG run of these tests connects as the loader role."""
     root = tmp_path / "landing"
     monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{root}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
@@ -322,3 +323,28 @@ def test_a_warning_is_stored_and_the_run_goes_on(warehouse: str, landing: Path, 
         ).fetchall()
         assert gates == [("facts", 5, 0), ("raw", 11, 0)]  # ten raw tables and the file ledger
         assert conn.execute("SELECT count(*) FROM marts.view_sales_performance").fetchone()[0] > 0
+
+
+def test_the_daily_dags_role_cannot_drop_alter_truncate_or_create(warehouse: str, as_loader: str) -> None:
+    """The connection the daily DAG runs with writes rows and nothing more (its runs above succeed
+    with it); whatever it is tricked into, the tables themselves are out of its reach."""
+    statements = [
+        "DROP TABLE raw.raw_mb51",
+        "ALTER TABLE facts.fact_billing ADD COLUMN x integer",
+        "TRUNCATE operations.etl_file_ledger",
+        "CREATE TABLE raw.extra (x integer)",
+        "DROP MATERIALIZED VIEW marts.view_ar_aging",
+        "REFRESH MATERIALIZED VIEW marts.view_ar_aging",
+        "SELECT operations.refresh_materialized_view('raw.raw_mb51'::regclass)",
+    ]
+    refused = []
+    with psycopg.connect(as_loader, autocommit=True) as conn:
+        for statement in statements:
+            try:
+                conn.execute(statement)
+            except (psycopg.errors.InsufficientPrivilege, psycopg.errors.RaiseException):
+                refused.append(statement)
+        conn.execute("SELECT operations.refresh_materialized_view('marts.view_ar_aging'::regclass)")
+    assert refused == statements
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT to_regclass('raw.raw_mb51')").fetchone()[0] is not None

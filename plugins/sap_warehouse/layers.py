@@ -176,6 +176,11 @@ def _warn_retired(step: str, dates: list[dt.date], params: dict) -> None:
         )  # fmt: skip
 
 
+def analyze(conn: psycopg.Connection, schema: str, table: str) -> None:
+    """ANALYZE a warehouse table through the owner's function (ANALYZE is reserved to the owner)."""
+    conn.execute("SELECT operations.analyze_table(%s::regclass)", (f"{schema}.{table}",))
+
+
 def _label(dates: list[dt.date]) -> str:
     return str(dates[0]) if len(dates) == 1 else f"{dates[0]}..{dates[-1]}"
 
@@ -197,13 +202,8 @@ def build_dimensions(
         params = _params(conn, dates)
         for relative in DIMENSION_FILES:
             counts[relative] = run_sql_file(conn, relative, params)
-        conn.execute(
-            sql.SQL("ANALYZE {}").format(
-                sql.SQL(", ").join(
-                    sql.Identifier("dims", f.split("/")[1].removesuffix(".sql")) for f in DIMENSION_FILES
-                )
-            )
-        )
+        for relative in DIMENSION_FILES:
+            analyze(conn, "dims", relative.split("/")[1].removesuffix(".sql"))
         details = {**counts, "through": dates[-1]}
         record_step(conn, run or {}, business_date, "build_dimensions", sum(counts.values()), details, started)
     log.info("dimensions for %s: %s", _label(dates), counts)
@@ -227,7 +227,7 @@ def build_fact(
         _lock(conn, dates)
         params = _params(conn, dates)
         rows = run_sql_file(conn, f"facts/{fact}.sql", params)
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("facts", fact)))
+        analyze(conn, "facts", fact)
         result = {
             "rows": rows,
             "through": dates[-1].isoformat(),
@@ -293,7 +293,8 @@ def refresh_views(
     with connect(conninfo) as conn:
         _lock(conn, dates)
         for view in MATERIALIZED_VIEWS:
-            conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY {}").format(sql.Identifier("marts", view)))
+            # The owner's function: REFRESH is reserved to a view's owner, and the loader owns nothing.
+            conn.execute("SELECT operations.refresh_materialized_view(%s::regclass)", (f"marts.{view}",))
         record_step(
             conn,
             run or {},
