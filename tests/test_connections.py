@@ -14,7 +14,15 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 from sap_warehouse import exports, quality
-from sap_warehouse.db import connect, connection_params, sqlalchemy_url, warehouse_conninfo
+from sap_warehouse.db import (
+    BACKUP_CONN_ID,
+    CONN_ID,
+    OWNER_CONN_ID,
+    connect,
+    connection_params,
+    sqlalchemy_url,
+    warehouse_conninfo,
+)
 from sap_warehouse.raw_load import load_file
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -80,3 +88,19 @@ def test_a_json_secret_reaches_psycopg_great_expectations_and_alembic(
     command.upgrade(cfg, "head")
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("SELECT count(*) FROM public.alembic_version").fetchone()[0] == 1
+
+
+def test_owner_and_backup_connections_fall_back_to_the_daily_one_until_they_are_defined(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", "postgresql://loader:pw@db.example:5432/warehouse")
+    monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE_OWNER_DB", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE_BACKUP_DB", raising=False)
+    assert connection_params(conn_id=OWNER_CONN_ID)["user"] == "loader"
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_OWNER_DB", "postgresql://owner:pw@db.example:5432/warehouse")
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_BACKUP_DB", "postgresql://backup:pw@db.example:5432/warehouse")
+    assert [connection_params(conn_id=c)["user"] for c in (CONN_ID, OWNER_CONN_ID, BACKUP_CONN_ID)] == [
+        "loader",
+        "owner",
+        "backup",
+    ]

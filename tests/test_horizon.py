@@ -18,8 +18,11 @@ PAST_HORIZON = dt.date(2031, 1, 6)  # the migrations make the calendar through 2
 
 
 def test_a_date_past_the_horizon_is_refused_clearly_then_runs_once_maintenance_extended_it(
-    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse: str, as_loader: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The daily DAG connects as the loader, maintenance as the owner (warehouse_owner_db): making
+    partitions is the owner's, and the loader could not."""
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_OWNER_DB", warehouse)
     landing = tmp_path / "landing"
     monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{landing}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
@@ -43,6 +46,8 @@ def test_a_date_past_the_horizon_is_refused_clearly_then_runs_once_maintenance_e
                VALUES ('2031-01-02', '101', '1000', 'WAITING', 'W-1', 1, '2030-12-31', 'w.xlsx', 2,
                        md5('w'), '{}')"""
         )
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        horizon.extend(PAST_HORIZON, 1, conninfo=as_loader)
     # The maintenance DAG keeps the calendar this many months past its run date: far enough for 2031.
     today = pendulum.now(BUSINESS_TIMEZONE).date()
     months = (PAST_HORIZON.year - today.year) * 12 + PAST_HORIZON.month - today.month

@@ -9,11 +9,11 @@ Alembic keeps its own version table, ``public.alembic_version`` in the warehouse
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from sap_warehouse.db import sqlalchemy_url
+from sap_warehouse.db import OWNER_CONN_ID, sqlalchemy_url
 
 
 def run_migrations_online() -> None:
-    url = context.config.get_main_option("sqlalchemy.url") or sqlalchemy_url()
+    url = context.config.get_main_option("sqlalchemy.url") or sqlalchemy_url(conn_id=OWNER_CONN_ID)
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, version_table_schema="public", transaction_per_migration=True)

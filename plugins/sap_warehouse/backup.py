@@ -41,7 +41,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sap_warehouse.db import connect, warehouse_conninfo
+from sap_warehouse.db import BACKUP_CONN_ID, connect, warehouse_conninfo
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def manifests(location) -> list[dict]:
 
 
 def _log(conninfo: str | None, manifest: dict, location) -> None:
-    with connect(conninfo) as conn:
+    with connect(conninfo, conn_id=BACKUP_CONN_ID) as conn:
         conn.execute(
             """INSERT INTO operations.backup_log AS b (backup_name, location, status, started_at, dumped_at,
                    verified_at, size_bytes, sha256, server_version, client_version, table_rows, reason)
@@ -195,7 +195,7 @@ def _log(conninfo: str | None, manifest: dict, location) -> None:
 
 def dump(location, *, compression: int = 1, conninfo: str | None = None, now: dt.datetime | None = None) -> dict:
     """pg_dump the warehouse to ``location``; returns the manifest (status 'dumped')."""
-    conninfo = warehouse_conninfo(conninfo)
+    conninfo = warehouse_conninfo(conninfo, conn_id=BACKUP_CONN_ID)
     started = now or dt.datetime.now(dt.UTC)
     name = f"warehouse_{started:%Y%m%dT%H%M%SZ}"
     final = location / f"{name}.dump"
@@ -299,7 +299,7 @@ def restore(location, name: str, into: str, *, conninfo: str | None = None, repl
     """Restore backup ``name`` into the new database ``into`` on the warehouse's server (the role
     needs CREATEDB); returns the restored row counts. Refuses an existing database unless
     ``replace``."""
-    conninfo = warehouse_conninfo(conninfo)
+    conninfo = warehouse_conninfo(conninfo, conn_id=BACKUP_CONN_ID)
     manifest = read_manifest(location, name)
     with psycopg.connect(conninfo, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (into,)).fetchone()
@@ -336,7 +336,7 @@ def restore(location, name: str, into: str, *, conninfo: str | None = None, repl
 def verify(location, name: str, *, conninfo: str | None = None) -> dict:
     """Restore backup ``name`` into a scratch database and compare every table's row count with the
     manifest; marks the manifest verified or failed, drops the scratch database."""
-    conninfo = warehouse_conninfo(conninfo)
+    conninfo = warehouse_conninfo(conninfo, conn_id=BACKUP_CONN_ID)
     manifest = read_manifest(location, name)
     scratch = f"{name.lower()}_verify"
     try:
@@ -416,7 +416,7 @@ def rotate(
         _remove_quietly(location / f"{name}.dump")
         (location / f"{name}.json").unlink()
     if deleted:
-        with connect(conninfo) as conn:
+        with connect(conninfo, conn_id=BACKUP_CONN_ID) as conn:
             conn.execute(
                 "UPDATE operations.backup_log SET status = 'deleted', deleted_at = now() WHERE backup_name = ANY(%s)",
                 (deleted,),

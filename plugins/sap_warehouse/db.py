@@ -18,7 +18,11 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
-CONN_ID = "warehouse_db"
+CONN_ID = "warehouse_db"  # the daily DAG: a member of warehouse_loader (rows only)
+# Migrations, partition maintenance and retention (owner), and backups (reads everything, CREATEDB
+# for the restore that verifies a dump). A deployment that defines neither uses warehouse_db for all.
+OWNER_CONN_ID = "warehouse_owner_db"
+BACKUP_CONN_ID = "warehouse_backup_db"
 # First key of the two-key advisory lock; the second key is the business date as a day number.
 LOCK_NAMESPACE = 0x5A9
 RAW_TABLE_LOCK_NAMESPACE = 0x5AA
@@ -28,11 +32,17 @@ RAW_TABLE_LOCK_NAMESPACE = 0x5AA
 SESSION_OPTIONS = "-c jit=off"
 
 
-def _airflow_params() -> dict[str, str]:
+def _airflow_params(conn_id: str) -> dict[str, str]:
     from airflow.providers.postgres.hooks.postgres import PostgresHook
     from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
-    conn = BaseHook.get_connection(CONN_ID)
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        if conn_id == CONN_ID:
+            raise
+        conn = BaseHook.get_connection(CONN_ID)  # one login for every DAG: roles not split
     params = {
         "host": conn.host,
         "port": conn.port,
@@ -48,27 +58,28 @@ def _airflow_params() -> dict[str, str]:
     return {key: str(value) for key, value in params.items() if value not in (None, "")}
 
 
-def connection_params(conninfo: str | None = None) -> dict[str, str]:
+def connection_params(conninfo: str | None = None, *, conn_id: str = CONN_ID) -> dict[str, str]:
     """libpq keywords of the warehouse: of ``conninfo`` (a URI or key=value string) when given, else
-    of the Airflow connection ``warehouse_db``; ``options`` always carries SESSION_OPTIONS."""
-    params = psycopg.conninfo.conninfo_to_dict(conninfo) if conninfo else _airflow_params()
+    of the Airflow connection ``conn_id`` (falling back to ``warehouse_db`` when that is not
+    defined); ``options`` always carries SESSION_OPTIONS."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo) if conninfo else _airflow_params(conn_id)
     params = {key: str(value) for key, value in params.items()}
     if SESSION_OPTIONS not in params.get("options", ""):
         params["options"] = f"{params.get('options', '')} {SESSION_OPTIONS}".strip()
     return params
 
 
-def warehouse_conninfo(conninfo: str | None = None) -> str:
+def warehouse_conninfo(conninfo: str | None = None, *, conn_id: str = CONN_ID) -> str:
     """libpq key=value connection string of the warehouse (for pg_dump, pg_restore, psql)."""
-    return psycopg.conninfo.make_conninfo(**connection_params(conninfo))
+    return psycopg.conninfo.make_conninfo(**connection_params(conninfo, conn_id=conn_id))
 
 
-def sqlalchemy_url(conninfo: str | None = None) -> str:
+def sqlalchemy_url(conninfo: str | None = None, *, conn_id: str = CONN_ID) -> str:
     """SQLAlchemy URL (psycopg 3 driver) of the warehouse, every libpq keyword beyond the address in
     its query, so SQLAlchemy hands them to libpq as they are."""
     from sqlalchemy.engine import URL
 
-    params = connection_params(conninfo)
+    params = connection_params(conninfo, conn_id=conn_id)
     names = ("user", "password", "dbname")
     if params.get("port", "5432").isdigit() and "," not in params.get("host", ""):
         names += ("host", "port")  # one server; a list of them stays in the query, as libpq reads it
@@ -85,11 +96,12 @@ def sqlalchemy_url(conninfo: str | None = None) -> str:
 
 
 @contextmanager
-def connect(conninfo: str | None = None, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+def connect(
+    conninfo: str | None = None, *, autocommit: bool = False, conn_id: str = CONN_ID
+) -> Iterator[psycopg.Connection]:
     """A psycopg connection; without autocommit the block is one transaction (commit or rollback)."""
-    conn = psycopg.connect(
-        **{"application_name": "sap_warehouse", **connection_params(conninfo)}, autocommit=autocommit
-    )
+    params = {"application_name": "sap_warehouse", **connection_params(conninfo, conn_id=conn_id)}
+    conn = psycopg.connect(**params, autocommit=autocommit)
     try:
         if autocommit:
             yield conn

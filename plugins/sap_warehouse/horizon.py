@@ -13,7 +13,7 @@ import logging
 
 import pendulum
 
-from sap_warehouse.db import connect
+from sap_warehouse.db import OWNER_CONN_ID, connect
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class HorizonError(RuntimeError):
 def extend(today: dt.date, months: int = DEFAULT_MONTHS, *, conninfo: str | None = None) -> dict:
     """Calendar days and monthly partitions through the end of the month ``months`` after ``today``."""
     through = pendulum.date(today.year, today.month, 1).add(months=months + 1).subtract(days=1)
-    with connect(conninfo) as conn:
+    with connect(conninfo, conn_id=OWNER_CONN_ID) as conn:  # partitions are the owner's to make
         made, added, ends = conn.execute(
             "SELECT * FROM operations.extend_horizon(%s)", (dt.date(through.year, through.month, through.day),)
         ).fetchone()

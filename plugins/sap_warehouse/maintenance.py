@@ -21,7 +21,7 @@ import time
 import psycopg
 from psycopg import sql
 
-from sap_warehouse.db import connect
+from sap_warehouse.db import OWNER_CONN_ID, connect
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def run(
     conninfo: str | None = None,
 ) -> list[dict]:
     """Run what plan() lists, one statement per call in autocommit; returns the actions with seconds."""
-    with connect(conninfo, autocommit=True) as conn:
+    with connect(conninfo, autocommit=True, conn_id=OWNER_CONN_ID) as conn:
         actions = plan(conn, dead_ratio=dead_ratio, min_dead=min_dead, min_changes=min_changes)
         for action in actions:
             target = sql.Identifier(action["schema"], action["table"])
@@ -106,7 +106,7 @@ def run(
 
 def snapshot(*, conninfo: str | None = None) -> dict[str, int]:
     """Store one health snapshot (every table and index of the warehouse schemas at one instant)."""
-    with connect(conninfo) as conn:
+    with connect(conninfo, conn_id=OWNER_CONN_ID) as conn:
         at = conn.execute("SELECT now()").fetchone()[0]
         params = {"at": at, "schemas": SCHEMAS}
         tables = conn.execute(TABLE_SNAPSHOT, params).rowcount

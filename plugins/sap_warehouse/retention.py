@@ -30,7 +30,7 @@ import psycopg
 import yaml
 from psycopg import sql
 
-from sap_warehouse.db import connect
+from sap_warehouse.db import OWNER_CONN_ID, connect
 from sap_warehouse.registry import CONFIG_DIR
 
 log = logging.getLogger(__name__)
@@ -190,12 +190,12 @@ def _apply_policy(
     cutoff = min(today - dt.timedelta(days=int(policy["keep_days"])), backup_at.date() - dt.timedelta(days=1))
     actions: list[dict] = []
     folder = archive / "retention" / table
-    with connect(conninfo) as conn:  # the catalog, read before the transaction that deletes
+    with connect(conninfo, conn_id=OWNER_CONN_ID) as conn:  # the catalog, read before the transaction that deletes
         columns = _columns(conn, table)
         parent_columns = _columns(conn, policy["via"]["table"]) if "via" in policy else set()
         partitions = _partitions(conn, table, policy["date_column"])
     where, params = _where(policy, columns, parent_columns, cutoff, backup_at)
-    with connect(conninfo) as conn:
+    with connect(conninfo, conn_id=OWNER_CONN_ID) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         if not dry_run:
             # The lock comes before the first query, which takes the snapshot: a load committed while
@@ -261,7 +261,7 @@ def apply(
 ) -> dict[str, list[dict]]:
     """Apply every policy for the run date ``today``; returns the actions per table. Refuses to
     delete anything while no verified backup exists."""
-    with connect(conninfo) as conn:
+    with connect(conninfo, conn_id=OWNER_CONN_ID) as conn:
         backup_at = last_verified_backup(conn)
     if backup_at is None:
         log.warning("no verified backup yet: retention deletes nothing until warehouse_backup has verified one")
