@@ -53,45 +53,68 @@ def empty_database() -> Iterator[str]:
 
 @pytest.fixture
 def warehouse(migrated_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Conninfo of a fresh warehouse at the head migration; AIRFLOW_CONN_WAREHOUSE_DB points at it,
-    so code under test (and DAG tasks run by dag.test) uses it."""
+    """Conninfo of a fresh warehouse at the head migration; the warehouse connections (daily, owner,
+    backup) point at it, so code under test (and DAG tasks run by dag.test) uses it."""
     name = f"wh_test_{uuid.uuid4().hex[:10]}"
     url = create_database(name, template=migrated_template)
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", url)
+    for variable in (
+        "AIRFLOW_CONN_WAREHOUSE_DB",
+        "AIRFLOW_CONN_WAREHOUSE_OWNER_DB",
+        "AIRFLOW_CONN_WAREHOUSE_BACKUP_DB",
+    ):
+        monkeypatch.setenv(variable, url)
     yield url
     drop_database(name)
 
 
-LOADER_LOGIN = "wh_test_loader"
+LOGINS = {  # login -> (the roles it is a member of, CREATEDB)
+    "wh_test_loader": (("warehouse_loader",), False),
+    "wh_test_backup": (("warehouse_backup", "warehouse_analyst"), True),
+}
 
 
 @pytest.fixture(scope="session")
-def loader_password() -> str:
-    """A login that is a member of warehouse_loader and nothing else (no attributes), as the daily
-    DAG's connection is in production."""
+def login_password() -> str:
+    """Logins as the DAGs' connections are in production: members of their role, nothing else (no
+    superuser, no CREATEROLE; CREATEDB for the backup, which verifies dumps in scratch databases)."""
     password = uuid.uuid4().hex
     with psycopg.connect(admin_url(), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (LOADER_LOGIN,)).fetchone()
-        verb = sql.SQL("ALTER" if exists else "CREATE")
-        conn.execute(
-            sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
-                verb, sql.Identifier(LOADER_LOGIN), sql.Literal(password)
+        for login, (roles, createdb) in LOGINS.items():
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEROLE {} PASSWORD {}").format(
+                    sql.SQL("ALTER" if exists else "CREATE"),
+                    sql.Identifier(login),
+                    sql.SQL("CREATEDB" if createdb else "NOCREATEDB"),
+                    sql.Literal(password),
+                )
             )
-        )
-        conn.execute(sql.SQL("GRANT warehouse_loader TO {}").format(sql.Identifier(LOADER_LOGIN)))
+            for role in roles:
+                conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(role), sql.Identifier(login)))
     return password
 
 
+def login_url(warehouse: str, login: str, password: str) -> str:
+    """The warehouse's URI for another login."""
+    params = psycopg.conninfo.conninfo_to_dict(warehouse)
+    address = f"{params.get('host', 'localhost')}:{params.get('port', 5432)}"
+    return f"postgresql://{login}:{password}@{address}/{params['dbname']}"
+
+
 @pytest.fixture
-def as_loader(warehouse: str, loader_password: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def as_loader(warehouse: str, login_password: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The warehouse, connected to as the loader role: AIRFLOW_CONN_WAREHOUSE_DB points at it, so the
     DAG tasks run with the daily DAG's privileges. Returns that URI (``warehouse`` stays the admin's)."""
-    params = psycopg.conninfo.conninfo_to_dict(warehouse)
-    url = (
-        f"postgresql://{LOADER_LOGIN}:{loader_password}@{params.get('host', 'localhost')}:{params.get('port', 5432)}"
-        f"/{params['dbname']}"
-    )
+    url = login_url(warehouse, "wh_test_loader", login_password)
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", url)
+    return url
+
+
+@pytest.fixture
+def as_backup(warehouse: str, login_password: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The warehouse, connected to as the backup role (AIRFLOW_CONN_WAREHOUSE_BACKUP_DB)."""
+    url = login_url(warehouse, "wh_test_backup", login_password)
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_BACKUP_DB", url)
     return url
 
 

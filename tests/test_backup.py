@@ -87,6 +87,24 @@ def test_backup_verifies_and_restores_with_equal_row_counts(loaded: str, tmp_pat
     assert f"{manifest['name']}  verified" in listing.getvalue()
 
 
+def test_the_backup_role_dumps_and_verifies_but_cannot_write_the_warehouse(
+    loaded: str, as_backup: str, tmp_path: Path
+) -> None:
+    """warehouse_backup_db: a login that reads everything and may create the scratch database, and
+    owns nothing: the dump, its verification and the catalogue row work with it; writing raw rows
+    or dropping a table does not."""
+    location = ObjectStoragePath(f"file://{tmp_path / 'backups'}")
+    manifest = backup.dump(location, now=T0)  # no conninfo: the backup connection
+    assert {t: manifest["table_rows"][t] for t in counts(loaded)} == counts(loaded)
+    assert backup.verify(location, manifest["name"])["status"] == "verified"
+    with psycopg.connect(loaded) as conn:
+        assert conn.execute("SELECT status FROM operations.backup_log").fetchall() == [("verified",)]
+    with psycopg.connect(as_backup, autocommit=True) as conn:
+        for statement in ("DELETE FROM raw.raw_mb51", "DROP TABLE raw.raw_mb51", "TRUNCATE dims.dim_date"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
 def test_a_damaged_dump_fails_verification_and_is_marked_failed(loaded: str, tmp_path: Path) -> None:
     location = ObjectStoragePath(f"file://{tmp_path}")
     manifest = backup.dump(location, conninfo=loaded, now=T0)

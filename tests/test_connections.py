@@ -72,7 +72,8 @@ def test_a_json_secret_reaches_psycopg_great_expectations_and_alembic(
     exports.write_day(tmp_path / "landing", DAY, rows=20, seed=3)
     for path in sorted((tmp_path / "landing" / DAY.isoformat()).iterdir()):
         assert load_file(path, DAY, quarantine_root=tmp_path / "q", conninfo=warehouse).status == "loaded"
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", json_secret(warehouse))
+    for variable in ("AIRFLOW_CONN_WAREHOUSE_DB", "AIRFLOW_CONN_WAREHOUSE_OWNER_DB"):  # Alembic runs as the owner
+        monkeypatch.setenv(variable, json_secret(warehouse))
 
     with connect() as conn:
         assert conn.execute("SHOW work_mem").fetchone()[0] == "7MB"  # the extra's options reached the server

@@ -295,10 +295,14 @@ def _fetch(location, manifest: dict, folder: str) -> str:
     return local
 
 
-def restore(location, name: str, into: str, *, conninfo: str | None = None, replace: bool = False) -> dict[str, int]:
+def restore(
+    location, name: str, into: str, *, conninfo: str | None = None, replace: bool = False, keep_roles: bool = True
+) -> dict[str, int]:
     """Restore backup ``name`` into the new database ``into`` on the warehouse's server (the role
     needs CREATEDB); returns the restored row counts. Refuses an existing database unless
-    ``replace``."""
+    ``replace``. ``keep_roles=False`` leaves every object to the restoring role and restores no
+    grants (a verification by the backup role, which may act neither as the tables' owner nor for
+    the roles their grants name)."""
     conninfo = warehouse_conninfo(conninfo, conn_id=BACKUP_CONN_ID)
     manifest = read_manifest(location, name)
     with psycopg.connect(conninfo, autocommit=True) as admin:
@@ -316,7 +320,7 @@ def restore(location, name: str, into: str, *, conninfo: str | None = None, repl
         local = _fetch(location, manifest, folder)
         result = subprocess.run(  # noqa: S603
             [pg_restore, "--exit-on-error", "--no-password", f"--jobs={min(2, os.cpu_count() or 1)}",
-             f"--dbname={target}", local],
+             *([] if keep_roles else ["--no-owner", "--no-privileges"]), f"--dbname={target}", local],
             capture_output=True, text=True, env=env,
         )  # fmt: skip
     if result.returncode != 0:
@@ -340,7 +344,7 @@ def verify(location, name: str, *, conninfo: str | None = None) -> dict:
     manifest = read_manifest(location, name)
     scratch = f"{name.lower()}_verify"
     try:
-        restored = restore(location, name, scratch, conninfo=conninfo, replace=True)
+        restored = restore(location, name, scratch, conninfo=conninfo, replace=True, keep_roles=False)
         expected = manifest["table_rows"]
         differ = {
             table: (expected.get(table), restored.get(table))
