@@ -58,3 +58,28 @@ def test_the_warehouse_database_collates_in_byte_order(compose: dict) -> None:
     """README, Decisions: the warehouse is created with C collation."""
     args = compose["services"]["warehouse-db"]["environment"]["POSTGRES_INITDB_ARGS"].split()
     assert "--lc-collate=C" in args
+
+
+def test_the_dags_connect_with_three_logins_none_of_them_the_superuser(compose: dict) -> None:
+    """README, Production stack: roles. The image's superuser only initialises the volume."""
+    env = compose["x-airflow-common"]["environment"]
+    logins = {
+        variable: re.match(r"postgresql://([^:]+):", env[variable]).group(1)
+        for variable in (
+            "AIRFLOW_CONN_WAREHOUSE_DB",
+            "AIRFLOW_CONN_WAREHOUSE_OWNER_DB",
+            "AIRFLOW_CONN_WAREHOUSE_BACKUP_DB",
+        )
+    }
+    assert logins == {
+        "AIRFLOW_CONN_WAREHOUSE_DB": "warehouse_loader",
+        "AIRFLOW_CONN_WAREHOUSE_OWNER_DB": "warehouse_owner",
+        "AIRFLOW_CONN_WAREHOUSE_BACKUP_DB": "warehouse_backup",
+    }
+    database = compose["services"]["warehouse-db"]
+    assert database["environment"]["POSTGRES_USER"] not in logins.values()
+    init = (PROJECT_ROOT / "scripts" / "warehouse_db_roles.sh").read_text()
+    assert any(v.endswith("/docker-entrypoint-initdb.d/10-warehouse-roles.sh:ro") for v in database["volumes"])
+    for login in logins.values():
+        assert f"CREATE ROLE {login} LOGIN" in init
+    assert "ALTER DATABASE warehouse OWNER TO warehouse_owner" in init
