@@ -12,7 +12,7 @@ Runs after each daily run has refreshed the marts views (asset `sap_warehouse_ma
 2. **extend_horizon**: dims.dim_date and the monthly partitions of the raw and facts tables reach
    `warehouse_horizon_months` (24) months past the run date; the daily run refuses a business date
    outside the calendar, so this keeps every date of the next two years loadable. Rows that waited in
-   a DEFAULT partition move into their month's new partition.
+   a DEFAULT partition move into their month's new partition. Skipped by a dry run.
 3. **health_snapshot**: sizes, live/dead tuples, last (auto)vacuum/analyze of every table and the scans
    of every index, into operations.table_health and operations.index_health (README: monitoring queries).
 """
@@ -67,7 +67,10 @@ def warehouse_maintenance():
         from sap_warehouse import horizon
         from sap_warehouse.dag_support import int_variable
 
-        today = pendulum.instance(get_current_context()["dag_run"].run_after).in_timezone(BUSINESS_TIMEZONE).date()
+        context = get_current_context()
+        if context["params"]["dry_run"]:
+            return {"dry_run": True}  # a dry run changes nothing, the calendar included
+        today = pendulum.instance(context["dag_run"].run_after).in_timezone(BUSINESS_TIMEZONE).date()
         return horizon.extend(today, int_variable("warehouse_horizon_months", horizon.DEFAULT_MONTHS))
 
     @task

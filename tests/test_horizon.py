@@ -52,7 +52,10 @@ def test_a_date_past_the_horizon_is_refused_clearly_then_runs_once_maintenance_e
     today = pendulum.now(BUSINESS_TIMEZONE).date()
     months = (PAST_HORIZON.year - today.year) * 12 + PAST_HORIZON.month - today.month
     monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_HORIZON_MONTHS", str(months))
-    assert str(maintenance.test().state) == "success"
+    assert str(maintenance.test(run_conf={"dry_run": True}).state) == "success"
+    with pytest.raises(horizon.HorizonError):  # a dry run changed nothing
+        horizon.check(PAST_HORIZON)
+    assert str(maintenance.test(run_conf={"dry_run": False}).state) == "success"
     again = horizon.extend(today, months)
     assert (again["partitions_made"], again["dates_added"]) == (0, 0), "extending twice added something"
 
