@@ -299,3 +299,19 @@ def test_a_snapshot_loaded_before_an_older_one_still_supersedes_its_missing_line
         assert superseded == [(lines[-1]["billing_item"], second, "billing-again.xlsx")]
     finally:
         drop_database(reverse_name)
+
+
+def test_a_snapshot_with_rejected_rows_supersedes_nothing(warehouse: str, tmp_path: Path) -> None:
+    """The line a corrected export lacks may be the one it rejected: then nothing is superseded."""
+    day, landing, quarantine = DAYS[0], tmp_path / "landing", tmp_path / "q"
+    lines = _billing_lines(day)
+    load_file(_deliver(landing, day, "billing.xlsx", lines), day, quarantine_root=quarantine, conninfo=warehouse)
+    corrected = [dict(line) for line in lines if line is not lines[5]]
+    corrected[0]["billing_item"] = ""  # a key value missing: the row is rejected
+    result = load_file(
+        _deliver(landing, day, "billing-corrected.xlsx", corrected), day, quarantine_root=quarantine, conninfo=warehouse
+    )
+    assert (result.status, result.rows_rejected) == ("loaded", 1)
+    assert "this snapshot superseded no line" in result.reason
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_zrsd002 WHERE superseded_on IS NOT NULL").fetchone()[0] == 0

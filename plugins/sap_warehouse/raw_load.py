@@ -250,11 +250,16 @@ def _keyed_select(report: Report, typed: sql.Identifier) -> tuple[sql.Composed, 
 
 
 def _write_rows(
-    conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date, typed: sql.Identifier
+    conn: psycopg.Connection,
+    sheet: Sheet,
+    file_name: str,
+    business_date: dt.date,
+    typed: sql.Identifier,
+    rejected: int,
 ) -> tuple[int, int, int, int, int | None]:
     """Update rows whose hash changed, insert new rows; returns (inserted, updated, rows kept after
     de-duplicating the file, rows left alone because a file of a later business date wrote them,
-    lines of the file's snapshot scopes it superseded: None for journals and for files with rejects).
+    lines of the file's snapshot scopes it superseded: 0 for journals, None when rejects kept it from it).
     Newer wins: a row's business_date is the date of the file that last wrote it, and a file of an
     older date (a late re-delivery, a backfill in reverse order) never replaces it. Unchanged rows
     cost the probe alone. Content-keyed reports (MB51) carry the hash in the key, so a row is new or
@@ -362,7 +367,7 @@ def _write_rows(
             bound = sql.SQL("t.{p} BETWEEN {low} AND {high}").format(
                 p=sql.Identifier(report.partition_column), low=sql.Literal(low), high=sql.Literal(high)
             )
-        superseded = _supersede(conn, report, typed, keyed, match, bound, file_name, business_date)
+        superseded = _supersede(conn, report, rejected, keyed, match, bound, file_name, business_date)
     # A moved line was deleted from its old date and inserted at its new one: one update.
     return inserted - moved, updated + moved, kept, newer, superseded
 
@@ -370,7 +375,7 @@ def _write_rows(
 def _supersede(
     conn: psycopg.Connection,
     report: Report,
-    typed: sql.Identifier,
+    rejected: int,
     keyed: sql.Composable,
     match: sql.Composable,
     bound: sql.Composable,
@@ -383,10 +388,10 @@ def _supersede(
     date's file already covered (a backfill in reverse) are superseded by that later file, which
     lacked them. Returns how many lines it superseded, or None when it had rejected rows: a rejected
     row may be one of the "missing" lines, so such a file supersedes nothing."""
-    if conn.execute(
-        sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE cardinality(problems) > 0 AND NOT is_summary)").format(typed)
-    ).fetchone()[0]:
+    if rejected:
         return None
+    if set(report.key) <= set(report.snapshot_scope):
+        return 0  # each scope is one line (COOISPI's order): a file cannot lack a line of a scope it names
     table = sql.Identifier("raw", report.raw_table)
     day, file = sql.Literal(business_date), sql.Literal(file_name)
     scope = [sql.Identifier(c) for c in report.snapshot_scope]
@@ -646,14 +651,14 @@ def load_sheet(
     known = _loaded_report(conn, sha256, business_date)
     if known is not None:
         raise _AlreadyLoaded(known)
-    inserted, updated, kept, newer, superseded = _write_rows(conn, sheet, file_name, business_date, typed)
+    inserted, updated, kept, newer, superseded = _write_rows(conn, sheet, file_name, business_date, typed, rejected)
     if superseded:
         note = (
             f"{superseded} line(s) of the scopes this file covers ({', '.join(report.snapshot_scope) or 'the report'}) "
             "are missing from it: marked superseded (kept in raw, left out of the facts)"
         )
         result.reason = f"{result.reason}; {note}" if result.reason else note
-    elif superseded is None and report.snapshot_scope is not None and rejected:
+    elif superseded is None:
         note = "rows were rejected, so this snapshot superseded no line (a rejected row may be one of them)"
         result.reason = f"{result.reason}; {note}" if result.reason else note
     if newer:
