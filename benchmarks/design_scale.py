@@ -521,11 +521,12 @@ INITIAL = ["read", "raw load", "dims", "facts", "genealogy", "reconcile", "gates
 def _counts(url: str) -> dict[str, int]:
     import psycopg
 
+    from sap_warehouse.db import row_count
     from sap_warehouse.layers import FACTS
 
     with psycopg.connect(url, autocommit=True) as conn:
-        counts = {t: conn.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in RAW_TABLES}
-        counts.update({f: conn.execute(f"SELECT count(*) FROM facts.{f}").fetchone()[0] for f in FACTS})
+        counts = {t: row_count(conn, f"raw.{t}") for t in RAW_TABLES}
+        counts.update({f: row_count(conn, f"facts.{f}") for f in FACTS})
     return counts
 
 

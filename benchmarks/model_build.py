@@ -26,9 +26,11 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from raw_load import machine, publish
 
 from sap_warehouse import exports, layers
+from sap_warehouse.db import row_count, table_name
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.scratch_db import create_database, drop_database, migrate
 
@@ -96,21 +98,20 @@ def main() -> None:
 
         with psycopg.connect(url, autocommit=True) as conn:
             raw_rows = sum(
-                conn.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
+                row_count(conn, f"raw.{table}")
                 for table in ("raw_mb51", "raw_zrsd002", "raw_zrsd004", "raw_cooispi", "raw_zrpp062", "raw_zrfi005")
             )
             dims = [f"dims.{f.split('/')[1].removesuffix('.sql')}" for f in layers.DIMENSION_FILES]
             dims.remove("dims.dim_date")  # the migration's calendar, not rebuilt
-            conn.execute(f"TRUNCATE {', '.join(dims + [f'facts.{f}' for f in layers.FACTS])}")
+            targets = [table_name(t) for t in dims + [f"facts.{f}" for f in layers.FACTS]]
+            conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(targets)))
             conn.execute("VACUUM ANALYZE")
         start = time.perf_counter()
         per_step = layers.rebuild(days[0], days[-1], conninfo=url)
         full = time.perf_counter() - start
         with psycopg.connect(url, autocommit=True) as conn:
-            fact_rows = {
-                f"build_{f}": conn.execute(f"SELECT count(*) FROM facts.{f}").fetchone()[0] for f in layers.FACTS
-            }
-            fact_rows["build_dimensions"] = sum(conn.execute(f"SELECT count(*) FROM {d}").fetchone()[0] for d in dims)
+            fact_rows = {f"build_{f}": row_count(conn, f"facts.{f}") for f in layers.FACTS}
+            fact_rows["build_dimensions"] = sum(row_count(conn, d) for d in dims)
     finally:
         drop_database(name)
 

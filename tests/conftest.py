@@ -129,13 +129,18 @@ class Inbox:
         return "250 OK"
 
 
+def free_port() -> int:
+    """A local TCP port nothing listens on (the system's choice)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """A real SMTP server on a free local port (aiosmtpd), configured as the connection warehouse_smtp;
     alerts go to oncall@plant.example."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     handler = Inbox()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

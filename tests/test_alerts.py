@@ -17,7 +17,7 @@ import yaml
 from sap_warehouse import alerts, exports
 from sap_warehouse.generator import DC, FACTORY, Movement, mb51_workbook
 from sap_warehouse.scratch_db import create_database, drop_database
-from tests.conftest import Inbox, table_checksum
+from tests.conftest import Inbox, free_port, table_checksum
 from tests.test_warehouse_model import build, load_day
 
 D1, D2, D3, D4 = (dt.date(2026, 4, 6) + dt.timedelta(days=i) for i in range(4))
@@ -285,6 +285,20 @@ def test_without_the_smtp_connection_new_critical_alerts_stay_unannounced(
     with caplog.at_level(logging.WARNING, logger="sap_warehouse.alerts"):
         assert alerts.notify_new_critical({}, conninfo=url) == []
     assert "1 new critical alerts are not e-mailed" in caplog.text
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM facts.fact_alert WHERE notified_at IS NULL").fetchone()[0] == 2
+
+
+def test_a_broken_smtp_connection_fails_and_leaves_the_alerts_unannounced(
+    stuck, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Configured but unable to send (nothing listens on its port): an error, not a quiet green task."""
+    url, _ = stuck
+    closed = free_port()
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_SMTP", f"smtp://127.0.0.1:{closed}/?disable_ssl=true&disable_tls=true")
+    alerts.evaluate(D1, conninfo=url)
+    with pytest.raises(OSError, match="Connection refused"):
+        alerts.notify_new_critical({}, conninfo=url)
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM facts.fact_alert WHERE notified_at IS NULL").fetchone()[0] == 2
 

@@ -19,6 +19,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import ObjectStoragePath
 
 from sap_warehouse import backup, exports
+from sap_warehouse.db import row_count
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.scratch_db import drop_database
 
@@ -40,7 +41,7 @@ def counts(url: str) -> dict[str, int]:
     """Row counts of the tables that matter, counted here table by table."""
     tables = ["raw.raw_mb51", "raw.raw_zrsd002", "raw.raw_cooispi", "operations.etl_file_ledger", "dims.dim_date"]
     with psycopg.connect(url) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        return {t: row_count(conn, t) for t in tables}
 
 
 def files(folder: Path) -> dict[str, str]:

@@ -3,7 +3,10 @@
 import psycopg
 import pytest
 from alembic import command
+from psycopg import sql
 
+from sap_warehouse.db import row_count, table_name
+from sap_warehouse.registry import SQL_DIR, sql_file, view_definition
 from sap_warehouse.scratch_db import admin_url, alembic_config, create_database, drop_database
 
 RAW = ["raw_mb51", "raw_zrsd002", "raw_zrsd006", "raw_cooispi", "raw_zrfi005", "raw_cogs", "raw_zrsd004",
@@ -69,7 +72,7 @@ def test_analyst_role_reads_but_cannot_write(empty_database: str) -> None:
         conn.execute("SET ROLE warehouse_analyst")
         assert conn.execute("SELECT count(*) FROM dims.dim_date").fetchone()[0] == 4018
         for view in VIEWS:  # the views 0002 re-created are readable too
-            conn.execute(f"SELECT count(*) FROM marts.{view}")
+            row_count(conn, f"marts.{view}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO dims.holiday_calendar VALUES ('2026-02-17', 'Tet')")
         conn.rollback()
@@ -101,6 +104,34 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     command.upgrade(cfg, "head")
     with psycopg.connect(empty_database) as conn:
         assert ("raw", "raw_mb51") in _tables(conn)
+
+
+def test_each_view_has_one_current_definition_in_its_sql_file(warehouse: str) -> None:
+    """include/sql/marts/<view>.sql is what the migrated database holds: dropping the view and running
+    the file gives the same definition and the same unique index."""
+    assert sorted(p.stem for p in (SQL_DIR / "marts").glob("*.sql")) == sorted(VIEWS)
+    definition = (
+        "SELECT pg_get_viewdef(%(v)s::regclass), "
+        "(SELECT array_agg(pg_get_indexdef(indexrelid) ORDER BY indexrelid::regclass::text) "
+        "FROM pg_index WHERE indrelid = %(v)s::regclass)"
+    )
+    with psycopg.connect(warehouse) as conn:
+        for view in VIEWS:
+            live = conn.execute(definition, {"v": f"marts.{view}"}).fetchone()
+            with conn.transaction(force_rollback=True):
+                conn.execute(sql.SQL("DROP MATERIALIZED VIEW {}").format(table_name(f"marts.{view}")))
+                conn.execute(sql_file(f"marts/{view}.sql"))
+                assert conn.execute(definition, {"v": f"marts.{view}"}).fetchone() == live, view
+
+
+def test_a_migration_names_the_view_definition_it_needs() -> None:
+    current = sql_file("marts/view_ar_aging.sql")
+    assert view_definition("view_ar_aging", current.splitlines()[0].removeprefix("-- revision: ")) == current
+    older = view_definition("view_ar_aging", "0001")
+    assert "not_due_amount" in older
+    assert "outstanding_amount" not in older
+    with pytest.raises(FileNotFoundError, match=r"no definition of marts\.view_ar_aging for migration 0007"):
+        view_definition("view_ar_aging", "0007")
 
 
 def test_warehouse_databases_collate_in_byte_order(warehouse: str) -> None:

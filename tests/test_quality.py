@@ -18,7 +18,7 @@ import pytest
 from psycopg import sql
 
 from sap_warehouse import exports, layers, quality
-from sap_warehouse.registry import reports
+from sap_warehouse.registry import formats, reports
 from sap_warehouse.scratch_db import create_database, drop_database
 from tests.test_warehouse_model import build, load_day
 
@@ -98,11 +98,66 @@ def test_every_table_has_a_valid_suite_with_a_severity_on_each_expectation() -> 
     assert {s.name for s in quality.load_suites("raw")} == set(RAW_TABLES) | {LEDGER_SUITE}
     assert {s.name for s in quality.load_suites("facts")} == set(layers.FACTS)
     for suite in suites:
-        written = json.loads(suite.path.read_text())  # the file, not what GX made of it
-        severities = [e.get("severity") for e in written["expectations"]]
+        severities = [e.get("severity") for e in suite.spec["expectations"]]  # the file and the registry's
         assert set(severities) <= {"critical", "warning"}, suite.name
         assert ("critical" in severities) is (suite.name != LEDGER_SUITE), suite.name
-        assert len(suite.for_date(D).expectations) == len(written["expectations"])
+        assert len(suite.for_date(D).expectations) == len(suite.spec["expectations"])  # GX dropped none
+
+
+def test_raw_suites_take_required_key_and_formats_from_the_registry() -> None:
+    for code, report in reports().items():
+        suite = quality.load_suite(quality.SUITES_DIR / f"{report.raw_table}.json")
+        assert suite.batch_query.split()[3] == f"raw.{report.raw_table}"
+        assert suite.batch_query.endswith(" WHERE business_date = :business_date")
+        expectations = suite.spec["expectations"]
+        checks = {(e["type"], json.dumps(e["kwargs"], sort_keys=True)): e["severity"] for e in expectations}
+        for col in report.columns:
+            not_null = ("expect_column_values_to_not_be_null", json.dumps({"column": col.name}))
+            if col.required and col.name != report.partition_column:
+                assert checks[not_null] == "critical", (code, col.name)
+            if col.format:
+                regex = {"column": col.name, "regex": formats()[col.format].regex}
+                shape = ("expect_column_values_to_match_regex", json.dumps(regex, sort_keys=True))
+                assert checks[shape] == formats()[col.format].severity, (code, col.name)
+        key = [*report.key, "row_hash", "occurrence", "posting_date"] if code == "mb51" else list(report.key)
+        unique = (
+            ("expect_compound_columns_to_be_unique", json.dumps({"column_list": key}))
+            if len(key) > 1
+            else ("expect_column_values_to_be_unique", json.dumps({"column": key[0]}))
+        )
+        assert checks[unique] == "critical", code
+        assert "rows_match_ledger" in [e["meta"].get("check") for e in suite.spec["expectations"]], code
+
+
+@pytest.mark.parametrize(
+    ("expectation", "message"),
+    [
+        (
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "plant"}},
+            "expectation 1 (expect_column_values_to_not_be_null on plant) is the registry's to say",
+        ),
+        (
+            {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "currency", "regex": "^[A-Z]+$"}},
+            "(expect_column_values_to_match_regex on currency) is the registry's to say",
+        ),
+        (
+            {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["material", "plant"]}},
+            "on material, plant) is the registry's to say",
+        ),
+        (
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "standard_costs", "min_value": 0}},
+            "names standard_costs, which include/config/sap_reports.yaml does not list for cogs",
+        ),
+    ],
+)
+def test_a_raw_suite_that_disagrees_with_the_registry_is_refused(
+    tmp_path: Path, expectation: dict, message: str
+) -> None:
+    spec = json.loads((quality.SUITES_DIR / "raw_cogs.json").read_text())
+    spec["expectations"].insert(0, {**expectation, "severity": "critical", "meta": {"why": "planted"}})
+    (tmp_path / "raw_cogs.json").write_text(json.dumps(spec))
+    with pytest.raises(quality.SuiteError, match=re.escape(message)):
+        quality.load_suites(directory=tmp_path)
 
 
 def test_every_critical_expectation_says_why_a_violation_means_wrong_numbers() -> None:
@@ -345,7 +400,7 @@ def test_every_suite_reads_its_date_through_an_index(warehouse: str) -> None:
     day = dt.date(2026, 3, 2)
     with psycopg.connect(warehouse) as conn:
         conn.execute("SET enable_seqscan = off")  # the plan an index allows, whatever the table's size now
-        for path in sorted(quality.SUITES_DIR.glob("*.json")):
-            query = quality.with_date(json.loads(path.read_text())["meta"]["batch_query"], day)
+        for suite in quality.load_suites():
+            query = quality.with_date(suite.batch_query, day)
             plan = "\n".join(row[0] for row in conn.execute(f"EXPLAIN {query}"))
-            assert "Seq Scan" not in plan, f"{path.name}: the batch query scans a whole table:\n{plan}"
+            assert "Seq Scan" not in plan, f"{suite.name}: the batch query scans a whole table:\n{plan}"

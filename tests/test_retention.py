@@ -15,6 +15,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import ObjectStoragePath
 
 from sap_warehouse import backup, exports, layers, retention
+from sap_warehouse.db import row_count
 from sap_warehouse.raw_load import load_file
 from tests.conftest import table_checksum
 
@@ -33,7 +34,7 @@ def load(url: str, landing: Path, day: dt.date) -> None:
 
 def counts(url: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        return {t: row_count(conn, t) for t in TABLES}
 
 
 def checksums(url: str) -> dict[str, str]:

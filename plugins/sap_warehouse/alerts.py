@@ -61,19 +61,6 @@ THRESHOLDS: dict[str, float] = {
 
 ALERTS_LOCK = "sap_warehouse.alerts"
 
-CONDITION_TABLE = """
-CREATE TEMPORARY TABLE alert_condition (
-    rule_code text NOT NULL,
-    entity_key text NOT NULL,
-    severity text NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
-    current_value numeric,
-    threshold_value numeric,
-    message text NOT NULL,
-    details jsonb NOT NULL,
-    PRIMARY KEY (rule_code, entity_key)
-) ON COMMIT DROP
-"""
-
 
 def thresholds(values: dict[str, str | float | None] | None = None) -> dict[str, float]:
     """The SQL parameters of the thresholds: ``values`` (by Variable name; missing or None = default),
@@ -115,7 +102,7 @@ def evaluate(
         as_of = conn.execute(
             "SELECT greatest(%s::date, max(as_of_date)) FROM operations.alert_evaluation", (business_date,)
         ).fetchone()[0]
-        conn.execute(CONDITION_TABLE)
+        conn.execute(sql_file("alerts/condition_table.sql"))
         sql_params = {**params, "as_of": as_of, "rules": list(RULES)}
         for rule in RULES:
             run_sql_file(conn, f"alerts/{rule}.sql", sql_params)
@@ -190,9 +177,11 @@ def digest(alerts: list[dict]) -> tuple[str, str]:
 def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
     """E-mail the open critical alerts not announced yet, in one message, through the notifier of the
     connection ``warehouse_smtp``; mark them notified once sent. Nothing new: nothing is sent. Without
-    the connection they are logged and stay unannounced."""
+    the connection they are logged and stay unannounced; a connection that cannot send (wrong host,
+    refused login) raises, the alerts stay unannounced and the task fails."""
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
     from airflow.sdk import BaseHook, Variable
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     from sap_warehouse.dag_support import NOTIFY_CONN_ID
 
@@ -205,7 +194,7 @@ def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
         ids = [a["alert_id"] for a in alerts]
         try:
             BaseHook.get_connection(NOTIFY_CONN_ID)
-        except Exception:  # the SDK raises its own not-found error type
+        except AirflowNotFoundException:  # e-mail not configured at all; a broken one fails below
             log.warning("no Airflow connection %s: %d new critical alerts are not e-mailed: %s",
                         NOTIFY_CONN_ID, len(alerts), ids)  # fmt: skip
             return []

@@ -138,7 +138,7 @@ def _create_private(path) -> None:
 
 
 def _remove_quietly(path) -> None:
-    with contextlib.suppress(OSError, FileNotFoundError):
+    with contextlib.suppress(OSError):
         path.unlink()
 
 

@@ -30,10 +30,11 @@ class FailureNotifier(SmtpNotifier):
 
     def notify(self, context) -> None:
         from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
 
         try:
             BaseHook.get_connection(self.smtp_conn_id)
-        except Exception:  # the SDK raises its own not-found error type
+        except AirflowNotFoundException:  # e-mail not configured at all; a broken one raises below
             log.warning("no Airflow connection %s: the failure of %s is not e-mailed", self.smtp_conn_id,
                         context["ti"].task_id)  # fmt: skip
             return
@@ -67,12 +68,13 @@ class DeadlineNotifier(SmtpNotifier):
 
     async def async_notify(self, context) -> None:
         from airflow.sdk import BaseHook, Variable
+        from airflow.sdk.exceptions import AirflowNotFoundException
         from asgiref.sync import sync_to_async
 
         run = context.get("dag_run") or {}
         try:
             await BaseHook.aget_connection(self.smtp_conn_id)
-        except Exception:  # the SDK raises its own not-found error type
+        except AirflowNotFoundException:  # e-mail not configured at all; a broken one raises below
             log.warning("no Airflow connection %s: the missed deadline of %s %s is not e-mailed",
                         self.smtp_conn_id, run.get("dag_id"), run.get("dag_run_id"))  # fmt: skip
             return

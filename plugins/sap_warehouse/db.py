@@ -123,6 +123,16 @@ def lock_business_date(conn: psycopg.Connection, business_date: dt.date, *, shar
     )
 
 
+def table_name(qualified: str) -> sql.Identifier:
+    """``schema.table`` as a quoted SQL identifier."""
+    return sql.Identifier(*qualified.split("."))
+
+
+def row_count(conn: psycopg.Connection, qualified: str) -> int:
+    """The number of rows of ``schema.table``."""
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table_name(qualified))).fetchone()[0]
+
+
 def lock_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
     """Serialise writers of one raw table (two files with the same new keys must not race)."""
     conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (RAW_TABLE_LOCK_NAMESPACE, raw_table))

@@ -70,7 +70,6 @@ TOTALS_BY = {
     "zrmm024": "uom_od",
     "zrpp062": "mrp_controller",
 }
-WORDS = ["Sơn", "nước", "chống", "thấm", "ngoại", "thất", "bóng", "mờ", "trắng", "xanh", "đỏ", "vàng"]
 BAD_INPUTS = (
     "wrong_type", "truncated", "zip_bomb", "entity_bomb", "empty_sheet", "missing_column",
     "unknown_layout", "text_in_number", "bad_date", "cell_issue",
@@ -526,7 +525,7 @@ def render_text(report_code: str, rows: list[dict], *, delimiter: str = ";", enc
     with a trailing minus; delimiter "|" gives SAP's framed list layout with a dashed rule."""
     columns = reports()[report_code].file_columns
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter="|" if delimiter == "|" else delimiter, lineterminator="\n")
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
 
     def text(value, kind: str) -> str:
         if value is None:

@@ -27,11 +27,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-MB51_HEADERS = [
-    "Posting Date", "Movement Type", "Plant", "Storage Location", "Material", "Material Description",
-    "Batch", "Qty in Un. of Entry", "Unit of Entry", "Cost Center", "G/L Account", "Material Document",
-    "Text", "Reference", "Reason for Movement", "Purchase Order",
-]  # fmt: skip
+from sap_warehouse.registry import reports
+
+# SAP's default header of every column an MB51 layout always has ("Order" is added when asked for).
+MB51_HEADERS = [c.headers[0] for c in reports()["mb51"].file_columns if not c.optional_header]
+MB51_ORDER_HEADER = next(c.headers[0] for c in reports()["mb51"].columns if c.name == "order_number")
 
 MATERIALS = [
     # code, description, unit, level
@@ -50,8 +50,8 @@ MATERIALS = [
     ("4000000101", "Thùng nhựa 18L", "PC", "PACK"),
     ("4000000102", "Lon thiếc 3L", "PC", "PACK"),
 ]
-FACTORY, DC, OTHER = "1201", "1401", "1203"
-SLOCS = {FACTORY: ["0101", "0102", "0201"], DC: ["1001", "1002"], OTHER: ["0101"]}
+FACTORY, DC = "1201", "1401"
+SLOCS = {FACTORY: ["0101", "0102", "0201"], DC: ["1001", "1002"]}
 TEXTS = ["Nhập kho thành phẩm", "Xuất cho lệnh sản xuất", "Giao hàng cho khách", "Chuyển kho nội bộ", ""]
 
 
@@ -153,7 +153,7 @@ def mb51_workbook(
     descriptions = {code: desc for code, desc, _, _ in MATERIALS}
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Sheet1")
-    sheet.append(MB51_HEADERS + (["Order"] if with_order else []))
+    sheet.append(MB51_HEADERS + ([MB51_ORDER_HEADER] if with_order else []))
     for m in movements:
         # How a line's cells are written varies with the seed; lines identical in content are
         # written identically, as in real exports.

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import pendulum
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.registry import daily_reports
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def archived_copy(archive_root, business_date: dt.date, name: str):
     return candidate if candidate.exists() else None
 
 
-DAILY_REPORTS = "mb51,cooispi,zrsd002,zrsd004,zrfi005,zrmm024"
+DAILY_REPORTS = ",".join(daily_reports())
 
 
 def expected_reports() -> list[str]:

@@ -22,40 +22,11 @@ import psycopg
 from psycopg import sql
 
 from sap_warehouse.db import OWNER_CONN_ID, connect
+from sap_warehouse.registry import sql_file
 
 log = logging.getLogger(__name__)
 
 SCHEMAS = ["raw", "dims", "facts", "marts", "operations"]
-
-STATISTICS = """
-SELECT s.schemaname, s.relname, s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze
-  FROM pg_stat_user_tables s
-  JOIN pg_class c ON c.oid = s.relid
- WHERE s.schemaname = ANY(%s) AND c.relkind IN ('r', 'm')
- ORDER BY s.schemaname, s.relname
-"""
-
-TABLE_SNAPSHOT = """
-INSERT INTO operations.table_health (
-    snapshot_at, schema_name, table_name, total_bytes, table_bytes, index_bytes, live_tuples, dead_tuples,
-    dead_ratio, modified_since_analyze, seq_scans, index_scans, last_vacuum, last_autovacuum, last_analyze,
-    last_autoanalyze)
-SELECT %(at)s, s.schemaname, s.relname, pg_total_relation_size(s.relid), pg_relation_size(s.relid),
-       pg_indexes_size(s.relid), s.n_live_tup, s.n_dead_tup,
-       round(s.n_dead_tup::numeric / nullif(s.n_live_tup + s.n_dead_tup, 0), 4), s.n_mod_since_analyze,
-       s.seq_scan, s.idx_scan, s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze
-  FROM pg_stat_user_tables s
- WHERE s.schemaname = ANY(%(schemas)s)
-"""
-
-INDEX_SNAPSHOT = """
-INSERT INTO operations.index_health (snapshot_at, schema_name, table_name, index_name, index_bytes, index_scans,
-                                     is_unique)
-SELECT %(at)s, s.schemaname, s.relname, s.indexrelname, pg_relation_size(s.indexrelid), s.idx_scan, i.indisunique
-  FROM pg_stat_user_indexes s
-  JOIN pg_index i ON i.indexrelid = s.indexrelid
- WHERE s.schemaname = ANY(%(schemas)s)
-"""
 
 
 def plan(
@@ -63,7 +34,7 @@ def plan(
 ) -> list[dict]:
     """The VACUUM and ANALYZE statements the statistics call for, with the reason for each."""
     actions = []
-    for schema, table, live, dead, changed in conn.execute(STATISTICS, (SCHEMAS,)):
+    for schema, table, live, dead, changed in conn.execute(sql_file("maintenance/statistics.sql"), (SCHEMAS,)):
         ratio = dead / (live + dead) if live + dead else 0.0
         if dead >= min_dead and ratio >= dead_ratio:
             reason = f"{dead} dead tuples ({ratio:.0%} of {live + dead})"
@@ -109,7 +80,7 @@ def snapshot(*, conninfo: str | None = None) -> dict[str, int]:
     with connect(conninfo, conn_id=OWNER_CONN_ID) as conn:
         at = conn.execute("SELECT now()").fetchone()[0]
         params = {"at": at, "schemas": SCHEMAS}
-        tables = conn.execute(TABLE_SNAPSHOT, params).rowcount
-        indexes = conn.execute(INDEX_SNAPSHOT, params).rowcount
+        tables = conn.execute(sql_file("maintenance/table_snapshot.sql"), params).rowcount
+        indexes = conn.execute(sql_file("maintenance/index_snapshot.sql"), params).rowcount
     log.info("health snapshot at %s: %d tables, %d indexes", at, tables, indexes)
     return {"tables": tables, "indexes": indexes}

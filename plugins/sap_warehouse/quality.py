@@ -1,9 +1,11 @@
 """Quality gates: the Great Expectations suites of include/quality/suites/ run on one business date.
 
-Reads the suite files (one per raw table and one per fact; Great Expectations' own JSON with two
-additions in ``meta``: ``gate``, the gate the suite belongs to, and ``batch_query``, the SQL that selects
-business date D's slice, ``:business_date`` standing for D) and the warehouse through a GX SQL data
-source, so every expectation runs as SQL inside PostgreSQL on D's slice only. Writes one row per suite
+Reads the suite files (one per raw table and one per fact; Great Expectations' own JSON with additions
+in ``meta``: ``gate``, the gate the suite belongs to, and ``batch_query``, the SQL that selects business
+date D's slice, ``:business_date`` standing for D; a raw suite names its ``report`` instead, and its
+structural checks come from the registry: required columns filled, business key unique, code formats,
+rows matching the ledger; the file adds what the registry cannot say) and the warehouse through a GX
+SQL data source, so every expectation runs as SQL inside PostgreSQL on D's slice only. Writes one row per suite
 to operations.dq_validation_result. A failed expectation of severity ``critical`` raises
 QualityGateError after the results are stored (the gate task fails, the layers downstream do not run);
 failed ``warning`` expectations are stored and logged and let the date go on.
@@ -35,9 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
-from sap_warehouse.registry import PROJECT_ROOT, site
+from sap_warehouse.registry import PROJECT_ROOT, Report, formats, reports, site
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,11 @@ def with_date(text: str, business_date: dt.date) -> str:
     return DATE_TOKEN.sub(f"DATE '{business_date.isoformat()}'", text)
 
 
+def _bound(text: str) -> str:
+    """``text`` with every ``:business_date`` as the psycopg parameter ``%(business_date)s``."""
+    return DATE_TOKEN.sub("%(business_date)s", text.replace("%", "%%"))
+
+
 def expectation_parameters(business_date: dt.date, future_days: int = FUTURE_DAYS) -> dict:
     return {
         "business_date": business_date.isoformat(),
@@ -117,6 +125,118 @@ def _gx():
     import great_expectations as gx
 
     return gx
+
+
+# Every column a raw table has besides the report's own (the loader's provenance and key columns).
+RAW_OWN_COLUMNS = {"raw_data", "source_file", "source_row", "loaded_at", "row_hash", "business_date", "occurrence",
+                   "superseded_on", "superseded_by"}  # fmt: skip
+RAW_BATCH = "SELECT * FROM raw.{table} WHERE business_date = :business_date"
+LEDGER_CHECK = (
+    "WITH slice AS (SELECT count(*) AS rows_in_slice FROM {{batch}}), ledger AS (SELECT coalesce(sum(rows_inserted "
+    "+ rows_updated), 0) AS rows_written FROM operations.etl_file_ledger WHERE business_date = :business_date AND "
+    "report = '{code}' AND status = 'loaded') SELECT rows_in_slice, rows_written FROM slice, ledger "
+    "WHERE rows_in_slice > rows_written"
+)
+
+
+def unique_key(report: Report) -> list[str]:
+    """The columns that tell the lines of one business date apart."""
+    if report.key_strategy == "content_occurrence":
+        return [*report.key, "row_hash", "occurrence", *([report.partition_column] if report.partition_column else [])]
+    return list(report.key)
+
+
+def registry_expectations(report: Report) -> list[dict]:
+    """The raw gate's structural checks of ``report``, from sap_reports.yaml: required columns filled
+    (but the partition column, which the table itself keeps NOT NULL), the business key unique, each
+    code in its format, and the date's rows written by files the ledger records."""
+    expectations = [
+        {
+            "type": "expect_column_values_to_not_be_null",
+            "kwargs": {"column": col.name},
+            "severity": "critical",
+            "meta": {
+                "why": f"{col.name} is required in {report.code}: the loader rejects a line without it, so an "
+                "empty value means a line bypassed the load's checks and its totals cannot be trusted"
+            },
+        }
+        for col in report.columns
+        if col.required and col.name != report.partition_column
+    ]
+    key = unique_key(report)
+    expectations.append(
+        {
+            "type": "expect_compound_columns_to_be_unique" if len(key) > 1 else "expect_column_values_to_be_unique",
+            "kwargs": {"column_list": key} if len(key) > 1 else {"column": key[0]},
+            "severity": "critical",
+            "meta": {
+                "why": f"the business key ({', '.join(key)}) must be unique: a repeated key means a line is "
+                "counted twice"
+            },
+        }
+    )
+    for col in report.columns:
+        if col.format:
+            shape = formats()[col.format]
+            expectations.append(
+                {
+                    "type": "expect_column_values_to_match_regex",
+                    "kwargs": {"column": col.name, "regex": shape.regex},
+                    "severity": shape.severity,
+                    "meta": {"format": shape.name, "why": shape.why},
+                }
+            )
+    expectations.append(
+        {
+            "type": "unexpected_rows_expectation",
+            "kwargs": {"unexpected_rows_query": LEDGER_CHECK.format(code=report.code)},
+            "severity": "critical",
+            "meta": {
+                "check": "rows_match_ledger",
+                "why": "every raw row of the date was written by a file the ledger records: a row no file "
+                "accounts for means the date's totals include data of unknown origin",
+            },
+        }
+    )
+    return expectations
+
+
+def _with_registry(spec: dict, where: str) -> dict:
+    """A raw suite (``meta.report``) whole: the registry's checks, then the file's own, which must
+    neither repeat nor contradict the registry nor name a column the report does not have."""
+    code = spec["meta"]["report"]
+    report = reports().get(code)
+    if report is None:
+        raise SuiteError(f"{where}: meta.report {code!r} is not a report of sap_reports.yaml")
+    columns = {c.name for c in report.columns} | RAW_OWN_COLUMNS
+    required = {c.name for c in report.columns if c.required}
+    shaped = {c.name: c.format for c in report.columns if c.format}
+    for number, expectation in enumerate(spec["expectations"], 1):
+        kind, kwargs = expectation.get("type"), expectation.get("kwargs") or {}
+        named = kwargs.get("column_list") or [kwargs.get("column")]
+        label = f"{where}: expectation {number} ({kind}"
+        repeats = (
+            (kind == "expect_column_values_to_not_be_null" and kwargs.get("column") in required)
+            or kind in ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique")
+            or (kind == "expect_column_values_to_match_regex" and kwargs.get("column") in shaped)
+        )
+        if repeats:
+            raise SuiteError(
+                f"{label} on {', '.join(c for c in named if c)}) is the registry's to say (required, key or format "
+                f"of {code} in include/config/sap_reports.yaml): remove it from the suite, or change the registry"
+            )
+        unknown = [c for c in named if c and c not in columns]
+        if unknown:
+            raise SuiteError(
+                f"{label}) names {', '.join(unknown)}, which include/config/sap_reports.yaml does not list for "
+                f"{code}: fix the column name in the suite or add the column to the registry"
+            )
+    batch_query = RAW_BATCH.format(table=report.raw_table)
+    return {
+        **spec,
+        "meta": {"batch_query": batch_query, **spec["meta"]},
+        "expectations": [*registry_expectations(report), *spec["expectations"]],
+    }
 
 
 def load_suite(path: Path) -> Suite:
@@ -138,14 +258,7 @@ def load_suite(path: Path) -> Suite:
     meta = spec.get("meta") or {}
     if meta.get("gate") not in GATES:
         raise SuiteError(f"{where}: meta.gate must be one of {', '.join(GATES)}, not {meta.get('gate')!r}")
-    query = meta.get("batch_query")
-    if not isinstance(query, str) or not DATE_TOKEN.search(query):
-        raise SuiteError(f"{where}: meta.batch_query must be a SELECT of the date's slice using :business_date")
-    try:
-        expectationSuiteSchema.load(spec)
-    except Exception as error:  # marshmallow's ValidationError, or GX's own
-        raise SuiteError(f"{where}: not a valid Great Expectations suite: {error}") from error
-    for number, expectation in enumerate(spec["expectations"], 1):
+    for number, expectation in enumerate(spec["expectations"], 1):  # numbered as in the file
         label = f"{where}: expectation {number} ({expectation.get('type')})"
         if expectation.get("severity") not in SEVERITIES:
             raise SuiteError(f'{label} needs "severity": "critical" or "warning", not {expectation.get("severity")!r}')
@@ -153,6 +266,16 @@ def load_suite(path: Path) -> Suite:
             ExpectationConfiguration(**expectation).to_domain_obj()
         except Exception as error:  # unknown type (GX's error) or bad arguments (pydantic's)
             raise SuiteError(f"{label} is not a valid Great Expectations expectation: {error}") from error
+    if meta.get("report"):
+        spec = _with_registry(spec, where)
+        meta = spec["meta"]
+    query = meta.get("batch_query")
+    if not isinstance(query, str) or not DATE_TOKEN.search(query):
+        raise SuiteError(f"{where}: meta.batch_query must be a SELECT of the date's slice using :business_date")
+    try:
+        expectationSuiteSchema.load(spec)
+    except Exception as error:  # marshmallow's ValidationError, or GX's own
+        raise SuiteError(f"{where}: not a valid Great Expectations suite: {error}") from error
     return Suite(name=spec["name"], gate=meta["gate"], batch_query=query, spec=spec, path=path)
 
 
@@ -200,11 +323,16 @@ def _failure(result, suite: Suite, business_date: dt.date, conn: psycopg.Connect
         failure["error"] = result.exception_info.get("exception_message")
     query = kwargs.get("unexpected_rows_query")
     if isinstance(query, str) and "error" not in failure:
-        # GX reports only the count at SUMMARY: fetch a few of the rows for the reader.
-        batch = f"({with_date(suite.batch_query, business_date)}) AS subselect"
+        # GX reports only the count at SUMMARY: fetch a few of the rows for the reader, D bound as a
+        # parameter. The suite file's own text, before for_date() wrote D into it.
+        written = suite.spec["expectations"][meta["number"] - 1]["kwargs"]["unexpected_rows_query"]
+        unexpected = written.replace("{batch}", f"({suite.batch_query}) AS subselect")
+        statement = sql.SQL("SELECT * FROM ({}) AS unexpected LIMIT {}").format(
+            sql.SQL(_bound(unexpected)), sql.Literal(SAMPLE_SIZE)
+        )
         try:
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(f"SELECT * FROM ({query.replace('{batch}', batch)}) AS unexpected LIMIT {SAMPLE_SIZE}")
+                cur.execute(statement, {"business_date": business_date})
                 names = [c.name for c in cur.description]
                 failure["sample"] = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         except psycopg.Error as error:

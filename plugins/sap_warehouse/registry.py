@@ -29,6 +29,7 @@ class Column:
     strip_suffix: str | None = None
     fact_critical: bool = False
     placeholders: tuple[str, ...] = ()
+    format: str | None = None  # one of formats(): the shape the raw gate checks
 
     @property
     def in_file(self) -> bool:
@@ -47,6 +48,7 @@ class Report:
     placeholders: tuple[str, ...] = ()
     identity: str | None = None
     summary_carries: tuple[str, ...] = ()
+    daily: bool = False  # expected for every business date (default of Variable sap_expected_reports)
     static: bool = False  # exports repeat unchanged day after day (master data): a repeat is no stale copy
     # What a file means. None: a journal (its lines add to what earlier files delivered; MB51, master
     # data). A tuple: a snapshot of the scopes its lines name by these columns (empty: the whole
@@ -82,7 +84,17 @@ class Report:
         return col.type == "number" or col.name in self.summary_carries
 
 
-def _report(code: str, spec: dict) -> Report:
+@dataclass(frozen=True)
+class Format:
+    """The shape of a kind of SAP code, checked by the raw gate on every column that names it."""
+
+    name: str
+    regex: str
+    severity: str
+    why: str
+
+
+def _report(code: str, spec: dict, formats: dict[str, Format]) -> Report:
     columns = tuple(
         Column(
             name=name,
@@ -94,6 +106,7 @@ def _report(code: str, spec: dict) -> Report:
             strip_suffix=col.get("strip_suffix"),
             fact_critical=bool(col.get("fact_critical", False)),
             placeholders=tuple(col.get("placeholders", ())),
+            format=col.get("format"),
         )
         for name, col in spec["columns"].items()
     )
@@ -108,6 +121,7 @@ def _report(code: str, spec: dict) -> Report:
         placeholders=tuple(spec.get("placeholders", ())),
         identity=spec.get("identity"),
         summary_carries=tuple(spec.get("summary_carries", ())),
+        daily=bool(spec.get("daily", False)),
         static=bool(spec.get("static", False)),
         snapshot_scope=tuple(spec["snapshot_scope"]) if spec.get("snapshot_scope") is not None else None,
     )
@@ -116,6 +130,11 @@ def _report(code: str, spec: dict) -> Report:
             raise ValueError(f"sap_reports.yaml: {code}.{col.name} has unknown type {col.type!r}")
         if col.source not in ("file", "business_date"):
             raise ValueError(f"sap_reports.yaml: {code}.{col.name} has unknown source {col.source!r}")
+        if col.format is not None and col.format not in formats:
+            raise ValueError(
+                f"sap_reports.yaml: {code}.{col.name} has format {col.format!r}, which is not one of formats: "
+                f"{', '.join(formats)}"
+            )
     names = {c.name for c in columns}
     if report.snapshot_scope is not None and report.key_strategy != "columns":
         raise ValueError(
@@ -129,10 +148,30 @@ def _report(code: str, spec: dict) -> Report:
 
 
 @functools.cache
-def reports() -> dict[str, Report]:
+def _spec() -> dict:
     with open(CONFIG_DIR / "sap_reports.yaml", encoding="utf-8") as fh:
-        spec = yaml.safe_load(fh)["reports"]
-    return {code: _report(code, body) for code, body in spec.items()}
+        return yaml.safe_load(fh)
+
+
+@functools.cache
+def formats() -> dict[str, Format]:
+    """The code shapes of sap_reports.yaml, by name."""
+    found = {}
+    for name, body in _spec().get("formats", {}).items():
+        if body.get("severity") not in ("critical", "warning"):
+            raise ValueError(f"sap_reports.yaml: format {name} needs severity critical or warning")
+        found[name] = Format(name, body["regex"], body["severity"], body["why"])
+    return found
+
+
+@functools.cache
+def reports() -> dict[str, Report]:
+    return {code: _report(code, body, formats()) for code, body in _spec()["reports"].items()}
+
+
+def daily_reports() -> list[str]:
+    """The reports expected for every business date, in registry order."""
+    return [code for code, report in reports().items() if report.daily]
 
 
 @functools.cache
@@ -144,3 +183,19 @@ def site() -> dict:
 def sql_file(relative: str) -> str:
     """Text of include/sql/<relative>."""
     return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def view_definition(view: str, revision: str) -> str:
+    """The definition of marts.<view> (CREATE MATERIALIZED VIEW and its unique index) as migration
+    ``revision`` creates it: include/sql/marts/<view>.sql when its first line is ``-- revision:
+    <revision>`` (the current definition), else include/sql/marts/history/<view>.<revision>.sql."""
+    current = sql_file(f"marts/{view}.sql")
+    if current.splitlines()[0] == f"-- revision: {revision}":
+        return current
+    older = SQL_DIR / "marts" / "history" / f"{view}.{revision}.sql"
+    if not older.exists():
+        raise FileNotFoundError(
+            f"no definition of marts.{view} for migration {revision}: include/sql/marts/{view}.sql is "
+            f"{current.splitlines()[0].removeprefix('-- ')} and {older} does not exist"
+        )
+    return older.read_text(encoding="utf-8")

@@ -12,6 +12,8 @@ Create Date: 2026-11-22
 
 from alembic import op
 
+from sap_warehouse.registry import view_definition
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -462,76 +464,7 @@ CREATE UNIQUE INDEX fact_alert_one_open_per_entity
     ON facts.fact_alert (rule_code, entity_key) WHERE status <> 'resolved';
 """
 
-VIEWS = """
-CREATE MATERIALIZED VIEW marts.view_inventory_summary AS
-SELECT f.material_code,
-       m.material_description,
-       f.plant,
-       l.plant_name,
-       f.storage_location,
-       f.unit,
-       sum(f.net_qty) AS on_hand_qty,
-       sum(f.receipt_qty) AS receipt_qty,
-       sum(f.production_issue_qty) AS production_issue_qty,
-       sum(f.delivery_qty) AS delivery_qty,
-       sum(f.transfer_qty) AS transfer_qty,
-       sum(f.movement_count)::bigint AS movement_count,
-       min(f.movement_date) AS first_movement_date,
-       max(f.movement_date) AS last_movement_date
-  FROM facts.fact_inventory f
-  LEFT JOIN dims.dim_material m ON m.material_code = f.material_code
-  LEFT JOIN dims.dim_location l ON l.plant = f.plant AND l.storage_location = f.storage_location
- GROUP BY f.material_code, m.material_description, f.plant, l.plant_name, f.storage_location, f.unit;
-CREATE UNIQUE INDEX view_inventory_summary_key
-    ON marts.view_inventory_summary (material_code, plant, storage_location, unit);
-
-CREATE MATERIALIZED VIEW marts.view_sales_performance AS
-SELECT date_trunc('month', b.billing_date)::date AS billing_month,
-       b.salesman_id,
-       b.customer_code,
-       b.material_code,
-       b.currency,
-       sum(b.billing_qty) AS billing_qty,
-       sum(b.sales_amount) AS sales_amount,
-       sum(b.cost_amount) AS cost_amount,
-       sum(b.gross_margin) AS gross_margin,
-       sum(b.net_weight_kg) AS net_weight_kg,
-       count(*) AS line_count
-  FROM facts.fact_billing b
- GROUP BY 1, 2, 3, 4, 5;
-CREATE UNIQUE INDEX view_sales_performance_key ON marts.view_sales_performance
-    (billing_month, salesman_id, customer_code, material_code, currency) NULLS NOT DISTINCT;
-
-CREATE MATERIALIZED VIEW marts.view_production_yield AS
-SELECT date_trunc('month', coalesce(p.actual_finish_date, p.basic_finish_date))::date AS finish_month,
-       p.plant,
-       p.mrp_controller,
-       p.material_code,
-       p.unit,
-       count(*) AS order_count,
-       sum(p.order_qty) AS order_qty,
-       sum(p.delivered_qty) AS delivered_qty,
-       round(100 * sum(p.delivered_qty) / nullif(sum(p.order_qty), 0), 2) AS yield_pct
-  FROM facts.fact_production p
- GROUP BY 1, 2, 3, 4, 5;
-CREATE UNIQUE INDEX view_production_yield_key ON marts.view_production_yield
-    (finish_month, plant, mrp_controller, material_code, unit) NULLS NOT DISTINCT;
-
-CREATE MATERIALIZED VIEW marts.view_ar_aging AS
-SELECT a.snapshot_date,
-       a.customer_code,
-       c.customer_name,
-       a.currency,
-       sum(a.not_due_amount) AS not_due_amount,
-       sum(a.days_1_30_amount + a.days_31_60_amount + a.days_61_90_amount) AS days_1_90_amount,
-       sum(a.days_91_120_amount + a.days_121_180_amount) AS days_91_180_amount,
-       sum(a.days_over_180_amount) AS days_over_180_amount,
-       sum(a.total_amount) AS total_amount
-  FROM facts.fact_ar_aging a
-  LEFT JOIN dims.dim_customer c ON c.customer_code = a.customer_code
- GROUP BY a.snapshot_date, a.customer_code, c.customer_name, a.currency;
-CREATE UNIQUE INDEX view_ar_aging_key ON marts.view_ar_aging (snapshot_date, customer_code, currency);
-"""
+VIEWS = ("view_inventory_summary", "view_sales_performance", "view_production_yield", "view_ar_aging")
 
 OPERATIONS = """
 CREATE TABLE operations.etl_run_log (
@@ -661,7 +594,8 @@ def upgrade() -> None:
     op.execute(
         f"SELECT operations.create_monthly_partitions('facts.fact_billing', '{PARTITION_FROM}', '{PARTITION_TO}')"
     )
-    op.execute(VIEWS)
+    for view in VIEWS:
+        op.execute(view_definition(view, revision))
     op.execute(OPERATIONS)
     op.execute(DIM_DATE_FILL)
     _grants()

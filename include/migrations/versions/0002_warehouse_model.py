@@ -14,6 +14,8 @@ Create Date: 2026-11-22
 
 from alembic import op
 
+from sap_warehouse.registry import view_definition
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -53,22 +55,6 @@ ALTER TABLE facts.fact_ar_aging
 COMMENT ON TABLE facts.fact_ar_aging IS
     'ZRFI005 snapshot per business date: open amounts per age bucket (Target columns) and the amounts '
     'collected against them (Realization columns). One snapshot per date; history is kept.';
-
-CREATE MATERIALIZED VIEW marts.view_ar_aging AS
-SELECT a.snapshot_date,
-       a.customer_code,
-       c.customer_name,
-       a.currency,
-       sum(a.days_1_30_amount + a.days_31_60_amount + a.days_61_90_amount) AS days_1_90_amount,
-       sum(a.days_91_120_amount + a.days_121_180_amount) AS days_91_180_amount,
-       sum(a.days_over_180_amount) AS days_over_180_amount,
-       sum(a.total_amount) AS total_amount,
-       sum(a.collected_total_amount) AS collected_amount,
-       sum(a.total_amount - a.collected_total_amount) AS outstanding_amount
-  FROM facts.fact_ar_aging a
-  LEFT JOIN dims.dim_customer c ON c.customer_code = a.customer_code
- GROUP BY a.snapshot_date, a.customer_code, c.customer_name, a.currency;
-CREATE UNIQUE INDEX view_ar_aging_key ON marts.view_ar_aging (snapshot_date, customer_code, currency);
 """
 
 AR_AGING_DOWN = """
@@ -77,17 +63,6 @@ ALTER TABLE facts.fact_ar_aging
     DROP COLUMN customer_group, DROP COLUMN collected_not_due_amount, DROP COLUMN collected_1_90_amount,
     DROP COLUMN collected_91_180_amount, DROP COLUMN collected_over_180_amount, DROP COLUMN collected_total_amount,
     ADD COLUMN not_due_amount numeric(18, 2) NOT NULL DEFAULT 0;
-CREATE MATERIALIZED VIEW marts.view_ar_aging AS
-SELECT a.snapshot_date, a.customer_code, c.customer_name, a.currency,
-       sum(a.not_due_amount) AS not_due_amount,
-       sum(a.days_1_30_amount + a.days_31_60_amount + a.days_61_90_amount) AS days_1_90_amount,
-       sum(a.days_91_120_amount + a.days_121_180_amount) AS days_91_180_amount,
-       sum(a.days_over_180_amount) AS days_over_180_amount,
-       sum(a.total_amount) AS total_amount
-  FROM facts.fact_ar_aging a
-  LEFT JOIN dims.dim_customer c ON c.customer_code = a.customer_code
- GROUP BY a.snapshot_date, a.customer_code, c.customer_name, a.currency;
-CREATE UNIQUE INDEX view_ar_aging_key ON marts.view_ar_aging (snapshot_date, customer_code, currency);
 """
 
 CHAIN = """
@@ -101,50 +76,6 @@ COMMENT ON COLUMN facts.fact_production_chain.yield_pct IS
     'known weight.';
 """
 
-INVENTORY_VIEW = """
-DROP MATERIALIZED VIEW marts.view_inventory_summary;
-CREATE MATERIALIZED VIEW marts.view_inventory_summary AS
-SELECT f.material_code,
-       m.material_description,
-       m.material_type,
-       f.plant,
-       l.plant_name,
-       f.storage_location,
-       f.unit,
-       sum(f.net_qty) AS on_hand_qty,
-       sum(f.stock_value) AS stock_value,
-       sum(f.receipt_qty) AS receipt_qty,
-       sum(f.production_issue_qty) AS production_issue_qty,
-       sum(f.delivery_qty) AS delivery_qty,
-       sum(f.transfer_qty) AS transfer_qty,
-       sum(f.movement_count)::bigint AS movement_count,
-       min(f.movement_date) AS first_movement_date,
-       max(f.movement_date) AS last_movement_date
-  FROM facts.fact_inventory f
-  LEFT JOIN dims.dim_material m ON m.material_code = f.material_code
-  LEFT JOIN dims.dim_location l ON l.plant = f.plant AND l.storage_location = f.storage_location
- GROUP BY f.material_code, m.material_description, m.material_type, f.plant, l.plant_name, f.storage_location,
-          f.unit;
-CREATE UNIQUE INDEX view_inventory_summary_key
-    ON marts.view_inventory_summary (material_code, plant, storage_location, unit);
-"""
-
-INVENTORY_VIEW_DOWN = """
-DROP MATERIALIZED VIEW marts.view_inventory_summary;
-CREATE MATERIALIZED VIEW marts.view_inventory_summary AS
-SELECT f.material_code, m.material_description, f.plant, l.plant_name, f.storage_location, f.unit,
-       sum(f.net_qty) AS on_hand_qty, sum(f.receipt_qty) AS receipt_qty,
-       sum(f.production_issue_qty) AS production_issue_qty, sum(f.delivery_qty) AS delivery_qty,
-       sum(f.transfer_qty) AS transfer_qty, sum(f.movement_count)::bigint AS movement_count,
-       min(f.movement_date) AS first_movement_date, max(f.movement_date) AS last_movement_date
-  FROM facts.fact_inventory f
-  LEFT JOIN dims.dim_material m ON m.material_code = f.material_code
-  LEFT JOIN dims.dim_location l ON l.plant = f.plant AND l.storage_location = f.storage_location
- GROUP BY f.material_code, m.material_description, f.plant, l.plant_name, f.storage_location, f.unit;
-CREATE UNIQUE INDEX view_inventory_summary_key
-    ON marts.view_inventory_summary (material_code, plant, storage_location, unit);
-"""
-
 GRANTS = "GRANT SELECT ON marts.view_ar_aging, marts.view_inventory_summary TO warehouse_analyst"
 
 
@@ -152,18 +83,22 @@ def upgrade() -> None:
     for name, target in INDEXES.items():
         op.execute(f"CREATE INDEX {name} ON {target}")
     op.execute(AR_AGING)
+    op.execute(view_definition("view_ar_aging", revision))
     op.execute(CHAIN)
-    op.execute(INVENTORY_VIEW)
+    op.execute("DROP MATERIALIZED VIEW marts.view_inventory_summary")
+    op.execute(view_definition("view_inventory_summary", revision))
     op.execute(GRANTS)
 
 
 def downgrade() -> None:
-    op.execute(INVENTORY_VIEW_DOWN)
+    op.execute("DROP MATERIALIZED VIEW marts.view_inventory_summary")
+    op.execute(view_definition("view_inventory_summary", down_revision))
     op.execute(
         "ALTER TABLE facts.fact_production_chain DROP COLUMN consumed_unit, DROP COLUMN produced_unit, "
         "DROP COLUMN consumed_kg, DROP COLUMN produced_kg"
     )
     op.execute(AR_AGING_DOWN)
+    op.execute(view_definition("view_ar_aging", down_revision))
     for name, target in INDEXES.items():
         op.execute(f"DROP INDEX {target.split(' ')[0].split('.')[0]}.{name}")
     op.execute(GRANTS)
