@@ -58,7 +58,7 @@ from airflow.sdk import (
 )
 
 from sap_warehouse import business_date as bd
-from sap_warehouse.dag_support import DEFAULT_ARGS, MARTS_REFRESHED, run_deadline, run_info
+from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED, run_deadline, run_info
 from sap_warehouse.layers import FACTS
 
 # Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
@@ -69,10 +69,7 @@ LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
 @dag(
     dag_id="sap_warehouse_daily",
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone=bd.BUSINESS_TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=bd.BUSINESS_TIMEZONE),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
     params={
         "business_date": Param(

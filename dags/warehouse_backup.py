@@ -21,20 +21,16 @@ file). Restore: `python -m sap_warehouse.backup restore ...` (README, "On-call r
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
-from sap_warehouse.dag_support import BACKUP_VERIFIED, DEFAULT_ARGS, run_deadline
+from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS, run_deadline
 
 
 @dag(
     dag_id="warehouse_backup",
     schedule=CronTriggerTimetable("0 2 * * *", timezone=BUSINESS_TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     deadline=run_deadline("SAP_WAREHOUSE_BACKUP_DEADLINE_MINUTES", default_minutes=120),
     tags=["warehouse", "operations", "backup"],
     doc_md=__doc__,

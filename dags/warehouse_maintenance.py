@@ -23,16 +23,13 @@ import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
-from sap_warehouse.dag_support import DEFAULT_ARGS, MARTS_REFRESHED
+from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED
 
 
 @dag(
     dag_id="warehouse_maintenance",
     schedule=[MARTS_REFRESHED],
-    start_date=pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     params={
         "vacuum_full": Param(
             False,

@@ -18,16 +18,13 @@ import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
-from sap_warehouse.dag_support import BACKUP_VERIFIED, DEFAULT_ARGS
+from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS
 
 
 @dag(
     dag_id="warehouse_retention",
     schedule=[BACKUP_VERIFIED],
-    start_date=pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     params={
         "dry_run": Param(
             None,

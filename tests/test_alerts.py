@@ -17,8 +17,7 @@ import yaml
 from sap_warehouse import alerts, exports
 from sap_warehouse.generator import DC, FACTORY, Movement, mb51_workbook
 from sap_warehouse.scratch_db import create_database, drop_database
-from tests.conftest import Inbox, free_port, table_checksum
-from tests.test_warehouse_model import build, load_day
+from tests.helpers import Inbox, build_day, free_port, load_day, table_checksum
 
 D1, D2, D3, D4 = (dt.date(2026, 4, 6) + dt.timedelta(days=i) for i in range(4))
 SEED = 31
@@ -134,7 +133,7 @@ def alert_rows(url: str) -> dict[tuple[str, str], list[dict]]:
 
 def run_day(url: str, landing: Path, day: dt.date) -> dict:
     load_day(url, landing / day.isoformat(), day)
-    build(url, day)
+    build_day(url, day)
     return alerts.evaluate(day, conninfo=url)
 
 

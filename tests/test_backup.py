@@ -207,6 +207,7 @@ def test_rotate_deletes_dump_and_manifest_of_what_the_plan_drops(warehouse: str,
     assert backup.rotate(ObjectStoragePath(f"file://{tmp_path}"), daily=3, conninfo=warehouse)["deleted"] == []
 
 
+@pytest.mark.dag
 def test_backup_dag_dumps_verifies_and_rotates(loaded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "dag-backups"
     monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_BACKUP_PATH", f"file://{folder}")

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import psycopg
 
-from sap_warehouse import exports, layers
+from sap_warehouse import exports
 from sap_warehouse.db import row_count
 from sap_warehouse.generator import mb51_movements, mb51_workbook
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.scratch_db import create_database, drop_database
-from tests.conftest import WAREHOUSE_TABLES, warehouse_checksums
+from tests.helpers import WAREHOUSE_TABLES, build_day, load_day, warehouse_checksums
 
 DAY = dt.date(2026, 3, 9)
 
@@ -34,22 +34,13 @@ while not go.exists():
     time.sleep(0.005)
 for path in sorted(folder.iterdir()):
     load_file(path, day, quarantine_root=folder.parent / "quarantine", conninfo=url)
-layers.build_dimensions(day, conninfo=url)
-for fact in layers.FACTS:
-    layers.build_fact(fact, day, conninfo=url)
-layers.reconcile(day, conninfo=url)
-layers.refresh_views(day, conninfo=url)
+layers.rebuild(day, day, conninfo=url)
 """
 
 
 def run_date_once(url: str, folder: Path) -> None:
-    for path in sorted(folder.iterdir()):
-        load_file(path, DAY, quarantine_root=folder.parent / "quarantine", conninfo=url)
-    layers.build_dimensions(DAY, conninfo=url)
-    for fact in layers.FACTS:
-        layers.build_fact(fact, DAY, conninfo=url)
-    layers.reconcile(DAY, conninfo=url)
-    layers.refresh_views(DAY, conninfo=url)
+    load_day(url, folder, DAY)
+    build_day(url, DAY)
 
 
 def test_two_runs_of_one_date_at_once_give_the_result_of_one(warehouse: str, migrated_template: str, tmp_path):

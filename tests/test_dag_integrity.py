@@ -9,6 +9,10 @@ import pytest
 import yaml
 from airflow.dag_processing.dagbag import DagBag
 
+from sap_warehouse.dag_support import FailureNotifier
+
+pytestmark = pytest.mark.dag  # every DAG file parsed by a DagBag
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAGS = PROJECT_ROOT / "dags"
 EXPECTED_DAG_IDS = {"sap_warehouse_daily", "warehouse_backup", "warehouse_maintenance", "warehouse_retention"}
@@ -36,6 +40,11 @@ def test_dags_have_owner_tags_docs_retries_and_pool(dagbag: DagBag) -> None:
         for task in dag.tasks:
             assert task.owner not in ("", "airflow"), task.task_id
             assert task.retries >= 1, task.task_id
+            # Each task's own callbacks, not only DEFAULT_ARGS: a task that sets its own on_failure_callback
+            # must keep the notifier.
+            callbacks = task.on_failure_callback or []
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert any(isinstance(c, FailureNotifier) for c in callbacks), f"{dag_id}.{task.task_id} fails silently"
             assert task.pool in pools, f"{task.task_id} uses pool {task.pool!r} not in airflow_settings.yaml"
 
 
@@ -64,6 +73,7 @@ def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
 AUDIT = r"""
 import importlib.util, json, sys
 import airflow.sdk, pendulum  # what any DAG file imports; warmed before watching
+
 # The interpreter and libraries reading their own files (time zone data, /dev/null) is not the
 # DAG file doing I/O; landing files, include/ config, sockets to a database are.
 SYSTEM = (sys.prefix, sys.base_prefix, "/usr/share/zoneinfo", "/dev/null", "/etc/localtime")

@@ -14,7 +14,9 @@ from psycopg import sql
 from sap_warehouse import exports, runner
 from sap_warehouse.generator import Movement, unit_totals, write_mb51_days
 from sap_warehouse.scratch_db import create_database, drop_database
-from tests.conftest import table_checksum, warehouse_checksums
+from tests.helpers import table_checksum, warehouse_checksums
+
+pytestmark = pytest.mark.dag  # the daily DAG run through dag.test()
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIRST, SECOND = dt.date(2026, 1, 5), dt.date(2026, 1, 6)

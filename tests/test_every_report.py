@@ -12,7 +12,7 @@ from psycopg import sql
 from sap_warehouse import exports
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.registry import reports
-from tests.conftest import table_checksum
+from tests.helpers import table_checksum
 
 DAY = dt.date(2026, 1, 5)
 REPORTS = [code for code in reports() if code != "mb51"]  # MB51 has its own tests (test_raw_load.py)

@@ -17,6 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PAST_HORIZON = dt.date(2031, 1, 6)  # the migrations make the calendar through 2030-12-31
 
 
+@pytest.mark.dag
 def test_a_date_past_the_horizon_is_refused_clearly_then_runs_once_maintenance_extended_it(
     warehouse: str, as_loader: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -113,6 +113,7 @@ def test_health_snapshot_records_tables_and_indexes(warehouse: str) -> None:
     assert unique_pk == (True,)
 
 
+@pytest.mark.dag
 def test_maintenance_dag_runs_after_the_daily_refresh(warehouse: str) -> None:
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     dag = bag.get_dag("warehouse_maintenance")

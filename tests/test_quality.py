@@ -20,7 +20,7 @@ from psycopg import sql
 from sap_warehouse import exports, layers, quality
 from sap_warehouse.registry import formats, reports
 from sap_warehouse.scratch_db import create_database, drop_database
-from tests.test_warehouse_model import build, load_day
+from tests.helpers import build_day, load_day
 
 DAYS = [dt.date(2026, 5, 4), dt.date(2026, 5, 5)]
 D = DAYS[0]  # every report delivers new rows on the first day (master data, targets, costs too)
@@ -73,7 +73,7 @@ def good(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> It
     for day in DAYS:
         exports.write_day(landing, day, rows=200, seed=SEED)
         load_day(url, landing / day.isoformat(), day)
-        build(url, day)
+        build_day(url, day)
     yield name
     drop_database(name)
 

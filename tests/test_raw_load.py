@@ -11,7 +11,7 @@ import pytest
 
 from sap_warehouse.generator import MB51_HEADERS, Movement, mb51_movements, mb51_workbook
 from sap_warehouse.raw_load import load_file
-from tests.conftest import table_checksum
+from tests.helpers import table_checksum
 
 DAY = dt.date(2026, 1, 2)
 

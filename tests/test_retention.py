@@ -17,7 +17,7 @@ from airflow.sdk import ObjectStoragePath
 from sap_warehouse import backup, exports, layers, retention
 from sap_warehouse.db import row_count
 from sap_warehouse.raw_load import load_file
-from tests.conftest import table_checksum
+from tests.helpers import table_checksum
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECENT, OLD, OLD_LATE = dt.date(2026, 11, 2), dt.date(2022, 1, 10), dt.date(2022, 3, 20)
@@ -197,6 +197,7 @@ def test_an_archive_that_cannot_be_written_deletes_nothing(aged, tmp_path: Path)
     assert counts(url) == both
 
 
+@pytest.mark.dag
 def test_retention_dag_is_a_dry_run_when_triggered_by_hand(aged, tmp_path: Path, monkeypatch) -> None:
     url, _, both = aged
     verified_backup(url, tmp_path / "backups")

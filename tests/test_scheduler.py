@@ -18,7 +18,9 @@ import psycopg
 import pytest
 
 from sap_warehouse import exports
-from tests.conftest import Inbox
+from tests.helpers import Inbox
+
+pytestmark = pytest.mark.scheduler  # a real scheduler and api-server (scripts/dev airflow-up)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAG_ID = "sap_warehouse_daily"

@@ -16,9 +16,8 @@ import pytest
 
 from sap_warehouse import exports, genealogy, layers
 from sap_warehouse.generator import DC, MATERIALS
-from sap_warehouse.raw_load import load_file
 from sap_warehouse.scratch_db import create_database, drop_database
-from tests.conftest import WAREHOUSE_TABLES, warehouse_checksums
+from tests.helpers import WAREHOUSE_TABLES, build_day, load_day, warehouse_checksums
 
 DAYS = [dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)]
 SEED = 23
@@ -36,19 +35,6 @@ def kg3(value: Decimal) -> Decimal:
 
 def has_order_column(day: dt.date) -> bool:
     return day.toordinal() % 2 == 1
-
-
-def build(url: str, day: dt.date) -> None:
-    layers.build_dimensions(day, conninfo=url)
-    for fact in layers.FACTS:
-        layers.build_fact(fact, day, conninfo=url)
-    layers.reconcile(day, conninfo=url)
-    layers.refresh_views(day, conninfo=url)
-
-
-def load_day(url: str, folder: Path, day: dt.date) -> None:
-    for path in sorted(folder.iterdir()):
-        assert load_file(path, day, quarantine_root=folder.parent / "quarantine", conninfo=url).status != "quarantined"
 
 
 def write_days(landing: Path) -> dict[dt.date, dict[str, list]]:
@@ -72,7 +58,7 @@ def model(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> I
     assert {has_order_column(d) for d in DAYS} == {True, False}, "fixture needs both MB51 layouts"
     for day in DAYS:
         load_day(url, landing / day.isoformat(), day)
-        build(url, day)
+        build_day(url, day)
     yield url, truth
     drop_database(name)
 
@@ -318,7 +304,7 @@ def test_rebuilding_in_any_order_leaves_every_table_identical(model, migrated_te
     url, _ = model
     before = warehouse_checksums(url)
     for day in reversed(DAYS):
-        build(url, day)
+        build_day(url, day)
     assert warehouse_checksums(url) == before
 
     # The same dates loaded and built from scratch, newest first (a backfill in another order).
@@ -328,7 +314,7 @@ def test_rebuilding_in_any_order_leaves_every_table_identical(model, migrated_te
         write_days(tmp_path)
         for day in reversed(DAYS):
             load_day(other, tmp_path / day.isoformat(), day)
-            build(other, day)
+            build_day(other, day)
         assert warehouse_checksums(other) == before
     finally:
         drop_database(name)
@@ -356,8 +342,8 @@ def test_rebuilding_a_range_at_once_equals_building_its_dates_one_by_one(
         with psycopg.connect(copy) as conn:
             logged = conn.execute(
                 "SELECT step, details ->> 'through' FROM operations.etl_run_log WHERE dag_id = 'rebuild' "
-                "AND business_date = %s ORDER BY run_log_id",
-                (DAYS[0],),
+                "AND run_id = %s AND business_date = %s ORDER BY run_log_id",
+                (f"rebuild {DAYS[0]}..{DAYS[-1]}", DAYS[0]),
             ).fetchall()
         assert [step for step, _ in logged] == [
             "build_dimensions",
@@ -386,7 +372,7 @@ def test_a_corrected_billing_file_changes_exactly_the_affected_facts(model, tmp_
         folder.mkdir()
         (folder / "corrected.xlsx").write_bytes(exports.render("zrsd002", lines, SEED + 1))
         load_day(copy, folder, day)
-        build(copy, day)
+        build_day(copy, day)
 
         after = warehouse_checksums(copy)
         changed = {table for table in WAREHOUSE_TABLES if after[table] != before[table]}

@@ -10,8 +10,11 @@ import datetime as dt
 import logging
 import os
 
+import pendulum
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference
+
+from sap_warehouse.business_date import BUSINESS_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +131,14 @@ DEFAULT_ARGS = {
     "max_retry_delay": dt.timedelta(minutes=15),
     "pool": "warehouse_db",
     "on_failure_callback": [failure_notifier()],
+}
+
+# What every DAG of the project declares alike; each adds its id, schedule, params, tags and doc.
+DAG_ARGS = {
+    "start_date": pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
+    "catchup": False,
+    "max_active_runs": 1,  # runs of one DAG never interleave
+    "default_args": DEFAULT_ARGS,
 }
 
 # Updated by the daily run when the marts views have been refreshed: the maintenance DAG runs after it.

@@ -2,10 +2,13 @@
 
 Reads one file from the landing zone (any ObjectStoragePath). Writes raw.<report table>,
 operations.etl_file_ledger, operations.etl_row_reject and operations.etl_cell_issue (and, only inside
-its own transaction, the scratch tables operations.load_stage_<pid>/load_typed_<pid>), all in ONE
-transaction that also holds the business date's advisory lock: stage the file's cells as text with
-COPY, type them with the SQL parsers, give every row its row_hash (md5 of its typed business values,
-never of the file name), then write only rows that are new or whose hash changed.
+its own transaction, its scratch tables), all in ONE transaction that also holds the business date's
+advisory lock. The stages, each a function handing the next what it made: land (the bytes, sha256)
+-> parse (the workbook, before the transaction) -> stage (the cells as text, COPY) -> type (the SQL
+parsers; rejects, cell issues, list totals; every row's row_hash, md5 of its typed business values,
+never of the file name) -> key (one row per business key) -> write (only rows that are new or whose
+hash changed; moved and superseded lines) -> ledger (the file's row and its evidence) -> settle (the
+move to the archive or quarantine, after the commit).
 A cell never costs its row unless the row cannot be counted without it: a missing required value,
 or a value of a key or fact-critical column (registry) that fails typing, makes the row a reject;
 a value of any other column that fails typing becomes NULL, stays as text in raw_data and is
@@ -54,6 +57,7 @@ TRUNCATED = (
     "the sheet ends at Excel's last row (1,048,576): the export was probably cut off there; its rows loaded, "
     "export the rest of the report (a narrower selection) and deliver it too"
 )
+DUPLICATE_KEY = "duplicate business key in this file; a later row wins"
 PROBLEM = {
     "date": "not a date (expected an Excel date, dd.mm.yyyy or yyyy-mm-dd)",
     "number": "not a number (expected 1234.5, 1.234,50 or 1.234,50-)",
@@ -226,140 +230,235 @@ def _raw_data(sheet: Sheet) -> sql.Composed:
     )
 
 
-def _keyed_select(report: Report, typed: sql.Identifier) -> tuple[sql.Composed, list[str]]:
-    """Rows to write with row_hash (and occurrence) and the target's business key columns."""
+# ---------------------------------------------------------------------------------------------------
+# The stages of one file's load, in order: land (read the bytes) -> parse (the workbook, outside the
+# transaction) -> stage (COPY the cells as text) -> type (SQL parsers, rejects, cell issues, list
+# totals) -> key (one row per business key) -> write (new and changed rows, moved and superseded
+# lines) -> ledger (the file's row and its evidence). Each stage hands the next what it made.
+
+
+@dataclass(frozen=True)
+class Landed:
+    """A file as read from the landing zone, or from the archive when another run moved it there."""
+
+    path: object  # ObjectStoragePath or pathlib.Path
+    data: bytes
+    sha256: str
+    in_archive: bool
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """The scratch tables of one load, named after this session's backend and dropped before the
+    commit: ``stage`` (the cells as text) and ``typed`` (the typed rows) are unlogged tables, so
+    PostgreSQL's parallel workers can scan them (typing uses both cores; workers cannot read
+    temporary tables); ``keyed`` (one row per business key) is a temporary table."""
+
+    stage: sql.Identifier
+    typed: sql.Identifier
+    keyed: sql.Identifier
+
+    @classmethod
+    def of(cls, conn: psycopg.Connection) -> Scratch:
+        pid = conn.info.backend_pid
+        return cls(
+            stage=sql.Identifier("operations", f"load_stage_{pid}"),
+            typed=sql.Identifier("operations", f"load_typed_{pid}"),
+            keyed=sql.Identifier(f"load_keyed_{pid}"),
+        )
+
+    def drop(self, conn: psycopg.Connection) -> None:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}, {}").format(self.stage, self.typed, self.keyed))
+
+
+@dataclass(frozen=True)
+class Typed:
+    """The typed rows of a sheet and what they hold."""
+
+    table: sql.Identifier
+    rows_read: int  # data rows: not blank, not a list total
+    rejected: int  # rows with a problem (missing required value, critical value that failed typing)
+    summary: int  # SAP list totals
+    issue_columns: dict[str, int]  # header -> values that failed typing and loaded as NULL
+
+    def reject_ratio(self) -> float:
+        return self.rejected / self.rows_read if self.rows_read else 0.0
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """The rows to write, one per business key: ``rows`` (a table, or for content-keyed reports a
+    subquery of the typed rows), the columns that identify a row in the raw table, and how many
+    rows the file kept (the others repeated a key of the file and are rejects)."""
+
+    rows: sql.Composable
+    key: list[str]
+    kept: int
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the write did to the raw table."""
+
+    inserted: int
+    updated: int
+    newer: int  # rows left alone because a file of a later business date wrote them
+    superseded: int | None  # lines of the file's snapshot scopes it superseded; None: rejects kept it from it
+
+
+def _land(path, business_date: dt.date, archive_root) -> Landed:
+    """The file's bytes. A file another run of the date (or this task's earlier try) loaded and
+    moved to the archive is read from there: the ledger then knows it as a duplicate."""
+    try:
+        data, in_archive = path.read_bytes(), False
+    except FileNotFoundError:
+        archived = archived_copy(archive_root, business_date, path.name)
+        if archived is None:
+            raise FileNotFoundError(
+                f"{path}: the file left the landing folder and is not in the archive of {business_date}; "
+                "look for it in the quarantine folder or deliver it again"
+            ) from None
+        path, data, in_archive = archived, archived.read_bytes(), True
+    return Landed(path, data, hashlib.sha256(data).hexdigest(), in_archive)
+
+
+def _parse(landed: Landed, file_name: str) -> tuple[Sheet | None, str | None]:
+    """The recognised sheet, or why the file cannot be used."""
+    try:
+        return read_sheet(landed.data, file_name), None
+    except BadFileError as exc:
+        return None, str(exc)
+
+
+def _stage(conn: psycopg.Connection, sheet: Sheet, stage: sql.Identifier) -> None:
+    """The sheet's cells as text in ``stage`` (COPY); source_row numbers the rows in COPY order,
+    starting at the sheet row of the first data row."""
+    width = range(len(sheet.headers))
+    conn.execute(
+        sql.SQL(
+            "CREATE UNLOGGED TABLE {} (source_row integer GENERATED ALWAYS AS IDENTITY (START WITH {}), {})"
+        ).format(
+            stage,
+            sql.Literal(sheet.first_row),
+            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in width),
+        )
+    )
+    cells = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in width)
+    with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, cells)) as copy:
+        for chunk in _stage_csv(sheet):
+            copy.write(chunk)
+
+
+def _type(conn: psycopg.Connection, sheet: Sheet, scratch: Scratch, business_date: dt.date) -> Typed:
+    """The staged cells typed into ``scratch.typed`` (see _typed_select), and their counts."""
+    ranges = _numeric_ranges(conn, sheet.report.raw_table)
+    typed = scratch.typed
+    conn.execute(
+        sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(
+            typed, _typed_select(sheet, business_date, scratch.stage, ranges)
+        )
+    )
+    rows_read, rejected, summary = conn.execute(
+        sql.SQL(
+            "SELECT count(*) FILTER (WHERE NOT is_summary), "
+            "count(*) FILTER (WHERE NOT is_summary AND cardinality(problems) > 0), "
+            "count(*) FILTER (WHERE is_summary) FROM {}"
+        ).format(typed)
+    ).fetchone()
+    issue_columns = conn.execute(
+        sql.SQL("SELECT p.column_name, count(*)::integer FROM {} t, unnest(t.issues) p GROUP BY 1 ORDER BY 1").format(
+            typed
+        )
+    ).fetchall()
+    return Typed(typed, rows_read, rejected, summary, dict(issue_columns))
+
+
+def _key(conn: psycopg.Connection, report: Report, scratch: Scratch, typed: Typed) -> Keyed:
+    """One row per business key, with its row_hash (and occurrence). Columns-keyed reports keep the
+    file's last row of a key in ``scratch.keyed``; the earlier ones get the problem "duplicate
+    business key" in the typed rows, so they are rejects like any other. Content-keyed reports (MB51)
+    carry the hash in the key: no two rows share one, and they are written straight from typed."""
     names = sql.SQL(", ").join(sql.Identifier(c.name) for c in report.columns)
+    valid = sql.SQL("cardinality(problems) = 0 AND NOT is_summary")
     if report.key_strategy == "content_occurrence":
-        partition = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
         select = sql.SQL(
             "SELECT {names}, source_row, row_hash, raw_data, "
             "row_number() OVER (PARTITION BY {partition}, row_hash ORDER BY source_row)::integer AS occurrence "
-            "FROM {typed} WHERE cardinality(problems) = 0 AND NOT is_summary"
-        ).format(names=names, partition=partition, typed=typed)
-        key = [*report.key, "row_hash", "occurrence"]
+            "FROM {typed} WHERE {valid}"
+        ).format(
+            names=names,
+            partition=sql.SQL(", ").join(sql.Identifier(k) for k in report.key),
+            typed=typed.table,
+            valid=valid,
+        )
+        rows, key, kept = sql.SQL("({})").format(select), [*report.key, "row_hash", "occurrence"], None
     else:
         key_cols = sql.SQL(", ").join(sql.Identifier(k) for k in report.key)
-        select = sql.SQL(
-            "SELECT DISTINCT ON ({key}) {names}, source_row, row_hash, raw_data "
-            "FROM {typed} WHERE cardinality(problems) = 0 AND NOT is_summary ORDER BY {key}, source_row DESC"
-        ).format(key=key_cols, names=names, typed=typed)
-        key = list(report.key)
+        conn.execute(
+            sql.SQL(
+                "CREATE TEMP TABLE {keyed} ON COMMIT DROP AS SELECT DISTINCT ON ({key}) {names}, source_row, "
+                "row_hash, raw_data FROM {typed} WHERE {valid} ORDER BY {key}, source_row DESC"
+            ).format(keyed=scratch.keyed, key=key_cols, names=names, typed=typed.table, valid=valid)
+        )
+        rows, key = scratch.keyed, list(report.key)
+        kept = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(rows)).fetchone()[0]
+        if kept < typed.rows_read - typed.rejected:
+            conn.execute(
+                sql.SQL(
+                    "UPDATE {typed} t SET problems = ARRAY[ROW(NULL, NULL, {reason})::operations.reject_reason] "
+                    "WHERE {valid} AND NOT EXISTS (SELECT FROM {keyed} k WHERE k.source_row = t.source_row)"
+                ).format(typed=typed.table, valid=valid, keyed=rows, reason=sql.Literal(DUPLICATE_KEY))
+            )
     if report.partition_column and report.partition_column not in key:
         key.append(report.partition_column)
-    return select, key
+    return Keyed(rows, key, typed.rows_read - typed.rejected if kept is None else kept)
 
 
-def _write_rows(
-    conn: psycopg.Connection,
-    sheet: Sheet,
-    file_name: str,
-    business_date: dt.date,
-    typed: sql.Identifier,
-    rejected: int,
-) -> tuple[int, int, int, int, int | None]:
-    """Update rows whose hash changed, insert new rows; returns (inserted, updated, rows kept after
-    de-duplicating the file, rows left alone because a file of a later business date wrote them,
-    lines of the file's snapshot scopes it superseded: 0 for journals, None when rejects kept it from it).
-    Newer wins: a row's business_date is the date of the file that last wrote it, and a file of an
-    older date (a late re-delivery, a backfill in reverse order) never replaces it. Unchanged rows
-    cost the probe alone. Content-keyed reports (MB51) carry the hash in the key, so a row is new or
-    unchanged, never updated, and no two rows share a key: their rows go straight from typed."""
-    report = sheet.report
-    select, key = _keyed_select(report, typed)
-    table = sql.Identifier("raw", report.raw_table)
-    content_keyed = report.key_strategy == "content_occurrence"
-    if content_keyed:
-        keyed = sql.SQL("({})").format(select)
-        kept = conn.execute(
-            sql.SQL("SELECT count(*) FROM {} WHERE cardinality(problems) = 0 AND NOT is_summary").format(typed)
-        ).fetchone()[0]
-    else:
-        conn.execute(sql.SQL("CREATE TEMP TABLE keyed ON COMMIT DROP AS {}").format(select))
-        keyed = sql.SQL("keyed")
-        kept = conn.execute("SELECT count(*) FROM keyed").fetchone()[0]
-    # A key column that may be blank (ZRFI005's channel) matches blank to blank; the others use
-    # plain equality, which the key's index serves.
+def _match(conn: psycopg.Connection, report: Report, keyed: Keyed, typed: Typed) -> tuple[sql.Composable, tuple]:
+    """The condition that pairs a raw row ``t`` with a keyed row ``k``, and the file's partition date
+    range (None, None without partitions). A key column that may be blank (ZRFI005's channel) matches
+    blank to blank; the others use plain equality, which the key's index serves."""
     nullable = {c.name for c in report.columns if not c.required and c.name in report.key}
     match = sql.SQL(" AND ").join(
         sql.SQL("t.{0} IS NOT DISTINCT FROM k.{0}" if k in nullable else "t.{0} = k.{0}").format(sql.Identifier(k))
-        for k in key
+        for k in keyed.key
     )
-    if report.partition_column:
-        # Bound the probe to the partitions this file touches, as literals: the planner then prunes
-        # the other partitions itself instead of planning all of them (a daily file's whole write
-        # took 0.3-0.4 s, most of it planning over the 133 monthly partitions).
-        part = sql.Identifier(report.partition_column)
-        low, high = conn.execute(sql.SQL("SELECT min({p}), max({p}) FROM {t}").format(p=part, t=typed)).fetchone()
-        match = sql.SQL("{} AND t.{p} BETWEEN {low} AND {high}").format(
-            match, p=part, low=sql.Literal(low), high=sql.Literal(high)
-        )
-    data_cols = [c.name for c in report.columns]
-    if content_keyed:
-        data_cols.append("occurrence")
-    all_cols = [*data_cols, "row_hash", "raw_data", "source_file", "source_row", "business_date"]
+    if not report.partition_column:
+        return match, (None, None)
+    # Bound the probe to the partitions this file touches, as literals: the planner then prunes
+    # the other partitions itself instead of planning all of them (a daily file's whole write
+    # took 0.3-0.4 s, most of it planning over the 133 monthly partitions).
+    part = sql.Identifier(report.partition_column)
+    low, high = conn.execute(sql.SQL("SELECT min({p}), max({p}) FROM {t}").format(p=part, t=typed.table)).fetchone()
+    bounded = sql.SQL("{} AND t.{p} BETWEEN {low} AND {high}").format(
+        match, p=part, low=sql.Literal(low), high=sql.Literal(high)
+    )
+    return bounded, (low, high)
+
+
+def _write(
+    conn: psycopg.Connection, report: Report, keyed: Keyed, typed: Typed, file_name: str, business_date: dt.date
+) -> Written:
+    """Move lines whose partition date changed, update rows whose hash changed, insert new rows,
+    record the lines' dates and supersede what a snapshot lacks. Newer wins: a row's business_date is
+    the date of the file that last wrote it, and a file of an older date (a late re-delivery, a
+    backfill in reverse order) never replaces it. Unchanged rows cost the probe alone."""
+    match, (low, high) = _match(conn, report, keyed, typed)
+    columns = [c.name for c in report.columns] + (["occurrence"] if report.key_strategy == "content_occurrence" else [])
+    columns += ["row_hash", "raw_data", "source_file", "source_row", "business_date"]
     # Literals, not parameters: the raw_data headers may hold a '%' (ZRMM024's "Tolerance (%)").
-    params = {"source_file": sql.Literal(file_name), "business_date": sql.Literal(business_date)}
-
-    def value(c: str) -> sql.Composable:
-        if c in params:
-            return params[c]
-        return sql.SQL("k.") + sql.Identifier(c)
-
-    updated = newer = moved = 0
+    given = {"source_file": sql.Literal(file_name), "business_date": sql.Literal(business_date)}
+    values = {c: given.get(c, sql.SQL("k.") + sql.Identifier(c)) for c in columns}
+    newer = moved = 0
     if report.line_directory:
         newer, moved = _move_lines(conn, report, keyed, business_date)
-    if not content_keyed:
-        day = sql.Literal(business_date)
-        # Rows a later date's file wrote: counted, never replaced. Checked only when the table holds
-        # any (the business_date index answers that at once), which a load in date order never meets.
-        if conn.execute(
-            sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE business_date > {})").format(table, day)
-        ).fetchone()[0]:
-            newer += conn.execute(
-                sql.SQL(
-                    "SELECT count(*) FROM {table} t JOIN {keyed} k ON {match} "
-                    "WHERE t.row_hash <> k.row_hash AND t.business_date > {day}"
-                ).format(table=table, keyed=keyed, match=match, day=day)
-            ).fetchone()[0]
-        updates = sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(c), value(c)) for c in all_cols if c not in key
-        )
-        updated = conn.execute(
-            sql.SQL(
-                "UPDATE {table} t SET {updates}, loaded_at = now() FROM {keyed} k "
-                "WHERE {match} AND t.row_hash <> k.row_hash AND t.business_date <= {day}"
-            ).format(table=table, updates=updates, keyed=keyed, match=match, day=day)
-        ).rowcount
-    inserted = conn.execute(
-        sql.SQL(
-            "INSERT INTO {table} ({cols}) SELECT {vals} FROM {keyed} k "
-            "WHERE NOT EXISTS (SELECT FROM {table} t WHERE {match})"
-        ).format(
-            table=table,
-            cols=sql.SQL(", ").join(sql.Identifier(c) for c in all_cols),
-            vals=sql.SQL(", ").join(value(c) for c in all_cols),
-            keyed=keyed,
-            match=match,
-        )
-    ).rowcount
+    updated = 0
+    if report.key_strategy != "content_occurrence":  # a content-keyed row is new or unchanged, never updated
+        changed, updated = _update_changed(conn, report, keyed, match, values, business_date)
+        newer += changed
+    inserted = _insert_new(conn, report, keyed, match, values)
     if report.line_directory:
-        directory = sql.Identifier("raw", report.line_directory)
-        names = [*report.key, report.partition_column]
-        part = sql.Identifier(report.partition_column)
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {d} AS d ({cols}, business_date) SELECT {kcols}, {day} FROM {keyed} k "
-                "ON CONFLICT ({key}) DO UPDATE SET {p} = excluded.{p} WHERE d.{p} <> excluded.{p}"
-            ).format(
-                d=directory,
-                cols=sql.SQL(", ").join(map(sql.Identifier, names)),
-                kcols=sql.SQL(", ").join(sql.SQL("k.") + sql.Identifier(n) for n in names),
-                day=sql.Literal(business_date),
-                keyed=keyed,
-                key=sql.SQL(", ").join(map(sql.Identifier, report.key)),
-                p=part,
-            )
-        )
+        _record_line_dates(conn, report, keyed, business_date)
     superseded = 0
     if report.snapshot_scope is not None:
         bound = sql.SQL("true")
@@ -367,9 +466,81 @@ def _write_rows(
             bound = sql.SQL("t.{p} BETWEEN {low} AND {high}").format(
                 p=sql.Identifier(report.partition_column), low=sql.Literal(low), high=sql.Literal(high)
             )
-        superseded = _supersede(conn, report, rejected, keyed, match, bound, file_name, business_date)
+        superseded = _supersede(conn, report, typed.rejected, keyed.rows, match, bound, file_name, business_date)
     # A moved line was deleted from its old date and inserted at its new one: one update.
-    return inserted - moved, updated + moved, kept, newer, superseded
+    return Written(inserted=inserted - moved, updated=updated + moved, newer=newer, superseded=superseded)
+
+
+def _update_changed(
+    conn: psycopg.Connection,
+    report: Report,
+    keyed: Keyed,
+    match: sql.Composable,
+    values: dict[str, sql.Composable],
+    business_date: dt.date,
+) -> tuple[int, int]:
+    """Update the rows whose hash changed; returns (rows a later date's file wrote, left alone; updated)."""
+    table, day = sql.Identifier("raw", report.raw_table), sql.Literal(business_date)
+    newer = 0
+    # Rows a later date's file wrote: counted, never replaced. Checked only when the table holds any
+    # (the business_date index answers that at once), which a load in date order never meets.
+    later = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE business_date > {})").format(table, day)
+    if conn.execute(later).fetchone()[0]:
+        newer = conn.execute(
+            sql.SQL(
+                "SELECT count(*) FROM {table} t JOIN {keyed} k ON {match} "
+                "WHERE t.row_hash <> k.row_hash AND t.business_date > {day}"
+            ).format(table=table, keyed=keyed.rows, match=match, day=day)
+        ).fetchone()[0]
+    updates = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(c), v) for c, v in values.items() if c not in keyed.key
+    )
+    updated = conn.execute(
+        sql.SQL(
+            "UPDATE {table} t SET {updates}, loaded_at = now() FROM {keyed} k "
+            "WHERE {match} AND t.row_hash <> k.row_hash AND t.business_date <= {day}"
+        ).format(table=table, updates=updates, keyed=keyed.rows, match=match, day=day)
+    ).rowcount
+    return newer, updated
+
+
+def _insert_new(
+    conn: psycopg.Connection, report: Report, keyed: Keyed, match: sql.Composable, values: dict[str, sql.Composable]
+) -> int:
+    """Insert the rows whose key the raw table does not hold yet."""
+    table = sql.Identifier("raw", report.raw_table)
+    return conn.execute(
+        sql.SQL(
+            "INSERT INTO {table} ({cols}) SELECT {vals} FROM {keyed} k "
+            "WHERE NOT EXISTS (SELECT FROM {table} t WHERE {match})"
+        ).format(
+            table=table,
+            cols=sql.SQL(", ").join(map(sql.Identifier, values)),
+            vals=sql.SQL(", ").join(values.values()),
+            keyed=keyed.rows,
+            match=match,
+        )
+    ).rowcount
+
+
+def _record_line_dates(conn: psycopg.Connection, report: Report, keyed: Keyed, business_date: dt.date) -> None:
+    """The line directory (raw.<table>_line) learns each written line's partition date."""
+    names = [*report.key, report.partition_column]
+    part = sql.Identifier(report.partition_column)
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {d} AS d ({cols}, business_date) SELECT {kcols}, {day} FROM {keyed} k "
+            "ON CONFLICT ({key}) DO UPDATE SET {p} = excluded.{p} WHERE d.{p} <> excluded.{p}"
+        ).format(
+            d=sql.Identifier("raw", report.line_directory),
+            cols=sql.SQL(", ").join(map(sql.Identifier, names)),
+            kcols=sql.SQL(", ").join(sql.SQL("k.") + sql.Identifier(n) for n in names),
+            day=sql.Literal(business_date),
+            keyed=keyed.rows,
+            key=sql.SQL(", ").join(map(sql.Identifier, report.key)),
+            p=part,
+        )
+    )
 
 
 def _supersede(
@@ -432,9 +603,7 @@ def _supersede(
     return superseded
 
 
-def _move_lines(
-    conn: psycopg.Connection, report: Report, keyed: sql.Composable, business_date: dt.date
-) -> tuple[int, int]:
+def _move_lines(conn: psycopg.Connection, report: Report, keyed: Keyed, business_date: dt.date) -> tuple[int, int]:
     """Lines of this file that the warehouse holds under another partition date (an export
     corrected a billing date). A line a file of a later business date wrote stays as it is and is
     dropped from this file's write; any other is deleted from its old date, which the line directory
@@ -448,14 +617,12 @@ def _move_lines(
         sql.SQL("t.{0} = d.{0}").format(sql.Identifier(k)) for k in [*report.key, report.partition_column]
     )
     day = sql.Literal(business_date)
-    # Their source rows are kept aside: they are neither written nor rejects.
-    conn.execute("CREATE TEMP TABLE left_to_newer (source_row integer) ON COMMIT DROP")
+    # Dropped from the keyed rows: neither written nor rejects (counted as unchanged).
     newer = conn.execute(
         sql.SQL(
-            "WITH gone AS (DELETE FROM {keyed} k USING {d} d, {t} t "
-            "WHERE {on} AND d.{p} <> k.{p} AND {at} AND t.business_date > {day} RETURNING k.source_row) "
-            "INSERT INTO left_to_newer SELECT source_row FROM gone"
-        ).format(keyed=keyed, d=directory, t=table, on=on, p=part, at=at, day=day)
+            "DELETE FROM {keyed} k USING {d} d, {t} t "
+            "WHERE {on} AND d.{p} <> k.{p} AND {at} AND t.business_date > {day}"
+        ).format(keyed=keyed.rows, d=directory, t=table, on=on, p=part, at=at, day=day)
     ).rowcount
     moved = conn.execute(
         sql.SQL(
@@ -466,7 +633,7 @@ def _move_lines(
         ).format(
             t=table,
             d=directory,
-            keyed=keyed,
+            keyed=keyed.rows,
             on=on,
             p=part,
             at=at,
@@ -564,148 +731,117 @@ def _sheet_notes(sheet: Sheet) -> str | None:
     return "; ".join(notes) or None
 
 
+def _result(
+    sheet: Sheet,
+    file_name: str,
+    business_date: dt.date,
+    typed: Typed,
+    *,
+    reject_ratio_max: float,
+    keyed: Keyed | None = None,
+    written: Written | None = None,
+    worst: str = "",
+) -> FileResult:
+    """The FileResult of a read sheet: quarantined over the reject ratio (nothing written, every row
+    counted as refused), else loaded, with the notes on-call should read."""
+    result = FileResult(
+        file_name=file_name,
+        business_date=business_date.isoformat(),
+        status="loaded",
+        report=sheet.report.code,
+        rows_read=typed.rows_read,
+        rows_summary=typed.summary,
+        cell_issues=sum(typed.issue_columns.values()),
+        cell_issue_columns=typed.issue_columns,
+    )
+    if written is None:
+        result.status, result.rows_rejected = "quarantined", typed.rows_read
+        result.reason = (
+            f"{file_name}: {typed.rejected} of {typed.rows_read} rows rejected ({typed.reject_ratio():.1%}, limit "
+            f"{reject_ratio_max:.1%}); worst columns: {worst}. The failing rows are in operations.etl_row_reject "
+            "(and cell issues in operations.etl_cell_issue) under this file; ask SAP for a corrected export, or fix "
+            "the column's type in include/config/sap_reports.yaml, then deliver the file again"
+        )
+        return result
+    notes = [_sheet_notes(sheet)]
+    if written.superseded:
+        scopes = ", ".join(sheet.report.snapshot_scope) or "the report"
+        notes.append(
+            f"{written.superseded} line(s) of the scopes this file covers ({scopes}) are missing from it: marked "
+            "superseded (kept in raw, left out of the facts)"
+        )
+    elif written.superseded is None:
+        notes.append("rows were rejected, so this snapshot superseded no line (a rejected row may be one of them)")
+    if written.newer:
+        notes.append(
+            f"{written.newer} row(s) differ from what a file of a later business date wrote: the newer rows were "
+            "kept (counted as unchanged); load that later date again if this file is the correction"
+        )
+    result.reason = "; ".join(n for n in notes if n) or None
+    # Rows of a business key repeated in this file are rejects (the last one was kept), so rows read
+    # still add up: read = inserted + updated + unchanged + rejected.
+    result.rows_inserted, result.rows_updated = written.inserted, written.updated
+    result.rows_rejected = typed.rows_read - keyed.kept
+    result.rows_unchanged = typed.rows_read - result.rows_rejected - written.inserted - written.updated
+    return result
+
+
 def load_sheet(
     conn: psycopg.Connection,
     sheet: Sheet,
+    landed: Landed,
     *,
-    path: str,
     file_name: str,
-    sha256: str,
-    size: int,
     business_date: dt.date,
     reject_ratio_max: float,
     run: dict,
 ) -> FileResult:
-    """Stage, type, reject, write and record one recognised sheet inside the caller's transaction.
+    """Stage, type, key, write and record one recognised sheet inside the caller's transaction.
     Staging and typing run without the raw table's lock, so two files of one report stage side by
     side; the lock is taken for the write, and the file's sha256 checked again under it (raises
     _AlreadyLoaded when another load of the same content committed meanwhile). A file over the reject
     ratio writes no raw row: its ledger row says quarantined, with the worst columns, and its rejects
     and cell issues are kept as evidence."""
-    cells = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(sheet.headers)))
-    # The staged and typed rows are unlogged tables of this transaction, not temporary ones:
-    # PostgreSQL's parallel workers can scan them, so typing uses both cores (workers cannot read
-    # temporary tables), and they live in shared buffers. Named after this session's backend,
-    # created and dropped inside the transaction: no other session ever sees them, and a failed
-    # load leaves nothing behind.
-    stage, typed = (sql.Identifier("operations", f"load_{kind}_{conn.info.backend_pid}") for kind in ("stage", "typed"))
-    # source_row numbers the rows in COPY order, starting at the sheet row of the first data row.
-    conn.execute(
-        sql.SQL(
-            "CREATE UNLOGGED TABLE {} (source_row integer GENERATED ALWAYS AS IDENTITY (START WITH {}), {})"
-        ).format(
-            stage,
-            sql.Literal(sheet.first_row),
-            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(len(sheet.headers))),
+    scratch = Scratch.of(conn)
+    _stage(conn, sheet, scratch.stage)
+    typed = _type(conn, sheet, scratch, business_date)
+    if typed.reject_ratio() > reject_ratio_max:
+        worst = _worst_columns(conn, typed.table)
+        result = _result(sheet, file_name, business_date, typed, reject_ratio_max=reject_ratio_max, worst=worst)
+    else:
+        lock_raw_table(conn, sheet.report.raw_table)
+        known = _known_in(conn, landed.sha256, business_date)
+        if known is not None:
+            raise _AlreadyLoaded(known)
+        keyed = _key(conn, sheet.report, scratch, typed)
+        written = _write(conn, sheet.report, keyed, typed, file_name, business_date)
+        result = _result(
+            sheet, file_name, business_date, typed, reject_ratio_max=reject_ratio_max, keyed=keyed, written=written
         )
+    file_id = _ledger(
+        conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data), reader=sheet.reader, run=run
     )
-    with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(stage, cells)) as copy:
-        for chunk in _stage_csv(sheet):
-            copy.write(chunk)
-    report = sheet.report
-    ranges = _numeric_ranges(conn, report.raw_table)
-    conn.execute(
-        sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(typed, _typed_select(sheet, business_date, stage, ranges))
-    )
-    rows_read, rejected, summary = conn.execute(
-        sql.SQL(
-            "SELECT count(*) FILTER (WHERE NOT is_summary), "
-            "count(*) FILTER (WHERE NOT is_summary AND cardinality(problems) > 0), "
-            "count(*) FILTER (WHERE is_summary) FROM {}"
-        ).format(typed)
-    ).fetchone()
-    issue_columns = dict(
-        conn.execute(
-            sql.SQL(
-                "SELECT p.column_name, count(*)::integer FROM {} t, unnest(t.issues) p GROUP BY 1 ORDER BY 1"
-            ).format(typed)
-        ).fetchall()
-    )
-    result = FileResult(
-        file_name=file_name,
-        business_date=business_date.isoformat(),
-        status="loaded",
-        report=report.code,
-        rows_read=rows_read,
-        rows_summary=summary,
-        cell_issues=sum(issue_columns.values()),
-        cell_issue_columns=issue_columns,
-        reason=_sheet_notes(sheet),
-    )
-    if rows_read and rejected / rows_read > reject_ratio_max:
-        # Nothing of the file is written; the ledger counts every row as refused, and the rows that
-        # failed are kept (etl_row_reject) with the cell issues, so on-call knows what to ask for.
-        result.status, result.rows_rejected = "quarantined", rows_read
-        result.reason = (
-            f"{file_name}: {rejected} of {rows_read} rows rejected ({rejected / rows_read:.1%}, limit "
-            f"{reject_ratio_max:.1%}); worst columns: {_worst_columns(conn, typed)}. The failing rows are in "
-            "operations.etl_row_reject (and cell issues in operations.etl_cell_issue) under this file; ask SAP "
-            "for a corrected export, or fix the column's type in include/config/sap_reports.yaml, then deliver "
-            "the file again"
-        )
-        file_id = _ledger(conn, result, path=path, sha256=sha256, size=size, reader=sheet.reader, run=run)
-        _record_evidence(conn, typed, file_id, file_name)
-        conn.execute(sql.SQL("DROP TABLE {}, {}").format(stage, typed))
-        return result
-    lock_raw_table(conn, report.raw_table)
-    known = _loaded_report(conn, sha256, business_date)
-    if known is not None:
-        raise _AlreadyLoaded(known)
-    inserted, updated, kept, newer, superseded = _write_rows(conn, sheet, file_name, business_date, typed, rejected)
-    if superseded:
-        note = (
-            f"{superseded} line(s) of the scopes this file covers ({', '.join(report.snapshot_scope) or 'the report'}) "
-            "are missing from it: marked superseded (kept in raw, left out of the facts)"
-        )
-        result.reason = f"{result.reason}; {note}" if result.reason else note
-    elif superseded is None:
-        note = "rows were rejected, so this snapshot superseded no line (a rejected row may be one of them)"
-        result.reason = f"{result.reason}; {note}" if result.reason else note
-    if newer:
-        note = (
-            f"{newer} row(s) differ from what a file of a later business date wrote: the newer rows were kept "
-            "(counted as unchanged); load that later date again if this file is the correction"
-        )
-        result.reason = f"{result.reason}; {note}" if result.reason else note
-    # Rows of a business key repeated in this file: the last one was kept (keyed), the others are
-    # counted as rejects, so rows read still add up.
-    duplicates = rows_read - rejected - kept
-    result.rows_inserted, result.rows_updated = inserted, updated
-    result.rows_rejected = rejected + duplicates
-    result.rows_unchanged = rows_read - result.rows_rejected - inserted - updated
-    file_id = _ledger(conn, result, path=path, sha256=sha256, size=size, reader=sheet.reader, run=run)
-    _record_evidence(conn, typed, file_id, file_name)
-    if duplicates:
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO operations.etl_row_reject (file_id, source_file, source_row, reason) "
-                "SELECT %s, %s, t.source_row, 'duplicate business key in this file; a later row wins' FROM {} t "
-                "WHERE cardinality(t.problems) = 0 AND NOT t.is_summary "
-                "AND t.source_row NOT IN (SELECT source_row FROM keyed) {}"
-            ).format(
-                typed,
-                sql.SQL("AND t.source_row NOT IN (SELECT source_row FROM left_to_newer)")
-                if report.line_directory
-                else sql.SQL(""),
-            ),
-            (file_id, file_name),
-        )
-    conn.execute(sql.SQL("DROP TABLE {}, {}").format(stage, typed))
+    _record_evidence(conn, typed.table, file_id, file_name)
+    scratch.drop(conn)
     return result
 
 
-def _loaded_report(conn_or_info, sha256: str, business_date: dt.date) -> _Known | None:
-    """The already loaded file with this content, if any: the one of ``business_date`` first."""
-    query = (
-        "SELECT report, business_date, file_name FROM operations.etl_file_ledger WHERE sha256 = %s "
-        "AND status = 'loaded' ORDER BY business_date = %s DESC, recorded_at LIMIT 1"
-    )
-    if isinstance(conn_or_info, psycopg.Connection):
-        row = conn_or_info.execute(query, (sha256, business_date)).fetchone()
-    else:
-        with connect(conn_or_info, autocommit=True) as conn:
-            row = conn.execute(query, (sha256, business_date)).fetchone()
+_KNOWN = (
+    "SELECT report, business_date, file_name FROM operations.etl_file_ledger WHERE sha256 = %s "
+    "AND status = 'loaded' ORDER BY business_date = %s DESC, recorded_at LIMIT 1"
+)
+
+
+def _known_in(conn: psycopg.Connection, sha256: str, business_date: dt.date) -> _Known | None:
+    """The already loaded file with this content, if any (the one of ``business_date`` first)."""
+    row = conn.execute(_KNOWN, (sha256, business_date)).fetchone()
     return _Known(*row) if row else None
+
+
+def _known(conninfo: str | None, sha256: str, business_date: dt.date) -> _Known | None:
+    """_known_in, on a connection of its own (before the load's transaction)."""
+    with connect(conninfo, autocommit=True) as conn:
+        return _known_in(conn, sha256, business_date)
 
 
 def _repeat(known: _Known, file_name: str, business_date: dt.date) -> FileResult:
@@ -730,66 +866,27 @@ def _repeat(known: _Known, file_name: str, business_date: dt.date) -> FileResult
     )
 
 
-def load_file(
-    path,
-    business_date: dt.date,
+def _load(
+    landed: Landed,
+    sheet: Sheet | None,
+    problem: str | None,
     *,
-    quarantine_root,
-    archive_root=None,
-    reject_ratio_max: float = 0.05,
-    run: dict | None = None,
-    conninfo: str | None = None,
+    file_name: str,
+    business_date: dt.date,
+    reject_ratio_max: float,
+    run: dict,
+    conninfo: str | None,
 ) -> FileResult:
-    """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction (parsed
-    first, outside it), then move it: to ``<archive_root>/<D>/`` when loaded or already known
-    (kept, never deleted; left in place when archive_root is None), to ``<quarantine_root>/<D>/``
-    when unusable. The move comes after the commit: if it fails, the next run finds the file,
-    knows its sha256, and moves it."""
-    run = run or {}
-    started = time.perf_counter()
-    file_name = path.name
-    in_archive = False
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        # Another run of the date (or this task's earlier try) loaded the file and moved it to the
-        # archive: judge the archived copy, which the ledger then knows as a duplicate.
-        archived = archived_copy(archive_root, business_date, file_name)
-        if archived is None:
-            raise FileNotFoundError(
-                f"{path}: the file left the landing folder and is not in the archive of {business_date}; "
-                "look for it in the quarantine folder or deliver it again"
-            ) from None
-        path, data, in_archive = archived, archived.read_bytes(), True
-    sha256 = hashlib.sha256(data).hexdigest()
-    day = business_date.isoformat()
-    # Parse before any transaction or lock: reading is the CPU-bound part, and the files of one
-    # date read side by side. A file known by its sha256 is not parsed at all.
-    sheet, problem, seconds_read = None, None, 0.0
-    if _loaded_report(conninfo, sha256, business_date) is None:
-        parsing = time.perf_counter()
-        try:
-            sheet = read_sheet(data, file_name)
-        except BadFileError as exc:
-            problem = str(exc)
-        seconds_read = time.perf_counter() - parsing
+    """The file's one transaction, under the business date's shared lock: the sheet loaded, or the
+    ledger row of a file already known (duplicate, stale copy) or unusable (quarantined)."""
     with connect(conninfo) as conn:
         lock_business_date(conn, business_date, shared=True)
-        known = _loaded_report(conn, sha256, business_date)  # again: another run may have loaded it meanwhile
+        known = _known_in(conn, landed.sha256, business_date)  # again: another run may have loaded it meanwhile
         if known is None and sheet is not None:
             try:
                 with conn.transaction():
-                    result = load_sheet(
-                        conn,
-                        sheet,
-                        path=str(path),
-                        file_name=file_name,
-                        sha256=sha256,
-                        size=len(data),
-                        business_date=business_date,
-                        reject_ratio_max=reject_ratio_max,
-                        run=run,
-                    )
+                    return load_sheet(conn, sheet, landed, file_name=file_name, business_date=business_date,
+                                      reject_ratio_max=reject_ratio_max, run=run)  # fmt: skip
             except BadFileError as exc:
                 problem = str(exc)
             except psycopg.Error as exc:
@@ -806,46 +903,72 @@ def load_file(
                 )
             except _AlreadyLoaded as exc:
                 known = exc.known
-        if known is not None:
-            result = _repeat(known, file_name, business_date)
-        if known is not None or problem is not None:
-            if problem is not None:
-                result = FileResult(file_name=file_name, business_date=day, status="quarantined", reason=problem)
-            _ledger(conn, result, path=str(path), sha256=sha256, size=len(data), reader=None, run=run)
-    result.seconds_read = round(seconds_read, 3)
-    if result.status == "quarantined":
-        move_file(path, quarantine_root / business_date.isoformat(), data, sha256)
-        log.error("QUARANTINED %s", result.reason)
-    else:
-        if result.status == "stale_copy":
-            log.error("STALE COPY %s: %s", file_name, result.reason)
-        if result.cell_issues:
-            log.warning(
-                "%s: %d cell(s) failed typing and were loaded as NULL (operations.etl_cell_issue): %s",
-                file_name,
-                result.cell_issues,
-                ", ".join(f"{column} {count}" for column, count in result.cell_issue_columns.items()),
+        if problem is not None:
+            result = FileResult(
+                file_name=file_name, business_date=business_date.isoformat(), status="quarantined", reason=problem
             )
-        if result.status == "loaded" and result.reason:
-            log.warning("%s: %s", file_name, result.reason)
-        if archive_root is not None and not in_archive:
-            move_file(path, archive_root / business_date.isoformat(), data, sha256)
-        log.info(
-            "%s: %s %s, %s rows read, %s inserted, %s updated, %s unchanged, %s rejected, %s list totals, "
-            "%.2f s (reading %.2f s)",
-            file_name,
-            result.report,
-            result.status,
-            result.rows_read,
-            result.rows_inserted,
-            result.rows_updated,
-            result.rows_unchanged,
-            result.rows_rejected,
-            result.rows_summary,
-            time.perf_counter() - started,
-            seconds_read,
+        else:
+            result = _repeat(known, file_name, business_date)
+        _ledger(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data), reader=None, run=run)
+    return result
+
+
+def _settle(result: FileResult, landed: Landed, business_date: dt.date, *, quarantine_root, archive_root) -> None:
+    """After the commit: the file moves to quarantine or the archive, and the log says what happened."""
+    if result.status == "quarantined":
+        move_file(landed.path, quarantine_root / business_date.isoformat(), landed.data, landed.sha256)
+        log.error("QUARANTINED %s", result.reason)
+        return
+    if result.status == "stale_copy":
+        log.error("STALE COPY %s: %s", result.file_name, result.reason)
+    if result.cell_issues:
+        log.warning(
+            "%s: %d cell(s) failed typing and were loaded as NULL (operations.etl_cell_issue): %s",
+            result.file_name,
+            result.cell_issues,
+            ", ".join(f"{column} {count}" for column, count in result.cell_issue_columns.items()),
         )
+    if result.status == "loaded" and result.reason:
+        log.warning("%s: %s", result.file_name, result.reason)
+    if archive_root is not None and not landed.in_archive:
+        move_file(landed.path, archive_root / business_date.isoformat(), landed.data, landed.sha256)
+
+
+def load_file(
+    path,
+    business_date: dt.date,
+    *,
+    quarantine_root,
+    archive_root=None,
+    reject_ratio_max: float = 0.05,
+    run: dict | None = None,
+    conninfo: str | None = None,
+) -> FileResult:
+    """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction (parsed
+    first, outside it), then move it: to ``<archive_root>/<D>/`` when loaded or already known
+    (kept, never deleted; left in place when archive_root is None), to ``<quarantine_root>/<D>/``
+    when unusable. The move comes after the commit: if it fails, the next run finds the file,
+    knows its sha256, and moves it."""
+    started = time.perf_counter()
+    landed = _land(path, business_date, archive_root)
+    # Parse before any transaction or lock: reading is the CPU-bound part, and the files of one
+    # date read side by side. A file known by its sha256 is not parsed at all.
+    sheet, problem, seconds_read = None, None, 0.0
+    if _known(conninfo, landed.sha256, business_date) is None:
+        parsing = time.perf_counter()
+        sheet, problem = _parse(landed, path.name)
+        seconds_read = time.perf_counter() - parsing
+    result = _load(landed, sheet, problem, file_name=path.name, business_date=business_date,
+                   reject_ratio_max=reject_ratio_max, run=run or {}, conninfo=conninfo)  # fmt: skip
+    _settle(result, landed, business_date, quarantine_root=quarantine_root, archive_root=archive_root)
+    result.seconds_read = round(seconds_read, 3)
     result.seconds = round(time.perf_counter() - started, 3)
+    log.info(
+        "%s: %s %s, %s rows read, %s inserted, %s updated, %s unchanged, %s rejected, %s list totals, "
+        "%.2f s (reading %.2f s)",
+        result.file_name, result.report, result.status, result.rows_read, result.rows_inserted, result.rows_updated,
+        result.rows_unchanged, result.rows_rejected, result.rows_summary, result.seconds, seconds_read,
+    )  # fmt: skip
     return result
 
 

@@ -3,40 +3,40 @@
 -- %(yield_warning_pct)s %%, info otherwise. Orders finished, and links made, within
 -- %(yield_window_days)s days of the as-of date are judged; an older one's alert resolves. A link into
 -- an order not finished yet is still being produced: not judged.
+WITH judged (entity_key, yield_pct, message, details) AS (
+    SELECT 'order:' || p.order_number_norm,
+           p.yield_pct,
+           format('Order %%s (%%s, %%s, batch %%s) finished %%s with yield %%s %%%% (%%s of %%s %%s)',
+                  p.order_number_norm, p.material_code, p.mrp_controller, p.batch, p.actual_finish_date,
+                  p.yield_pct, p.delivered_qty, p.order_qty, p.unit),
+           jsonb_build_object('order', p.order_number_norm, 'material', p.material_code, 'batch', p.batch,
+                              'mrp_controller', p.mrp_controller, 'finished', p.actual_finish_date,
+                              'order_qty', p.order_qty, 'delivered_qty', p.delivered_qty)
+      FROM facts.fact_production p
+     WHERE p.actual_finish_date BETWEEN %(as_of)s::date - %(yield_window_days)s AND %(as_of)s::date
+    UNION ALL
+    SELECT 'link:' || c.parent_material || '/' || c.parent_batch || '>' || c.child_material || '/' || c.child_batch,
+           c.yield_pct,
+           format('%%s batch %%s -> %%s batch %%s (%%s -> %%s): yield %%s %%%% (%%s kg from %%s kg)',
+                  c.parent_level, c.parent_batch, c.child_level, c.child_batch, c.parent_material,
+                  c.child_material, c.yield_pct, c.produced_kg, c.consumed_kg),
+           jsonb_build_object('parent_material', c.parent_material, 'parent_batch', c.parent_batch,
+                              'child_material', c.child_material, 'child_batch', c.child_batch,
+                              'link_rule', c.link_rule, 'consumed_kg', c.consumed_kg, 'produced_kg', c.produced_kg)
+      FROM facts.fact_production_chain c
+     WHERE c.business_date BETWEEN %(as_of)s::date - %(yield_window_days)s AND %(as_of)s::date
+       AND NOT EXISTS (SELECT 1 FROM facts.fact_production p
+                        WHERE p.order_number_norm = ltrim(c.child_order, '0') AND p.actual_finish_date IS NULL)
+)
 INSERT INTO alert_condition (rule_code, entity_key, severity, current_value, threshold_value, message, details)
 SELECT 'low_yield',
-       'order:' || p.order_number_norm,
-       CASE WHEN p.yield_pct < %(yield_critical_pct)s THEN 'critical'
-            WHEN p.yield_pct < %(yield_warning_pct)s THEN 'warning'
+       entity_key,
+       CASE WHEN yield_pct < %(yield_critical_pct)s THEN 'critical'
+            WHEN yield_pct < %(yield_warning_pct)s THEN 'warning'
             ELSE 'info' END,
-       p.yield_pct,
+       yield_pct,
        %(yield_pct)s,
-       format('Order %%s (%%s, %%s, batch %%s) finished %%s with yield %%s %%%% (%%s of %%s %%s)',
-              p.order_number_norm, p.material_code, p.mrp_controller, p.batch, p.actual_finish_date,
-              p.yield_pct, p.delivered_qty, p.order_qty, p.unit),
-       jsonb_build_object('order', p.order_number_norm, 'material', p.material_code, 'batch', p.batch,
-                          'mrp_controller', p.mrp_controller, 'finished', p.actual_finish_date,
-                          'order_qty', p.order_qty, 'delivered_qty', p.delivered_qty)
-  FROM facts.fact_production p
- WHERE p.actual_finish_date BETWEEN %(as_of)s::date - %(yield_window_days)s AND %(as_of)s::date
-   AND p.yield_pct < %(yield_pct)s;
-
-INSERT INTO alert_condition (rule_code, entity_key, severity, current_value, threshold_value, message, details)
-SELECT 'low_yield',
-       'link:' || c.parent_material || '/' || c.parent_batch || '>' || c.child_material || '/' || c.child_batch,
-       CASE WHEN c.yield_pct < %(yield_critical_pct)s THEN 'critical'
-            WHEN c.yield_pct < %(yield_warning_pct)s THEN 'warning'
-            ELSE 'info' END,
-       c.yield_pct,
-       %(yield_pct)s,
-       format('%%s batch %%s -> %%s batch %%s (%%s -> %%s): yield %%s %%%% (%%s kg from %%s kg)',
-              c.parent_level, c.parent_batch, c.child_level, c.child_batch, c.parent_material,
-              c.child_material, c.yield_pct, c.produced_kg, c.consumed_kg),
-       jsonb_build_object('parent_material', c.parent_material, 'parent_batch', c.parent_batch,
-                          'child_material', c.child_material, 'child_batch', c.child_batch,
-                          'link_rule', c.link_rule, 'consumed_kg', c.consumed_kg, 'produced_kg', c.produced_kg)
-  FROM facts.fact_production_chain c
- WHERE c.business_date BETWEEN %(as_of)s::date - %(yield_window_days)s AND %(as_of)s::date
-   AND c.yield_pct < %(yield_pct)s
-   AND NOT EXISTS (SELECT 1 FROM facts.fact_production p
-                    WHERE p.order_number_norm = ltrim(c.child_order, '0') AND p.actual_finish_date IS NULL);
+       message,
+       details
+  FROM judged
+ WHERE yield_pct < %(yield_pct)s;

@@ -1,4 +1,4 @@
--- marts.view_ar_aging as migration 0001 creates it.
+-- marts.view_ar_aging as migration 0001 creates it (kept for 0002's downgrade).
 CREATE MATERIALIZED VIEW marts.view_ar_aging AS
 SELECT a.snapshot_date,
        a.customer_code,

@@ -1,19 +1,11 @@
--- marts.view_inventory_summary as migration 0001 creates it.
+-- marts.view_inventory_summary as migration 0001 creates it (kept for 0002's downgrade; the current
+-- definition, in ../view_inventory_summary.sql, adds material_type and stock_value).
 CREATE MATERIALIZED VIEW marts.view_inventory_summary AS
-SELECT f.material_code,
-       m.material_description,
-       f.plant,
-       l.plant_name,
-       f.storage_location,
-       f.unit,
-       sum(f.net_qty) AS on_hand_qty,
-       sum(f.receipt_qty) AS receipt_qty,
-       sum(f.production_issue_qty) AS production_issue_qty,
-       sum(f.delivery_qty) AS delivery_qty,
-       sum(f.transfer_qty) AS transfer_qty,
-       sum(f.movement_count)::bigint AS movement_count,
-       min(f.movement_date) AS first_movement_date,
-       max(f.movement_date) AS last_movement_date
+SELECT f.material_code, m.material_description, f.plant, l.plant_name, f.storage_location, f.unit,
+       sum(f.net_qty) AS on_hand_qty, sum(f.receipt_qty) AS receipt_qty,
+       sum(f.production_issue_qty) AS production_issue_qty, sum(f.delivery_qty) AS delivery_qty,
+       sum(f.transfer_qty) AS transfer_qty, sum(f.movement_count)::bigint AS movement_count,
+       min(f.movement_date) AS first_movement_date, max(f.movement_date) AS last_movement_date
   FROM facts.fact_inventory f
   LEFT JOIN dims.dim_material m ON m.material_code = f.material_code
   LEFT JOIN dims.dim_location l ON l.plant = f.plant AND l.storage_location = f.storage_location

@@ -1,0 +1,97 @@
+"""What test modules share besides fixtures: the day's load and build, checksums of the warehouse,
+a local SMTP inbox, scratch logins' URIs. Pure functions and classes; the fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from sap_warehouse import layers
+from sap_warehouse.raw_load import load_file
+from sap_warehouse.registry import reports
+
+
+def load_day(url: str, folder: Path, day: dt.date) -> None:
+    """Load every file of ``folder`` for ``day`` as the daily run's load tasks do; none may be quarantined."""
+    for path in sorted(folder.iterdir()):
+        assert load_file(path, day, quarantine_root=folder.parent / "quarantine", conninfo=url).status != "quarantined"
+
+
+def build_day(url: str, day: dt.date) -> None:
+    """Every layer of ``day`` from its raw rows (dimensions, facts, reconciliation, views)."""
+    layers.rebuild(day, day, conninfo=url)
+
+
+def login_url(warehouse: str, login: str, password: str) -> str:
+    """The warehouse's URI for another login."""
+    params = psycopg.conninfo.conninfo_to_dict(warehouse)
+    address = f"{params.get('host', 'localhost')}:{params.get('port', 5432)}"
+    return f"postgresql://{login}:{password}@{address}/{params['dbname']}"
+
+
+class Inbox:
+    """What a local SMTP server received: (recipients, parsed message) per mail."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on (the system's choice)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# Where a raw row came from (which file, which row of it, which date's delivery, its source cells)
+# depends on the order files arrived in; what the row says must not.
+PROVENANCE = ("source_file", "source_row", "business_date", "raw_data", "superseded_by")
+
+
+def table_checksum(conn: psycopg.Connection, table: str, *, leave_out: tuple[str, ...] = ()) -> str:
+    """md5 over a table's rows in a stable order, leaving out load timestamps and ``leave_out``."""
+    return conn.execute(
+        sql.SQL(
+            "SELECT coalesce(md5(string_agg(x, ',' ORDER BY x)), 'empty') "
+            "FROM (SELECT md5((to_jsonb(t) - {})::text) AS x FROM {} t) s"
+        ).format(sql.Literal(["loaded_at", *leave_out]) + sql.SQL("::text[]"), sql.SQL(table))
+    ).fetchone()[0]
+
+
+RAW_TABLES = tuple(f"raw.{r.raw_table}" for r in reports().values())
+WAREHOUSE_TABLES = (
+    *RAW_TABLES,
+    "dims.dim_material",
+    "dims.dim_location",
+    "dims.dim_movement_type",
+    "dims.dim_date",
+    "dims.dim_customer",
+    "dims.dim_unit_conversion",
+    "facts.fact_inventory",
+    "facts.fact_billing",
+    "facts.fact_production",
+    "facts.fact_production_chain",
+    "facts.fact_ar_aging",
+    "marts.view_inventory_summary",
+    "marts.view_sales_performance",
+    "marts.view_production_yield",
+    "marts.view_ar_aging",
+)
+
+
+def warehouse_checksums(conninfo: str) -> dict[str, str]:
+    with psycopg.connect(conninfo) as conn:
+        return {
+            table: table_checksum(conn, table, leave_out=PROVENANCE if table in RAW_TABLES else ())
+            for table in WAREHOUSE_TABLES
+        }
