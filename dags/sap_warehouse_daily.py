@@ -37,6 +37,9 @@ names; each file's report is recognised from its header row) through the warehou
     theirs, cleared ones resolve (facts.fact_alert).
 14. **notify_alerts**: one e-mail listing the critical alerts not announced yet; nothing when none.
 
+After the run, successful or failed: the morning summary of D (files, rows, gates, alerts) by e-mail
+and, with the connection `warehouse_slack`, to Slack.
+
 Safe to re-run: every step is idempotent for D and holds D's advisory lock.
 Runbook: see README.md, "On-call runbook".
 """
@@ -58,7 +61,7 @@ from airflow.sdk import (
 )
 
 from sap_warehouse import business_date as bd
-from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED, run_deadline, run_info
+from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED, MorningSummaryNotifier, run_deadline, run_info
 from sap_warehouse.layers import FACTS
 
 # Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
@@ -71,6 +74,9 @@ LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone=bd.BUSINESS_TIMEZONE),
     **DAG_ARGS,
     deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
+    # One morning summary per run for on-call, whatever the outcome (README, On-call runbook).
+    on_success_callback=[MorningSummaryNotifier()],
+    on_failure_callback=[MorningSummaryNotifier()],
     params={
         "business_date": Param(
             None,

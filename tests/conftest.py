@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from psycopg import sql
 
+from sap_warehouse.registry import PROJECT_ROOT
 from sap_warehouse.scratch_db import admin_url, create_database, drop_database, migrate
 from tests.helpers import Inbox, free_port, login_url
 
@@ -136,3 +138,25 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_ALERT_EMAILS", "oncall@plant.example")
     yield handler
     controller.stop()
+
+
+@pytest.fixture
+def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_loader: str) -> Path:
+    """The landing zone of a daily run's files (expected reports: MB51 and ZRSD002); every DAG run of
+    the test connects as the loader role."""
+    root = tmp_path / "landing"
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{root}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_EXPECTED_REPORTS", "mb51,zrsd002")
+    return root
+
+
+@pytest.fixture(scope="module")
+def daily_dag():
+    """The daily DAG as the DAG processor loads it."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert "sap_warehouse_daily" in bag.dag_ids
+    return bag.get_dag("sap_warehouse_daily")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from airflow.dag_processing.dagbag import DagBag
 from psycopg import sql
 
 from sap_warehouse import exports, runner
@@ -18,29 +17,10 @@ from tests.helpers import table_checksum, warehouse_checksums
 
 pytestmark = pytest.mark.dag  # the daily DAG run through dag.test()
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIRST, SECOND = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
 # What each movement type means, written out independently of include/config/site.yaml.
 CATEGORY = {"101": "receipt", "102": "receipt", "261": "production_issue", "262": "production_issue",
             "601": "delivery", "602": "delivery", "311": "transfer", "351": "transfer", "413": "transfer"}  # fmt: skip
-
-
-@pytest.fixture
-def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_loader: str) -> Path:
-    """The landing zone of the day's files; every DAG run of these tests connects as the loader role."""
-    root = tmp_path / "landing"
-    monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{root}")
-    monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
-    monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
-    monkeypatch.setenv("AIRFLOW_VAR_SAP_EXPECTED_REPORTS", "mb51,zrsd002")
-    return root
-
-
-@pytest.fixture(scope="module")
-def daily_dag():
-    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
-    assert "sap_warehouse_daily" in bag.dag_ids
-    return bag.get_dag("sap_warehouse_daily")
 
 
 def open_alerts(url: str) -> set[tuple]:

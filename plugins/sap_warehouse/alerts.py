@@ -42,6 +42,9 @@ RULES = {
     "inferred_master_data": "data: facts naming a material or customer the master data lacks",
     "stale_copy": "data: a file delivered for a date is a copy of one loaded for another date",
     "late_file": "data: a file waits in the landing folder of an earlier date, not loaded",
+    "missing_report": "delivery: an expected report did not arrive for a date",
+    "quarantined_file": "delivery: a file was quarantined, its data is not in the warehouse",
+    "rejected_rows": "delivery: a file loaded with many rejected rows or cells loaded as NULL",
 }
 
 # Airflow Variable -> default. The SQL parameter is the name without the ``alert_`` prefix.
@@ -57,6 +60,9 @@ THRESHOLDS: dict[str, float] = {
     "alert_yield_window_days": 7,
     "alert_low_stock_critical_ratio": 0.5,
     "alert_ar_min_amount": 0.0,
+    "alert_delivery_lookback_days": 7,
+    "alert_rejected_rows_pct": 1.0,
+    "alert_cell_issues_pct": 5.0,
 }
 
 ALERTS_LOCK = "sap_warehouse.alerts"

@@ -12,7 +12,7 @@ import os
 
 import pendulum
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference
+from airflow.sdk import Asset, AsyncCallback, BaseNotifier, DeadlineAlert, DeadlineReference
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
 
@@ -42,6 +42,20 @@ class FailureNotifier(SmtpNotifier):
                         context["ti"].task_id)  # fmt: skip
             return
         super().notify(context)
+
+
+class MorningSummaryNotifier(BaseNotifier):
+    """The daily run's callback on success and on failure: the morning summary of its business date
+    (sap_warehouse.summary), by e-mail and to Slack where their connections are configured."""
+
+    def render_template_fields(self, context, jinja_env=None) -> None:
+        """Nothing to render: the summary is made from the data, never from templates (a run callback's
+        DAG may be the serialized one, which has no template environment)."""
+
+    def notify(self, context) -> None:
+        from sap_warehouse import summary
+
+        summary.send(context)
 
 
 def failure_notifier() -> FailureNotifier:

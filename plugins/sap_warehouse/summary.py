@@ -1,0 +1,228 @@
+"""The morning summary: one message per business date after each daily run, success or failure.
+
+Reads the warehouse (include/sql/summary/: the date's file ledger, this run's quality gate results,
+the open alerts) and writes nothing. Sent by the daily DAG's run callbacks (MorningSummaryNotifier in
+dag_support) through Airflow's notifiers: e-mail through the SMTP connection ``warehouse_smtp`` to
+the Variable ``warehouse_summary_emails`` (default: ``warehouse_alert_emails``), and Slack through the
+connection ``warehouse_slack`` (a Slack incoming webhook) when it exists. A channel whose connection
+does not exist is skipped with a warning; one that is configured but cannot send raises.
+
+The headline says what on-call must know first: FAILED (and at which task), NOTHING ARRIVED (no
+report of the date; "holiday" when the calendar says no export is expected), INCOMPLETE (a report
+missing or a file quarantined), or OK.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from urllib.parse import quote
+
+from sap_warehouse.db import connect
+from sap_warehouse.registry import sql_file
+
+log = logging.getLogger(__name__)
+
+SLACK_CONN_ID = "warehouse_slack"
+SHOWN_ALERTS = 15
+UNKNOWN_LAYOUT = "(unknown layout)"  # the report of a file no layout of the registry matched
+
+
+def _rows(conn, relative: str, params: dict) -> list[dict]:
+    cur = conn.execute(sql_file(relative), params)
+    names = [c.name for c in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def collect(
+    business_date: dt.date,
+    *,
+    run_id: str,
+    expected: list[str],
+    since: dt.datetime | None = None,
+    failed_task: str | None = None,
+    run_url: str | None = None,
+    conninfo: str | None = None,
+) -> dict:
+    """What the summary of ``business_date`` says: files per report, quarantined files, this run's
+    gates, open alerts (new since ``since``), the calendar's word on the date, and the headline."""
+    with connect(conninfo) as conn:
+        files = _rows(conn, "summary/files.sql", {"day": business_date, "expected": expected})
+        quarantined = _rows(conn, "summary/quarantined.sql", {"day": business_date})
+        gates = _rows(conn, "summary/gates.sql", {"day": business_date, "run_id": run_id})
+        alerts = _rows(conn, "summary/alerts.sql", {"since": since})
+        calendar = conn.execute(
+            "SELECT holiday_name, kind FROM dims.holiday_calendar WHERE calendar_date = %s AND kind <> 'event'",
+            (business_date,),
+        ).fetchone()
+    missing = [f["report"] for f in files if f["missing"] and f["report"] in expected]
+    if failed_task:
+        headline = f"FAILED at {failed_task}"
+    elif expected and len(missing) == len(expected):
+        headline = "NOTHING ARRIVED" + (f" ({calendar[0]}: none expected)" if calendar else "")
+    elif missing or quarantined:
+        headline = "INCOMPLETE"
+    else:
+        headline = "OK"
+    return {
+        "business_date": business_date.isoformat(),
+        "run_id": run_id,
+        "run_url": run_url,
+        "headline": headline,
+        "holiday": calendar[0] if calendar else None,
+        "files": files,
+        "missing": missing,
+        "quarantined": quarantined,
+        "gates": gates,
+        "alerts": alerts,
+        "new_alerts": sum(a["is_new"] for a in alerts),
+        "open_critical": sum(a["severity"] == "critical" for a in alerts),
+    }
+
+
+def _file_line(f: dict) -> str:
+    counts = [f"{f[k]} {k.replace('_', ' ')}" for k in ("loaded", "duplicate", "stale_copy", "quarantined") if f[k]]
+    if f["missing"] and f["report"] != UNKNOWN_LAYOUT:
+        counts.append("MISSING")  # no usable file of the report for the date
+    state = ", ".join(counts)
+    return (
+        f"{f['report']}: {state}; rows {f['rows_loaded']:,} loaded, {f['rows_unchanged']:,} unchanged, "
+        f"{f['rows_rejected']:,} rejected, {f['cell_issues']:,} cells as NULL"
+    )
+
+
+def _gate_line(g: dict) -> str:
+    failed = f" (critical in {', '.join(g['failed_suites'])})" if g["failed_suites"] else ""
+    return f"{g['gate']} gate: {g['suites']} suites, {g['critical']} critical, {g['warnings']} warning failures{failed}"
+
+
+def _alert_line(a: dict) -> str:
+    return f"{'NEW ' if a['is_new'] else ''}{a['severity']} #{a['alert_id']} {a['rule_code']}: {a['message']}"
+
+
+def lines(summary: dict) -> dict[str, list[str]]:
+    """The summary's sections as lines of plain text."""
+    alerts = summary["alerts"]
+    shown = [_alert_line(a) for a in alerts[:SHOWN_ALERTS]]
+    if len(alerts) > SHOWN_ALERTS:
+        shown.append(f"... and {len(alerts) - SHOWN_ALERTS} more: python -m sap_warehouse.alerts list")
+    return {
+        "Files": [_file_line(f) for f in summary["files"]],
+        "Quarantined": [
+            f"{q['file_name']} ({q['report'] or 'unknown layout'}): {q['reason']}" for q in summary["quarantined"]
+        ],
+        "Quality gates": [_gate_line(g) for g in summary["gates"]] or ["no gate ran in this run"],
+        f"Open alerts ({summary['new_alerts']} new, {summary['open_critical']} critical)": shown or ["none"],
+        "Links": [
+            f"run: {summary['run_url'] or summary['run_id']}",
+            "runbook: README.md, On-call runbook",
+        ],
+    }
+
+
+def subject(summary: dict) -> str:
+    known = [f for f in summary["files"] if f["report"] != UNKNOWN_LAYOUT]
+    delivered = sum(not f["missing"] for f in known)
+    return (
+        f"[warehouse] {summary['business_date']}: {summary['headline']}; {delivered} of {len(known)} "
+        f"reports delivered, {len(summary['quarantined'])} quarantined, {summary['new_alerts']} new alerts, "
+        f"{summary['open_critical']} critical open"
+    )
+
+
+def render_text(summary: dict) -> str:
+    parts = [subject(summary)]
+    for title, items in lines(summary).items():
+        if items:
+            parts.append(f"\n{title}:\n" + "\n".join(f"- {item}" for item in items))
+    return "\n".join(parts)
+
+
+def render_html(summary: dict) -> str:
+    """The e-mail body: every value escaped (file names and reasons come from the data)."""
+    out = [f"<h3>{html.escape(subject(summary))}</h3>"]
+    for title, items in lines(summary).items():
+        if items:
+            out.append(f"<p><b>{html.escape(title)}</b></p><ul>")
+            out.extend(f"<li>{html.escape(item)}</li>" for item in items)
+            out.append("</ul>")
+    return "\n".join(out)
+
+
+def _configured(conn_id: str) -> bool:
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        log.warning("no Airflow connection %s: the morning summary is not sent there", conn_id)
+        return False
+    return True
+
+
+def deliver(summary: dict, context) -> list[str]:
+    """Send ``summary`` through every configured channel; the channels it went to."""
+    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+    from airflow.sdk import Variable
+
+    from sap_warehouse.dag_support import NOTIFY_CONN_ID
+
+    sent = []
+    # notify(), not the notifiers' __call__: the text comes from the data and must not be rendered
+    # as a Jinja template.
+    if _configured(NOTIFY_CONN_ID):
+        alert_emails = Variable.get("warehouse_alert_emails", default="data-platform@localhost")
+        SmtpNotifier(
+            smtp_conn_id=NOTIFY_CONN_ID,
+            to=Variable.get("warehouse_summary_emails", default=alert_emails),
+            from_email=Variable.get("warehouse_alert_from", default="airflow@localhost"),
+            subject=subject(summary),
+            html_content=render_html(summary),
+        ).notify(context)
+        sent.append("email")
+    if _configured(SLACK_CONN_ID):
+        SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=render_text(summary)).notify(context)
+        sent.append("slack")
+    return sent
+
+
+def _run_url(dag_id: str, run_id: str) -> str | None:
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback=None)
+    return f"{base.rstrip('/')}/dags/{dag_id}/runs/{quote(run_id, safe='')}" if base else None
+
+
+def send(context, *, conninfo: str | None = None) -> dict | None:
+    """The daily run's callback: the summary of the run's business date, delivered. A run that failed
+    before its date was known (a bad Param) has no date: that is logged, the failure e-mail of the
+    task tells the rest."""
+    from sap_warehouse import business_date as bd
+    from sap_warehouse.landing import expected_reports
+
+    run = context.get("dag_run")
+    params = context.get("params") or {}
+    try:
+        day = bd.resolve(params.get("business_date"), context.get("data_interval_start"))
+    except ValueError as error:
+        log.error("no morning summary for run %s: %s", context.get("run_id"), error)
+        return None
+    ti = context.get("ti")
+    failed = ti.task_id if ti is not None and context.get("reason") != "success" else None
+    run_id = context.get("run_id") or getattr(run, "run_id", "")
+    dag_id = getattr(context.get("dag"), "dag_id", "sap_warehouse_daily")
+    summary = collect(
+        day,
+        run_id=run_id,
+        expected=expected_reports(),
+        since=getattr(run, "start_date", None),
+        failed_task=failed,
+        run_url=_run_url(dag_id, run_id),
+        conninfo=conninfo,
+    )
+    summary["sent"] = deliver(summary, context)
+    log.info("morning summary of %s (%s) sent to %s", day, summary["headline"], summary["sent"] or "no channel")
+    return summary

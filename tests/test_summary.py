@@ -1,0 +1,66 @@
+"""The morning summary's text (README, On-call runbook): what it says for a given state, and that data
+never becomes markup. Pure: the summary as collect() hands it over, written out here."""
+
+from __future__ import annotations
+
+from sap_warehouse import summary
+
+
+def files(report: str, **counts) -> dict:
+    row = dict.fromkeys(("loaded", "duplicate", "stale_copy", "quarantined"), 0)
+    row.update(rows_loaded=0, rows_unchanged=0, rows_rejected=0, cell_issues=0, missing=False)
+    row.update(report=report, **counts)
+    return row
+
+
+def state(**changes) -> dict:
+    base = {
+        "business_date": "2026-03-04",
+        "run_id": "scheduled__2026-03-04T23:00:00+00:00",
+        "run_url": None,
+        "headline": "INCOMPLETE",
+        "holiday": None,
+        "files": [
+            files("mb51", loaded=2, rows_loaded=1200, rows_rejected=3),
+            files("zrsd002", quarantined=1, missing=True),
+            files(summary.UNKNOWN_LAYOUT, quarantined=1, missing=True),
+        ],
+        "missing": ["zrsd002"],
+        "quarantined": [{"file_name": "<b>x</b>.xlsx", "report": None, "reason": "damaged & unreadable"}],
+        "gates": [],
+        "alerts": [],
+        "new_alerts": 0,
+        "open_critical": 0,
+    }
+    return {**base, **changes}
+
+
+def test_the_subject_counts_the_reports_not_the_unrecognised_files() -> None:
+    assert summary.subject(state()) == (
+        "[warehouse] 2026-03-04: INCOMPLETE; 1 of 2 reports delivered, 1 quarantined, 0 new alerts, 0 critical open"
+    )
+
+
+def test_a_report_with_only_a_quarantined_file_is_missing_and_says_why() -> None:
+    text = summary.render_text(state())
+    assert "- mb51: 2 loaded; rows 1,200 loaded, 0 unchanged, 3 rejected, 0 cells as NULL" in text
+    assert "- zrsd002: 1 quarantined, MISSING;" in text
+    assert "- (unknown layout): 1 quarantined; rows 0 loaded" in text
+    assert "no gate ran in this run" in text
+
+
+def test_file_names_and_reasons_are_escaped_in_the_mail() -> None:
+    body = summary.render_html(state())
+    assert "&lt;b&gt;x&lt;/b&gt;.xlsx (unknown layout): damaged &amp; unreadable" in body
+    assert "<b>x</b>" not in body
+
+
+def test_a_long_list_of_alerts_is_cut_with_the_command_for_the_rest() -> None:
+    many = [
+        {"alert_id": n, "rule_code": "low_stock", "severity": "warning", "message": f"m{n}", "is_new": n == 1}
+        for n in range(1, summary.SHOWN_ALERTS + 4)
+    ]
+    text = summary.render_text(state(alerts=many, new_alerts=1))
+    assert "- NEW warning #1 low_stock: m1" in text
+    assert f"#{summary.SHOWN_ALERTS + 1} " not in text
+    assert "... and 3 more: python -m sap_warehouse.alerts list" in text
