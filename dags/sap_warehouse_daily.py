@@ -31,7 +31,7 @@ names; each file's report is recognised from its header row) through the warehou
 10. **reconcile**: facts against raw rows (revenue, quantities, row counts); a mismatch fails the run.
 11. **quality_gate_facts**: the fact suites on D's fact slices (beside reconcile); a critical failure
     stops the run before the views, which keep serving the last good data.
-12. **refresh_views**: the four marts views, `REFRESH ... CONCURRENTLY`, in dependency order.
+12. **refresh_views**: the five marts views, `REFRESH ... CONCURRENTLY`, in dependency order.
 13. **evaluate_alerts**: the alert rules (include/sql/alerts/, thresholds in `alert_*` Variables) as of D
     (or the latest date evaluated, when D is older): new problems open alerts, persisting ones update
     theirs, cleared ones resolve (facts.fact_alert).

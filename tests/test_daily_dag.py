@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from sap_warehouse import exports, runner
+from sap_warehouse import exports, layers, runner
 from sap_warehouse.generator import Movement, unit_totals, write_mb51_days
 from sap_warehouse.scratch_db import create_database, drop_database
 from tests.helpers import table_checksum, warehouse_checksums
@@ -231,8 +231,7 @@ def test_raw_layer_links_batches_across_reports(warehouse: str, landing: Path, d
     assert issue_links == sum(1 for m in written["mb51"] if m.movement_type == "261" and m.order)
 
 
-VIEWS = ("marts.view_inventory_summary", "marts.view_sales_performance", "marts.view_production_yield",
-         "marts.view_ar_aging")  # fmt: skip
+VIEWS = tuple(f"marts.{view}" for view in layers.MATERIALIZED_VIEWS)
 
 
 def billing_file(day: dt.date, **changes) -> bytes:

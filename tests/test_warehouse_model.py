@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sap_warehouse import exports, genealogy, layers
+from sap_warehouse import alerts, exports, genealogy, layers
 from sap_warehouse.generator import DC, MATERIALS
 from sap_warehouse.scratch_db import create_database, drop_database
 from tests.helpers import WAREHOUSE_TABLES, build_day, load_day, warehouse_checksums
@@ -117,6 +117,84 @@ def test_production_fact_has_one_row_per_order_with_yield_and_status(model) -> N
             expected[order["order_number"]] = (order["order_number"].lstrip("0"), order["batch"], yield_pct, status)
     rows = query(url, "SELECT order_number, order_number_norm, batch, yield_pct, status FROM facts.fact_production")
     assert {r[0]: r[1:] for r in rows} == expected
+
+
+# site.yaml's channel names and yield bands, written out here rather than read from it.
+CHANNEL_NAMES = {"10": "Direct Sales", "20": "Distributor", "30": "Retail"}
+YIELD_BANDS = ((Decimal(95), "Excellent"), (Decimal(85), "Good"), (Decimal(75), "Fair"), (Decimal(0), "Poor"))
+
+
+def test_sales_view_has_one_row_per_billed_line_with_names_and_channels(model) -> None:
+    url, truth = model
+    names = {c[0]: c[1] for c in exports.CUSTOMERS}
+    expected, monthly = {}, defaultdict(Decimal)
+    for day in DAYS:
+        for line in truth[day]["zrsd002"]:
+            if line["cancelled"] or line["doc_cancel"]:
+                continue
+            channel = line["dist_channel"]
+            expected[(line["billing_document"], line["billing_item"])] = (
+                line["so_no"], line["billing_date"], names[line["sold_to"]], line["material"], line["net_value"],
+                line["curr"], line["billing_qty"], channel, CHANNEL_NAMES.get(channel, f"Other ({channel})"),
+            )  # fmt: skip
+            monthly[(line["billing_date"].replace(day=1), line["curr"])] += line["net_value"]
+    rows = query(
+        url,
+        "SELECT billing_document, billing_item, sales_order, billing_date, customer_name, material_code, "
+        "sales_amount, currency, billing_qty, distribution_channel, channel_name FROM marts.view_sales_performance",
+    )
+    assert {(r[0], r[1]): r[2:] for r in rows} == expected
+    assert {r[10] for r in rows} == {"Direct Sales", "Distributor", "Other (15)"}  # 15: customer-defined
+    assert all(r[2] for r in rows), "every generated line names its sales order"
+    # The monthly aggregate (view_sales_monthly) adds up to the same revenue.
+    months = query(url, "SELECT billing_month, currency, sum(sales_amount) FROM marts.view_sales_monthly GROUP BY 1, 2")
+    assert {(r[0], r[1]): r[2] for r in months} == dict(monthly)
+
+
+def test_an_unnamed_channel_is_a_data_alert(model) -> None:
+    url, truth = model
+    lines = sum(
+        1 for day in DAYS for line in truth[day]["zrsd002"]
+        if line["dist_channel"] == "15" and not (line["cancelled"] or line["doc_cancel"])
+    )  # fmt: skip
+    name = f"wh_channel_{uuid.uuid4().hex[:10]}"
+    copy = create_database(name, template=url.rsplit("/", 1)[1])
+    try:
+        alerts.evaluate(DAYS[-1], conninfo=copy)
+        found = query(copy, "SELECT entity_key, severity, current_value FROM facts.fact_alert "
+                            "WHERE rule_code = 'unmapped_channel' AND status = 'active'")  # fmt: skip
+        assert found == [("channel:15", "warning", lines)]
+    finally:
+        drop_database(name)
+
+
+def test_production_yield_view_rates_each_order_that_delivered(model) -> None:
+    url, truth = model
+    expected = {}
+    for day in DAYS:
+        for order in truth[day]["cooispi"]:
+            if not order["delivered_quantity"]:
+                continue  # not produced yet: not in the view
+            pct = cents(100 * order["delivered_quantity"] / order["order_quantity"])
+            rating = next(name for floor, name in YIELD_BANDS if pct >= floor)
+            expected[order["order_number"]] = (order["batch"], order["actual_finish_date"], pct, rating)
+    rows = query(url, "SELECT order_number, batch, production_date, yield_pct, yield_rating "
+                      "FROM marts.view_production_yield")  # fmt: skip
+    assert {r[0]: r[1:] for r in rows} == expected
+    assert {r[4] for r in rows} >= {"Excellent", "Good", "Fair"}
+
+    # An order that delivered but is not finished is listed and not rated.
+    name = f"wh_yield_{uuid.uuid4().hex[:10]}"
+    copy = create_database(name, template=url.rsplit("/", 1)[1])
+    try:
+        order = rows[0][0]
+        with psycopg.connect(copy) as conn:
+            conn.execute("UPDATE facts.fact_production SET actual_finish_date = NULL WHERE order_number = %s", (order,))
+        layers.refresh_views(DAYS[-1], conninfo=copy)
+        assert query(copy, "SELECT is_finished, yield_rating FROM marts.view_production_yield "
+                           "WHERE order_number = %s", (order,)) == [(False, None)]  # fmt: skip
+    finally:
+        drop_database(name)
 
 
 def test_ar_aging_keeps_one_snapshot_per_business_date(model) -> None:
@@ -376,7 +454,9 @@ def test_a_corrected_billing_file_changes_exactly_the_affected_facts(model, tmp_
 
         after = warehouse_checksums(copy)
         changed = {table for table in WAREHOUSE_TABLES if after[table] != before[table]}
-        assert changed == {"raw.raw_zrsd002", "facts.fact_billing", "marts.view_sales_performance"}
+        assert changed == {
+            "raw.raw_zrsd002", "facts.fact_billing", "marts.view_sales_performance", "marts.view_sales_monthly"
+        }  # fmt: skip
         billing_after = billing_lines(copy)
         key = (day, target["billing_document"], target["billing_item"])
         assert {k for k in billing_after if billing_after[k] != billing_before[k]} == {key}

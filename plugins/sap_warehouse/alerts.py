@@ -45,6 +45,7 @@ RULES = {
     "missing_report": "delivery: an expected report did not arrive for a date",
     "quarantined_file": "delivery: a file was quarantined, its data is not in the warehouse",
     "rejected_rows": "delivery: a file loaded with many rejected rows or cells loaded as NULL",
+    "unmapped_channel": "data: billing lines carry a distribution channel site.yaml does not name",
 }
 
 # Airflow Variable -> default. The SQL parameter is the name without the ``alert_`` prefix.

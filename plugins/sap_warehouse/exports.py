@@ -52,7 +52,8 @@ CUSTOMERS = [
     ("0010000125", "Công ty CP Xây dựng Đại Việt", "Đà Nẵng", "Z1", "10", "S002"),
     ("0010000126", "Đại lý Sơn Phương Nam", "TP. Hồ Chí Minh", "Z3", "10", "S002"),
     ("0010000127", "Công ty TNHH Thương mại Hoàng Long", "Cần Thơ", "Z2", "20", "S003"),
-    ("0010000128", "PT Cat Indonesia (export)", "Jakarta", "Z9", "20", "S003"),
+    # Channel 15: customer-defined, as real exports carry (11, 13, 15); site.yaml does not name it.
+    ("0010000128", "PT Cat Indonesia (export)", "Jakarta", "Z9", "15", "S003"),
 ]
 SALESMEN = {"S001": "Nguyễn Văn An", "S002": "Trần Thị Bình", "S003": "Lê Hoàng Cường"}
 SITE_MATERIAL_TYPE = {"FG": "ZFGD", "SFG": "ZSFG", "RAW": "ZRAW", "PACK": "ZPKG"}

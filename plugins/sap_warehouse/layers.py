@@ -38,11 +38,19 @@ DIMENSION_FILES = (
     "dims/dim_customer.sql",
     "dims/dim_location.sql",
     "dims/dim_unit_conversion.sql",
+    "dims/dim_distribution_channel.sql",
+    "dims/dim_yield_rating.sql",
 )
 # fact_production_chain reads fact_production: build it after.
 FACTS = ("fact_inventory", "fact_billing", "fact_production", "fact_ar_aging", "fact_production_chain")
 # Refreshed in this order: a view may read another only if that one comes earlier.
-MATERIALIZED_VIEWS = ("view_inventory_summary", "view_sales_performance", "view_production_yield", "view_ar_aging")
+MATERIALIZED_VIEWS = (
+    "view_inventory_summary",
+    "view_sales_performance",
+    "view_sales_monthly",
+    "view_production_yield",
+    "view_ar_aging",
+)
 
 
 class ReconciliationError(RuntimeError):
@@ -152,6 +160,8 @@ def _params(conn: psycopg.Connection, dates: list[dt.date]) -> dict:
         "plants": json.dumps(config["plants"]),
         "material_types": json.dumps(config["material_types"]),
         "weight_units_kg": json.dumps(config["weight_units_kg"]),
+        "distribution_channels": json.dumps({str(k): v for k, v in config.get("distribution_channels", {}).items()}),
+        "yield_ratings": json.dumps(config.get("yield_ratings", {})),
         "sales_plant": str(config["sales_plant"]),
         "movement_dates": movement_dates,
         "billing_dates": billing_dates,

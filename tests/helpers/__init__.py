@@ -77,6 +77,8 @@ WAREHOUSE_TABLES = (
     "dims.dim_date",
     "dims.dim_customer",
     "dims.dim_unit_conversion",
+    "dims.dim_distribution_channel",
+    "dims.dim_yield_rating",
     "facts.fact_inventory",
     "facts.fact_billing",
     "facts.fact_production",
@@ -84,6 +86,7 @@ WAREHOUSE_TABLES = (
     "facts.fact_ar_aging",
     "marts.view_inventory_summary",
     "marts.view_sales_performance",
+    "marts.view_sales_monthly",
     "marts.view_production_yield",
     "marts.view_ar_aging",
 )

@@ -26,10 +26,10 @@ lines AS (
 INSERT INTO facts.fact_billing (
     billing_date, billing_document, billing_item, billing_type, customer_code, ship_to, material_code, plant,
     sales_office, distribution_channel, salesman_id, billing_qty, sales_unit, currency, sales_amount,
-    cost_amount, gross_margin, net_weight_kg)
+    cost_amount, gross_margin, net_weight_kg, sales_order)
 SELECT l.billing_date, l.billing_document, l.billing_item, l.billing_type, l.sold_to, l.ship_to, l.material,
        l.ship_plant, l.sales_office, l.dist_channel, l.salesman_id, l.billing_qty, l.sales_unit, l.curr,
-       l.net_value, c.cost_amount, l.net_value - c.cost_amount, round(l.net_weight * w.kg, 3)
+       l.net_value, c.cost_amount, l.net_value - c.cost_amount, round(l.net_weight * w.kg, 3), l.so_no
   FROM lines l
   LEFT JOIN weights w ON w.unit = l.weight_unit
   LEFT JOIN LATERAL (
