@@ -1,6 +1,7 @@
 """The generated plant is consistent across reports, as SAP's reports are (docs/sap_exports.md)."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,24 @@ def test_every_material_and_customer_is_in_the_master_data(day: dict) -> None:
     assert used <= materials
     customers = {a["customer_code"] for a in day["zrfi005"]}
     assert {b["sold_to"] for b in day["zrsd002"]} <= customers
+
+
+def test_a_dry_run_prints_the_files_and_rows_a_run_would_write_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    landing = tmp_path / "landing"
+    exports.main(["--landing", str(landing), "--from", "2026-01-05", "--to", "2026-01-06", "--rows", "20",
+                  "--inject", "truncated", "--dry-run"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert not landing.exists()
+    assert out.splitlines()[-1] == "dry run: nothing written"
+    day = dt.date(2026, 1, 5)
+    written = exports.write_day(tmp_path / "real", day, 20, 42, inject=("truncated",))
+    line = next(x for x in out.splitlines() if x.startswith(f"{day}: would write to {landing / day.isoformat()}: "))
+    for path in sorted((tmp_path / "real" / day.isoformat()).iterdir()):
+        assert path.name in line, path.name
+    for code, rows in written.items():
+        assert f"{code} " in line
+        assert f"({len(rows)} rows)" in line
+    with pytest.raises(SystemExit):
+        exports.main(["--landing", str(landing), "--from", "2026-01-05", "--to", "2026-01-05", "--inject", "purple"])

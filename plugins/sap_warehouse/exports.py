@@ -699,12 +699,9 @@ def delivery_movements(day: dt.date, orders: list[dict], deliveries: list[dict])
     return lines
 
 
-def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tuple[str, ...] = ()) -> dict[str, list]:
-    """Write one export of every report (and the chosen bad files) into ``landing/<day>/``.
-    Returns the truth per report (MB51: its movements). MB51 carries the day's production
-    movements and the goods issues of its deliveries; on odd days its layout has the optional ``Order`` column."""
-    folder = landing / day.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
+def day_plan(day: dt.date, rows: int, seed: int) -> list[tuple[str, str, int, list]]:
+    """The exports of one business date: (report, file name, part, rows) each; MB51's rows are its
+    movements: the day's own, its production (101/261), the goods issues of its deliveries (601)."""
     reports_of_day = day_rows(day, rows, seed)
     movements = (
         mb51_movements(day, rows, seed)
@@ -712,20 +709,34 @@ def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tupl
         + delivery_movements(day, reports_of_day["cooispi"], reports_of_day["zrsd004"])
         + transfer_movements(day, rows, seed)
     )
-    (folder / export_name("mb51", day, seed)).write_bytes(
-        mb51_workbook(movements, seed, header_row_zero=day.toordinal() % 2 == 0, with_order=day.toordinal() % 2 == 1)
-    )
-    written: dict[str, list] = {"mb51": movements}
+    plan = [("mb51", export_name("mb51", day, seed), 0, movements)]
     for part, (code, report_rows) in enumerate(reports_of_day.items(), start=1):
-        data = render(code, report_rows, seed, header_row_zero=part % 2 == 0)
-        (folder / export_name(code, day, seed, part)).write_bytes(data)
-        written[code] = truth(report_rows)
+        plan.append((code, export_name(code, day, seed, part), part, report_rows))
+    return plan
+
+
+def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tuple[str, ...] = ()) -> dict[str, list]:
+    """Write one export of every report (and the chosen bad files) into ``landing/<day>/``.
+    Returns the truth per report (MB51: its movements). On odd days MB51's layout has the optional
+    ``Order`` column; every other file has its header at r="0"."""
+    folder = landing / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list] = {}
+    for code, name, part, report_rows in day_plan(day, rows, seed):
+        if code == "mb51":
+            odd = day.toordinal() % 2 == 1
+            data = mb51_workbook(report_rows, seed, header_row_zero=not odd, with_order=odd)
+            written[code] = report_rows
+        else:
+            data = render(code, report_rows, seed, header_row_zero=part % 2 == 0)
+            written[code] = truth(report_rows)
+        (folder / name).write_bytes(data)
     for kind in inject:
         (folder / f"bad-{kind}.xlsx").write_bytes(bad_file(kind, day, seed))
     return written
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--landing", type=Path, required=True, help="landing zone root directory")
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
@@ -733,13 +744,24 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200, help="lines per report and day (MB51, ZRSD004, ZRSD002)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--inject", default="", help=f"comma-separated bad inputs: {', '.join(BAD_INPUTS)}")
-    args = parser.parse_args()
+    parser.add_argument("--dry-run", action="store_true", help="print the files and rows per report; write nothing")
+    args = parser.parse_args(argv)
     inject = tuple(k for k in args.inject.split(",") if k)
+    unknown = sorted(set(inject) - set(BAD_INPUTS))
+    if unknown:
+        parser.error(f"unknown bad input(s) {', '.join(unknown)}; choose from {', '.join(BAD_INPUTS)}")
     day = args.start
     while day <= args.end:
-        written = write_day(args.landing, day, args.rows, args.seed, inject=inject)
-        print(f"{day}: " + ", ".join(f"{code} {len(rows)}" for code, rows in written.items()))
+        if args.dry_run:
+            files = [f"{code} {name} ({len(rows)} rows)" for code, name, _, rows in day_plan(day, args.rows, args.seed)]
+            files += [f"bad-{kind}.xlsx ({kind})" for kind in inject]
+            print(f"{day}: would write to {args.landing / day.isoformat()}: " + ", ".join(files))
+        else:
+            written = write_day(args.landing, day, args.rows, args.seed, inject=inject)
+            print(f"{day}: " + ", ".join(f"{code} {len(rows)}" for code, rows in written.items()))
         day += dt.timedelta(days=1)
+    if args.dry_run:
+        print("dry run: nothing written")
 
 
 if __name__ == "__main__":
