@@ -5,8 +5,8 @@ in ``meta``: ``gate``, the gate the suite belongs to, and ``batch_query``, the S
 date D's slice, ``:business_date`` standing for D; a raw suite names its ``report`` instead, and its
 structural checks come from the registry: required columns filled, business key unique, code formats,
 rows matching the ledger; the file adds what the registry cannot say) and the warehouse through a GX
-SQL data source, so every expectation runs as SQL inside PostgreSQL on D's slice only. Writes one row per suite
-to operations.dq_validation_result. A failed expectation of severity ``critical`` raises
+SQL data source, so every expectation runs as SQL inside PostgreSQL on D's slice only. Writes one row
+per suite to operations.dq_validation_result. A failed expectation of severity ``critical`` raises
 QualityGateError after the results are stored (the gate task fails, the layers downstream do not run);
 failed ``warning`` expectations are stored and logged and let the date go on.
 
