@@ -187,10 +187,9 @@ def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
     the connection they are logged and stay unannounced; a connection that cannot send (wrong host,
     refused login) raises, the alerts stay unannounced and the task fails."""
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-    from airflow.sdk import BaseHook, Variable
-    from airflow.sdk.exceptions import AirflowNotFoundException
+    from airflow.sdk import Variable
 
-    from sap_warehouse.dag_support import NOTIFY_CONN_ID
+    from sap_warehouse.dag_support import NOTIFY_CONN_ID, connection_exists
 
     with connect(conninfo) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (ALERTS_LOCK,))
@@ -199,9 +198,7 @@ def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
             log.info("no new critical alerts: nothing sent")
             return []
         ids = [a["alert_id"] for a in alerts]
-        try:
-            BaseHook.get_connection(NOTIFY_CONN_ID)
-        except AirflowNotFoundException:  # e-mail not configured at all; a broken one fails below
+        if not connection_exists(NOTIFY_CONN_ID):  # e-mail not configured at all; a broken one fails below
             log.warning("no Airflow connection %s: %d new critical alerts are not e-mailed: %s",
                         NOTIFY_CONN_ID, len(alerts), ids)  # fmt: skip
             return []

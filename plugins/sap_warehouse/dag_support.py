@@ -21,6 +21,19 @@ log = logging.getLogger(__name__)
 NOTIFY_CONN_ID = "warehouse_smtp"
 
 
+def connection_exists(conn_id: str) -> bool:
+    """Whether the Airflow connection ``conn_id`` is configured at all (a broken one exists: using it
+    raises, which is how a misconfiguration fails its task)."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return False
+    return True
+
+
 class FailureNotifier(SmtpNotifier):
     """E-mails a task failure through the SMTP connection ``warehouse_smtp`` to the addresses of the
     Variable ``warehouse_alert_emails`` (comma separated). Without that connection it only logs, so a
@@ -32,12 +45,7 @@ class FailureNotifier(SmtpNotifier):
         super(FailureNotifier, copy.copy(self)).__call__(*args)
 
     def notify(self, context) -> None:
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
-        try:
-            BaseHook.get_connection(self.smtp_conn_id)
-        except AirflowNotFoundException:  # e-mail not configured at all; a broken one raises below
+        if not connection_exists(self.smtp_conn_id):  # e-mail not configured at all; a broken one raises below
             log.warning("no Airflow connection %s: the failure of %s is not e-mailed", self.smtp_conn_id,
                         context["ti"].task_id)  # fmt: skip
             return

@@ -19,6 +19,8 @@ import html
 import logging
 from urllib.parse import quote
 
+from psycopg.rows import dict_row
+
 from sap_warehouse.db import connect
 from sap_warehouse.registry import sql_file
 
@@ -30,9 +32,8 @@ UNKNOWN_LAYOUT = "(unknown layout)"  # the report of a file no layout of the reg
 
 
 def _rows(conn, relative: str, params: dict) -> list[dict]:
-    cur = conn.execute(sql_file(relative), params)
-    names = [c.name for c in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql_file(relative), params).fetchall()
 
 
 def collect(
@@ -151,12 +152,9 @@ def render_html(summary: dict) -> str:
 
 
 def _configured(conn_id: str) -> bool:
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
+    from sap_warehouse.dag_support import connection_exists
 
-    try:
-        BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
+    if not connection_exists(conn_id):
         log.warning("no Airflow connection %s: the morning summary is not sent there", conn_id)
         return False
     return True
