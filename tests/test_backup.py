@@ -22,6 +22,7 @@ from sap_warehouse import backup, exports
 from sap_warehouse.db import row_count
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.scratch_db import drop_database
+from tests.helpers import build_day, table_checksum, warehouse_checksums
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 2, 2)
@@ -218,3 +219,77 @@ def test_backup_dag_dumps_verifies_and_rotates(loaded: str, tmp_path: Path, monk
     (manifest,) = backup.manifests(ObjectStoragePath(f"file://{folder}"))
     assert manifest["status"] == "verified"
     assert {t: manifest["table_rows"][t] for t in counts(loaded)} == counts(loaded)
+
+
+def test_restore_tables_puts_damaged_tables_back_from_a_verified_backup_or_refuses(loaded: str, tmp_path: Path) -> None:
+    """A bad manual fix on fact_billing: restore-tables brings it back as the backup holds it, logs
+    the restore, refreshes the views that read it, and leaves no side schema or scratch database."""
+    build_day(loaded, DAY)
+    folder = tmp_path / "backups"
+    location = ObjectStoragePath(f"file://{folder}")
+    with psycopg.connect(loaded) as conn:
+        good = warehouse_checksums(loaded)
+        billed = conn.execute("SELECT count(*) FROM facts.fact_billing").fetchone()
+        ledger_rows = row_count(conn, "operations.etl_file_ledger")
+    assert billed[0] > 10
+    manifest = backup.dump(location, conninfo=loaded, now=T0)
+    with pytest.raises(backup.BackupError, match="not verified"):
+        backup.restore_tables(location, manifest["name"], ["facts.fact_billing"], conninfo=loaded)
+    backup.verify(location, manifest["name"], conninfo=loaded)
+
+    with psycopg.connect(loaded) as conn:  # the bad fix, and a refresh that spread it to the views
+        conn.execute(
+            "DELETE FROM facts.fact_billing WHERE billing_document IN "
+            "(SELECT DISTINCT billing_document FROM facts.fact_billing ORDER BY 1 LIMIT 3)"
+        )
+        conn.execute("UPDATE facts.fact_billing SET sales_amount = 0")
+        conn.execute("REFRESH MATERIALIZED VIEW marts.view_sales_performance")
+        damaged = row_count(conn, "facts.fact_billing")
+    assert warehouse_checksums(loaded)["marts.view_sales_performance"] != good["marts.view_sales_performance"]
+
+    out = io.StringIO()
+    argv = ["restore-tables", "--location", f"file://{folder}", "--backup", manifest["name"]]
+    assert backup.main([*argv, "--table", "facts.fact_billing"], out=out) == 0
+    assert f"facts.fact_billing: {damaged:,} rows replaced by {billed[0]:,}" in out.getvalue()
+    assert warehouse_checksums(loaded) == good, "every table and view as before the bad fix"
+    with psycopg.connect(loaded) as conn:
+        assert conn.execute(
+            "SELECT backup_name, table_name, rows_before, rows_restored FROM operations.table_restore_log"
+        ).fetchall() == [(manifest["name"], "facts.fact_billing", damaged, billed[0])]
+        assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'restore\\_%%'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE '%%\\_tables'").fetchone()[0] == 0
+
+    # The ledger is referenced by rejects and cell issues: alone it is refused, with them it is
+    # restored and its identity continues after the restored ids.
+    with pytest.raises(
+        backup.BackupError, match=r"operations\.etl_row_reject \(references operations\.etl_file_ledger\)"
+    ):
+        backup.restore_tables(location, manifest["name"], ["operations.etl_file_ledger"], conninfo=loaded)
+    family = ["operations.etl_row_reject", "operations.etl_cell_issue", "operations.etl_file_ledger"]
+    with psycopg.connect(loaded) as conn:
+        conn.execute("DELETE FROM operations.etl_file_ledger")
+    backup.restore_tables(location, manifest["name"], family, conninfo=loaded)
+    with psycopg.connect(loaded) as conn:
+        assert row_count(conn, "operations.etl_file_ledger") == ledger_rows
+        top = conn.execute("SELECT max(file_id) FROM operations.etl_file_ledger").fetchone()[0]
+        new_id = conn.execute(
+            """INSERT INTO operations.etl_file_ledger (business_date, report, path, file_name, status)
+               VALUES (%s, 'MB51', 'late.xlsx', 'late.xlsx', 'missing') RETURNING file_id""",
+            (DAY,),
+        ).fetchone()[0]
+    assert new_id > top
+
+    # What cannot be put back whole is refused, and the live table stays as it is.
+    name = manifest["name"]
+    with pytest.raises(backup.BackupError, match=r"raw\.nonesuch: not in backup"):
+        backup.restore_tables(location, name, ["raw.nonesuch"], conninfo=loaded)
+    with pytest.raises(backup.BackupError, match="materialized views are refreshed"):
+        backup.restore_tables(location, name, ["marts.view_ar_aging"], conninfo=loaded)
+    with psycopg.connect(loaded) as conn:  # the schema moved on since the backup
+        conn.execute("ALTER TABLE raw.raw_cooispi ADD COLUMN remark text")
+        before = table_checksum(conn, "raw.raw_cooispi")
+    with pytest.raises(backup.BackupError, match=r"raw.raw_cooispi: the backup's columns .* differ"):
+        backup.restore_tables(location, name, ["raw.raw_cooispi"], conninfo=loaded)
+    with psycopg.connect(loaded) as conn:
+        assert table_checksum(conn, "raw.raw_cooispi") == before, "the live table is untouched"
+        assert conn.execute("SELECT count(*) FROM operations.table_restore_log").fetchone()[0] == 4

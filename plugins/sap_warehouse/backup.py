@@ -20,6 +20,13 @@ Restore a backup into a new database (the command the README's runbook shows):
     python -m sap_warehouse.backup list --location file:///srv/backups
     python -m sap_warehouse.backup restore --location file:///srv/backups \\
         --backup warehouse_20261122T020000Z --into warehouse_restored
+
+or put chosen tables of a verified backup back into the live warehouse (a fact damaged by a bad
+manual fix): the rows are checked in a side schema, then swapped in one transaction, logged in
+operations.table_restore_log, and the views refreshed:
+
+    python -m sap_warehouse.backup restore-tables --location file:///srv/backups \
+        --backup warehouse_20261122T020000Z --table facts.fact_billing
 """
 
 from __future__ import annotations
@@ -41,7 +48,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sap_warehouse.db import BACKUP_CONN_ID, connect, warehouse_conninfo
+from sap_warehouse.db import BACKUP_CONN_ID, OWNER_CONN_ID, connect, row_count, table_name, warehouse_conninfo
+from sap_warehouse.layers import MATERIALIZED_VIEWS
 
 log = logging.getLogger(__name__)
 
@@ -369,6 +377,180 @@ def verify(location, name: str, *, conninfo: str | None = None) -> dict:
     return manifest
 
 
+# --- table-level restore -------------------------------------------------------------------------
+
+COLUMNS = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+  FROM pg_attribute a
+ WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+ ORDER BY a.attnum
+"""
+REFERENCED_BY = """
+SELECT DISTINCT c.conrelid::regclass::text, c.confrelid::regclass::text
+  FROM pg_constraint c
+ WHERE c.contype = 'f' AND c.confrelid = ANY(%s::regclass[]) AND NOT c.conrelid = ANY(%s::regclass[])
+   AND NOT EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = c.conrelid)
+"""
+IDENTITY_SEQUENCES = """
+SELECT a.attname, pg_get_serial_sequence(%s, a.attname)
+  FROM pg_attribute a
+ WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> ''
+"""
+
+
+def _tables_to_restore(live: psycopg.Connection, manifest: dict, tables: list[str]) -> list[str]:
+    """The chosen tables, checked: in the backup, a table of the live warehouse, and every table whose
+    foreign key points at one of them chosen too (emptying a referenced table would cascade)."""
+    if not tables:
+        raise BackupError("name at least one table to restore, e.g. --table facts.fact_billing")
+    unknown = [t for t in tables if t not in manifest["table_rows"]]
+    if unknown:
+        raise BackupError(
+            f"{', '.join(unknown)}: not in backup {manifest['name']}; it holds "
+            f"{', '.join(sorted(manifest['table_rows']))}"
+        )
+    kinds = dict(
+        live.execute(
+            """SELECT n.nspname || '.' || c.relname, c.relkind FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname || '.' || c.relname = ANY(%s)""",
+            (tables,),
+        ).fetchall()
+    )
+    views = [t for t in tables if kinds.get(t) == "m"]
+    if views:
+        raise BackupError(f"{', '.join(views)}: materialized views are refreshed after a restore, not restored")
+    missing = [t for t in tables if t not in kinds]
+    if missing:
+        raise BackupError(f"{', '.join(missing)}: no such table in the live warehouse")
+    referencing = live.execute(REFERENCED_BY, (tables, tables)).fetchall()
+    if referencing:
+        shown = ", ".join(f"{child} (references {parent})" for child, parent in referencing)
+        raise BackupError(f"restore these together with the tables they reference: {shown}")
+    return list(dict.fromkeys(tables))
+
+
+def _parents_first(conn: psycopg.Connection, tables: list[str]) -> list[str]:
+    """``tables`` ordered so that a table comes after every chosen table its foreign keys point at."""
+    edges = conn.execute(
+        """SELECT DISTINCT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c
+            WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[]) AND c.confrelid = ANY(%s::regclass[])
+              AND c.conrelid <> c.confrelid""",
+        (tables, tables),
+    ).fetchall()
+    ordered: list[str] = []
+    while len(ordered) < len(tables):
+        ready = [t for t in tables if t not in ordered and all(p in ordered for c, p in edges if c == t)]
+        ordered += ready or [t for t in tables if t not in ordered]  # a cycle: any order, the FKs will say
+    return ordered
+
+
+def _columns(conn: psycopg.Connection, table: str) -> list[tuple[str, str]]:
+    return conn.execute(COLUMNS, (table,)).fetchall()
+
+
+def _copy_to_side(restored: psycopg.Connection, live: psycopg.Connection, table: str, side: sql.Identifier) -> int:
+    """Stream ``table`` of the restored backup into the side table ``side`` of the live warehouse;
+    returns the rows copied. The columns (names and types) must be the live table's."""
+    backed_up, current = _columns(restored, table), _columns(live, table)
+    if backed_up != current:
+        raise BackupError(
+            f"{table}: the backup's columns ({', '.join(f'{n} {t}' for n, t in backed_up)}) differ from the live "
+            f"table's ({', '.join(f'{n} {t}' for n, t in current)}); the schema changed since the backup. Restore "
+            f"the backup into a new database (restore --into) and copy what you need by hand"
+        )
+    names = sql.SQL(", ").join(sql.Identifier(name) for name, _ in current)
+    live.execute(sql.SQL("CREATE TABLE {} (LIKE {})").format(side, table_name(table)))
+    source = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)").format(names, table_name(table))
+    target = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(side, names)
+    with restored.cursor().copy(source) as out, live.cursor().copy(target) as into:
+        for chunk in out:
+            into.write(chunk)
+    return live.execute(sql.SQL("SELECT count(*) FROM {}").format(side)).fetchone()[0]
+
+
+def restore_tables(
+    location,
+    name: str,
+    tables: list[str],
+    *,
+    conninfo: str | None = None,
+    owner_conninfo: str | None = None,
+) -> dict[str, dict[str, int]]:
+    """Put ``tables`` (``schema.table``) of the verified backup ``name`` back into the live warehouse.
+
+    The backup is restored into a scratch database (the backup role's CREATEDB), each table streamed
+    into a side schema of the live warehouse and its rows checked against the manifest; then, in one
+    transaction, each live table is emptied and filled from its side copy, identity sequences moved
+    past the restored ids and a row per table written to operations.table_restore_log. The side
+    schema is dropped and the materialized views refreshed. Anything failing before the swap leaves
+    the live tables as they were. Returns rows before and restored per table."""
+    conninfo = warehouse_conninfo(conninfo, conn_id=BACKUP_CONN_ID)
+    owner_conninfo = warehouse_conninfo(owner_conninfo, conn_id=OWNER_CONN_ID)
+    manifest = read_manifest(location, name)
+    if manifest["status"] != "verified":
+        raise BackupError(
+            f"{name} is {manifest['status']}, not verified; restore tables only from a verified backup "
+            f"(`list` shows them)"
+        )
+    scratch = f"{name.lower()}_tables"
+    side_schema = f"restore_{name.lower()}"
+    side = {table: sql.Identifier(side_schema, table.replace(".", "__")) for table in tables}
+    result: dict[str, dict[str, int]] = {}
+    with connect(owner_conninfo, autocommit=True, conn_id=OWNER_CONN_ID) as live:
+        tables = _tables_to_restore(live, manifest, tables)
+        live.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(side_schema)))
+        try:
+            restore(location, name, scratch, conninfo=conninfo, replace=True, keep_roles=False)
+            live.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(side_schema)))
+            with psycopg.connect(psycopg.conninfo.make_conninfo(conninfo, dbname=scratch)) as restored:
+                for table in tables:
+                    copied = _copy_to_side(restored, live, table, side[table])
+                    if copied != manifest["table_rows"][table]:
+                        raise BackupError(
+                            f"{table}: {copied} rows came out of {name}, its manifest says "
+                            f"{manifest['table_rows'][table]}; nothing was restored"
+                        )
+            with live.transaction():
+                for table in tables:
+                    live.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(table_name(table)))
+                before = {table: row_count(live, table) for table in tables}
+                live.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(table_name, tables))))
+                for table in _parents_first(live, tables):
+                    names = sql.SQL(", ").join(sql.Identifier(n) for n, _ in _columns(live, table))
+                    live.execute(
+                        sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {}").format(
+                            table_name(table), names, names, side[table]
+                        )
+                    )
+                    for column, sequence in live.execute(IDENTITY_SEQUENCES, (table, table)).fetchall():
+                        live.execute(
+                            sql.SQL("SELECT setval(%s, coalesce((SELECT max({}) FROM {}), 0) + 1, false)").format(
+                                sql.Identifier(column), table_name(table)
+                            ),
+                            (sequence,),
+                        )
+                    result[table] = {"rows_before": before[table], "rows_restored": manifest["table_rows"][table]}
+                    live.execute(
+                        """INSERT INTO operations.table_restore_log
+                                  (backup_name, table_name, rows_before, rows_restored)
+                           VALUES (%s, %s, %s, %s)""",
+                        (name, table, before[table], result[table]["rows_restored"]),
+                    )
+        except psycopg.Error as error:
+            raise BackupError(
+                f"restoring {', '.join(tables)} from {name} failed, nothing was changed: {error}"
+            ) from error
+        finally:
+            live.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(side_schema)))
+            with psycopg.connect(conninfo, autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+        for view in MATERIALIZED_VIEWS:
+            live.execute("SELECT operations.refresh_materialized_view(%s::regclass)", (f"marts.{view}",))
+    log.info("restored %s from %s: %s", ", ".join(tables), name, result)
+    return result
+
+
 # --- rotation ------------------------------------------------------------------------------------------
 
 
@@ -451,6 +633,15 @@ def main(argv: list[str] | None = None, out=None) -> int:
     restoring.add_argument("--backup", required=True, help="backup name, e.g. warehouse_20261122T020000Z")
     restoring.add_argument("--into", required=True, help="name of the database to create")
     restoring.add_argument("--replace", action="store_true", help="drop and recreate --into if it exists")
+    tables = commands.add_parser(
+        "restore-tables",
+        help="put chosen tables of a verified backup back into the live warehouse (one transaction)",
+    )
+    tables.add_argument("--location", required=True)
+    tables.add_argument("--backup", required=True, help="a verified backup's name")
+    tables.add_argument(
+        "--table", dest="tables", action="append", required=True, help="schema.table; repeat for several"
+    )
     args = parser.parse_args(argv)
     location = ObjectStoragePath(args.location)
     try:
@@ -458,6 +649,11 @@ def main(argv: list[str] | None = None, out=None) -> int:
             for m in manifests(location):
                 print(f"{m['name']}  {m['status']:<9} {m['size_bytes']:>14,} bytes  "
                       f"{sum(m['table_rows'].values()):>12,} rows", file=out)  # fmt: skip
+            return 0
+        if args.command == "restore-tables":
+            for table, counts in restore_tables(location, args.backup, args.tables).items():
+                print(f"{table}: {counts['rows_before']:,} rows replaced by {counts['rows_restored']:,} "
+                      f"from {args.backup}", file=out)  # fmt: skip
             return 0
         rows = restore(location, args.backup, args.into, replace=args.replace)
     except BackupError as error:
