@@ -14,7 +14,9 @@ Runs after each daily run has refreshed the marts views (asset `sap_warehouse_ma
    outside the calendar, so this keeps every date of the next two years loadable. Rows that waited in
    a DEFAULT partition move into their month's new partition. Skipped by a dry run.
 3. **health_snapshot**: sizes, live/dead tuples, last (auto)vacuum/analyze of every table and the scans
-   of every index, into operations.table_health and operations.index_health (README: monitoring queries).
+   of every index (operations.table_health, index_health); the database's size and connections by
+   state (database_health), sessions waiting on a lock or running over 5 minutes (session_health) and
+   the slowest statements of pg_stat_statements (statement_health). README: monitoring queries.
 """
 
 from __future__ import annotations

@@ -14,5 +14,8 @@ CREATE ROLE warehouse_loader LOGIN PASSWORD :'loader_pw';
 CREATE ROLE warehouse_backup LOGIN CREATEDB PASSWORD :'backup_pw';
 CREATE ROLE warehouse_analyst NOLOGIN;
 GRANT warehouse_analyst TO warehouse_backup;
+-- The health snapshots see every session and statement (the compose file preloads the library).
+GRANT pg_read_all_stats TO warehouse_owner;
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 ALTER DATABASE warehouse OWNER TO warehouse_owner;
 SQL

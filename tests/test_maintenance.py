@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -111,6 +113,72 @@ def test_health_snapshot_records_tables_and_indexes(warehouse: str) -> None:
     assert (log_row[0], log_row[2]) == (2000, True)
     assert float(log_row[1]) == pytest.approx(2000 / 3000, abs=1e-4)
     assert unique_pk == (True,)
+
+
+def test_health_snapshot_records_size_connections_waits_long_runs_and_slow_statements(warehouse: str) -> None:
+    """A session holding a lock for a while, one waiting for it, a statement run slowly a few times:
+    the snapshot names the holder as long running, the waiter as waiting on it, the slow statement
+    first among the statements, and counts the connections by state."""
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.execute("SELECT pg_stat_statements_reset()")
+        for _ in range(3):
+            conn.execute("SELECT pg_sleep(0.2), 'slow on purpose'")
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("INSERT INTO operations.table_restore_log (backup_name, table_name, rows_before, rows_restored) "
+                     "VALUES ('b', 't', 0, 0)")  # fmt: skip
+    holder = psycopg.connect(warehouse)  # a row lock held (table locks would hold up the size functions too)
+    holder.execute("SELECT * FROM operations.table_restore_log FOR UPDATE")
+    holder_pid = holder.info.backend_pid
+    waiter = psycopg.connect(warehouse, autocommit=True)
+    waiter_pid = waiter.info.backend_pid
+    waiting = threading.Thread(target=waiter.execute, args=("UPDATE operations.table_restore_log SET rows_before = 1",))
+    waiting.start()
+    try:
+        with psycopg.connect(warehouse) as probe:
+            for _ in range(100):  # until the waiter is queued behind the lock
+                if probe.execute("SELECT pg_blocking_pids(%s)", (waiter_pid,)).fetchone()[0]:
+                    break
+                time.sleep(0.05)
+        time.sleep(1.1)
+        counts = maintenance.snapshot(long_running_seconds=1, conninfo=warehouse)
+    finally:
+        holder.rollback()
+        waiting.join()
+        holder.close()
+        waiter.close()
+    with psycopg.connect(warehouse) as conn:
+        size, connections, tracked = conn.execute(
+            "SELECT database_bytes, connections, statements_tracked FROM operations.database_health"
+        ).fetchone()
+        actual_size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        sessions = {
+            pid: (concern, blocked_by)
+            for pid, concern, blocked_by in conn.execute(
+                "SELECT pid, concern, blocked_by FROM operations.session_health"
+            )
+        }
+        slowest = conn.execute(
+            "SELECT calls, query, mean_ms FROM operations.statement_health WHERE rank = 1"
+        ).fetchone()
+    assert counts["database"] == 1
+    assert counts["statements"] >= 1
+    assert abs(size - actual_size) < actual_size * 0.05
+    assert connections["idle in transaction"] >= 1
+    assert connections["active"] >= 1
+    assert sessions[holder_pid] == ("long_running", [])
+    assert sessions[waiter_pid] == ("waiting", [holder_pid])
+    assert tracked is True
+    assert slowest[:2] == (3, "SELECT pg_sleep($1), $2")
+    assert slowest[2] >= 200
+
+    with psycopg.connect(warehouse, autocommit=True) as conn:  # a server without the extension
+        conn.execute("DROP EXTENSION pg_stat_statements")
+    assert maintenance.snapshot(conninfo=warehouse)["statements"] == 0
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute(
+            "SELECT statements_tracked FROM operations.database_health ORDER BY snapshot_at DESC LIMIT 1"
+        ).fetchone() == (False,)
 
 
 @pytest.mark.dag

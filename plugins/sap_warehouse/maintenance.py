@@ -1,7 +1,8 @@
 """Keeping the warehouse healthy: VACUUM/ANALYZE where the statistics call for it, health snapshots.
 
 Reads pg_stat_user_tables / pg_stat_user_indexes of the warehouse schemas. Writes nothing but what
-VACUUM and ANALYZE do, and the snapshot rows of operations.table_health and operations.index_health.
+VACUUM and ANALYZE do, and the snapshot rows of operations.table_health, index_health, database_health,
+session_health and statement_health.
 
 - plan(): a table (a partition, for partitioned tables: that is where the statistics live) is
   VACUUMed (with ANALYZE) when it has at least ``min_dead`` dead tuples and they are at least
@@ -10,7 +11,9 @@ VACUUM and ANALYZE do, and the snapshot rows of operations.table_health and oper
   table) only when asked for.
 - run(): each statement on its own, in autocommit (VACUUM cannot run inside a transaction block).
 - snapshot(): sizes, live/dead tuples, the last (auto)vacuum/analyze of every table and the scans of
-  every index at one instant; an index never scanned shows up in ``unused indexes`` (README).
+  every index at one instant (an index never scanned shows up in ``unused indexes``, README); the
+  database's size and connections by state, sessions waiting on a lock or running long, and the
+  slowest statements where pg_stat_statements is installed and preloaded.
 """
 
 from __future__ import annotations
@@ -75,12 +78,45 @@ def run(
     return actions
 
 
-def snapshot(*, conninfo: str | None = None) -> dict[str, int]:
-    """Store one health snapshot (every table and index of the warehouse schemas at one instant)."""
+def statements_view(conn: psycopg.Connection) -> sql.Identifier | None:
+    """pg_stat_statements' view when the extension is created in this database and its library is
+    preloaded (the view raises otherwise); None when the server does not track statements."""
+    found = conn.execute(
+        """SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+            WHERE e.extname = 'pg_stat_statements'"""
+    ).fetchone()
+    preloaded = "pg_stat_statements" in conn.execute("SHOW shared_preload_libraries").fetchone()[0]
+    return sql.Identifier(found[0], "pg_stat_statements") if found and preloaded else None
+
+
+def snapshot(
+    *, long_running_seconds: float = 300, top_statements: int = 10, conninfo: str | None = None
+) -> dict[str, int]:
+    """Store one health snapshot at one instant: every table and index of the warehouse schemas, the
+    database's size and connections by state, the sessions waiting on a lock or running longer than
+    ``long_running_seconds``, and the ``top_statements`` slowest statements (pg_stat_statements)."""
     with connect(conninfo, conn_id=OWNER_CONN_ID) as conn:
         at = conn.execute("SELECT now()").fetchone()[0]
-        params = {"at": at, "schemas": SCHEMAS}
-        tables = conn.execute(sql_file("maintenance/table_snapshot.sql"), params).rowcount
-        indexes = conn.execute(sql_file("maintenance/index_snapshot.sql"), params).rowcount
-    log.info("health snapshot at %s: %d tables, %d indexes", at, tables, indexes)
-    return {"tables": tables, "indexes": indexes}
+        statements = statements_view(conn)
+        params = {
+            "at": at,
+            "schemas": SCHEMAS,
+            "long_running_seconds": long_running_seconds,
+            "top": top_statements,
+            "statements_tracked": statements is not None,
+        }
+        # Sessions first: the size functions of the table snapshot wait behind an exclusive table lock.
+        counts = {
+            "sessions": conn.execute(sql_file("maintenance/session_snapshot.sql"), params).rowcount,
+            "database": conn.execute(sql_file("maintenance/database_snapshot.sql"), params).rowcount,
+            "tables": conn.execute(sql_file("maintenance/table_snapshot.sql"), params).rowcount,
+            "indexes": conn.execute(sql_file("maintenance/index_snapshot.sql"), params).rowcount,
+            "statements": 0,
+        }
+        if statements is not None:
+            query = sql.SQL(sql_file("maintenance/statement_snapshot.sql")).format(statements=statements)
+            counts["statements"] = conn.execute(query, params).rowcount
+        else:
+            log.info("pg_stat_statements is not available here: no slowest statements in this snapshot")
+    log.info("health snapshot at %s: %s", at, counts)
+    return counts
