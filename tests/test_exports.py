@@ -63,8 +63,11 @@ def test_a_dry_run_prints_the_files_and_rows_a_run_would_write_and_writes_nothin
     assert not landing.exists()
     assert out.splitlines()[-1] == "dry run: nothing written"
     day = dt.date(2026, 1, 5)
-    written = exports.write_day(tmp_path / "real", day, 20, 42, inject=("truncated",))
-    line = next(x for x in out.splitlines() if x.startswith(f"{day}: would write to {landing / day.isoformat()}: "))
+    written = exports.write_day(tmp_path / "real", day, 20, 42, inject=("truncated",), volume=exports.PLANT)
+    factor = f"(x{exports.PLANT.factor(day):.2f})"
+    line = next(
+        x for x in out.splitlines() if x.startswith(f"{day} {factor}: would write to {landing / day.isoformat()}: ")
+    )
     for path in sorted((tmp_path / "real" / day.isoformat()).iterdir()):
         assert path.name in line, path.name
     for code, rows in written.items():
@@ -72,3 +75,31 @@ def test_a_dry_run_prints_the_files_and_rows_a_run_would_write_and_writes_nothin
         assert f"({len(rows)} rows)" in line
     with pytest.raises(SystemExit):
         exports.main(["--landing", str(landing), "--from", "2026-01-05", "--to", "2026-01-05", "--inject", "purple"])
+
+
+def test_volumes_follow_the_week_the_season_and_growth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The plant's volume: a Sunday a tenth of the Monday before it, Saturday half, the Tet month
+    (February) below the pre-Tet January, the same weekday a year on 8% up; the files hold it."""
+    plant, monday = exports.PLANT, dt.date(2026, 1, 5)
+    sunday, saturday = monday + dt.timedelta(days=6), monday + dt.timedelta(days=5)
+    assert plant.factor(sunday) / plant.factor(monday) == pytest.approx(0.1 / 1.1, rel=3e-3)  # six days of growth
+    assert plant.factor(saturday) / plant.factor(monday) == pytest.approx(0.55 / 1.1, rel=3e-3)
+    assert plant.factor(dt.date(2026, 2, 2)) < 0.6 * plant.factor(monday)  # a Monday in the Tet month
+    a_year_on = monday + dt.timedelta(weeks=52)
+    assert plant.factor(a_year_on) / plant.factor(monday) == pytest.approx(1.08 ** (364 / 365.25), rel=1e-3)
+    assert exports.FLAT.rows(sunday, 200) == 200
+    assert plant.rows(sunday, 5) == 1, "never an empty export"
+
+    busy = exports.write_day(tmp_path, monday, 200, 7, volume=plant)
+    quiet = exports.write_day(tmp_path, sunday, 200, 7, volume=plant)
+    assert len(busy["zrsd004"]) == plant.rows(monday, 200) > 250
+    assert len(quiet["zrsd004"]) == plant.rows(sunday, 200) < 30
+    assert len(quiet["mb51"]) < len(busy["mb51"]) / 5
+
+    custom = ["--landing", str(tmp_path), "--from", "2026-01-11", "--to", "2026-01-11", "--rows", "100", "--dry-run"]
+    exports.main([*custom, "--weekly", "1,1,1,1,1,1,3", "--monthly", ",".join(["1"] * 12), "--growth", "0"])
+    assert "(x3.00)" in capsys.readouterr().out  # 2026-01-11 is a Sunday
+    exports.main([*custom, "--volume", "flat"])
+    assert "(x1.00)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        exports.main([*custom, "--weekly", "1,1,1"])

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from psycopg import sql
 
 from sap_warehouse.db import connect
-from sap_warehouse.exports import BAD_INPUTS, write_day
+from sap_warehouse.exports import BAD_INPUTS, add_volume_arguments, volume_from_arguments, write_day
 from sap_warehouse.registry import reports
 from sap_warehouse.runner import run_range
 
@@ -158,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, default=dt.date(2026, 1, 5))
     parser.add_argument("--days", type=int, default=3)
-    parser.add_argument("--rows", type=int, default=2000, help="MB51 lines per business date")
+    parser.add_argument("--rows", type=int, default=2000, help="MB51 lines on an average business date")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--inject", default="", help=f"bad files to add each day: {', '.join(BAD_INPUTS)}")
+    add_volume_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     # The demo wrote its files itself, whole, before the runs: no copy to wait for.
@@ -169,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     landing = landing_dir()
     inject = tuple(kind for kind in args.inject.split(",") if kind)
     for offset in range(args.days):
-        write_day(landing, args.start + dt.timedelta(days=offset), args.rows, args.seed, inject=inject)
+        day = args.start + dt.timedelta(days=offset)
+        write_day(landing, day, args.rows, args.seed, inject=inject, volume=volume_from_arguments(args))
     print(f"generated exports of every report for {args.start}..{end} in {landing}")
     states = run_range(args.start, end)
     print(summary(list(states), states))

@@ -25,6 +25,7 @@ import random
 import re
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -75,6 +76,39 @@ BAD_INPUTS = (
     "wrong_type", "truncated", "zip_bomb", "entity_bomb", "empty_sheet", "missing_column",
     "unknown_layout", "text_in_number", "bad_date", "cell_issue",
 )  # fmt: skip
+
+
+GROWTH_ANCHOR = dt.date(2026, 1, 1)
+
+
+@dataclass(frozen=True)
+class Volume:
+    """How many lines a date's exports hold: ``--rows`` times the weekday's factor, the month's factor
+    and the growth since GROWTH_ANCHOR (compounded per year). The default is a plant that works
+    Monday to Friday, half of Saturday and hardly on Sunday, sells most before Tet (January) and at
+    the year's end, least in the Tet month and the rainy season, and grows 8% a year."""
+
+    weekly: tuple[float, ...] = (1.1, 1.0, 1.0, 1.0, 1.05, 0.55, 0.1)  # Monday .. Sunday
+    monthly: tuple[float, ...] = (1.25, 0.7, 0.95, 1.0, 1.0, 0.9, 0.85, 0.9, 1.0, 1.05, 1.1, 1.2)
+    growth: float = 0.08
+
+    def __post_init__(self) -> None:
+        if len(self.weekly) != 7 or len(self.monthly) != 12:
+            raise ValueError("a volume needs 7 weekday factors (Monday first) and 12 month factors")
+        if min(self.weekly + self.monthly) < 0 or self.growth <= -1:
+            raise ValueError("volume factors must be >= 0 and growth > -1")
+
+    def factor(self, day: dt.date) -> float:
+        years = (day - GROWTH_ANCHOR).days / 365.25
+        return self.weekly[day.weekday()] * self.monthly[day.month - 1] * (1 + self.growth) ** years
+
+    def rows(self, day: dt.date, base: int) -> int:
+        """Lines of ``day`` for ``base`` lines on an average day (at least one)."""
+        return max(1, round(base * self.factor(day)))
+
+
+FLAT = Volume(weekly=(1.0,) * 7, monthly=(1.0,) * 12, growth=0.0)
+PLANT = Volume()
 
 
 def _money(rnd: random.Random, low: int, high: int) -> Decimal:
@@ -180,7 +214,7 @@ def zrsd004_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
     goods = [m for m in MATERIALS if m[3] == "FG"]
     out = []
     for i in range(rows):
-        delivery = f"80{day.toordinal() % 100000:05d}{i // 2:03d}"
+        delivery = f"80{day.toordinal() % 10000:04d}{i // 2:04d}"  # ten digits up to 20,000 lines a day
         customer = CUSTOMERS[(i // 2) % len(CUSTOMERS)]
         code, desc, unit, _ = rnd.choice(goods)
         qty = Decimal(rnd.randint(1, 300))
@@ -699,9 +733,11 @@ def delivery_movements(day: dt.date, orders: list[dict], deliveries: list[dict])
     return lines
 
 
-def day_plan(day: dt.date, rows: int, seed: int) -> list[tuple[str, str, int, list]]:
+def day_plan(day: dt.date, rows: int, seed: int, volume: Volume = FLAT) -> list[tuple[str, str, int, list]]:
     """The exports of one business date: (report, file name, part, rows) each; MB51's rows are its
-    movements: the day's own, its production (101/261), the goods issues of its deliveries (601)."""
+    movements: the day's own, its production (101/261), the goods issues of its deliveries (601).
+    ``rows`` is scaled by ``volume`` for the date."""
+    rows = volume.rows(day, rows)
     reports_of_day = day_rows(day, rows, seed)
     movements = (
         mb51_movements(day, rows, seed)
@@ -715,14 +751,16 @@ def day_plan(day: dt.date, rows: int, seed: int) -> list[tuple[str, str, int, li
     return plan
 
 
-def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tuple[str, ...] = ()) -> dict[str, list]:
+def write_day(
+    landing: Path, day: dt.date, rows: int, seed: int, *, inject: tuple[str, ...] = (), volume: Volume = FLAT
+) -> dict[str, list]:
     """Write one export of every report (and the chosen bad files) into ``landing/<day>/``.
     Returns the truth per report (MB51: its movements). On odd days MB51's layout has the optional
     ``Order`` column; every other file has its header at r="0"."""
     folder = landing / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, list] = {}
-    for code, name, part, report_rows in day_plan(day, rows, seed):
+    for code, name, part, report_rows in day_plan(day, rows, seed, volume):
         if code == "mb51":
             odd = day.toordinal() % 2 == 1
             data = mb51_workbook(report_rows, seed, header_row_zero=not odd, with_order=odd)
@@ -736,28 +774,67 @@ def write_day(landing: Path, day: dt.date, rows: int, seed: int, *, inject: tupl
     return written
 
 
+def _factors(count: int):
+    def parse(text: str) -> tuple[float, ...]:
+        values = tuple(float(v) for v in text.split(","))
+        if len(values) != count:
+            raise argparse.ArgumentTypeError(f"give {count} comma-separated factors, not {len(values)}")
+        return values
+
+    return parse
+
+
+def add_volume_arguments(parser: argparse.ArgumentParser) -> None:
+    """--volume and its overrides, for every command that generates exports."""
+    group = parser.add_argument_group("volume per date", Volume.__doc__.split(". ")[0] + ".")
+    group.add_argument(
+        "--volume",
+        choices=("plant", "flat"),
+        default="plant",
+        help="plant: weekly and seasonal patterns and growth (default); flat: --rows every date",
+    )
+    group.add_argument("--weekly", type=_factors(7), help=f"Monday..Sunday factors (default {PLANT.weekly})")
+    group.add_argument("--monthly", type=_factors(12), help=f"January..December factors (default {PLANT.monthly})")
+    group.add_argument("--growth", type=float, help=f"growth per year from {GROWTH_ANCHOR} (default {PLANT.growth})")
+
+
+def volume_from_arguments(args: argparse.Namespace) -> Volume:
+    base = PLANT if args.volume == "plant" else FLAT
+    return Volume(
+        weekly=args.weekly or base.weekly,
+        monthly=args.monthly or base.monthly,
+        growth=base.growth if args.growth is None else args.growth,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--landing", type=Path, required=True, help="landing zone root directory")
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)
-    parser.add_argument("--rows", type=int, default=200, help="lines per report and day (MB51, ZRSD004, ZRSD002)")
+    parser.add_argument(
+        "--rows", type=int, default=200, help="lines per report on an average day (MB51, ZRSD004, ZRSD002)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--inject", default="", help=f"comma-separated bad inputs: {', '.join(BAD_INPUTS)}")
     parser.add_argument("--dry-run", action="store_true", help="print the files and rows per report; write nothing")
+    add_volume_arguments(parser)
     args = parser.parse_args(argv)
     inject = tuple(k for k in args.inject.split(",") if k)
     unknown = sorted(set(inject) - set(BAD_INPUTS))
     if unknown:
         parser.error(f"unknown bad input(s) {', '.join(unknown)}; choose from {', '.join(BAD_INPUTS)}")
+    volume = volume_from_arguments(args)
     day = args.start
     while day <= args.end:
         if args.dry_run:
-            files = [f"{code} {name} ({len(rows)} rows)" for code, name, _, rows in day_plan(day, args.rows, args.seed)]
+            plan = day_plan(day, args.rows, args.seed, volume)
+            files = [f"{code} {name} ({len(rows)} rows)" for code, name, _, rows in plan]
             files += [f"bad-{kind}.xlsx ({kind})" for kind in inject]
-            print(f"{day}: would write to {args.landing / day.isoformat()}: " + ", ".join(files))
+            print(f"{day} (x{volume.factor(day):.2f}): would write to {args.landing / day.isoformat()}: "
+                  + ", ".join(files))  # fmt: skip
         else:
-            written = write_day(args.landing, day, args.rows, args.seed, inject=inject)
+            written = write_day(args.landing, day, args.rows, args.seed, inject=inject, volume=volume)
             print(f"{day}: " + ", ".join(f"{code} {len(rows)}" for code, rows in written.items()))
         day += dt.timedelta(days=1)
     if args.dry_run:
