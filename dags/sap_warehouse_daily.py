@@ -1,5 +1,5 @@
 """
-### SAP warehouse: daily load of one business date
+### SAP warehouse: daily load of one business date (or a range of them)
 
 Carries business date **D**'s SAP exports from the landing zone (`<sap_landing_path>/<D>/`, any file
 names; each file's report is recognised from its header row) through the warehouse:
@@ -7,6 +7,10 @@ names; each file's report is recognised from its header row) through the warehou
 1. **resolve_business_date**: D = the `business_date` Param if given, else the first day of the run's
    data interval (Asia/Ho_Chi_Minh). Scheduled runs at 06:00 process the day before. D must lie in
    the warehouse calendar (dims.dim_date), which warehouse_maintenance keeps two years ahead.
+   **A range run**: with `business_date_to` as well, the run processes every date D..to as one unit
+   (on-call's backfill): every file of every date loaded, each gate once per date inside one task,
+   each layer built once for the range, views refreshed once, alerts evaluated as of the last date.
+   It does not wait for files (what landed is what there is) and holds every date's lock in order.
 2. **wait_for_files**: until one file per expected report (`sap_expected_reports`) has landed or
    `sap_files_due_time` (plant time, on D+1) has passed; reschedule mode, so no worker slot is held.
 3. **discover_files**: D's files, in name order; links and unsupported types are quarantined. A file
@@ -69,6 +73,11 @@ from sap_warehouse.layers import FACTS
 LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
 
 
+def _span(dates: list[str]) -> dict[str, dt.date]:
+    """A run's dates as the layers take them: the first, and through the last (the same for one date)."""
+    return {"business_date": dt.date.fromisoformat(dates[0]), "through": dt.date.fromisoformat(dates[-1])}
+
+
 @dag(
     dag_id="sap_warehouse_daily",
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone=bd.BUSINESS_TIMEZONE),
@@ -85,59 +94,79 @@ LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
             title="Business date",
             description="YYYY-MM-DD. Leave empty to process the run's data interval (the previous day).",
         ),
+        "business_date_to": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Business date to (range run)",
+            description=(
+                "YYYY-MM-DD, on or after Business date: process every date from Business date to this one in one "
+                f"run (a backfill; at most {bd.MAX_RANGE_DAYS} dates). Leave empty for one date."
+            ),
+        ),
     },
     tags=["sap", "warehouse", "daily"],
     doc_md=__doc__,
 )
 def sap_warehouse_daily():
     @task
-    def resolve_business_date(params=None, data_interval_start=None) -> str:
+    def resolve_business_date(params=None, data_interval_start=None) -> list[str]:
+        """The run's business dates: D, or D..business_date_to for a range run."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from sap_warehouse import horizon
 
         try:
-            day = bd.resolve(params.get("business_date"), data_interval_start)
-            horizon.check(day)
+            days = bd.resolve_range(params.get("business_date"), params.get("business_date_to"), data_interval_start)
+            horizon.check(days[0])
+            horizon.check(days[-1])
         except (ValueError, horizon.HorizonError) as error:
             raise AirflowFailException(str(error)) from error  # a wrong date or calendar: retries cannot fix it
-        return day.isoformat()
+        return [day.isoformat() for day in days]
 
     @task.sensor(poke_interval=300, timeout=36 * 3600, mode="reschedule", soft_fail=True)
-    def wait_for_files(business_date: str) -> PokeReturnValue:
+    def wait_for_files(dates: list[str]) -> PokeReturnValue:
         from airflow.sdk import Variable
 
         from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import expected_reports, files_due, landing_ready, location, quiet, scan
 
-        day = dt.date.fromisoformat(business_date)
+        if len(dates) > 1:
+            return PokeReturnValue(is_done=True)  # a range run backfills: what landed is what there is
+        day = dt.date.fromisoformat(dates[0])
         files, _ = scan(location("landing"), day)
         files = quiet(files, int_variable("sap_file_stable_seconds", 60))  # copies still being written wait
         due = files_due(day, Variable.get("sap_files_due_time", default="09:00"))
         return PokeReturnValue(is_done=landing_ready(len(files), len(expected_reports()), due, pendulum.now()))
 
     @task(trigger_rule="none_failed")
-    def discover_files(business_date: str) -> list[str]:
+    def discover_files(dates: list[str]) -> list[dict]:
+        """Each date's files, ready to load: {file_url, business_date} per file, dates in order."""
         from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import location, scan, settle
         from sap_warehouse.raw_load import quarantine_entry
 
-        day = dt.date.fromisoformat(business_date)
-        files, refused = scan(location("landing"), day)
-        for path, reason in refused:
-            quarantine_entry(path, reason, day, quarantine_root=location("quarantine"), run=run_info())
+        found = []
+        for business_date in dates:
+            day = dt.date.fromisoformat(business_date)
+            files, refused = scan(location("landing"), day)
+            for path, reason in refused:
+                quarantine_entry(path, reason, day, quarantine_root=location("quarantine"), run=run_info())
+            found += [(business_date, path) for path in files]
         # A file still being copied is not read half-written: wait until it has been quiet for
         # sap_file_stable_seconds; one still growing after five times that is left for a re-run.
-        ready, _ = settle(files, int_variable("sap_file_stable_seconds", 60))
-        return [str(p) for p in ready]
+        ready, _ = settle([path for _, path in found], int_variable("sap_file_stable_seconds", 60))
+        ready_names = {str(path) for path in ready}
+        return [{"file_url": str(p), "business_date": d} for d, p in found if str(p) in ready_names]
 
     @task(trigger_rule="none_failed")
-    def report_late_files(business_date: str) -> list[str]:
+    def report_late_files(dates: list[str]) -> list[str]:
+        """Files waiting in the folders of the dates before the run's first date (a range loads its own)."""
         from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import late_files, location
         from sap_warehouse.raw_load import record_late_files
 
-        day = dt.date.fromisoformat(business_date)
+        day = dt.date.fromisoformat(dates[0])
         lookback = int_variable("sap_late_file_lookback_days", 7)
         return record_late_files(day, late_files(location("landing"), day, lookback), lookback)
 
@@ -161,61 +190,70 @@ def sap_warehouse_daily():
         return result.as_dict()
 
     @task(trigger_rule="none_failed")
-    def record_missing_reports(business_date: str) -> list[str]:
+    def record_missing_reports(dates: list[str]) -> list[str]:
         from sap_warehouse.landing import expected_reports, location
         from sap_warehouse.raw_load import record_missing
 
-        day = dt.date.fromisoformat(business_date)
-        landing = str(location("landing") / business_date)
-        return record_missing(day, expected_reports(), landing=landing, run=run_info())
+        missing = []
+        for business_date in dates:
+            landing = str(location("landing") / business_date)
+            day = dt.date.fromisoformat(business_date)
+            missing += [f"{business_date} {report}" for report in record_missing(
+                day, expected_reports(), landing=landing, run=run_info())]  # fmt: skip
+        return missing
 
     @task(trigger_rule="none_failed")
-    def quality_gate(gate: str, business_date: str) -> dict:
+    def quality_gate(gate: str, dates: list[str]) -> dict:
+        """The gate's suites on each date's slice; every date is judged, then one failure names them all."""
         from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sap_warehouse.quality import QualityGateError, SuiteError, validate_gate
+        from sap_warehouse.quality import QualityGateError, SuiteError, validate_dates
 
         try:
-            results = validate_gate(
+            results = validate_dates(
                 gate,
-                dt.date.fromisoformat(business_date),
+                [dt.date.fromisoformat(day) for day in dates],
                 run=run_info(),
                 future_days=int(Variable.get("sap_future_days_max", default="1")),
             )
         except (QualityGateError, SuiteError) as error:
             raise AirflowFailException(str(error)) from error  # bad data or a bad suite: retries cannot fix it
-        return {r.suite: {"success": r.success, "warnings": len(r.warnings)} for r in results}
+        outcome = {
+            day.isoformat(): {r.suite: {"success": r.success, "warnings": len(r.warnings)} for r in of_date}
+            for day, of_date in results.items()
+        }
+        return outcome[dates[0]] if len(dates) == 1 else outcome
 
     @task(trigger_rule="none_failed")
-    def build_dimensions(business_date: str) -> dict:
+    def build_dimensions(dates: list[str]) -> dict:
         from sap_warehouse.layers import build_dimensions as build
 
-        return build(dt.date.fromisoformat(business_date), run=run_info())
+        return build(**_span(dates), run=run_info())
 
     @task
-    def build_fact(fact: str, business_date: str) -> dict:
+    def build_fact(fact: str, dates: list[str]) -> dict:
         from sap_warehouse.layers import build_fact as build
 
-        return build(fact, dt.date.fromisoformat(business_date), run=run_info())
+        return build(fact, **_span(dates), run=run_info())
 
     @task
-    def reconcile(business_date: str) -> list[dict]:
+    def reconcile(dates: list[str]) -> list[dict]:
         from sap_warehouse.layers import reconcile as check
 
-        return check(dt.date.fromisoformat(business_date), run=run_info())
+        return check(**_span(dates), run=run_info())
 
     @task(outlets=[MARTS_REFRESHED])
-    def refresh_views(business_date: str) -> list[str]:
+    def refresh_views(dates: list[str]) -> list[str]:
         from sap_warehouse.layers import refresh_views as refresh
 
-        return refresh(dt.date.fromisoformat(business_date), run=run_info())
+        return refresh(**_span(dates), run=run_info())
 
     @task
-    def evaluate_alerts(business_date: str) -> dict:
+    def evaluate_alerts(dates: list[str]) -> dict:
         from sap_warehouse.alerts import evaluate, thresholds_from_variables
 
-        return evaluate(dt.date.fromisoformat(business_date), limits=thresholds_from_variables(), run=run_info())
+        return evaluate(dt.date.fromisoformat(dates[-1]), limits=thresholds_from_variables(), run=run_info())
 
     @task
     def notify_alerts() -> list[int]:
@@ -226,7 +264,7 @@ def sap_warehouse_daily():
     day = resolve_business_date()
     files = discover_files(day)
     wait_for_files(day) >> files
-    loads = load_raw_file.partial(business_date=day).expand(file_url=files)
+    loads = load_raw_file.expand_kwargs(files)
     missing = record_missing_reports(day)
     dims = build_dimensions(day)
     raw_gate = quality_gate.override(task_id="quality_gate_raw")("raw", day)

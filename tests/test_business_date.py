@@ -5,7 +5,7 @@ import datetime as dt
 import pendulum
 import pytest
 
-from sap_warehouse.business_date import resolve
+from sap_warehouse.business_date import MAX_RANGE_DAYS, resolve, resolve_range
 
 
 def test_param_wins() -> None:
@@ -37,3 +37,25 @@ def test_date_before_the_date_dimension_is_refused() -> None:
 def test_a_date_past_the_migrations_calendar_resolves() -> None:
     """The calendar's far end moves (the maintenance DAG extends it); the pure rule has no fixed end."""
     assert resolve("2031-01-01", None) == dt.date(2031, 1, 1)
+
+
+def test_a_range_run_takes_every_date_from_business_date_to_business_date_to() -> None:
+    assert resolve_range("2026-01-30", "2026-02-02", None) == [
+        dt.date(2026, 1, 30), dt.date(2026, 1, 31), dt.date(2026, 2, 1), dt.date(2026, 2, 2)]  # fmt: skip
+    assert resolve_range("2026-01-30", "2026-01-30", None) == [dt.date(2026, 1, 30)]
+    assert resolve_range("2026-01-30", None, None) == [dt.date(2026, 1, 30)]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        ("2026-02-02", "2026-01-30", "before business_date"),
+        (None, "2026-01-30", "needs business_date"),
+        ("2026-01-01", "2026-02-30", "not a date"),
+        ("2024-01-01", "2026-01-01", f"at most {MAX_RANGE_DAYS}"),
+    ],
+)
+def test_a_range_that_is_backwards_open_malformed_or_too_long_is_refused(first, last, message: str) -> None:
+    start = pendulum.datetime(2026, 3, 1, 6, tz="Asia/Ho_Chi_Minh")
+    with pytest.raises(ValueError, match=message):
+        resolve_range(first, last, start)

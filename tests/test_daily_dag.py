@@ -8,10 +8,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from airflow.dag_processing.dagbag import DagBag
 from psycopg import sql
 
 from sap_warehouse import exports, layers, runner
 from sap_warehouse.generator import Movement, unit_totals, write_mb51_days
+from sap_warehouse.registry import PROJECT_ROOT
 from sap_warehouse.scratch_db import create_database, drop_database
 from tests.helpers import table_checksum, warehouse_checksums
 
@@ -110,29 +112,84 @@ def test_rerunning_a_date_leaves_the_warehouse_identical(warehouse: str, landing
         assert table_checksum(conn, "facts.fact_alert") == alerts_before, "a re-run changed or duplicated alerts"
 
 
-def test_a_backfilled_range_equals_its_dates_run_one_by_one_in_reverse(
+def ledger(url: str) -> list[tuple]:
+    """What arrived per date and report. Which date's copy of a file several dates share (the master
+    data, the same bytes each day) is read and which is the known duplicate depends on the order
+    the files loaded in; that the date delivered it, and what was rejected, does not."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT business_date, report, CASE WHEN status IN ('loaded', 'duplicate') THEN 'delivered' "
+            "ELSE status END, rows_rejected FROM operations.etl_file_ledger ORDER BY 1, 2, 3, 4"
+        ).fetchall()
+
+
+def test_a_range_run_equals_its_dates_run_one_by_one_in_order_and_in_reverse(
     warehouse: str, landing: Path, migrated_template: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     days = [FIRST, SECOND, SECOND + dt.timedelta(days=1)]
     for day in days:
         exports.write_day(landing, day, rows=40, seed=21)
-    # The runbook's backfill without a scheduler: one real run per date, in date order.
-    assert set(runner.run_range(days[0], days[-1]).values()) == {"success"}
-    backfilled = warehouse_checksums(warehouse)
+    # On-call's range run: business_date .. business_date_to, one run for the three dates.
+    assert runner.run_daily_dag(days[0], through=days[-1]) == "success"
+    ranged, ranged_alerts, ranged_ledger = warehouse_checksums(warehouse), open_alerts(warehouse), ledger(warehouse)
+    assert {row[0] for row in ranged_ledger} == set(days)
 
-    name = f"wh_reverse_{uuid.uuid4().hex[:10]}"
-    other = create_database(name, template=migrated_template)
-    try:
-        monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", other)
-        for day in days:
-            exports.write_day(landing, day, rows=40, seed=21)  # the first runs archived them
-        for day in reversed(days):
-            assert runner.run_daily_dag(day) == "success"
-        assert warehouse_checksums(other) == backfilled
-        # Alerts judge the latest date with the whole history, whatever order the dates ran in.
-        assert open_alerts(other) == open_alerts(warehouse)
-    finally:
-        drop_database(name)
+    for order in (days, days[::-1]):  # one run per date (Airflow's backfill), in date order and reversed
+        name = f"wh_per_date_{uuid.uuid4().hex[:10]}"
+        other = create_database(name, template=migrated_template)
+        try:
+            monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", other)
+            for day in days:
+                exports.write_day(landing, day, rows=40, seed=21)  # the earlier runs archived them
+            for day in order:
+                assert runner.run_daily_dag(day) == "success"
+            assert warehouse_checksums(other) == ranged
+            # Alerts judge the latest date with the whole history, whatever order the dates ran in.
+            assert open_alerts(other) == ranged_alerts
+            assert ledger(other) == ranged_ledger
+        finally:
+            drop_database(name)
+
+
+def test_a_range_run_stops_at_a_critical_defect_and_names_its_date(
+    warehouse: str, landing: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Every date of the range is judged; the failure names the date with the defect, and nothing of
+    the range is built (the views keep serving the last good data)."""
+    # A DAG of its own: dag.test() keeps a run's conf in the DAG's params, and the module's other tests
+    # run single dates.
+    daily_dag = DagBag(dag_folder=str(PROJECT_ROOT / "dags")).get_dag(runner.DAG_ID)
+    write_mb51_days(landing, FIRST, SECOND + dt.timedelta(days=1), rows=100, seed=5)
+    (landing / SECOND.isoformat() / "billing.xlsx").write_bytes(billing_file(SECOND, curr="VN$"))
+    last = SECOND + dt.timedelta(days=1)
+    after = last + dt.timedelta(days=1)
+    assert runner.main(["--from", str(FIRST), "--to", str(after), "--range-run", "--dry-run"]) == 0
+    preview = capfd.readouterr().out.splitlines()
+    assert preview[0].startswith(f"{FIRST}: ")
+    assert "known" not in preview[0]
+    assert "billing.xlsx" in preview[1]
+    assert preview[3:] == [f"{after}: nothing in the landing zone", "dry run: nothing run"]
+    dag_run = daily_dag.test(run_conf={"business_date": FIRST.isoformat(), "business_date_to": last.isoformat()})
+    states = task_states(dag_run)
+    assert str(dag_run.state) == "failed"
+    assert states["quality_gate_raw"] == "failed"
+    assert states["build_dimensions"] == "upstream_failed"
+    logged = "".join(capfd.readouterr())  # the task's log, as dag.test prints it
+    assert f"AirflowFailException: raw quality gate failed for {SECOND}\n" in logged
+    with psycopg.connect(warehouse) as conn:
+        loaded = conn.execute(
+            "SELECT DISTINCT business_date FROM operations.etl_file_ledger WHERE status = 'loaded' ORDER BY 1"
+        ).fetchall()
+        assert conn.execute("SELECT count(*) FROM facts.fact_inventory").fetchone()[0] == 0
+    assert [row[0] for row in loaded] == [FIRST, SECOND, last]
+    assert [r[0] for r in quality_results(warehouse, SECOND, "raw_zrsd002")] == [1]
+    assert [r[0] for r in quality_results(warehouse, last, "raw_zrsd002")] == [0]
+    # Loaded files were archived; the same bytes delivered again are previewed as known.
+    for path in sorted((landing.parent / "archive").rglob("*.xlsx"))[:1]:
+        (landing / FIRST.isoformat()).mkdir(exist_ok=True)
+        (landing / FIRST.isoformat() / path.name).write_bytes(path.read_bytes())
+    runner.main(["--from", str(FIRST), "--to", str(FIRST), "--range-run", "--dry-run"])
+    assert "(known: loaded for " in capfd.readouterr().out
 
 
 def test_a_bad_file_is_quarantined_and_the_day_still_loads(warehouse: str, landing: Path, daily_dag) -> None:

@@ -369,6 +369,19 @@ def test_each_critical_expectation_catches_its_planted_defect(good: str) -> None
         # The next date's raw slice holds none of D's defects: its gate judges only its own rows.
         results = quality.validate_gate("raw", DAYS[1], conninfo=url)
         assert {(r.suite, f["expectation"], f["column"]) for r in results for f in r.failures} <= HEALTHY_WARNINGS
+
+        # A range run's gate: both dates judged and stored, the failure names only the date with defects.
+        with pytest.raises(quality.QualityGateError) as error:
+            quality.validate_dates("raw", [D, DAYS[1]], conninfo=url)
+        assert str(error.value).startswith(f"raw quality gate failed for {D}\nraw quality gate failed for {D}: ")
+        assert f"raw quality gate failed for {DAYS[1]}" not in str(error.value)
+        with psycopg.connect(url) as conn:
+            judged = conn.execute(
+                "SELECT business_date, count(*) FROM operations.dq_validation_result WHERE gate = 'raw' "
+                "GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        raw_suites = len(quality.load_suites("raw"))
+        assert judged == [(D, 2 * raw_suites), (DAYS[1], 2 * raw_suites)]
     finally:
         drop_database(name)
 

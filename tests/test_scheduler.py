@@ -159,6 +159,26 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
     assert set(days) <= loaded
     assert set(days) <= reconciled
 
+    # A range run of the next two dates: one run, as the Params form or an on-call script starts it.
+    more = [days[-1] + dt.timedelta(days=i) for i in (1, 2)]
+    for day in more:
+        exports.write_day(tmp_path / "landing", day, rows=20, seed=17)
+    conf = {"business_date": more[0].isoformat(), "business_date_to": more[1].isoformat()}
+    ranged = airflow.post(f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf})
+    assert ranged.status_code == 200, ranged.text
+    assert wait_for(airflow, {ranged.json()["dag_run_id"]: more[0]}) == {ranged.json()["dag_run_id"]: "success"}
+    with psycopg.connect(warehouse) as conn:
+        loaded = {r[0] for r in conn.execute(
+            "SELECT business_date FROM operations.etl_file_ledger WHERE status = 'loaded' AND run_id = %s",
+            (ranged.json()["dag_run_id"],))}  # fmt: skip
+        built = conn.execute(
+            "SELECT business_date, details->>'through' FROM operations.etl_run_log "
+            "WHERE step = 'reconcile' AND run_id = %s",
+            (ranged.json()["dag_run_id"],),
+        ).fetchall()
+    assert loaded == set(more)
+    assert built == [(more[0], more[1].isoformat())]
+
 
 def test_a_run_past_its_deadline_mails_on_call_once(airflow_short_deadline: httpx.Client, inbox: Inbox) -> None:
     client = airflow_short_deadline

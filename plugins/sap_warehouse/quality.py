@@ -342,25 +342,30 @@ def _failure(result, suite: Suite, business_date: dt.date, conn: psycopg.Connect
 
 
 def _validate(
-    suites: list[Suite], business_date: dt.date, conninfo: str, conn: psycopg.Connection, future_days: int
-) -> list[SuiteResult]:
+    suites: list[Suite], dates: list[dt.date], conninfo: str, conn: psycopg.Connection, future_days: int
+) -> dict[dt.date, list[SuiteResult]]:
+    """Every suite on each date's slice, through one GX context and data source for all the dates."""
     context = _context()
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(conninfo))
-    parameters = expectation_parameters(business_date, future_days)
-    results = []
+    results: dict[dt.date, list[SuiteResult]] = {}
     try:
-        for suite in suites:
-            started = time.perf_counter()
-            asset = source.add_query_asset(suite.name, query=with_date(suite.batch_query, business_date))
-            batch = asset.add_batch_definition_whole_table(business_date.isoformat()).get_batch()
-            outcome = batch.validate(
-                suite.for_date(business_date),
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
-                expectation_parameters=parameters,
-            )
-            failures = [_failure(r, suite, business_date, conn) for r in outcome.results if not r.success]
-            statistics = {**outcome.statistics, "seconds": round(time.perf_counter() - started, 3)}
-            results.append(SuiteResult(suite.name, suite.gate, bool(outcome.success), statistics, failures))
+        for business_date in dates:
+            parameters = expectation_parameters(business_date, future_days)
+            results[business_date] = []
+            for suite in suites:
+                started = time.perf_counter()
+                query = with_date(suite.batch_query, business_date)
+                asset = source.add_query_asset(f"{suite.name} {business_date}", query=query)
+                batch = asset.add_batch_definition_whole_table(business_date.isoformat()).get_batch()
+                outcome = batch.validate(
+                    suite.for_date(business_date),
+                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+                    expectation_parameters=parameters,
+                )
+                failures = [_failure(r, suite, business_date, conn) for r in outcome.results if not r.success]
+                statistics = {**outcome.statistics, "seconds": round(time.perf_counter() - started, 3)}
+                result = SuiteResult(suite.name, suite.gate, bool(outcome.success), statistics, failures)
+                results[business_date].append(result)
     finally:
         source.get_execution_engine().engine.dispose()
     return results
@@ -412,36 +417,60 @@ def validate_gate(
     """Validate every suite of ``gate`` on ``business_date``'s slice, store the results, and raise
     QualityGateError naming each failed critical expectation (after storing). ``future_days``: how
     many days after D a date in D's files may lie before it is critical (after D it is a warning)."""
+    return validate_dates(
+        gate, [business_date], run=run, conninfo=conninfo, directory=directory, future_days=future_days
+    )[business_date]
+
+
+def validate_dates(
+    gate: str,
+    dates: list[dt.date],
+    *,
+    run: dict | None = None,
+    conninfo: str | None = None,
+    directory: Path | None = None,
+    future_days: int = FUTURE_DAYS,
+) -> dict[dt.date, list[SuiteResult]]:
+    """validate_gate for each of ``dates`` (a range run's): each date judged on its own slice and
+    stored as its own results; one QualityGateError at the end names every date that failed."""
     suites = load_suites(gate, directory)
     conninfo = warehouse_conninfo(conninfo)
     started = time.perf_counter()
     with connect(conninfo) as conn:
         # Shared: a build of D (exclusive) cannot change the slice while it is judged.
-        lock_business_date(conn, business_date, shared=True)
-        results = _validate(suites, business_date, conninfo, conn, future_days)
-        _store(conn, results, business_date, run or {})
-    seconds = time.perf_counter() - started
-    critical = [_line(r.suite, f) for r in results for f in r.critical]
-    warnings = [_line(r.suite, f) for r in results for f in r.warnings]
-    for line in warnings:
-        log.warning("quality warning, %s: %s", business_date, line)
+        for business_date in sorted(dates):
+            lock_business_date(conn, business_date, shared=True)
+        results = _validate(suites, dates, conninfo, conn, future_days)
+        for business_date, of_date in results.items():
+            _store(conn, of_date, business_date, run or {})
+    failed = {}
+    for business_date, of_date in results.items():
+        critical = [_line(r.suite, f) for r in of_date for f in r.critical]
+        for line in (_line(r.suite, f) for r in of_date for f in r.warnings):
+            log.warning("quality warning, %s: %s", business_date, line)
+        if critical:
+            failed[business_date] = critical
     log.info(
-        "%s gate for %s: %d suites, %d expectations, %d critical and %d warning failures, %.1f s",
+        "%s gate for %s: %d suites, %d expectations, %d dates with critical failures, %.1f s",
         gate,
-        business_date,
-        len(results),
-        sum(r.statistics.get("evaluated_expectations", 0) for r in results),
-        len(critical),
-        len(warnings),
-        seconds,
+        f"{dates[0]}..{dates[-1]}" if len(dates) > 1 else dates[0],
+        sum(len(of_date) for of_date in results.values()),
+        sum(r.statistics.get("evaluated_expectations", 0) for of_date in results.values() for r in of_date),
+        len(failed),
+        time.perf_counter() - started,
     )
-    if critical:
-        shown = "\n  ".join(critical)
+    if failed:
+        days = ", ".join(str(day) for day in failed)
+        shown = "\n".join(
+            f"{gate} quality gate failed for {day}: {len(lines)} critical expectation(s) failed\n  "
+            + "\n  ".join(lines)
+            for day, lines in failed.items()
+        )
         raise QualityGateError(
-            f"{gate} quality gate failed for {business_date}: {len(critical)} critical expectation(s) failed\n  "
-            f"{shown}\nThe layers after this gate were not built for {business_date}. Fix the data (a corrected "
-            f"export in the landing zone, or the master data), or the suite in include/quality/suites/ if the "
-            f"expectation is wrong, then re-run the date. History: operations.dq_validation_result."
+            (f"{gate} quality gate failed for {days}\n" if len(dates) > 1 else "")
+            + f"{shown}\nThe layers after this gate were not built for {days}. Fix the data (a corrected export in "
+            f"the landing zone, or the master data), or the suite in include/quality/suites/ if the expectation "
+            f"is wrong, then re-run the date{'s' if len(failed) > 1 else ''}. History: operations.dq_validation_result."
         )
     return results
 

@@ -1,10 +1,11 @@
 """Run the daily DAG for one business date or a range, without a scheduler.
 
 Each date is one real run of ``sap_warehouse_daily`` through Airflow's ``dag.test()`` (its real
-tasks, recorded in Airflow's metadata DB), one date after another. For on-call repairs on a machine
-without a running scheduler, and for the demo. Exit status 1 if any run did not succeed.
+tasks, recorded in Airflow's metadata DB), one date after another; with ``--range-run`` the dates
+are one range run instead (the business_date_to Param). For on-call repairs on a machine without a
+running scheduler, and for the demo. Exit status 1 if any run did not succeed.
 
-    scripts/dev exec python -m sap_warehouse.runner --from 2026-01-05 --to 2026-01-07
+    scripts/dev exec python -m sap_warehouse.runner --from 2026-01-05 --to 2026-01-07 [--range-run]
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from sap_warehouse.registry import PROJECT_ROOT
 DAG_ID = "sap_warehouse_daily"
 
 
-def run_daily_dag(business_date: dt.date) -> str:
-    """One real run of the daily DAG for the date; returns the run's final state."""
+def run_daily_dag(business_date: dt.date, through: dt.date | None = None) -> str:
+    """One real run of the daily DAG for the date (a range run through ``through``); returns the
+    run's final state."""
     from airflow.dag_processing.dagbag import DagBag
 
     # dag.test() cannot finish a run of a DAG with a deadline alert (Airflow 3.3.2; dag_support.run_deadline).
@@ -28,7 +30,8 @@ def run_daily_dag(business_date: dt.date) -> str:
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
-    run = bag.get_dag(DAG_ID).test(run_conf={"business_date": business_date.isoformat()})
+    conf = {"business_date": business_date.isoformat(), "business_date_to": through.isoformat() if through else None}
+    run = bag.get_dag(DAG_ID).test(run_conf=conf)
     return str(run.state)
 
 
@@ -42,11 +45,50 @@ def run_range(start: dt.date, end: dt.date) -> dict[dt.date, str]:
     return states
 
 
+def preview(start: dt.date, end: dt.date, *, conninfo: str | None = None) -> list[str]:
+    """What a range run of ``start``..``end`` would load, per date: each file of the landing zone,
+    marked when the file ledger already holds its content (it would be a duplicate). Reads files and
+    the ledger; changes nothing."""
+    import hashlib
+
+    from sap_warehouse.db import connect
+    from sap_warehouse.landing import location, scan
+
+    landing, lines, day = location("landing"), [], start
+    with connect(conninfo) as conn:
+        while day <= end:
+            files, refused = scan(landing, day)
+            shown = []
+            for path in files:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                known = conn.execute(
+                    "SELECT business_date FROM operations.etl_file_ledger WHERE sha256 = %s AND status = 'loaded' "
+                    "ORDER BY file_id LIMIT 1",
+                    (digest,),
+                ).fetchone()
+                shown.append(f"{path.name}" + (f" (known: loaded for {known[0]})" if known else ""))
+            shown += [f"{path.name} (refused: {reason})" for path, reason in refused]
+            lines.append(f"{day}: " + (", ".join(shown) if shown else "nothing in the landing zone"))
+            day += dt.timedelta(days=1)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="default: --from")
+    parser.add_argument("--range-run", action="store_true", help="one run for the whole range, not one per date")
+    parser.add_argument("--dry-run", action="store_true", help="print what each date would load; run nothing")
     args = parser.parse_args(argv)
+    if args.dry_run:
+        for line in preview(args.start, args.end or args.start):
+            print(line)
+        print("dry run: nothing run")
+        return 0
+    if args.range_run:
+        state = run_daily_dag(args.start, args.end or args.start)
+        print(f"{DAG_ID} business_date={args.start} business_date_to={args.end or args.start}: {state}", flush=True)
+        return 0 if state == "success" else 1
     states = run_range(args.start, args.end or args.start)
     return 0 if all(state == "success" for state in states.values()) else 1
 

@@ -204,7 +204,9 @@ def send(context, *, conninfo: str | None = None) -> dict | None:
     run = context.get("dag_run")
     params = context.get("params") or {}
     try:
-        day = bd.resolve(params.get("business_date"), context.get("data_interval_start"))
+        # A range run's summary is of its last date, as its alerts are.
+        day = bd.resolve_range(params.get("business_date"), params.get("business_date_to"),
+                               context.get("data_interval_start"))[-1]  # fmt: skip
     except ValueError as error:
         log.error("no morning summary for run %s: %s", context.get("run_id"), error)
         return None
