@@ -27,6 +27,7 @@ import psycopg
 from psycopg import ClientCursor, sql
 
 from sap_warehouse.db import connect, lock_business_date
+from sap_warehouse.progress import track
 from sap_warehouse.registry import site, sql_file
 
 log = logging.getLogger(__name__)
@@ -328,11 +329,10 @@ def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> di
         function(*args, first, through=last, run={**run, "task_id": step}, conninfo=conninfo)
         steps[step] = time.perf_counter() - start
 
-    timed("build_dimensions", build_dimensions)
-    for fact in FACTS:
-        timed(f"build_{fact}", build_fact, fact)
-    timed("reconcile", reconcile)
-    timed("refresh_views", refresh_views)
+    plan = [("build_dimensions", build_dimensions, ()), *((f"build_{f}", build_fact, (f,)) for f in FACTS),
+            ("reconcile", reconcile, ()), ("refresh_views", refresh_views, ())]  # fmt: skip
+    for step, function, args in track(plan, total=len(plan), desc=f"rebuild {first}..{last}", unit="step", logger=log):
+        timed(step, function, *args)
     return steps
 
 

@@ -40,6 +40,7 @@ import psycopg
 from psycopg import sql
 
 from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
+from sap_warehouse.progress import track
 from sap_warehouse.registry import PROJECT_ROOT, Report, formats, reports, site
 
 log = logging.getLogger(__name__)
@@ -348,8 +349,11 @@ def _validate(
     context = _context()
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(conninfo))
     results: dict[dt.date, list[SuiteResult]] = {}
+    gate = suites[0].gate if suites else ""
     try:
-        for business_date in dates:
+        for business_date in (
+            track(dates, total=len(dates), desc=f"{gate} gate", logger=log) if len(dates) > 1 else dates
+        ):
             parameters = expectation_parameters(business_date, future_days)
             results[business_date] = []
             for suite in suites:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 
 from sap_warehouse.registry import PROJECT_ROOT
 
 DAG_ID = "sap_warehouse_daily"
+log = logging.getLogger(__name__)
 
 
 def run_daily_dag(business_date: dt.date, through: dt.date | None = None) -> str:
@@ -36,12 +38,14 @@ def run_daily_dag(business_date: dt.date, through: dt.date | None = None) -> str
 
 
 def run_range(start: dt.date, end: dt.date) -> dict[dt.date, str]:
+    """One run per date, in order, with progress (dates done of total, ETA)."""
+    from sap_warehouse.progress import track
+
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     states = {}
-    day = start
-    while day <= end:
+    for day in track(days, total=len(days), desc=f"{DAG_ID} runs", logger=log):
         states[day] = run_daily_dag(day)
         print(f"{DAG_ID} business_date={day}: {states[day]}", flush=True)
-        day += dt.timedelta(days=1)
     return states
 
 
