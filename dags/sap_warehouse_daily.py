@@ -80,6 +80,7 @@ def _span(dates: list[str]) -> dict[str, dt.date]:
 
 @dag(
     dag_id="sap_warehouse_daily",
+    description="SAP exports of a business date (or a range) through raw load, gates, model, views and alerts",
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone=bd.BUSINESS_TIMEZONE),
     **DAG_ARGS,
     deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
@@ -126,6 +127,7 @@ def sap_warehouse_daily():
 
     @task.sensor(poke_interval=300, timeout=36 * 3600, mode="reschedule", soft_fail=True)
     def wait_for_files(dates: list[str]) -> PokeReturnValue:
+        """Until every expected report's file has landed or sap_files_due_time has passed (not for a range)."""
         from airflow.sdk import Variable
 
         from sap_warehouse.dag_support import int_variable
@@ -170,7 +172,14 @@ def sap_warehouse_daily():
         lookback = int_variable("sap_late_file_lookback_days", 7)
         return record_late_files(day, late_files(location("landing"), day, lookback), lookback)
 
-    @task(max_active_tis_per_dagrun=LOAD_PARALLELISM, map_index_template="{{ file_name }}")
+    @task(
+        max_active_tis_per_dagrun=LOAD_PARALLELISM,
+        map_index_template="{{ file_name }}",
+        multiple_outputs=False,
+        # A mapped task does not take its doc from the docstring.
+        doc_md="One file in one transaction: read, type, reject bad rows, upsert by business key, ledger row; "
+        "then archived (or quarantined with the reason).",
+    )
     def load_raw_file(file_url: str, business_date: str) -> dict:
         from airflow.sdk import ObjectStoragePath, Variable
 
@@ -191,6 +200,7 @@ def sap_warehouse_daily():
 
     @task(trigger_rule="none_failed")
     def record_missing_reports(dates: list[str]) -> list[str]:
+        """A `missing` ledger row per expected report no file of the date delivered."""
         from sap_warehouse.landing import expected_reports, location
         from sap_warehouse.raw_load import record_missing
 
@@ -202,7 +212,7 @@ def sap_warehouse_daily():
                 day, expected_reports(), landing=landing, run=run_info())]  # fmt: skip
         return missing
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", multiple_outputs=False)
     def quality_gate(gate: str, dates: list[str]) -> dict:
         """The gate's suites on each date's slice; every date is judged, then one failure names them all."""
         from airflow.sdk import Variable
@@ -225,38 +235,55 @@ def sap_warehouse_daily():
         }
         return outcome[dates[0]] if len(dates) == 1 else outcome
 
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", multiple_outputs=False)
     def build_dimensions(dates: list[str]) -> dict:
+        """Dimension members for the codes the dates' rows mention (inferred ones for unknown codes)."""
         from sap_warehouse.layers import build_dimensions as build
 
         return build(**_span(dates), run=run_info())
 
-    @task
+    @task(multiple_outputs=False)
     def build_fact(fact: str, dates: list[str]) -> dict:
+        """The fact's slice of the dates, rebuilt from raw in one transaction."""
         from sap_warehouse.layers import build_fact as build
 
         return build(fact, **_span(dates), run=run_info())
 
     @task
     def reconcile(dates: list[str]) -> list[dict]:
+        """Facts against their raw rows (revenue, quantities, row counts); a mismatch fails without retry."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sap_warehouse.layers import ReconciliationError
         from sap_warehouse.layers import reconcile as check
 
-        return check(**_span(dates), run=run_info())
+        try:
+            return check(**_span(dates), run=run_info())
+        except ReconciliationError as error:
+            raise AirflowFailException(str(error)) from error  # the same data gives the same mismatch
 
     @task(outlets=[MARTS_REFRESHED])
     def refresh_views(dates: list[str]) -> list[str]:
+        """REFRESH ... CONCURRENTLY each marts view; the asset event (extra: the dates) starts maintenance."""
         from sap_warehouse.layers import refresh_views as refresh
 
-        return refresh(**_span(dates), run=run_info())
+        refreshed = refresh(**_span(dates), run=run_info())
+        get_current_context()["outlet_events"][MARTS_REFRESHED].extra = {
+            "business_date": dates[0],
+            "through": dates[-1],
+        }
+        return refreshed
 
-    @task
+    @task(multiple_outputs=False)
     def evaluate_alerts(dates: list[str]) -> dict:
+        """The alert rules as of the (last) date: open new alerts, update persisting ones, resolve cleared ones."""
         from sap_warehouse.alerts import evaluate, thresholds_from_variables
 
         return evaluate(dt.date.fromisoformat(dates[-1]), limits=thresholds_from_variables(), run=run_info())
 
     @task
     def notify_alerts() -> list[int]:
+        """One e-mail listing the critical alerts not announced yet."""
         from sap_warehouse.alerts import notify_new_critical
 
         return notify_new_critical(get_current_context())

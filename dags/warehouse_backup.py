@@ -21,7 +21,7 @@ file). Restore: `python -m sap_warehouse.backup restore ...` (README, "On-call r
 
 from __future__ import annotations
 
-from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS, run_deadline
@@ -29,6 +29,7 @@ from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS, run_deadline
 
 @dag(
     dag_id="warehouse_backup",
+    description="Nightly pg_dump of the warehouse, verified by restoring it, then rotated",
     schedule=CronTriggerTimetable("0 2 * * *", timezone=BUSINESS_TIMEZONE),
     **DAG_ARGS,
     deadline=run_deadline("SAP_WAREHOUSE_BACKUP_DEADLINE_MINUTES", default_minutes=120),
@@ -38,22 +39,27 @@ from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS, run_deadline
 def warehouse_backup():
     @task
     def dump_warehouse() -> str:
+        """pg_dump (custom format) of a consistent snapshot to the backup location, with its manifest."""
         from sap_warehouse import backup
         from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import location
 
         return backup.dump(location("backup"), compression=int_variable("warehouse_backup_compression", 1))["name"]
 
-    @task(outlets=[BACKUP_VERIFIED])
+    @task(outlets=[BACKUP_VERIFIED], multiple_outputs=False)
     def verify_backup(name: str) -> dict:
+        """Restore the dump into a scratch database and compare every table's rows with the manifest;
+        the asset event (its extra names the backup) starts the retention DAG."""
         from sap_warehouse import backup
         from sap_warehouse.landing import location
 
         manifest = backup.verify(location("backup"), name)
+        get_current_context()["outlet_events"][BACKUP_VERIFIED].extra = {"backup": name}
         return {"name": name, "tables": len(manifest["table_rows"]), "rows": sum(manifest["table_rows"].values())}
 
-    @task
+    @task(multiple_outputs=False)
     def rotate_backups(verified: dict) -> dict:
+        """Keep the newest verified backup of the last 7 days, 4 weeks and 12 months; delete the rest."""
         from sap_warehouse import backup
         from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import location

@@ -30,6 +30,7 @@ from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED
 
 @dag(
     dag_id="warehouse_maintenance",
+    description="VACUUM/ANALYZE where the statistics call for it, the calendar kept ahead, a health snapshot",
     schedule=[MARTS_REFRESHED],
     **DAG_ARGS,
     params={
@@ -47,6 +48,8 @@ from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED
 def warehouse_maintenance():
     @task
     def vacuum_and_analyze() -> list[dict]:
+        """VACUUM (with ANALYZE) tables with many dead tuples, ANALYZE tables changed since their last
+        analyze; FULL only with the vacuum_full Param; a dry run lists the statements."""
         from airflow.sdk import Variable
 
         from sap_warehouse import maintenance
@@ -61,8 +64,9 @@ def warehouse_maintenance():
             dry_run=bool(params["dry_run"]),
         )
 
-    @task
+    @task(multiple_outputs=False)
     def extend_horizon() -> dict:
+        """Keep dims.dim_date and the monthly partitions warehouse_horizon_months ahead of today."""
         from sap_warehouse import horizon
         from sap_warehouse.dag_support import int_variable
 
@@ -72,8 +76,9 @@ def warehouse_maintenance():
         today = pendulum.instance(context["dag_run"].run_after).in_timezone(BUSINESS_TIMEZONE).date()
         return horizon.extend(today, int_variable("warehouse_horizon_months", horizon.DEFAULT_MONTHS))
 
-    @task
+    @task(multiple_outputs=False)
     def health_snapshot() -> dict:
+        """Sizes, tuples, index use, connections, waiting and long sessions, slowest statements."""
         from sap_warehouse import maintenance
 
         return maintenance.snapshot()

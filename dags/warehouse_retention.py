@@ -23,6 +23,7 @@ from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS
 
 @dag(
     dag_id="warehouse_retention",
+    description="Archive and delete rows past their retention, never past the last verified backup",
     schedule=[BACKUP_VERIFIED],
     **DAG_ARGS,
     params={
@@ -37,15 +38,17 @@ from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS
     doc_md=__doc__,
 )
 def warehouse_retention():
-    @task
+    @task(multiple_outputs=False)
     def apply_retention() -> dict:
+        """Archive each policy's old rows (gzip CSV, read back and counted), then delete them; a run the
+        verified backup's asset event started deletes for real, a manual one only plans."""
         from sap_warehouse import retention
         from sap_warehouse.landing import location
 
         context = get_current_context()
         dry_run = context["params"]["dry_run"]
-        if dry_run is None:
-            dry_run = str(context["dag_run"].run_type).lower().endswith("manual")
+        if dry_run is None:  # started by a verified backup (an asset event): real; by hand: a dry run
+            dry_run = not context["triggering_asset_events"]
         today = pendulum.instance(context["dag_run"].run_after).in_timezone(BUSINESS_TIMEZONE).date()
         actions = retention.apply(today, location("archive"), dry_run=dry_run, run_id=context["run_id"])
         return {

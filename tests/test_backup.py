@@ -22,7 +22,7 @@ from sap_warehouse import backup, exports
 from sap_warehouse.db import row_count
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.scratch_db import drop_database
-from tests.helpers import build_day, table_checksum, warehouse_checksums
+from tests.helpers import asset_event_extras, build_day, table_checksum, warehouse_checksums
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 2, 2)
@@ -218,6 +218,7 @@ def test_backup_dag_dumps_verifies_and_rotates(loaded: str, tmp_path: Path, monk
     assert str(run.state) == "success"
     (manifest,) = backup.manifests(ObjectStoragePath(f"file://{folder}"))
     assert manifest["status"] == "verified"
+    assert asset_event_extras("warehouse_backup", run.run_id) == [{"backup": manifest["name"]}]
     assert {t: manifest["table_rows"][t] for t in counts(loaded)} == counts(loaded)
 
 

@@ -36,8 +36,12 @@ def test_dags_have_owner_tags_docs_retries_and_pool(dagbag: DagBag) -> None:
         dag = dagbag.get_dag(dag_id)
         assert dag.tags, dag_id
         assert dag.doc_md, dag_id
+        assert dag.description, f"{dag_id}: the DAG list shows its description"
         assert dag.max_active_runs == 1, "runs of one DAG must not interleave"
         for task in dag.tasks:
+            assert task.doc_md, f"{dag_id}.{task.task_id}: the task's page shows its doc"
+            # A dict result is one XCom (what the task returned), not a key per entry.
+            assert getattr(task, "multiple_outputs", False) is False, f"{dag_id}.{task.task_id}"
             assert task.owner not in ("", "airflow"), task.task_id
             assert task.retries >= 1, task.task_id
             # Each task's own callbacks, not only DEFAULT_ARGS: a task that sets its own on_failure_callback

@@ -15,7 +15,7 @@ from sap_warehouse import exports, layers, runner
 from sap_warehouse.generator import Movement, unit_totals, write_mb51_days
 from sap_warehouse.registry import PROJECT_ROOT
 from sap_warehouse.scratch_db import create_database, drop_database
-from tests.helpers import table_checksum, warehouse_checksums
+from tests.helpers import asset_event_extras, table_checksum, warehouse_checksums
 
 pytestmark = pytest.mark.dag  # the daily DAG run through dag.test()
 
@@ -52,7 +52,11 @@ def test_daily_run_builds_fact_inventory_from_the_exports(warehouse: str, landin
     assert any(m.posting_date < SECOND for m in written[SECOND]), "fixture needs late postings"
 
     assert run(daily_dag, FIRST) == "success"
-    assert run(daily_dag, SECOND) == "success"
+    second = daily_dag.test(run_conf={"business_date": SECOND.isoformat()})
+    assert str(second.state) == "success"
+    # The refreshed-marts event that starts the maintenance DAG says which dates it carries.
+    extra = {"business_date": SECOND.isoformat(), "through": SECOND.isoformat()}
+    assert asset_event_extras("sap_warehouse_daily", second.run_id) == [extra]
 
     expected = expected_facts(movements)
     with psycopg.connect(warehouse) as conn:

@@ -98,3 +98,14 @@ def warehouse_checksums(conninfo: str) -> dict[str, str]:
             table: table_checksum(conn, table, leave_out=PROVENANCE if table in RAW_TABLES else ())
             for table in WAREHOUSE_TABLES
         }
+
+
+def asset_event_extras(dag_id: str, run_id: str) -> list[dict]:
+    """The extra of each asset event a run of ``dag_id`` emitted (Airflow's metadata database)."""
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    query = select(AssetEvent.extra).where(AssetEvent.source_dag_id == dag_id, AssetEvent.source_run_id == run_id)
+    with create_session() as session:
+        return list(session.scalars(query))
