@@ -70,6 +70,8 @@ CREATE TABLE operations.statement_health (
 );
 GRANT SELECT ON operations.table_restore_log, operations.database_health, operations.session_health,
     operations.statement_health TO warehouse_analyst;
+-- pg_dump (the backup role, through warehouse_analyst) reads every sequence, the new identity's too.
+GRANT SELECT ON SEQUENCE operations.table_restore_log_restore_id_seq TO warehouse_analyst;
 """
 
 
