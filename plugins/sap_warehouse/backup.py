@@ -49,7 +49,7 @@ import psycopg
 from psycopg import sql
 
 from sap_warehouse.db import BACKUP_CONN_ID, OWNER_CONN_ID, connect, row_count, table_name, warehouse_conninfo
-from sap_warehouse.layers import MATERIALIZED_VIEWS
+from sap_warehouse.layers import refresh_all_views
 
 log = logging.getLogger(__name__)
 
@@ -545,8 +545,7 @@ def restore_tables(
             live.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(side_schema)))
             with psycopg.connect(conninfo, autocommit=True) as admin:
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
-        for view in MATERIALIZED_VIEWS:
-            live.execute("SELECT operations.refresh_materialized_view(%s::regclass)", (f"marts.{view}",))
+        refresh_all_views(live)
     log.info("restored %s from %s: %s", ", ".join(tables), name, result)
     return result
 

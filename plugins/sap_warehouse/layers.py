@@ -290,6 +290,13 @@ def reconcile(
     return checks
 
 
+def refresh_all_views(conn: psycopg.Connection) -> None:
+    """REFRESH ... CONCURRENTLY every marts view in dependency order, through the owner's function
+    (REFRESH is reserved to a view's owner, and the loader owns nothing)."""
+    for view in MATERIALIZED_VIEWS:
+        conn.execute("SELECT operations.refresh_materialized_view(%s::regclass)", (f"marts.{view}",))
+
+
 def refresh_views(
     business_date: dt.date,
     *,
@@ -303,9 +310,7 @@ def refresh_views(
     dates = _range(business_date, through)
     with connect(conninfo) as conn:
         _lock(conn, dates)
-        for view in MATERIALIZED_VIEWS:
-            # The owner's function: REFRESH is reserved to a view's owner, and the loader owns nothing.
-            conn.execute("SELECT operations.refresh_materialized_view(%s::regclass)", (f"marts.{view}",))
+        refresh_all_views(conn)
         record_step(
             conn,
             run or {},

@@ -62,15 +62,18 @@ def preview(start: dt.date, end: dt.date, *, conninfo: str | None = None) -> lis
     with connect(conninfo) as conn:
         while day <= end:
             files, refused = scan(landing, day)
-            shown = []
-            for path in files:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                known = conn.execute(
-                    "SELECT business_date FROM operations.etl_file_ledger WHERE sha256 = %s AND status = 'loaded' "
-                    "ORDER BY file_id LIMIT 1",
-                    (digest,),
-                ).fetchone()
-                shown.append(f"{path.name}" + (f" (known: loaded for {known[0]})" if known else ""))
+            digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in files]
+            known = dict(
+                conn.execute(
+                    "SELECT DISTINCT ON (sha256) sha256, business_date FROM operations.etl_file_ledger "
+                    "WHERE sha256 = ANY(%s) AND status = 'loaded' ORDER BY sha256, file_id",
+                    (digests,),
+                ).fetchall()
+            )
+            shown = [
+                path.name + (f" (known: loaded for {known[digest]})" if digest in known else "")
+                for path, digest in zip(files, digests, strict=True)
+            ]
             shown += [f"{path.name} (refused: {reason})" for path, reason in refused]
             lines.append(f"{day}: " + (", ".join(shown) if shown else "nothing in the landing zone"))
             day += dt.timedelta(days=1)
