@@ -67,13 +67,14 @@ def empty_database(admin_server: str) -> Iterator[str]:
 @pytest.fixture
 def warehouse(migrated_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Conninfo of a fresh warehouse at the head migration; the warehouse connections (daily, owner,
-    backup) point at it, so code under test (and DAG tasks run by dag.test) uses it."""
+    backup, analyst) point at it, so code under test (and DAG tasks run by dag.test) uses it."""
     name = f"wh_test_{uuid.uuid4().hex[:10]}"
     url = create_database(name, template=migrated_template)
     for variable in (
         "AIRFLOW_CONN_WAREHOUSE_DB",
         "AIRFLOW_CONN_WAREHOUSE_OWNER_DB",
         "AIRFLOW_CONN_WAREHOUSE_BACKUP_DB",
+        "AIRFLOW_CONN_WAREHOUSE_ANALYST_DB",
     ):
         monkeypatch.setenv(variable, url)
     yield url
@@ -83,6 +84,7 @@ def warehouse(migrated_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
 LOGINS = {  # login -> (the roles it is a member of, CREATEDB)
     "wh_test_loader": (("warehouse_loader",), False),
     "wh_test_backup": (("warehouse_backup", "warehouse_analyst"), True),
+    "wh_test_analyst": (("warehouse_analyst",), False),
 }
 
 
@@ -121,6 +123,15 @@ def as_backup(warehouse: str, login_password: str, monkeypatch: pytest.MonkeyPat
     """The warehouse, connected to as the backup role (AIRFLOW_CONN_WAREHOUSE_BACKUP_DB)."""
     url = login_url(warehouse, "wh_test_backup", login_password)
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_BACKUP_DB", url)
+    return url
+
+
+@pytest.fixture
+def as_analyst(warehouse: str, login_password: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The warehouse, connected to as a member of the read-only analyst role (the on-call page's
+    AIRFLOW_CONN_WAREHOUSE_ANALYST_DB)."""
+    url = login_url(warehouse, "wh_test_analyst", login_password)
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_ANALYST_DB", url)
     return url
 
 

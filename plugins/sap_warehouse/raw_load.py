@@ -245,6 +245,7 @@ class Landed:
     data: bytes
     sha256: str
     in_archive: bool
+    started: float  # time.perf_counter() when the load of the file began (the ledger's seconds)
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,7 @@ class Written:
 def _land(path, business_date: dt.date, archive_root) -> Landed:
     """The file's bytes. A file another run of the date (or this task's earlier try) loaded and
     moved to the archive is read from there: the ledger then knows it as a duplicate."""
+    started = time.perf_counter()
     try:
         data, in_archive = path.read_bytes(), False
     except FileNotFoundError:
@@ -319,7 +321,7 @@ def _land(path, business_date: dt.date, archive_root) -> Landed:
                 "look for it in the quarantine folder or deliver it again"
             ) from None
         path, data, in_archive = archived, archived.read_bytes(), True
-    return Landed(path, data, hashlib.sha256(data).hexdigest(), in_archive)
+    return Landed(path, data, hashlib.sha256(data).hexdigest(), in_archive, started)
 
 
 def _parse(landed: Landed, file_name: str) -> tuple[Sheet | None, str | None]:
@@ -655,16 +657,17 @@ def _ledger(
     size: int | None,
     reader: str | None,
     run: dict,
+    started: float | None = None,
 ) -> int:
     row = conn.execute(
         """INSERT INTO operations.etl_file_ledger
                (path, file_name, report, business_date, sha256, size_bytes, status, reader, rows_read,
                 rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_summary, cell_issues,
-                cell_issue_columns, reason, dag_id, run_id)
+                cell_issue_columns, reason, dag_id, run_id, seconds)
            VALUES (%(path)s, %(file_name)s, %(report)s, %(business_date)s, %(sha256)s, %(size)s, %(status)s,
                    %(reader)s, %(rows_read)s, %(rows_inserted)s, %(rows_updated)s, %(rows_unchanged)s,
                    %(rows_rejected)s, %(rows_summary)s, %(cell_issues)s, %(cell_issue_columns)s, %(reason)s,
-                   %(dag_id)s, %(run_id)s)
+                   %(dag_id)s, %(run_id)s, %(seconds_so_far)s)
            RETURNING file_id""",
         {
             **result.as_dict(),
@@ -675,6 +678,7 @@ def _ledger(
             "reader": reader,
             "dag_id": run.get("dag_id"),
             "run_id": run.get("run_id"),
+            "seconds_so_far": None if started is None else round(time.perf_counter() - started, 3),
         },
     ).fetchone()
     return row[0]
@@ -818,9 +822,8 @@ def load_sheet(
         result = _result(
             sheet, file_name, business_date, typed, reject_ratio_max=reject_ratio_max, keyed=keyed, written=written
         )
-    file_id = _ledger(
-        conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data), reader=sheet.reader, run=run
-    )
+    file_id = _ledger(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data),
+                      reader=sheet.reader, run=run, started=landed.started)  # fmt: skip
     _record_evidence(conn, typed.table, file_id, file_name)
     scratch.drop(conn)
     return result
@@ -909,7 +912,8 @@ def _load(
             )
         else:
             result = _repeat(known, file_name, business_date)
-        _ledger(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data), reader=None, run=run)
+        _ledger(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data), reader=None,
+                run=run, started=landed.started)  # fmt: skip
     return result
 
 

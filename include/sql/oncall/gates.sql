@@ -1,0 +1,7 @@
+-- The on-call page's quality gates of a business date: each suite's latest result (raw gate first),
+-- with its failing expectations (severity, column, count, sample rows). Parameter: day.
+SELECT DISTINCT ON (gate, suite_name)
+       gate, suite_name, success, critical_failures, warning_failures, failures, run_id, validated_at
+  FROM operations.dq_validation_result
+ WHERE business_date = %(day)s
+ ORDER BY gate DESC, suite_name, validated_at DESC, result_id DESC;

@@ -1,0 +1,195 @@
+"""The on-call page: one business date of the warehouse at a glance, inside the Airflow UI.
+
+A FastAPI app the Airflow plugin in plugins/warehouse_oncall_plugin.py mounts in the api-server at
+``/warehouse`` (and lists in the UI's navigation). Per business date it shows the files (status,
+report, rows read / loaded / unchanged / rejected / list totals, reader, seconds), the reports
+recorded missing, the quarantined files with their reasons, the quality gates' results with the
+failing expectations and their sample rows, the open alerts (with an acknowledge button), a chart of
+rows loaded per report over the last 30 days, and the latest database health snapshot.
+
+It reads through the Airflow connection ``warehouse_analyst_db`` (a login that is a member of the
+read-only role warehouse_analyst; ``warehouse_db`` when it is not defined), in read-only
+transactions. Acknowledging an alert is its one write, through ``warehouse_db``.
+
+Every route asks Airflow's auth manager: the user of the request's token (the UI's session cookie, or
+an ``Authorization: Bearer`` header) must be allowed to read the daily DAG (acknowledge: to edit it).
+A browser without a session is sent to Airflow's login page; an API client gets 401.
+"""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations when they are
+# defined, and they name classes imported inside create_app().
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode, urlsplit
+
+import psycopg
+from psycopg.rows import dict_row
+
+from sap_warehouse import alerts
+from sap_warehouse.db import connect
+from sap_warehouse.registry import sql_file
+
+DAILY_DAG_ID = "sap_warehouse_daily"
+ANALYST_CONN_ID = "warehouse_analyst_db"
+CHART_DAYS = 30
+DATES_LISTED = 60
+TEMPLATES = Path(__file__).with_name("templates")
+# One colour per report line of the chart (Tableau 10), in the order the reports sort.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
+
+
+def _rows(conn, relative: str, params: dict | None = None) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql_file(relative), params or {}).fetchall()
+
+
+@contextmanager
+def read_only(conninfo: str | None = None) -> Iterator[psycopg.Connection]:
+    """A connection of the analyst login (``conninfo``, else ``warehouse_analyst_db``) whose every
+    transaction is read-only, whatever that login may do."""
+    with connect(conninfo, autocommit=True, conn_id=ANALYST_CONN_ID) as conn:
+        conn.execute("SET default_transaction_read_only = on")
+        yield conn
+
+
+def day_view(business_date: dt.date | None = None, *, conninfo: str | None = None) -> dict:
+    """Everything the page shows for ``business_date`` (default: the latest date the ledger knows)."""
+    with read_only(conninfo) as conn:
+        dates = _rows(conn, "oncall/dates.sql", {"limit": DATES_LISTED})
+        if business_date is None:
+            business_date = dates[0]["business_date"] if dates else dt.date.today() - dt.timedelta(days=1)
+        day = {"day": business_date}
+        files = _rows(conn, "oncall/files.sql", day)
+        view = {
+            "business_date": business_date,
+            "dates": dates,
+            "files": files,
+            "quarantined": [f for f in files if f["status"] == "quarantined"],
+            "missing": _rows(conn, "oncall/missing.sql", day),
+            "gates": _rows(conn, "oncall/gates.sql", day),
+            "alerts": _rows(conn, "oncall/alerts.sql"),
+            "rows_by_report": _rows(conn, "oncall/rows_by_report.sql", {**day, "days": CHART_DAYS}),
+            "health": (_rows(conn, "oncall/database_health.sql") or [None])[0],
+        }
+    view["chart"] = chart(view["rows_by_report"], business_date)
+    return view
+
+
+def chart(rows: list[dict], last: dt.date, days: int = CHART_DAYS, width: int = 720, height: int = 180) -> dict:
+    """An SVG line chart of rows loaded per report over the ``days`` dates up to ``last``: one
+    polyline per report (a date without a loaded file counts 0), y from 0 to the largest value."""
+    first = last - dt.timedelta(days=days - 1)
+    left, right, top, bottom = 56, 8, 8, 22
+    span_x, span_y = width - left - right, height - top - bottom
+    peak = max((r["rows_loaded"] for r in rows), default=0) or 1
+    by_report: dict[str, dict[dt.date, int]] = {}
+    for r in rows:
+        by_report.setdefault(r["report"], {})[r["business_date"]] = r["rows_loaded"]
+
+    def x(day: dt.date) -> float:
+        return left + span_x * (day - first).days / max(days - 1, 1)
+
+    def y(value: int) -> float:
+        return top + span_y * (1 - value / peak)
+
+    series = []
+    for i, (report, values) in enumerate(sorted(by_report.items())):
+        points = " ".join(
+            f"{x(first + dt.timedelta(days=d)):.1f},{y(values.get(first + dt.timedelta(days=d), 0)):.1f}"
+            for d in range(days)
+        )
+        series.append({"report": report, "color": PALETTE[i % len(PALETTE)], "points": points,
+                       "total": sum(values.values())})  # fmt: skip
+    return {
+        "width": width,
+        "height": height,
+        "series": series,
+        "peak": peak,
+        "axis": {"left": left, "top": top, "bottom": height - bottom, "right": width - right},
+        "first": first,
+        "last": last,
+    }
+
+
+def _same_origin(request) -> bool:
+    """A form post comes from a page of this server (no Origin header: not a browser's cross-site post)."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.url.netloc
+
+
+def create_app():
+    """The FastAPI app of the page and its JSON API (imported by the api-server only)."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+    from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+    from fastapi.templating import Jinja2Templates
+
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    can_read = Depends(requires_access_dag("GET", param_dag_id=DAILY_DAG_ID))
+    can_edit = Depends(requires_access_dag("PUT", param_dag_id=DAILY_DAG_ID))
+    app = FastAPI(title="SAP warehouse: on-call", description=__doc__.split("\n\n")[0])
+
+    @app.exception_handler(HTTPException)
+    async def to_login(request: Request, exc: HTTPException):
+        """A browser without a valid session goes to Airflow's login page and comes back here."""
+        wants_html = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
+            f"{request.scope.get('root_path', '')}/api/"
+        )
+        if exc.status_code == status.HTTP_401_UNAUTHORIZED and wants_html:
+            return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    def parse_date(value: str | None) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(value) if value else None
+        except ValueError:
+            raise HTTPException(422, f"date {value!r} is not YYYY-MM-DD") from None
+
+    DateParam = Annotated[
+        str | None, Query(description="business date, YYYY-MM-DD (default: the latest date the ledger knows)")
+    ]
+
+    @app.get("/", response_class=HTMLResponse, dependencies=[can_read])
+    def page(request: Request, user: GetUserDep, date: DateParam = None, message: str | None = None):
+        view = day_view(parse_date(date))
+        return templates.TemplateResponse(
+            request, "oncall.html", {"view": view, "user": user.get_name(), "message": message}
+        )
+
+    @app.get("/api/day", dependencies=[can_read])
+    def day_json(date: DateParam = None) -> JSONResponse:
+        """The page's content as JSON."""
+        view = day_view(parse_date(date))
+        view.pop("chart")
+        return JSONResponse(jsonable_encoder(view))
+
+    def _acknowledge(alert_id: int, user) -> None:
+        try:
+            alerts.acknowledge(alert_id, user.get_name())
+        except ValueError as error:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+
+    @app.post("/api/alerts/{alert_id}/acknowledge", dependencies=[can_edit])
+    def acknowledge_json(alert_id: int, user: GetUserDep) -> dict:
+        _acknowledge(alert_id, user)
+        return {"alert_id": alert_id, "status": "acknowledged", "acknowledged_by": user.get_name()}
+
+    @app.post("/alerts/{alert_id}/acknowledge", dependencies=[can_edit])
+    def acknowledge_form(request: Request, alert_id: int, user: GetUserDep, date: DateParam = None):
+        if not _same_origin(request):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "acknowledge from the on-call page of this server")
+        try:
+            _acknowledge(alert_id, user)
+            message = f"alert {alert_id} acknowledged by {user.get_name()}"
+        except HTTPException as error:
+            message = str(error.detail)
+        # Relative: back to the page (/warehouse/) whatever prefix a proxy serves Airflow under.
+        query = urlencode({"message": message, **({"date": date} if date else {})})
+        return RedirectResponse(f"../../?{query}", status_code=status.HTTP_303_SEE_OTHER)
+
+    return app
