@@ -60,7 +60,7 @@ def test_the_warehouse_database_collates_in_byte_order(compose: dict) -> None:
     assert "--lc-collate=C" in args
 
 
-def test_the_dags_connect_with_three_logins_none_of_them_the_superuser(compose: dict) -> None:
+def test_the_dags_and_the_page_connect_with_four_logins_none_of_them_the_superuser(compose: dict) -> None:
     """README, Production stack: roles. The image's superuser only initialises the volume."""
     env = compose["x-airflow-common"]["environment"]
     logins = {
@@ -69,12 +69,14 @@ def test_the_dags_connect_with_three_logins_none_of_them_the_superuser(compose: 
             "AIRFLOW_CONN_WAREHOUSE_DB",
             "AIRFLOW_CONN_WAREHOUSE_OWNER_DB",
             "AIRFLOW_CONN_WAREHOUSE_BACKUP_DB",
+            "AIRFLOW_CONN_WAREHOUSE_ANALYST_DB",
         )
     }
     assert logins == {
         "AIRFLOW_CONN_WAREHOUSE_DB": "warehouse_loader",
         "AIRFLOW_CONN_WAREHOUSE_OWNER_DB": "warehouse_owner",
         "AIRFLOW_CONN_WAREHOUSE_BACKUP_DB": "warehouse_backup",
+        "AIRFLOW_CONN_WAREHOUSE_ANALYST_DB": "warehouse_reader",
     }
     database = compose["services"]["warehouse-db"]
     assert database["environment"]["POSTGRES_USER"] not in logins.values()
@@ -83,3 +85,4 @@ def test_the_dags_connect_with_three_logins_none_of_them_the_superuser(compose: 
     for login in logins.values():
         assert f"CREATE ROLE {login} LOGIN" in init
     assert "ALTER DATABASE warehouse OWNER TO warehouse_owner" in init
+    assert "GRANT warehouse_analyst TO warehouse_backup, warehouse_reader" in init  # read-only, both

@@ -8,36 +8,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sap_warehouse import alerts, exports, maintenance, oncall, quality
-from sap_warehouse.raw_load import load_file, record_missing
+from sap_warehouse import oncall
+from tests.helpers import seeded_day
 
 DAY = dt.date(2026, 3, 10)
-SEED = 17
-
-
-def seeded_day(tmp_path: Path, warehouse: str) -> dict:
-    """One business date as a run leaves it: every report but AR aging loaded, a truncated workbook
-    quarantined, AR aging recorded missing, the raw gate run, alerts judged, a health snapshot taken.
-    Returns the loaders' own results by file name."""
-    exports.write_day(tmp_path / "landing", DAY, rows=30, seed=SEED, inject=("truncated",))
-    folder = tmp_path / "landing" / DAY.isoformat()
-    for report, name, _, _ in exports.day_plan(DAY, 30, SEED):
-        if report == "zrfi005":
-            (folder / name).unlink()
-    results = {
-        path.name: load_file(path, DAY, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
-        for path in sorted(folder.iterdir())
-    }
-    record_missing(DAY, ["mb51", "zrfi005"], landing=str(folder), conninfo=warehouse)
-    quality.validate_dates("raw", [DAY], run={"run_id": "seeded", "dag_id": "test"}, conninfo=warehouse)
-    alerts.evaluate(DAY, conninfo=warehouse)
-    maintenance.snapshot(conninfo=warehouse)
-    return results
 
 
 @pytest.mark.db
 def test_the_page_shows_what_the_day_left(warehouse: str, as_analyst: str, tmp_path: Path) -> None:
-    results = seeded_day(tmp_path, warehouse)
+    results = seeded_day(tmp_path, warehouse, DAY)
     view = oncall.day_view(DAY, conninfo=as_analyst)
 
     assert view["business_date"] == DAY

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sap_warehouse import layers
-from sap_warehouse.raw_load import load_file
+from sap_warehouse import alerts, exports, layers, maintenance, quality
+from sap_warehouse.raw_load import load_file, record_missing
 from sap_warehouse.registry import reports
 
 
@@ -26,6 +26,26 @@ def load_day(url: str, folder: Path, day: dt.date) -> None:
 def build_day(url: str, day: dt.date) -> None:
     """Every layer of ``day`` from its raw rows (dimensions, facts, reconciliation, views)."""
     layers.rebuild(day, day, conninfo=url)
+
+
+def seeded_day(tmp_path: Path, warehouse: str, day: dt.date, seed: int = 17) -> dict:
+    """One business date as a run leaves it: every report but AR aging loaded, a truncated workbook
+    quarantined, AR aging recorded missing, the raw gate run, alerts judged, a health snapshot taken.
+    Returns the loaders' own results by file name."""
+    exports.write_day(tmp_path / "landing", day, rows=30, seed=seed, inject=("truncated",))
+    folder = tmp_path / "landing" / day.isoformat()
+    for report, name, _, _ in exports.day_plan(day, 30, seed):
+        if report == "zrfi005":
+            (folder / name).unlink()
+    results = {
+        path.name: load_file(path, day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
+        for path in sorted(folder.iterdir())
+    }
+    record_missing(day, ["mb51", "zrfi005"], landing=str(folder), conninfo=warehouse)
+    quality.validate_dates("raw", [day], run={"run_id": "seeded", "dag_id": "test"}, conninfo=warehouse)
+    alerts.evaluate(day, conninfo=warehouse)
+    maintenance.snapshot(conninfo=warehouse)
+    return results
 
 
 def login_url(warehouse: str, login: str, password: str) -> str:

@@ -1,0 +1,183 @@
+"""The on-call page in the real api-server (`scripts/dev airflow-up`), with Airflow's logins: its HTTP API
+with plain requests, and the page itself in headless Chromium, reached from the Airflow UI's navigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import psycopg
+import pytest
+
+from sap_warehouse.scratch_db import create_database, drop_database
+from tests.helpers import free_port, login_url, seeded_day
+
+pytestmark = pytest.mark.browser  # the api-server of the local Airflow; headless Chromium
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DAY = dt.date(2026, 3, 10)
+USERS = {"oncall": "admin", "auditor": "viewer"}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Site:
+    base: str
+    warehouse: str
+    passwords: dict[str, str]
+
+    def token(self, user: str) -> str:
+        response = httpx.post(
+            f"{self.base}/auth/token", json={"username": user, "password": self.passwords[user]}, timeout=30
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["access_token"]
+
+    def client(self, user: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
+
+    def active_alert(self) -> int:
+        """An active alert the page lists in its main table (critical or warning)."""
+        with psycopg.connect(self.warehouse) as conn:
+            row = conn.execute(
+                "SELECT alert_id FROM facts.fact_alert WHERE status = 'active' AND severity <> 'info' "
+                "ORDER BY alert_id LIMIT 1"
+            ).fetchone()
+        assert row, "the seeded day raised no critical or warning alert"
+        return row[0]
+
+    def alert(self, alert_id: int) -> tuple[str, str | None]:
+        with psycopg.connect(self.warehouse) as conn:
+            return conn.execute(
+                "SELECT status, acknowledged_by FROM facts.fact_alert WHERE alert_id = %s", (alert_id,)
+            ).fetchone()
+
+
+@pytest.fixture(scope="module")
+def site(migrated_template: str, login_password: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A seeded warehouse and the api-server of the local Airflow on a free port, with two logins (an
+    admin and a viewer) instead of the local default's everyone-is-admin."""
+    tmp = tmp_path_factory.mktemp("oncall")
+    name = f"wh_ui_{uuid.uuid4().hex[:10]}"
+    url = create_database(name, template=migrated_template)
+    passwords = {user: uuid.uuid4().hex for user in USERS}
+    (tmp / "passwords.json").write_text(json.dumps(passwords))
+    port = free_port()
+    dev = str(PROJECT_ROOT / "scripts" / "dev")
+    with pytest.MonkeyPatch.context() as env:
+        for variable in (
+            "AIRFLOW_CONN_WAREHOUSE_DB",
+            "AIRFLOW_CONN_WAREHOUSE_OWNER_DB",
+            "AIRFLOW_CONN_WAREHOUSE_BACKUP_DB",
+        ):
+            env.setenv(variable, url)
+        env.setenv("AIRFLOW_CONN_WAREHOUSE_ANALYST_DB", login_url(url, "wh_test_analyst", login_password))
+        env.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False")
+        env.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", ",".join(f"{u}:{r}" for u, r in USERS.items()))
+        env.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(tmp / "passwords.json"))
+        env.setenv("WAREHOUSE_AIRFLOW_COMPONENTS", "api-server")  # the page needs no scheduler
+        env.setenv("WAREHOUSE_AIRFLOW_PORT", str(port))
+        seeded_day(tmp, url, DAY)
+        up = subprocess.run([dev, "airflow-up"], capture_output=True, text=True, timeout=300, check=False)
+        try:
+            assert up.returncode == 0, up.stderr
+            yield Site(f"http://127.0.0.1:{port}", url, passwords)
+        finally:
+            subprocess.run([dev, "airflow-down"], capture_output=True, timeout=120, check=False)
+            run_dir = Path(os.environ["WAREHOUSE_LOCAL_DIR"]) / "airflow" / "run"
+            assert not list(run_dir.glob("*.pid")), "a component was left running"
+            drop_database(name)
+
+
+def test_no_page_without_a_login(site: Site) -> None:
+    with site.client() as anonymous:
+        page = anonymous.get("/warehouse/", headers={"Accept": "text/html"})
+        assert page.status_code == 307
+        assert page.headers["location"] == "/auth/login?" + urlencode({"next": f"{site.base}/warehouse/"})
+        assert anonymous.get("/warehouse/api/day").status_code == 401
+        assert anonymous.get("/warehouse/api/day", headers={"Authorization": "Bearer forged"}).status_code == 403
+        alert_id = site.active_alert()
+        assert anonymous.post(f"/warehouse/api/alerts/{alert_id}/acknowledge").status_code == 401
+    assert site.alert(alert_id) == ("active", None)
+
+
+def test_a_viewer_reads_the_day_but_cannot_acknowledge(site: Site) -> None:
+    alert_id = site.active_alert()
+    with site.client("auditor") as viewer:
+        day = viewer.get("/warehouse/api/day", params={"date": DAY.isoformat()})
+        assert day.status_code == 200
+        body = day.json()
+        assert body["business_date"] == DAY.isoformat()
+        assert [m["report"] for m in body["missing"]] == ["zrfi005"]
+        assert [f["file_name"] for f in body["quarantined"]] == ["bad-truncated.xlsx"]
+        assert alert_id in [a["alert_id"] for a in body["alerts"]]
+        assert viewer.get("/warehouse/api/day", params={"date": "10.03.2026"}).status_code == 422
+        page = viewer.get("/warehouse/", params={"date": DAY.isoformat(), "message": "<script>alert(1)</script>"})
+        assert page.status_code == 200
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+        assert "<script>" not in page.text
+        assert viewer.post(f"/warehouse/api/alerts/{alert_id}/acknowledge").status_code == 403
+    assert site.alert(alert_id) == ("active", None)
+
+
+def test_an_admin_acknowledges_through_the_api(site: Site) -> None:
+    alert_id = site.active_alert()
+    with site.client("oncall") as admin:
+        done = admin.post(f"/warehouse/api/alerts/{alert_id}/acknowledge")
+        assert done.status_code == 200, done.text
+        assert site.alert(alert_id) == ("acknowledged", "oncall")
+        again = admin.post(f"/warehouse/api/alerts/{alert_id}/acknowledge")
+        assert again.status_code == 409
+        assert "not active" in again.json()["detail"]
+        assert admin.post("/warehouse/api/alerts/999999999/acknowledge").status_code == 409
+
+
+def test_on_call_goes_from_the_airflow_ui_to_the_page_and_acknowledges(site: Site, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    alert_id = site.active_alert()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{site.base}/")
+            page.get_by_label("Username").fill("oncall")
+            page.get_by_label("Password").fill(site.passwords["oncall"])
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("button", name="Browse").click()
+            page.get_by_role("menuitem", name="Warehouse on-call").click()
+            expect(page).to_have_url(f"{site.base}/plugin/warehouse/warehouse/")
+            frame = page.frame_locator("iframe")
+            expect(frame.locator("#business-date")).to_have_text(DAY.isoformat())
+            expect(frame.locator("#missing")).to_contain_text("zrfi005")
+            expect(frame.locator("#quarantined")).to_contain_text("bad-truncated.xlsx")
+            expect(frame.locator("#gates")).to_contain_text("raw_mb51")
+            expect(frame.locator("#chart polyline.series[data-report='mb51']")).to_have_count(1)
+            expect(frame.locator("#health")).to_contain_text("database size")
+
+            row = frame.locator(f"#alert-{alert_id}")
+            expect(row.locator(".alert-status")).to_have_text("active")
+            row.get_by_role("button", name="Acknowledge").click()
+            expect(frame.locator("#message")).to_have_text(f"alert {alert_id} acknowledged by oncall")
+            expect(frame.locator(f"#alert-{alert_id} .alert-status")).to_have_text("acknowledged by oncall")
+            expect(frame.locator(f"#alert-{alert_id}").get_by_role("button", name="Acknowledge")).to_have_count(0)
+            page.screenshot(path=str(tmp_path / "oncall.png"))
+        finally:
+            browser.close()
+    assert site.alert(alert_id) == ("acknowledged", "oncall")
