@@ -214,10 +214,13 @@ def sap_warehouse_daily():
 
     @task(trigger_rule="none_failed", multiple_outputs=False)
     def quality_gate(gate: str, dates: list[str]) -> dict:
-        """The gate's suites on each date's slice; every date is judged, then one failure names them all."""
+        """The gate's suites on each date's slice (a GX Checkpoint per date, its Data Docs pages written to
+        Variable warehouse_data_docs_path and named in the log); every date is judged, then one failure
+        names them all."""
         from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowFailException
 
+        from sap_warehouse.landing import location
         from sap_warehouse.quality import QualityGateError, SuiteError, validate_dates
 
         try:
@@ -226,6 +229,7 @@ def sap_warehouse_daily():
                 [dt.date.fromisoformat(day) for day in dates],
                 run=run_info(),
                 future_days=int(Variable.get("sap_future_days_max", default="1")),
+                data_docs=str(location("data_docs")),
             )
         except (QualityGateError, SuiteError) as error:
             raise AirflowFailException(str(error)) from error  # bad data or a bad suite: retries cannot fix it

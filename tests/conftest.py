@@ -153,12 +153,13 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
 
 @pytest.fixture
 def landing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_loader: str) -> Path:
-    """The landing zone of a daily run's files (expected reports: MB51 and ZRSD002); every DAG run of
-    the test connects as the loader role."""
+    """The landing zone of a daily run's files (expected reports: MB51 and ZRSD002; archive, quarantine
+    and the Data Docs site beside it); every DAG run of the test connects as the loader role."""
     root = tmp_path / "landing"
     monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{root}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
+    monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_DATA_DOCS_PATH", f"file://{tmp_path / 'data_docs'}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_EXPECTED_REPORTS", "mb51,zrsd002")
     return root
 

@@ -5,6 +5,7 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import unquote
 
 import psycopg
 import pytest
@@ -13,6 +14,7 @@ from psycopg import sql
 
 from sap_warehouse import exports, layers, runner
 from sap_warehouse.generator import Movement, unit_totals, write_mb51_days
+from sap_warehouse.quality import load_suites
 from sap_warehouse.registry import PROJECT_ROOT
 from sap_warehouse.scratch_db import create_database, drop_database
 from tests.helpers import asset_event_extras, table_checksum, warehouse_checksums
@@ -77,6 +79,18 @@ def test_daily_run_builds_fact_inventory_from_the_exports(warehouse: str, landin
         missing = conn.execute(
             "SELECT business_date, report FROM operations.etl_file_ledger WHERE status = 'missing' ORDER BY 1"
         ).fetchall()
+        pages = conn.execute(
+            "SELECT gate, suite_name, statistics ->> 'data_docs_page' FROM operations.dq_validation_result "
+            "WHERE run_id = %s",
+            (second.run_id,),
+        ).fetchall()
+    # Each gate of the run wrote a GX Data Docs page per suite into the configured site.
+    assert {(gate, suite) for gate, suite, _ in pages} == {(s.gate, s.name) for s in load_suites()}
+    for _, suite, page in pages:
+        assert Path(unquote(page.removeprefix("file://"))).is_relative_to(
+            landing.parent / "data_docs" / "validations" / suite
+        )
+        assert Path(unquote(page.removeprefix("file://"))).is_file()
     actual = {
         r[:5]: {"net_qty": r[5], "receipt_qty": r[6], "production_issue_qty": r[7], "delivery_qty": r[8],
                 "transfer_qty": r[9], "movement_count": r[10], "other_qty": r[11]}

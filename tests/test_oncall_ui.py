@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -93,7 +94,8 @@ def site(migrated_template: str, login_password: str, tmp_path_factory: pytest.T
         env.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(tmp / "passwords.json"))
         env.setenv("WAREHOUSE_AIRFLOW_COMPONENTS", "api-server")  # the page needs no scheduler
         env.setenv("WAREHOUSE_AIRFLOW_PORT", str(port))
-        seeded_day(tmp, url, DAY)
+        env.setenv("AIRFLOW_VAR_WAREHOUSE_DATA_DOCS_PATH", f"file://{tmp / 'data_docs'}")
+        seeded_day(tmp, url, DAY, data_docs=f"file://{tmp / 'data_docs'}")
         up = subprocess.run([dev, "airflow-up"], capture_output=True, text=True, timeout=300, check=False)
         try:
             assert up.returncode == 0, up.stderr
@@ -136,6 +138,22 @@ def test_a_viewer_reads_the_day_but_cannot_acknowledge(site: Site) -> None:
     assert site.alert(alert_id) == ("active", None)
 
 
+def test_the_gates_data_docs_are_served_to_logged_in_users_only(site: Site) -> None:
+    with site.client("auditor") as viewer:
+        gates = viewer.get("/warehouse/api/day", params={"date": DAY.isoformat()}).json()["gates"]
+        page = next(g["data_docs_page"] for g in gates if g["suite_name"] == "raw_mb51")
+        relative = page.split("/data_docs/", 1)[1]
+        served = viewer.get(f"/warehouse/data-docs/{relative}")
+        assert served.status_code == 200
+        assert "raw_mb51" in served.text
+        assert "movement_type" in served.text  # the warning the suite found on this healthy day
+        assert viewer.get("/warehouse/data-docs/index.html").status_code == 200
+        assert viewer.get("/warehouse/data-docs/..%2f..%2fpasswords.json").status_code == 404
+        assert viewer.get("/warehouse/data-docs/validations/none.html").status_code == 404
+    with site.client() as anonymous:
+        assert anonymous.get(f"/warehouse/data-docs/{relative}").status_code == 401
+
+
 def test_an_admin_acknowledges_through_the_api(site: Site) -> None:
     alert_id = site.active_alert()
     with site.client("oncall") as admin:
@@ -156,6 +174,9 @@ def test_on_call_goes_from_the_airflow_ui_to_the_page_and_acknowledges(site: Sit
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
+            # Nothing here reaches the internet: the CDN styles and scripts of GX's Data Docs pages fail
+            # at once instead of waiting for a name lookup (the pages' content is plain HTML).
+            page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
             page.goto(f"{site.base}/")
             page.get_by_label("Username").fill("oncall")
             page.get_by_label("Password").fill(site.passwords["oncall"])
@@ -168,6 +189,11 @@ def test_on_call_goes_from_the_airflow_ui_to_the_page_and_acknowledges(site: Sit
             expect(frame.locator("#missing")).to_contain_text("zrfi005")
             expect(frame.locator("#quarantined")).to_contain_text("bad-truncated.xlsx")
             expect(frame.locator("#gates")).to_contain_text("raw_mb51")
+            # The suite's Data Docs page opens in the view (the UI's frame allows no pop-ups), and back.
+            frame.locator("#gates tr", has_text="raw_mb51").get_by_role("link", name="Data Docs").click()
+            expect(frame.locator("body")).to_contain_text("movement_type")
+            expect(frame.locator("#business-date")).to_have_count(0)
+            page.go_back()
             expect(frame.locator("#chart polyline.series[data-report='mb51']")).to_have_count(1)
             expect(frame.locator("#health")).to_contain_text("database size")
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import unquote
 
 import psycopg
 import pytest
@@ -417,3 +418,79 @@ def test_every_suite_reads_its_date_through_an_index(warehouse: str) -> None:
             query = quality.with_date(suite.batch_query, day)
             plan = "\n".join(row[0] for row in conn.execute(f"EXPLAIN {query}"))
             assert "Seq Scan" not in plan, f"{suite.name}: the batch query scans a whole table:\n{plan}"
+
+
+def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A one-date gate writes a page per suite; a range writes its last date's pages and those of the
+    suites that failed (critical or warning) on its other dates."""
+    name = f"{good}_docs"
+    url = create_database(name, template=good)
+    site = tmp_path / "data_docs"
+    try:
+        caplog.set_level("INFO", logger="sap_warehouse.quality")
+        run = {"dag_id": "t", "run_id": "manual__2026-05-06T01:02:03+00:00"}
+        results = quality.validate_gate("raw", D, conninfo=url, run=run, data_docs=f"file://{site}")
+        pages = {r.suite: r.statistics["data_docs_page"] for r in results}
+        assert set(pages) == {s.name for s in quality.load_suites("raw")}
+        for suite, page in pages.items():
+            path = Path(unquote(page.removeprefix("file://")))
+            assert path.is_relative_to(site / "validations" / suite / "manual__2026-05-06T01_02_03_00_00")
+            assert suite in path.read_text()
+        assert (site / "index.html").is_file()
+        assert pages["raw_mb51"] in caplog.text  # the gate's log names its pages
+        assert {n: s[4]["data_docs_page"] for n, s in stored(url, D).items()} == pages
+
+        with psycopg.connect(url) as conn:  # one bad currency on the first date: a critical failure
+            conn.execute(
+                "UPDATE raw.raw_zrsd002 SET curr = 'VN$' WHERE ctid = (SELECT min(ctid) FROM raw.raw_zrsd002 "
+                "WHERE business_date = %s)",
+                (D,),
+            )
+        with pytest.raises(quality.QualityGateError):
+            quality.validate_dates("raw", DAYS, conninfo=url, run={"run_id": "range"}, data_docs=str(site))
+        with psycopg.connect(url) as conn:
+            rows = conn.execute(
+                "SELECT business_date, suite_name, success, statistics ->> 'data_docs_page' IS NOT NULL "
+                "FROM operations.dq_validation_result WHERE run_id = 'range'"
+            ).fetchall()
+        failed_first = {suite for day, suite, success, _ in rows if day == D and not success}
+        assert failed_first == {"raw_zrsd002", "raw_mb51"}  # the bad currency; the Z71/Z72 warning
+        documented = {(day, suite) for day, suite, _, has_page in rows if has_page}
+        raw = {s.name for s in quality.load_suites("raw")}
+        assert documented == {(D, suite) for suite in failed_first} | {(DAYS[-1], suite) for suite in raw}
+        assert len(list((site / "validations").glob("*/range/*/*.html"))) == len(raw) + len(failed_first)
+        for page in pages.values():  # the one-date run's pages are still there; the index lists the range's
+            assert Path(unquote(page.removeprefix("file://"))).is_file()
+        index = (site / "index.html").read_text()
+        assert "/range/" in index
+        assert "manual__2026-05-06T01_02_03_00_00" not in index
+    finally:
+        drop_database(name)
+
+
+@pytest.mark.parametrize(
+    ("url", "backend"),
+    [
+        ("file:///srv/docs", {"class_name": "TupleFilesystemStoreBackend", "base_directory": "/srv/docs"}),
+        ("/srv/docs", {"class_name": "TupleFilesystemStoreBackend", "base_directory": "/srv/docs"}),
+        (
+            "s3://plant-dq/docs/site/",
+            {"class_name": "TupleS3StoreBackend", "bucket": "plant-dq", "prefix": "docs/site"},
+        ),
+    ],
+)
+def test_a_data_docs_location_becomes_a_gx_site(url: str, backend: dict) -> None:
+    from sap_warehouse import data_docs
+
+    site = data_docs.site_config(url)
+    assert site["class_name"] == "SiteBuilder"
+    assert site["store_backend"] == backend
+
+
+def test_a_data_docs_location_gx_cannot_write_is_refused(good: str) -> None:
+    url = create_database(f"{good}_ftp", template=good)
+    try:
+        with pytest.raises(quality.SuiteError, match=r"'ftp://plant/docs' \(Variable warehouse_data_docs_path\)"):
+            quality.validate_gate("raw", D, conninfo=url, data_docs="ftp://plant/docs")
+    finally:
+        drop_database(f"{good}_ftp")

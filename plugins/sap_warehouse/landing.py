@@ -27,6 +27,7 @@ LOCATION_VARIABLES = {
     "archive": "sap_archive_path",
     "quarantine": "sap_quarantine_path",
     "backup": "warehouse_backup_path",
+    "data_docs": "warehouse_data_docs_path",  # the quality gates' GX Data Docs site
 }
 
 

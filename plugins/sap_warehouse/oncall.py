@@ -23,13 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
 
 from sap_warehouse import alerts
 from sap_warehouse.db import connect
+from sap_warehouse.landing import LOCATION_VARIABLES, default_url
 from sap_warehouse.registry import sql_file
 
 DAILY_DAG_ID = "sap_warehouse_daily"
@@ -76,6 +77,27 @@ def day_view(business_date: dt.date | None = None, *, conninfo: str | None = Non
         }
     view["chart"] = chart(view["rows_by_report"], business_date)
     return view
+
+
+def data_docs_root(url: str) -> Path | None:
+    """The local folder of a Data Docs location URL (None when it is object storage: its pages are
+    linked where they are)."""
+    parts = urlsplit(url)
+    return Path(parts.path) if parts.scheme in ("", "file") else None
+
+
+def docs_link(page: str | None, root: Path | None) -> str | None:
+    """Where the page links a Data Docs page: through this app (``data-docs/<path>``) when it lies in
+    the local site, else its own URL (object storage); None without a page."""
+    if not page:
+        return None
+    parts = urlsplit(page)
+    if parts.scheme == "file" and root is not None:
+        try:
+            return "data-docs/" + Path(unquote(parts.path)).relative_to(root).as_posix()
+        except ValueError:
+            return None  # written to another site than the one configured now
+    return page if parts.scheme in ("http", "https") else None
 
 
 def chart(rows: list[dict], last: dt.date, days: int = CHART_DAYS, width: int = 720, height: int = 180) -> dict:
@@ -126,7 +148,7 @@ def create_app():
     from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
     from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
     from fastapi.encoders import jsonable_encoder
-    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
     from fastapi.templating import Jinja2Templates
 
     templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -154,12 +176,31 @@ def create_app():
         str | None, Query(description="business date, YYYY-MM-DD (default: the latest date the ledger knows)")
     ]
 
+    def docs_root() -> Path | None:
+        from airflow.sdk import Variable  # in the api-server (a server process) it reads the metadata database too
+
+        return data_docs_root(Variable.get(LOCATION_VARIABLES["data_docs"], default=default_url("data_docs")))
+
     @app.get("/", response_class=HTMLResponse, dependencies=[can_read])
     def page(request: Request, user: GetUserDep, date: DateParam = None, message: str | None = None):
         view = day_view(parse_date(date))
+        root = docs_root()
+        for gate in view["gates"]:
+            gate["data_docs_link"] = docs_link(gate["data_docs_page"], root)
         return templates.TemplateResponse(
             request, "oncall.html", {"view": view, "user": user.get_name(), "message": message}
         )
+
+    @app.get("/data-docs/{path:path}", dependencies=[can_read])
+    def data_docs(path: str) -> FileResponse:
+        """The gates' GX Data Docs site, when it is a local folder."""
+        root = docs_root()
+        if root is None:
+            raise HTTPException(404, "the Data Docs site is in object storage: follow its own link")
+        target = (root / path).resolve()
+        if not target.is_relative_to(root.resolve()) or not target.is_file():
+            raise HTTPException(404, f"no Data Docs page {quote(path)}")
+        return FileResponse(target)
 
     @app.get("/api/day", dependencies=[can_read])
     def day_json(date: DateParam = None) -> JSONResponse:

@@ -40,6 +40,7 @@ import psycopg
 from psycopg import sql
 
 from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
+from sap_warehouse.landing import default_url
 from sap_warehouse.progress import track
 from sap_warehouse.registry import PROJECT_ROOT, Report, formats, reports, site
 
@@ -50,11 +51,13 @@ GATES = ("raw", "facts")
 SEVERITIES = ("critical", "warning")
 DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
 SAMPLE_SIZE = 5
+DATA_DOCS_SITE = "warehouse"  # the GX name of the Data Docs site (sap_warehouse.data_docs)
 FUTURE_DAYS = 1  # default of Variable sap_future_days_max
 
 
 class SuiteError(ValueError):
-    """A suite file is not a valid Great Expectations suite for this project."""
+    """A suite file is not a valid Great Expectations suite for this project, or the gates' own
+    configuration (the Data Docs location) is wrong: retrying cannot fix it."""
 
 
 class QualityGateError(RuntimeError):
@@ -342,37 +345,107 @@ def _failure(result, suite: Suite, business_date: dt.date, conn: psycopg.Connect
     return json.loads(json.dumps(failure, default=str))
 
 
+def _run_name(run: dict) -> str:
+    """The gate run's name in Data Docs paths: the Airflow run id, in characters a path keeps as they are."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", run.get("run_id") or "manual")
+
+
+def _checkpoint(context, source, suites: list[Suite], business_date: dt.date, *, docs: bool):
+    """The gate's GX Checkpoint for one date: a validation definition per suite (D's slice, D's
+    suite), and the UpdateDataDocsAction when the date's pages are written."""
+    gx = _gx()
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    definitions = []
+    for suite in suites:
+        asset = source.add_query_asset(
+            f"{suite.name} {business_date}", query=with_date(suite.batch_query, business_date)
+        )
+        batch = asset.add_batch_definition_whole_table(business_date.isoformat())
+        expectations = context.suites.add_or_update(suite.for_date(business_date))
+        definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{suite.name} {business_date}", data=batch, suite=expectations)
+            )
+        )
+    return context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{suites[0].gate} gate {business_date}",
+            validation_definitions=definitions,
+            actions=[UpdateDataDocsAction(name="data_docs", site_names=[DATA_DOCS_SITE])] if docs else [],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+        )
+    )
+
+
 def _validate(
-    suites: list[Suite], dates: list[dt.date], conninfo: str, conn: psycopg.Connection, future_days: int
+    suites: list[Suite],
+    dates: list[dt.date],
+    conninfo: str,
+    conn: psycopg.Connection,
+    future_days: int,
+    *,
+    run: dict,
+    data_docs: str | None,
 ) -> dict[dt.date, list[SuiteResult]]:
-    """Every suite on each date's slice, through one GX context and data source for all the dates."""
+    """Every suite on each date's slice: one GX Checkpoint per date, through one GX context and data
+    source for all the dates. With ``data_docs`` (a location URL) the Checkpoint's UpdateDataDocsAction
+    writes the date's validation pages there: every suite of a one-date gate and of a range's last
+    date, and on a range's other dates the suites that failed (critical or warning); the pages of the
+    rest would cost about 0.2 s per suite and date and tell nothing the stored results do not."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
     context = _context()
+    if data_docs:
+        from sap_warehouse import data_docs as docs_site
+
+        try:
+            context.add_data_docs_site(DATA_DOCS_SITE, docs_site.site_config(data_docs))
+        except ValueError as error:
+            raise SuiteError(str(error)) from error
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(conninfo))
     results: dict[dt.date, list[SuiteResult]] = {}
     gate = suites[0].gate if suites else ""
+    by_name = {suite.name: suite for suite in suites}
+    run_id = RunIdentifier(run_name=_run_name(run))
     try:
         for business_date in (
             track(dates, total=len(dates), desc=f"{gate} gate", logger=log) if len(dates) > 1 else dates
         ):
-            parameters = expectation_parameters(business_date, future_days)
+            started = time.perf_counter()
+            docs = bool(data_docs) and business_date == max(dates)
+            checkpoint = _checkpoint(context, source, suites, business_date, docs=docs)
+            outcome = checkpoint.run(
+                expectation_parameters=expectation_parameters(business_date, future_days), run_id=run_id
+            )
+            documented = set(outcome.run_results) if docs else set()
+            if data_docs and not docs and not outcome.success:
+                documented = {key for key, result in outcome.run_results.items() if not result.success}
+                context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=list(documented))
+            seconds = round((time.perf_counter() - started) / max(len(suites), 1), 3)
             results[business_date] = []
-            for suite in suites:
-                started = time.perf_counter()
-                query = with_date(suite.batch_query, business_date)
-                asset = source.add_query_asset(f"{suite.name} {business_date}", query=query)
-                batch = asset.add_batch_definition_whole_table(business_date.isoformat()).get_batch()
-                outcome = batch.validate(
-                    suite.for_date(business_date),
-                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
-                    expectation_parameters=parameters,
+            for key, result in outcome.run_results.items():
+                suite = by_name[result.suite_name]
+                failures = [_failure(r, suite, business_date, conn) for r in result.results if not r.success]
+                statistics = {**result.statistics, "seconds": seconds}
+                if key in documented:
+                    statistics["data_docs_page"] = _page(context, key)
+                results[business_date].append(
+                    SuiteResult(suite.name, suite.gate, bool(result.success), statistics, failures)
                 )
-                failures = [_failure(r, suite, business_date, conn) for r in outcome.results if not r.success]
-                statistics = {**outcome.statistics, "seconds": round(time.perf_counter() - started, 3)}
-                result = SuiteResult(suite.name, suite.gate, bool(outcome.success), statistics, failures)
-                results[business_date].append(result)
+            results[business_date].sort(key=lambda r: r.suite)
+            pages = [r.statistics["data_docs_page"] for r in results[business_date] if "data_docs_page" in r.statistics]
+            if pages:
+                log.info("%s gate, %s: Data Docs of this run: %s", gate, business_date, " ".join(pages))
     finally:
         source.get_execution_engine().engine.dispose()
     return results
+
+
+def _page(context, key) -> str | None:
+    """The URL of a validation result's Data Docs page (file:// or https://)."""
+    urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DATA_DOCS_SITE, only_if_exists=False)
+    return urls[0]["site_url"] if urls else None
 
 
 def _store(conn: psycopg.Connection, results: list[SuiteResult], business_date: dt.date, run: dict) -> None:
@@ -417,12 +490,20 @@ def validate_gate(
     conninfo: str | None = None,
     directory: Path | None = None,
     future_days: int = FUTURE_DAYS,
+    data_docs: str | None = None,
 ) -> list[SuiteResult]:
     """Validate every suite of ``gate`` on ``business_date``'s slice, store the results, and raise
     QualityGateError naming each failed critical expectation (after storing). ``future_days``: how
-    many days after D a date in D's files may lie before it is critical (after D it is a warning)."""
+    many days after D a date in D's files may lie before it is critical (after D it is a warning).
+    ``data_docs``: the location (URL) the gate's Checkpoint writes its Data Docs pages to; None: none."""
     return validate_dates(
-        gate, [business_date], run=run, conninfo=conninfo, directory=directory, future_days=future_days
+        gate,
+        [business_date],
+        run=run,
+        conninfo=conninfo,
+        directory=directory,
+        future_days=future_days,
+        data_docs=data_docs,
     )[business_date]
 
 
@@ -434,6 +515,7 @@ def validate_dates(
     conninfo: str | None = None,
     directory: Path | None = None,
     future_days: int = FUTURE_DAYS,
+    data_docs: str | None = None,
 ) -> dict[dt.date, list[SuiteResult]]:
     """validate_gate for each of ``dates`` (a range run's): each date judged on its own slice and
     stored as its own results; one QualityGateError at the end names every date that failed."""
@@ -444,7 +526,7 @@ def validate_dates(
         # Shared: a build of D (exclusive) cannot change the slice while it is judged.
         for business_date in sorted(dates):
             lock_business_date(conn, business_date, shared=True)
-        results = _validate(suites, dates, conninfo, conn, future_days)
+        results = _validate(suites, dates, conninfo, conn, future_days, run=run or {}, data_docs=data_docs)
         for business_date, of_date in results.items():
             _store(conn, of_date, business_date, run or {})
     failed = {}
@@ -485,10 +567,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--gate", choices=GATES, required=True)
     parser.add_argument("--date", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
+    parser.add_argument(
+        "--data-docs",
+        default=os.environ.get("AIRFLOW_VAR_WAREHOUSE_DATA_DOCS_PATH") or default_url("data_docs"),
+        help="where the Data Docs pages go, file://... or s3://bucket/prefix (default: %(default)s); '' for none",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        results = validate_gate(args.gate, args.date, run={"dag_id": "manual", "run_id": "quality cli"})
+        results = validate_gate(
+            args.gate, args.date, run={"dag_id": "manual", "run_id": "quality cli"}, data_docs=args.data_docs or None
+        )
     except (SuiteError, QualityGateError) as error:
         print(error, file=sys.stderr)
         return 1

@@ -28,10 +28,10 @@ def build_day(url: str, day: dt.date) -> None:
     layers.rebuild(day, day, conninfo=url)
 
 
-def seeded_day(tmp_path: Path, warehouse: str, day: dt.date, seed: int = 17) -> dict:
+def seeded_day(tmp_path: Path, warehouse: str, day: dt.date, seed: int = 17, *, data_docs: str | None = None) -> dict:
     """One business date as a run leaves it: every report but AR aging loaded, a truncated workbook
-    quarantined, AR aging recorded missing, the raw gate run, alerts judged, a health snapshot taken.
-    Returns the loaders' own results by file name."""
+    quarantined, AR aging recorded missing, the raw gate run (its Data Docs written to ``data_docs``),
+    alerts judged, a health snapshot taken. Returns the loaders' own results by file name."""
     exports.write_day(tmp_path / "landing", day, rows=30, seed=seed, inject=("truncated",))
     folder = tmp_path / "landing" / day.isoformat()
     for report, name, _, _ in exports.day_plan(day, 30, seed):
@@ -42,7 +42,9 @@ def seeded_day(tmp_path: Path, warehouse: str, day: dt.date, seed: int = 17) -> 
         for path in sorted(folder.iterdir())
     }
     record_missing(day, ["mb51", "zrfi005"], landing=str(folder), conninfo=warehouse)
-    quality.validate_dates("raw", [day], run={"run_id": "seeded", "dag_id": "test"}, conninfo=warehouse)
+    quality.validate_dates(
+        "raw", [day], run={"run_id": "seeded", "dag_id": "test"}, conninfo=warehouse, data_docs=data_docs
+    )
     alerts.evaluate(day, conninfo=warehouse)
     maintenance.snapshot(conninfo=warehouse)
     return results
