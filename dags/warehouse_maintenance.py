@@ -12,7 +12,9 @@ Runs after each daily run has refreshed the marts views (asset `sap_warehouse_ma
 2. **extend_horizon**: dims.dim_date and the monthly partitions of the raw and facts tables reach
    `warehouse_horizon_months` (24) months past the run date; the daily run refuses a business date
    outside the calendar, so this keeps every date of the next two years loadable. Rows that waited in
-   a DEFAULT partition move into their month's new partition. Skipped by a dry run.
+   a DEFAULT partition move into their month's new partition. The calendar's public holidays are
+   brought in line with the `holidays` library (site.yaml `holidays`; the plant's own rows stay).
+   Skipped by a dry run.
 3. **health_snapshot**: sizes, live/dead tuples, last (auto)vacuum/analyze of every table and the scans
    of every index (operations.table_health, index_health); the database's size and connections by
    state (database_health), sessions waiting on a lock or running over 5 minutes (session_health) and
@@ -66,7 +68,8 @@ def warehouse_maintenance():
 
     @task(multiple_outputs=False)
     def extend_horizon() -> dict:
-        """Keep dims.dim_date and the monthly partitions warehouse_horizon_months ahead of today."""
+        """Keep dims.dim_date and the monthly partitions warehouse_horizon_months ahead of today, and its
+        public holidays those of the holidays library."""
         from sap_warehouse import horizon
         from sap_warehouse.dag_support import int_variable
 

@@ -80,3 +80,57 @@ def test_a_date_past_the_horizon_is_refused_clearly_then_runs_once_maintenance_e
             ).fetchone()[0]
             > 0
         )
+
+
+@pytest.mark.db
+def test_the_calendar_has_lunar_holidays_and_the_plants_own_days(warehouse: str) -> None:
+    with psycopg.connect(warehouse) as conn:
+
+        def day(date: str) -> tuple:
+            return conn.execute(
+                "SELECT is_holiday, is_working_day, holiday_name, events FROM dims.dim_date WHERE calendar_date = %s",
+                (date,),
+            ).fetchone()
+
+        # Tet 2026 (lunar) starts on Tuesday 17 February; Hung Kings' day fell on Sunday 26 April and
+        # was observed on Monday 27 April: neither was a working day, as the migrations alone had them.
+        is_holiday, working, name, _ = day("2026-02-17")
+        assert (is_holiday, working) == (True, False)
+        assert "Lunar New Year" in name
+        assert day("2026-04-27")[:2] == (True, False)
+        assert day("2026-03-10")[:2] == (False, True)  # an ordinary Tuesday
+
+        # The plant's own rows: a shutdown and two events on one date, an event alone on another; a
+        # library row that is no holiday, and a public holiday someone deleted.
+        conn.execute(
+            """INSERT INTO dims.holiday_calendar (calendar_date, holiday_name, kind) VALUES
+                   ('2026-03-10', 'Annual maintenance shutdown', 'plant_shutdown'),
+                   ('2026-03-10', 'Fire drill', 'event'), ('2026-03-10', 'Customer audit', 'event'),
+                   ('2026-03-12', 'Open day', 'event')"""
+        )
+        conn.execute(
+            "INSERT INTO dims.holiday_calendar (calendar_date, holiday_name, source) "
+            "VALUES ('2026-03-11', 'Stale', 'library')"
+        )
+        conn.execute("DELETE FROM dims.holiday_calendar WHERE calendar_date = '2026-09-02' AND source = 'library'")
+        assert day("2026-09-02")[0] is True  # dims.dim_date follows at the next build, not before
+        result = horizon.sync_holidays(conn, 2026, 2026)
+
+        assert result["holidays_added"] >= 1
+        assert result["holidays_removed"] == 1
+        assert day("2026-03-10") == (True, False, "Annual maintenance shutdown", "Customer audit; Fire drill")
+        assert day("2026-03-11")[:3] == (False, True, None)
+        assert day("2026-03-12") == (False, True, None, "Open day")  # an event is not a day off
+        assert day("2026-09-02")[0] is True
+        plant = conn.execute("SELECT count(*) FROM dims.holiday_calendar WHERE source = 'plant'").fetchone()[0]
+        assert plant == 4
+
+
+@pytest.mark.unit
+def test_public_holidays_come_from_the_library_for_the_configured_country() -> None:
+    vietnam = dict(horizon.public_holidays([2027]))
+    assert vietnam[dt.date(2027, 2, 6)] == "Lunar New Year"
+    assert vietnam[dt.date(2027, 9, 2)] == "National Day"
+    germany = dict(horizon.public_holidays([2027], {"holidays": {"country": "DE", "subdivision": "BY"}}))
+    assert dt.date(2027, 2, 6) not in germany
+    assert dt.date(2027, 10, 3) in germany  # German Unity Day

@@ -54,7 +54,8 @@ def collect(
         gates = _rows(conn, "summary/gates.sql", {"day": business_date, "run_id": run_id})
         alerts = _rows(conn, "summary/alerts.sql", {"since": since})
         calendar = conn.execute(
-            "SELECT holiday_name, kind FROM dims.holiday_calendar WHERE calendar_date = %s AND kind <> 'event'",
+            "SELECT holiday_name, kind FROM dims.holiday_calendar WHERE calendar_date = %s AND kind <> 'event' "
+            "ORDER BY kind, holiday_name LIMIT 1",
             (business_date,),
         ).fetchone()
     missing = [f["report"] for f in files if f["missing"] and f["report"] in expected]

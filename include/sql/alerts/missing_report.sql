@@ -20,11 +20,11 @@ delivered AS (
 )
 INSERT INTO alert_condition (rule_code, entity_key, severity, current_value, threshold_value, message, details)
 SELECT 'missing_report', m.report || ':' || m.business_date,
-       CASE WHEN h.calendar_date IS NOT NULL THEN 'info'
+       CASE WHEN h.holiday_name IS NOT NULL THEN 'info'
             WHEN d.business_date IS NULL THEN 'critical'
             ELSE 'warning' END,
        NULL, NULL,
-       CASE WHEN h.calendar_date IS NOT NULL
+       CASE WHEN h.holiday_name IS NOT NULL
             THEN format('%%s: no %%s file arrived (%%s, %%s: none expected)', m.business_date, m.report,
                         h.holiday_name, replace(h.kind, '_', ' '))
             WHEN d.business_date IS NULL
@@ -37,4 +37,7 @@ SELECT 'missing_report', m.report || ':' || m.business_date,
                           'nothing_arrived', d.business_date IS NULL, 'calendar', h.holiday_name)
   FROM missing m
   LEFT JOIN delivered d ON d.business_date = m.business_date
-  LEFT JOIN dims.holiday_calendar h ON h.calendar_date = m.business_date AND h.kind <> 'event';
+  -- The date's first non-event calendar row (a date may carry several: a holiday and a shutdown).
+  LEFT JOIN LATERAL (SELECT c.holiday_name, c.kind FROM dims.holiday_calendar c
+                      WHERE c.calendar_date = m.business_date AND c.kind <> 'event'
+                      ORDER BY c.kind, c.holiday_name LIMIT 1) h ON true;
