@@ -113,3 +113,12 @@ def test_dag_file_does_no_io_at_parse_time(dag_file: Path) -> None:
 
 def test_there_are_dag_files() -> None:
     assert sorted(p.stem for p in DAGS.glob("*.py")) == sorted(EXPECTED_DAG_IDS), "one DAG per file, named by its id"
+
+
+@pytest.mark.dag
+def test_the_fact_builds_sit_in_one_task_group(daily_dag) -> None:
+    from sap_warehouse.layers import FACTS
+
+    group = daily_dag.task_group_dict["facts"]
+    assert {task.task_id for task in group} == {f"build_{fact}" for fact in FACTS}
+    assert daily_dag.get_task("build_fact_billing").task_group.group_id == "facts"

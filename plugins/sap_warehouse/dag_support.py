@@ -116,7 +116,8 @@ def run_deadline(setting: str, default_minutes: float) -> DeadlineAlert | None:
 
     None (no deadline) when ``SAP_WAREHOUSE_DEADLINES=off``: Airflow 3.3.2's ``dag.test()`` (and so
     ``airflow dags test``) cannot finish a run of a DAG with a deadline alert (it looks the alert up by
-    its serialized form instead of its id), so the commands that run DAGs through it set that."""
+    its serialized form instead of its id: apache/airflow#73428, fix proposed in apache/airflow#73430), so
+    the commands that run DAGs through it set that. Drop the switch once a release carries the fix."""
     if os.environ.get("SAP_WAREHOUSE_DEADLINES", "on") == "off":
         return None
     raw = os.environ.get(setting, str(default_minutes))
