@@ -289,14 +289,14 @@ class Bench:
 
     def database(self, name: str, template: str | None = None) -> str:
         """A fresh database, empty or a file copy of ``template`` (fast for a loaded year); its URI."""
-        from sap_warehouse.scratch_db import create_database
+        from sap_warehouse_kit.scratch_db import create_database
 
         full = f"{PREFIX}_{name}"
         self.databases.add(full)
         return create_database(full, template=template and f"{PREFIX}_{template}", file_copy=True)
 
     def drop(self, name: str) -> None:
-        from sap_warehouse.scratch_db import drop_database
+        from sap_warehouse_kit.scratch_db import drop_database
 
         drop_database(f"{PREFIX}_{name}")
         self.databases.discard(f"{PREFIX}_{name}")
@@ -318,7 +318,7 @@ def _sql_type(values) -> str:
 
 def generate_day(landing: Path, csv_dir: Path, day: dt.date, rows: int) -> dict[str, list]:
     """One date of every report (the workbooks), and its truth as CSV lines per report."""
-    from sap_warehouse import exports
+    from sap_warehouse_kit import exports
 
     written = exports.write_day(landing, day, rows, seed=7)
     shapes = {}
@@ -417,7 +417,7 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
 
     import psycopg
 
-    from sap_warehouse.scratch_db import database_url, migrate
+    from sap_warehouse_kit.scratch_db import database_url, migrate
 
     migrate(bench.database("empty"))
     report: dict = {}

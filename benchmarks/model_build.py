@@ -29,10 +29,11 @@ import psycopg
 from psycopg import sql
 from raw_load import machine, publish
 
-from sap_warehouse import exports, layers
+from sap_warehouse import layers
 from sap_warehouse.db import row_count, table_name
 from sap_warehouse.raw_load import load_file
-from sap_warehouse.scratch_db import create_database, drop_database, migrate
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.scratch_db import create_database, drop_database, migrate
 
 FIRST = dt.date(2025, 1, 1)
 

@@ -28,9 +28,9 @@ from raw_load import machine, parse_arguments, publish
 
 from sap_warehouse import quality
 from sap_warehouse.db import sqlalchemy_url
-from sap_warehouse.generator import mb51_movements, mb51_workbook
 from sap_warehouse.raw_load import load_file
-from sap_warehouse.scratch_db import create_database, drop_database, migrate
+from sap_warehouse_kit.generator import mb51_movements, mb51_workbook
+from sap_warehouse_kit.scratch_db import create_database, drop_database, migrate
 
 DAY = dt.date(2026, 3, 3)
 DATABASE = "bench_quality_gate"

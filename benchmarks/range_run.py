@@ -32,8 +32,8 @@ from pathlib import Path
 import psycopg
 from raw_load import machine, publish
 
-from sap_warehouse import exports, runner
-from sap_warehouse.scratch_db import create_database, drop_database, migrate
+from sap_warehouse_kit import exports, runner
+from sap_warehouse_kit.scratch_db import create_database, drop_database, migrate
 
 FIRST = dt.date(2026, 3, 2)
 

@@ -147,8 +147,8 @@ def parse_arguments(doc: str) -> argparse.Namespace:
 def main() -> None:
     args = parse_arguments(__doc__)
 
-    from sap_warehouse.generator import mb51_movements, mb51_workbook
-    from sap_warehouse.scratch_db import create_database, drop_database, migrate
+    from sap_warehouse_kit.generator import mb51_movements, mb51_workbook
+    from sap_warehouse_kit.scratch_db import create_database, drop_database, migrate
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-raw-load-"))
     t0 = time.perf_counter()

@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from psycopg import sql
 
 from sap_warehouse.registry import PROJECT_ROOT
-from sap_warehouse.scratch_db import admin_url, create_database, drop_database, migrate
+from sap_warehouse_kit.scratch_db import admin_url, create_database, drop_database, migrate
 from tests.helpers import Inbox, free_port, login_url
 
 # The tests write their files a moment before they run a DAG: no quiet period to wait for (the

@@ -14,9 +14,10 @@ import psycopg
 import pytest
 import yaml
 
-from sap_warehouse import alerts, exports
-from sap_warehouse.generator import DC, FACTORY, Movement, mb51_workbook
-from sap_warehouse.scratch_db import create_database, drop_database
+from sap_warehouse import alerts
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.generator import DC, FACTORY, Movement, mb51_workbook
+from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import Inbox, build_day, free_port, load_day, table_checksum
 
 D1, D2, D3, D4 = (dt.date(2026, 4, 6) + dt.timedelta(days=i) for i in range(4))

@@ -18,10 +18,11 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import ObjectStoragePath
 
-from sap_warehouse import backup, exports
+from sap_warehouse import backup
 from sap_warehouse.db import row_count
 from sap_warehouse.raw_load import load_file
-from sap_warehouse.scratch_db import drop_database
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.scratch_db import drop_database
 from tests.helpers import asset_event_extras, build_day, table_checksum, warehouse_checksums
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

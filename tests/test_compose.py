@@ -184,19 +184,22 @@ def test_the_build_context_holds_only_what_the_image_copies() -> None:
     """No .venv, .local (the local cluster, backups, the password file), .env or landing zone in it."""
     rules = [line for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
     assert rules[0] == "*"
-    sent = {rule[1:] for rule in rules[1:]}
-    assert all(rule.startswith("!") for rule in rules[1:])
+    sent = {rule[1:].rstrip("/") for rule in rules[1:] if rule.startswith("!")}
     copied = set()
     for line in (PROJECT_ROOT / "Dockerfile").read_text().splitlines():
         if line.startswith("COPY "):
             copied.update(line.split()[1:-1])
-    assert copied == sent == {"requirements.txt", "requirements.lock"}
+    assert copied == sent == {"requirements.txt", "requirements.lock", "pyproject.toml", "src"}
+    assert "src/*.egg-info" in rules[1:]  # what an editable install leaves there stays out too
 
 
-def test_the_runtime_image_has_no_development_tools() -> None:
+def test_the_image_installs_the_package_and_no_development_tools() -> None:
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
-    assert "-r /requirements/requirements.txt -c /requirements/requirements.lock" in dockerfile
+    assert "pip install --no-cache-dir -r /build/requirements.txt -c /build/requirements.lock" in dockerfile
+    assert "pip install --no-cache-dir --no-deps /build" in dockerfile  # src/sap_warehouse, by pyproject.toml
+    assert "ENV SAP_WAREHOUSE_ROOT=/opt/airflow" in dockerfile  # where include/ is mounted
     assert "requirements-dev" not in dockerfile
+    assert "devkit" not in dockerfile
     runtime = {
         line.split("==")[0].split("[")[0].lower()
         for line in (PROJECT_ROOT / "requirements.txt").read_text().splitlines()

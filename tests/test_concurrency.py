@@ -13,11 +13,11 @@ from pathlib import Path
 
 import psycopg
 
-from sap_warehouse import exports
 from sap_warehouse.db import row_count
-from sap_warehouse.generator import mb51_movements, mb51_workbook
 from sap_warehouse.raw_load import load_file
-from sap_warehouse.scratch_db import create_database, drop_database
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.generator import mb51_movements, mb51_workbook
+from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import WAREHOUSE_TABLES, build_day, load_day, warehouse_checksums
 
 DAY = dt.date(2026, 3, 9)

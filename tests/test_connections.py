@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from sap_warehouse import exports, quality
+from sap_warehouse import quality
 from sap_warehouse.db import (
     BACKUP_CONN_ID,
     CONN_ID,
@@ -24,6 +24,7 @@ from sap_warehouse.db import (
     warehouse_conninfo,
 )
 from sap_warehouse.raw_load import load_file
+from sap_warehouse_kit import exports
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 1, 5)

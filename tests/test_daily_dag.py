@@ -12,11 +12,12 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from psycopg import sql
 
-from sap_warehouse import exports, layers, runner
-from sap_warehouse.generator import Movement, unit_totals, write_mb51_days
+from sap_warehouse import layers
 from sap_warehouse.quality import load_suites
 from sap_warehouse.registry import PROJECT_ROOT
-from sap_warehouse.scratch_db import create_database, drop_database
+from sap_warehouse_kit import exports, runner
+from sap_warehouse_kit.generator import Movement, unit_totals, write_mb51_days
+from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import asset_event_extras, table_checksum, warehouse_checksums
 
 pytestmark = pytest.mark.dag  # the daily DAG run through dag.test()

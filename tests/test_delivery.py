@@ -16,8 +16,8 @@ from typing import ClassVar
 import psycopg
 import pytest
 
-from sap_warehouse import exports
-from sap_warehouse.generator import export_name, mb51_movements, mb51_workbook
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.generator import export_name, mb51_movements, mb51_workbook
 from tests.helpers import Inbox
 
 pytestmark = pytest.mark.dag  # the daily DAG run through dag.test()

@@ -40,3 +40,23 @@ def test_every_locked_package_is_installed_at_its_pinned_version() -> None:
         if installed != pinned:
             mismatches.append(f"{name} {installed} != {pinned}")
     assert not mismatches, mismatches
+
+
+def test_the_warehouse_is_an_installed_package_and_plugins_holds_only_the_plugin() -> None:
+    """Airflow's plugin manager imports every module under plugins/ in every component; the warehouse
+    package is installed (pyproject.toml) and imported by name, its development kit is another package."""
+    import tomllib
+
+    import sap_warehouse
+    import sap_warehouse_kit
+
+    root = Path(__file__).resolve().parents[1]
+    plugins = sorted(p.name for p in (root / "plugins").iterdir() if p.name != "__pycache__")
+    assert plugins == ["warehouse_oncall_plugin.py"]
+    assert version("sap-warehouse") == "0.1.0"
+    assert version("sap-warehouse-devkit") == "0.1.0"
+    assert Path(sap_warehouse.__file__).parent == root / "src" / "sap_warehouse"
+    assert Path(sap_warehouse_kit.__file__).parent == root / "devkit" / "sap_warehouse_kit"
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["sap_warehouse"]  # not the kit
+    assert project["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from sap_warehouse import exports
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.registry import reports
+from sap_warehouse_kit import exports
 from tests.helpers import table_checksum
 
 DAY = dt.date(2026, 1, 5)
@@ -126,7 +126,7 @@ def test_snapshot_date_of_ar_aging_is_the_business_date(warehouse: str, tmp_path
 
 
 def test_registry_columns_are_the_raw_tables_columns(migrated_template: str) -> None:
-    from sap_warehouse.scratch_db import database_url
+    from sap_warehouse_kit.scratch_db import database_url
 
     with psycopg.connect(database_url(migrated_template)) as conn:
         for report in reports().values():

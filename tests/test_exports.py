@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sap_warehouse import exports
+from sap_warehouse_kit import exports
 
 DAY = dt.date(2026, 1, 7)
 

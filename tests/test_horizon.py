@@ -10,8 +10,9 @@ import psycopg
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from sap_warehouse import exports, horizon
+from sap_warehouse import horizon
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse_kit import exports
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PAST_HORIZON = dt.date(2031, 1, 6)  # the migrations make the calendar through 2030-12-31

@@ -7,11 +7,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sap_warehouse import alerts, exports, layers, quality
-from sap_warehouse.generator import export_name
+from sap_warehouse import alerts, layers, quality
 from sap_warehouse.landing import late_files
 from sap_warehouse.raw_load import load_file, record_late_files, record_missing
-from sap_warehouse.scratch_db import create_database, drop_database
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.generator import export_name
+from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import PROVENANCE, RAW_TABLES, table_checksum
 
 DAYS = [dt.date(2026, 1, 5), dt.date(2026, 1, 6), dt.date(2026, 1, 7)]

@@ -7,7 +7,7 @@ from psycopg import sql
 
 from sap_warehouse.db import row_count, table_name
 from sap_warehouse.registry import SQL_DIR, sql_file, view_definition
-from sap_warehouse.scratch_db import admin_url, alembic_config, create_database, drop_database
+from sap_warehouse_kit.scratch_db import admin_url, alembic_config, create_database, drop_database
 
 RAW = ["raw_mb51", "raw_zrsd002", "raw_zrsd006", "raw_cooispi", "raw_zrfi005", "raw_cogs", "raw_zrsd004",
        "raw_zrmm024", "raw_zrpp062", "raw_target"]  # fmt: skip

@@ -18,7 +18,7 @@ import httpx
 import psycopg
 import pytest
 
-from sap_warehouse.scratch_db import create_database, drop_database
+from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import free_port, login_url, seeded_day
 
 pytestmark = pytest.mark.browser  # the api-server of the local Airflow; headless Chromium

@@ -18,9 +18,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from sap_warehouse import exports, layers, quality
+from sap_warehouse import layers, quality
 from sap_warehouse.registry import formats, reports
-from sap_warehouse.scratch_db import create_database, drop_database
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import build_day, load_day
 
 DAYS = [dt.date(2026, 5, 4), dt.date(2026, 5, 5)]

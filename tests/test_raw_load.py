@@ -9,8 +9,8 @@ import openpyxl
 import psycopg
 import pytest
 
-from sap_warehouse.generator import MB51_HEADERS, Movement, mb51_movements, mb51_workbook
 from sap_warehouse.raw_load import load_file
+from sap_warehouse_kit.generator import MB51_HEADERS, Movement, mb51_movements, mb51_workbook
 from tests.helpers import table_checksum
 
 DAY = dt.date(2026, 1, 2)

@@ -15,11 +15,12 @@ import openpyxl
 import psycopg
 import pytest
 
-from sap_warehouse import exports, quality
-from sap_warehouse.generator import MB51_HEADERS, mb51_movements, mb51_workbook, unit_totals
+from sap_warehouse import quality
 from sap_warehouse.raw_load import load_file
 from sap_warehouse.registry import PROJECT_ROOT
 from sap_warehouse.workbook import EXCEL_MAX_ROWS
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.generator import MB51_HEADERS, mb51_movements, mb51_workbook, unit_totals
 
 DAY = dt.date(2026, 3, 2)
 

@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from sap_warehouse import quality
-from sap_warehouse.exports import file_header
 from sap_warehouse.quality import SUITES_DIR
 from sap_warehouse.registry import reports
+from sap_warehouse_kit.exports import file_header
 
 PROFILE = yaml.safe_load((Path(__file__).parent / "data" / "sap_value_profile.yaml").read_text(encoding="utf-8"))
 # Text shapes that the number parser reads as numbers: 1234, 0,884, 1.234,50, 12.5, with a trailing minus.

@@ -17,7 +17,7 @@ import httpx
 import psycopg
 import pytest
 
-from sap_warehouse import exports
+from sap_warehouse_kit import exports
 from tests.helpers import Inbox
 
 pytestmark = pytest.mark.scheduler  # a real scheduler and api-server (scripts/dev airflow-up)

@@ -10,7 +10,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def conn(migrated_template: str):
-    from sap_warehouse.scratch_db import database_url
+    from sap_warehouse_kit.scratch_db import database_url
 
     with psycopg.connect(database_url(migrated_template)) as connection:
         yield connection

@@ -14,9 +14,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sap_warehouse import alerts, exports, genealogy, layers
-from sap_warehouse.generator import DC, MATERIALS
-from sap_warehouse.scratch_db import create_database, drop_database
+from sap_warehouse import alerts, genealogy, layers
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.generator import DC, MATERIALS
+from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import WAREHOUSE_TABLES, build_day, load_day, warehouse_checksums
 
 DAYS = [dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)]

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineError
 
-from sap_warehouse import exports
-from sap_warehouse.generator import MB51_HEADERS, mb51_movements, mb51_workbook
 from sap_warehouse.workbook import BadFileError, read_sheet
+from sap_warehouse_kit import exports
+from sap_warehouse_kit.generator import MB51_HEADERS, mb51_movements, mb51_workbook
 
 DAY = dt.date(2026, 1, 2)
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sap_warehouse import alerts, exports, layers, maintenance, quality
+from sap_warehouse import alerts, layers, maintenance, quality
 from sap_warehouse.raw_load import load_file, record_missing
 from sap_warehouse.registry import reports
+from sap_warehouse_kit import exports
 
 
 def load_day(url: str, folder: Path, day: dt.date) -> None:

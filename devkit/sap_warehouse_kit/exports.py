@@ -10,7 +10,7 @@ the balances of the same customers. Any report is rendered by one registry-drive
 writes cells the way real exports do (serial or text dates, numbers as numbers or SAP text, NFD
 text, placeholders such as ``Summary``/``@5B@``, a trailing ``*`` on status lists). Deterministic.
 
-    python -m sap_warehouse.exports --landing DIR --from 2026-01-05 --to 2026-01-07 --rows 200 \
+    python -m sap_warehouse_kit.exports --landing DIR --from 2026-01-05 --to 2026-01-07 --rows 200 \
         [--inject wrong_type,truncated,...]
 """
 
@@ -32,7 +32,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from sap_warehouse.generator import (
+from sap_warehouse.registry import Column, reports
+from sap_warehouse_kit.generator import (
     DC,
     FACTORY,
     MATERIALS,
@@ -44,7 +45,6 @@ from sap_warehouse.generator import (
     mb51_workbook,
     sap_number_text,
 )
-from sap_warehouse.registry import Column, reports
 
 CUSTOMERS = [
     # code, name, city, customer group, distribution channel, salesman

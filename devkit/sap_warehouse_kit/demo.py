@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 from psycopg import sql
 
 from sap_warehouse.db import connect
-from sap_warehouse.exports import BAD_INPUTS, add_volume_arguments, volume_from_arguments, write_day
 from sap_warehouse.registry import reports
-from sap_warehouse.runner import run_range
+from sap_warehouse_kit.exports import BAD_INPUTS, add_volume_arguments, volume_from_arguments, write_day
+from sap_warehouse_kit.runner import run_range
 
 
 def landing_dir() -> Path:

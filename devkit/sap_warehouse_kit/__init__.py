@@ -1,0 +1,1 @@
+"""The development kit of the SAP warehouse (generator, exports, demo, runner, scratch databases)."""
