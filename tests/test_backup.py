@@ -86,8 +86,13 @@ def test_backup_verifies_and_restores_with_equal_row_counts(loaded: str, tmp_pat
     finally:
         drop_database(into)
     listing = io.StringIO()
-    assert backup.main(["list", "--location", f"file://{folder}"], out=listing) == 0
-    assert f"{manifest['name']}  verified" in listing.getvalue()
+    assert backup.main(["list", "--location", f"file://{folder}", "--json"], out=listing) == 0
+    assert [(b["name"], b["status"]) for b in json.loads(listing.getvalue())] == [(manifest["name"], "verified")]
+    table = io.StringIO()
+    assert backup.main(["list", "--location", f"file://{folder}"], out=table) == 0
+    line = next(line for line in table.getvalue().splitlines() if manifest["name"] in line)
+    assert "verified" in line
+    assert f"{sum(manifest['table_rows'].values()):,}" in line
 
 
 def test_the_backup_role_dumps_and_verifies_but_cannot_write_the_warehouse(

@@ -155,7 +155,11 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from sap_warehouse.cli import HelpFormatter
+
+    parser = argparse.ArgumentParser(
+        prog="sapwh demo", formatter_class=HelpFormatter, description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, default=dt.date(2026, 1, 5))
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--rows", type=int, default=2000, help="MB51 lines on an average business date")

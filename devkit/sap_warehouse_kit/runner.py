@@ -81,7 +81,11 @@ def preview(start: dt.date, end: dt.date, *, conninfo: str | None = None) -> lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from sap_warehouse.cli import HelpFormatter
+
+    parser = argparse.ArgumentParser(
+        prog="sapwh run", formatter_class=HelpFormatter, description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="default: --from")
     parser.add_argument("--range-run", action="store_true", help="one run for the whole range, not one per date")

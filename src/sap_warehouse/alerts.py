@@ -25,6 +25,7 @@ import logging
 import sys
 
 import psycopg
+from psycopg.rows import dict_row
 
 from sap_warehouse.db import connect
 from sap_warehouse.layers import record_step, run_sql_file
@@ -235,10 +236,17 @@ def acknowledge(alert_id: int, by: str, *, conninfo: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sap_warehouse.alerts", description="The warehouse's alerts.")
+    from sap_warehouse.cli import HelpFormatter
+
+    parser = argparse.ArgumentParser(
+        prog="sapwh alerts",
+        formatter_class=HelpFormatter,
+        description="The warehouse's alerts.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="open alerts, newest first")
     listing.add_argument("--all", action="store_true", help="resolved ones too")
+    listing.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     ack = commands.add_parser("ack", help="acknowledge an open alert")
     ack.add_argument("alert_id", type=int)
     ack.add_argument("--by", required=True, help="who takes care of it")
@@ -251,16 +259,17 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"alert {args.alert_id} acknowledged by {args.by}")
         return 0
-    with connect() as conn:
-        rows = conn.execute(
+    from sap_warehouse.cli import show
+
+    with connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
             """SELECT alert_id, severity, status, rule_code, entity_key, first_business_date, last_business_date,
-                      message
+                      acknowledged_by, message
                  FROM facts.fact_alert WHERE %s OR status <> 'resolved'
                 ORDER BY alert_id DESC""",
             (args.all,),
         ).fetchall()
-    for alert_id, severity, status, rule, entity, first, last, message in rows:
-        print(f"{alert_id:>7} {severity:<8} {status:<12} {rule:<20} {first}..{last} {entity}: {message}")
+    show(rows, as_json=args.json, title="alerts" if args.all else "open alerts")
     return 0
 
 

@@ -622,11 +622,18 @@ def rotate(
 def main(argv: list[str] | None = None, out=None) -> int:
     from airflow.sdk import ObjectStoragePath
 
+    from sap_warehouse.cli import HelpFormatter
+
     out = out or sys.stdout
-    parser = argparse.ArgumentParser(prog="python -m sap_warehouse.backup", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="sapwh backup",
+        formatter_class=HelpFormatter,
+        description=__doc__.split("\n\n")[0],
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="the backups at a location, newest last")
     listing.add_argument("--location", required=True, help="backup location URL, e.g. file:///srv/backups")
+    listing.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     restoring = commands.add_parser("restore", help="restore a backup into a new database on the warehouse server")
     restoring.add_argument("--location", required=True)
     restoring.add_argument("--backup", required=True, help="backup name, e.g. warehouse_20261122T020000Z")
@@ -645,9 +652,11 @@ def main(argv: list[str] | None = None, out=None) -> int:
     location = ObjectStoragePath(args.location)
     try:
         if args.command == "list":
-            for m in manifests(location):
-                print(f"{m['name']}  {m['status']:<9} {m['size_bytes']:>14,} bytes  "
-                      f"{sum(m['table_rows'].values()):>12,} rows", file=out)  # fmt: skip
+            from sap_warehouse.cli import show
+
+            rows = [{"name": m["name"], "status": m["status"], "bytes": m["size_bytes"],
+                     "rows": sum(m["table_rows"].values())} for m in manifests(location)]  # fmt: skip
+            show(rows, as_json=args.json, title=f"backups at {args.location}, newest last", out=out)
             return 0
         if args.command == "restore-tables":
             for table, counts in restore_tables(location, args.backup, args.tables).items():

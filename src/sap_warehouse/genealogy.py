@@ -57,7 +57,13 @@ def _print_table(title: str, rows: list[dict], out) -> None:
 
 
 def main(argv: list[str] | None = None, out=sys.stdout) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from sap_warehouse.cli import HelpFormatter
+
+    parser = argparse.ArgumentParser(
+        prog="sapwh genealogy",
+        formatter_class=HelpFormatter,
+        description=__doc__.split("\n\n")[0],
+    )
     parser.add_argument("--batch", required=True)
     parser.add_argument("--material", help="material code; omit to match the batch number in any material")
     parser.add_argument("--direction", choices=("backward", "forward", "both"), default="both")

@@ -342,8 +342,11 @@ def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sap_warehouse.cli import HelpFormatter
+
     parser = argparse.ArgumentParser(
-        prog="python -m sap_warehouse.layers",
+        prog="sapwh layers",
+        formatter_class=HelpFormatter,
         description="Rebuild the dimensions, facts and views of a range of business dates from the raw layer.",
     )
     parser.add_argument("--from", dest="first", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")

@@ -562,8 +562,12 @@ def validate_dates(
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sap_warehouse.cli import HelpFormatter
+
     parser = argparse.ArgumentParser(
-        prog="python -m sap_warehouse.quality", description="Run the quality gate suites on a business date."
+        prog="sapwh quality",
+        formatter_class=HelpFormatter,
+        description="Run the quality gate suites on a business date.",
     )
     parser.add_argument("--gate", choices=GATES, required=True)
     parser.add_argument("--date", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
@@ -572,6 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("AIRFLOW_VAR_WAREHOUSE_DATA_DOCS_PATH") or default_url("data_docs"),
         help="where the Data Docs pages go, file://... or s3://bucket/prefix (default: %(default)s); '' for none",
     )
+    parser.add_argument("--json", action="store_true", help="the suites' results as a JSON array instead of a table")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
@@ -581,10 +586,19 @@ def main(argv: list[str] | None = None) -> int:
     except (SuiteError, QualityGateError) as error:
         print(error, file=sys.stderr)
         return 1
-    for r in results:
-        print(
-            f"{r.suite:<28} {'ok' if r.success else 'warnings':<9} {r.statistics['evaluated_expectations']:>3} checks"
-        )
+    from sap_warehouse.cli import show
+
+    rows = [
+        {
+            "suite": r.suite,
+            "result": "ok" if r.success else "warnings",
+            "checks": r.statistics["evaluated_expectations"],
+            "warnings": len(r.warnings),
+            "data_docs_page": r.statistics.get("data_docs_page"),
+        }
+        for r in results
+    ]
+    show(rows, as_json=args.json, title=f"{args.gate} gate, {args.date}")
     return 0
 
 

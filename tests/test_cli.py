@@ -1,0 +1,94 @@
+"""sapwh, the one command-line tool: its commands, their help, tables for people and JSON for scripts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sap_warehouse import alerts, cli
+from sap_warehouse_kit import exports
+from tests.helpers import load_day
+
+COMMANDS = ["quality", "layers", "genealogy", "alerts", "backup", "run", "exports", "demo"]
+
+
+@pytest.mark.unit
+def test_the_console_script_lists_every_command() -> None:
+    sapwh = shutil.which("sapwh")
+    assert sapwh, "the package's console script is not installed"
+    listed = subprocess.run([sapwh, "--help"], capture_output=True, text=True, check=True).stdout
+    for command in COMMANDS:
+        assert f"\n    {command} " in listed or f"\n    {command}\n" in listed, command
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_answers_its_own_help_under_its_sapwh_name(command: str, capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main([command, "--help"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: sapwh {command} ")
+
+
+@pytest.mark.unit
+def test_defaults_are_shown_in_the_help(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["demo", "--help"])
+    assert "(default: 3)" in capsys.readouterr().out  # --days
+
+
+@pytest.mark.unit
+def test_a_kit_command_without_the_kit_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    def missing(name: str):
+        raise ModuleNotFoundError(f"No module named {name!r}", name="sap_warehouse_kit")
+
+    monkeypatch.setattr(cli.importlib, "import_module", missing)
+    assert cli.main(["demo"]) == 2
+    assert "sapwh demo is part of the development kit" in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_rows_show_as_a_table_or_as_json() -> None:
+    rows = [
+        {"alert_id": 12345, "severity": "critical", "amount": Decimal("10.50"), "since": dt.date(2026, 1, 5)},
+        {"alert_id": 7, "severity": "warning", "amount": None, "since": dt.date(2026, 1, 6)},
+    ]
+    table = io.StringIO()
+    cli.show(rows, title="open alerts", out=table)
+    text = table.getvalue()
+    assert "open alerts" in text
+    line = next(line for line in text.splitlines() if "critical" in line)
+    assert "12,345" in line
+    assert "2026-01-05" in line
+    as_json = io.StringIO()
+    cli.show(rows, as_json=True, out=as_json)
+    assert json.loads(as_json.getvalue()) == [
+        {"alert_id": 12345, "severity": "critical", "amount": "10.50", "since": "2026-01-05"},
+        {"alert_id": 7, "severity": "warning", "amount": None, "since": "2026-01-06"},
+    ]
+    empty = io.StringIO()
+    cli.show([], out=empty)
+    assert empty.getvalue().strip() == "(none)"
+
+
+@pytest.mark.db
+def test_alerts_list_as_json_for_scripts(warehouse: str, tmp_path: Path, capsys) -> None:
+    day = dt.date(2026, 3, 2)
+    exports.write_day(tmp_path, day, rows=20, seed=9)
+    load_day(warehouse, tmp_path / day.isoformat(), day)
+    alerts.evaluate(day, conninfo=warehouse)
+    with psycopg.connect(warehouse) as conn:
+        open_ids = {r[0] for r in conn.execute("SELECT alert_id FROM facts.fact_alert WHERE status <> 'resolved'")}
+    assert open_ids, "the day raised no alert to list"
+    assert cli.main(["alerts", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {a["alert_id"] for a in listed} == open_ids
+    assert {"severity", "status", "rule_code", "message", "acknowledged_by"} <= set(listed[0])
