@@ -217,13 +217,16 @@ def sap_warehouse_daily():
     def quality_gate(gate: str, dates: list[str]) -> dict:
         """The gate's suites on each date's slice (a GX Checkpoint per date, its Data Docs pages written to
         Variable warehouse_data_docs_path and named in the log); every date is judged, then one failure
-        names them all."""
+        names them all. The raw gate first ANALYZEs the raw partitions the loads changed much."""
         from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowFailException
 
         from sap_warehouse.landing import location
+        from sap_warehouse.maintenance import analyze_changed
         from sap_warehouse.quality import QualityGateError, SuiteError, validate_dates
 
+        if gate == "raw":  # the partitions the loads changed much get fresh statistics first
+            analyze_changed(("raw",))
         try:
             results = validate_dates(
                 gate,

@@ -12,6 +12,8 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 from sap_warehouse import maintenance
+from sap_warehouse_kit import exports
+from tests.helpers import load_day
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,3 +198,34 @@ def test_maintenance_dag_runs_after_the_daily_refresh(warehouse: str) -> None:
         ).fetchone()[0]
     assert snapshots > 0
     assert stats(warehouse, "operations.etl_run_log")[2] is not None
+
+
+def test_a_bulk_load_gets_fresh_statistics_before_the_gate(warehouse: str, as_loader: str, tmp_path: Path) -> None:
+    """The loader (not the tables' owner) ANALYZEs the raw partitions a load changed much, and only those."""
+    day = dt.date(2026, 3, 3)
+    exports.write_day(tmp_path, day, rows=300, seed=4)
+    load_day(warehouse, tmp_path / day.isoformat(), day)
+
+    def changed() -> dict[str, int]:
+        with psycopg.connect(warehouse) as conn:
+            conn.execute("SELECT pg_stat_clear_snapshot()")
+            return dict(
+                conn.execute(
+                    "SELECT relname, n_mod_since_analyze FROM pg_stat_user_tables "
+                    "WHERE schemaname = 'raw' AND n_mod_since_analyze > 0"
+                ).fetchall()
+            )
+
+    deadline = time.monotonic() + 30  # the loads' sessions report their statistics as they end
+    while "raw_mb51_y2026m03" not in changed():
+        assert time.monotonic() < deadline, "the load's changes never reached the statistics"
+        time.sleep(0.5)
+    before = changed()
+    analyzed = maintenance.analyze_changed(("raw",), min_changes=100, min_ratio=0.1, conninfo=as_loader)
+    names = {t["table"] for t in analyzed}
+    assert "raw_mb51_y2026m03" in names
+    assert names >= {table for table, rows in before.items() if rows >= 100}  # their rows: all new
+    assert all(t["changed"] >= 100 for t in analyzed)
+    after = changed()
+    assert not names & set(after), "an analyzed partition still counts its changes"
+    assert maintenance.analyze_changed(("raw",), min_changes=100, conninfo=as_loader) == []

@@ -78,6 +78,34 @@ def run(
     return actions
 
 
+def analyze_changed(
+    schemas: tuple[str, ...] = ("raw",),
+    *,
+    min_changes: int = 1000,
+    min_ratio: float = 0.1,
+    conninfo: str | None = None,
+) -> list[dict]:
+    """ANALYZE the tables (partitions) of ``schemas`` that loads changed much since their last ANALYZE
+    (``min_changes`` rows and ``min_ratio`` of their live rows), through the owner's
+    operations.analyze_table, so the quality gates and builds after a bulk load plan on statistics
+    that know the new rows (autovacuum's analyze may come minutes later). What it analyzed."""
+    from sap_warehouse.layers import analyze
+
+    started = time.perf_counter()
+    with connect(conninfo, autocommit=True) as conn:
+        params = {"schemas": list(schemas), "min_changes": min_changes, "min_ratio": min_ratio}
+        tables = [
+            {"schema": schema, "table": table, "changed": changed, "live": live}
+            for schema, table, changed, live in conn.execute(sql_file("maintenance/changed_tables.sql"), params)
+        ]
+        for table in tables:
+            analyze(conn, table["schema"], table["table"])
+    if tables:
+        log.info("analyzed %d tables a load changed much (%.2f s): %s", len(tables), time.perf_counter() - started,
+                 ", ".join(f"{t['schema']}.{t['table']} ({t['changed']} of {t['live']})" for t in tables))  # fmt: skip
+    return tables
+
+
 def statements_view(conn: psycopg.Connection) -> sql.Identifier | None:
     """pg_stat_statements' view when the extension is created in this database and its library is
     preloaded (the view raises otherwise); None when the server does not track statements."""
