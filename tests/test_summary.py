@@ -63,4 +63,4 @@ def test_a_long_list_of_alerts_is_cut_with_the_command_for_the_rest() -> None:
     text = summary.render_text(state(alerts=many, new_alerts=1))
     assert "- NEW warning #1 low_stock: m1" in text
     assert f"#{summary.SHOWN_ALERTS + 1} " not in text
-    assert "... and 3 more: python -m sap_warehouse.alerts list" in text
+    assert "... and 3 more: sapwh alerts list" in text

@@ -10,7 +10,7 @@ the balances of the same customers. Any report is rendered by one registry-drive
 writes cells the way real exports do (serial or text dates, numbers as numbers or SAP text, NFD
 text, placeholders such as ``Summary``/``@5B@``, a trailing ``*`` on status lists). Deterministic.
 
-    python -m sap_warehouse_kit.exports --landing DIR --from 2026-01-05 --to 2026-01-07 --rows 200 \
+    sapwh exports --landing DIR --from 2026-01-05 --to 2026-01-07 --rows 200 \
         [--inject wrong_type,truncated,...]
 """
 

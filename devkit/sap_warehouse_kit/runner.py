@@ -5,7 +5,7 @@ tasks, recorded in Airflow's metadata DB), one date after another; with ``--rang
 are one range run instead (the business_date_to Param). For on-call repairs on a machine without a
 running scheduler, and for the demo. Exit status 1 if any run did not succeed.
 
-    scripts/dev exec python -m sap_warehouse_kit.runner --from 2026-01-05 --to 2026-01-07 [--range-run]
+    scripts/dev exec sapwh run --from 2026-01-05 --to 2026-01-07 [--range-run]
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ The alerts describe the warehouse as of the latest business date evaluated so fa
 date (a backfill, a corrected file) judges that latest date again, with the corrected history, rather
 than rewinding the alerts to the past. Judging the same date twice changes nothing.
 
-    python -m sap_warehouse.alerts list [--all]           open alerts (or every alert), newest first
-    python -m sap_warehouse.alerts ack ALERT_ID --by NAME  acknowledge an open alert
+    sapwh alerts list [--all]           open alerts (or every alert), newest first
+    sapwh alerts ack ALERT_ID --by NAME  acknowledge an open alert
 """
 
 from __future__ import annotations
@@ -176,7 +176,8 @@ def digest(alerts: list[dict]) -> tuple[str, str]:
         f"<p>{len(alerts)} critical alert(s) opened or escalated as of business date {as_of}.</p>"
         "<table><tr><th>id</th><th>rule</th><th>entity</th><th>what</th><th>since</th></tr>"
         f"{rows}</table>"
-        "<p>Acknowledge: <code>python -m sap_warehouse.alerts ack ID --by NAME</code>. "
+        "<p>Acknowledge on the on-call page (Airflow UI, Browse &gt; Warehouse on-call) or with "
+        "<code>sapwh alerts ack ID --by NAME</code>. "
         "Rules and what to do: README.md, Alert rules.</p>"
     )
     return subject, body
@@ -231,7 +232,7 @@ def acknowledge(alert_id: int, by: str, *, conninfo: str | None = None) -> None:
         if row is None:
             state = conn.execute("SELECT status FROM facts.fact_alert WHERE alert_id = %s", (alert_id,)).fetchone()
             if state is None:
-                raise ValueError(f"no alert {alert_id}: see `python -m sap_warehouse.alerts list`")
+                raise ValueError(f"no alert {alert_id}: see `sapwh alerts list`")
             raise ValueError(f"alert {alert_id} is {state[0]}, not active: nothing to acknowledge")
 
 

@@ -17,15 +17,15 @@ verification a scratch database ``<name>_verify`` on the same server that is alw
 
 Restore a backup into a new database (the command the README's runbook shows):
 
-    python -m sap_warehouse.backup list --location file:///srv/backups
-    python -m sap_warehouse.backup restore --location file:///srv/backups \\
+    sapwh backup list --location file:///srv/backups
+    sapwh backup restore --location file:///srv/backups \\
         --backup warehouse_20261122T020000Z --into warehouse_restored
 
 or put chosen tables of a verified backup back into the live warehouse (a fact damaged by a bad
 manual fix): the rows are checked in a side schema, then swapped in one transaction, logged in
 operations.table_restore_log, and the views refreshed:
 
-    python -m sap_warehouse.backup restore-tables --location file:///srv/backups \
+    sapwh backup restore-tables --location file:///srv/backups \
         --backup warehouse_20261122T020000Z --table facts.fact_billing
 """
 
@@ -161,7 +161,7 @@ def _write_json(location, name: str, data: dict) -> None:
 def read_manifest(location, name: str) -> dict:
     path = location / f"{name}.json"
     if not path.exists():
-        raise BackupError(f"{path}: no such backup manifest; see `python -m sap_warehouse.backup list`")
+        raise BackupError(f"{path}: no such backup manifest; see `sapwh backup list`")
     with path.open("r") as fh:
         return json.load(fh)
 

@@ -5,7 +5,7 @@ who received and were billed for them (the recall question).
 Reads facts.fact_production_chain (built by the daily run), raw MB51 goods issues, ZRSD004 and
 ZRSD002, and dims.dim_customer; writes nothing. Queries are include/sql/genealogy/*.sql.
 
-    scripts/dev exec python -m sap_warehouse.genealogy --batch 26P0300001 [--material 000300001]
+    scripts/dev exec sapwh genealogy --batch 26P0300001 [--material 000300001]
         [--direction backward|forward|both] [--json]
 """
 

@@ -11,7 +11,7 @@ raises ReconciliationError (the task fails) on any difference.
 Rebuild the model of a date range from the raw layer already loaded (after a fix to the build SQL
 or the site configuration; no file is read):
 
-    python -m sap_warehouse.layers --from 2026-01-01 --to 2026-03-31
+    sapwh layers --from 2026-01-01 --to 2026-03-31
 """
 
 from __future__ import annotations

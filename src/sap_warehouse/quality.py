@@ -19,7 +19,7 @@ as ISO dates, and ``known_movement_types`` (the movement types of include/config
 
 Validate the suites of a date by hand (no task, nothing blocked; results stored like the DAG's):
 
-    python -m sap_warehouse.quality --gate raw --date 2026-01-05
+    sapwh quality --gate raw --date 2026-01-05
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ def lines(summary: dict) -> dict[str, list[str]]:
     alerts = summary["alerts"]
     shown = [_alert_line(a) for a in alerts[:SHOWN_ALERTS]]
     if len(alerts) > SHOWN_ALERTS:
-        shown.append(f"... and {len(alerts) - SHOWN_ALERTS} more: python -m sap_warehouse.alerts list")
+        shown.append(f"... and {len(alerts) - SHOWN_ALERTS} more: sapwh alerts list")
     return {
         "Files": [_file_line(f) for f in summary["files"]],
         "Quarantined": [
