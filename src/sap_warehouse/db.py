@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 CONN_ID = "warehouse_db"  # the daily DAG: a member of warehouse_loader (rows only)
 # Migrations, partition maintenance and retention (owner), and backups (reads everything, CREATEDB
@@ -136,3 +137,11 @@ def row_count(conn: psycopg.Connection, qualified: str) -> int:
 def lock_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
     """Serialise writers of one raw table (two files with the same new keys must not race)."""
     conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (RAW_TABLE_LOCK_NAMESPACE, raw_table))
+
+
+def query_rows(conn: psycopg.Connection, relative: str, params: dict | None = None) -> list[dict]:
+    """The rows, as dicts, of the query in include/sql/<relative>."""
+    from sap_warehouse.registry import sql_file
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql_file(relative), params or {}).fetchall()

@@ -26,12 +26,10 @@ from typing import Annotated
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import psycopg
-from psycopg.rows import dict_row
 
 from sap_warehouse import alerts
-from sap_warehouse.db import connect
+from sap_warehouse.db import connect, query_rows
 from sap_warehouse.landing import LOCATION_VARIABLES, default_url
-from sap_warehouse.registry import sql_file
 
 DAILY_DAG_ID = "sap_warehouse_daily"
 ANALYST_CONN_ID = "warehouse_analyst_db"
@@ -40,11 +38,6 @@ DATES_LISTED = 60
 TEMPLATES = Path(__file__).with_name("templates")
 # One colour per report line of the chart (Tableau 10), in the order the reports sort.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
-
-
-def _rows(conn, relative: str, params: dict | None = None) -> list[dict]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql_file(relative), params or {}).fetchall()
 
 
 @contextmanager
@@ -59,21 +52,21 @@ def read_only(conninfo: str | None = None) -> Iterator[psycopg.Connection]:
 def day_view(business_date: dt.date | None = None, *, conninfo: str | None = None) -> dict:
     """Everything the page shows for ``business_date`` (default: the latest date the ledger knows)."""
     with read_only(conninfo) as conn:
-        dates = _rows(conn, "oncall/dates.sql", {"limit": DATES_LISTED})
+        dates = query_rows(conn, "oncall/dates.sql", {"limit": DATES_LISTED})
         if business_date is None:
             business_date = dates[0]["business_date"] if dates else dt.date.today() - dt.timedelta(days=1)
         day = {"day": business_date}
-        files = _rows(conn, "oncall/files.sql", day)
+        files = query_rows(conn, "oncall/files.sql", day)
         view = {
             "business_date": business_date,
             "dates": dates,
             "files": files,
             "quarantined": [f for f in files if f["status"] == "quarantined"],
-            "missing": _rows(conn, "oncall/missing.sql", day),
-            "gates": _rows(conn, "oncall/gates.sql", day),
-            "alerts": _rows(conn, "oncall/alerts.sql"),
-            "rows_by_report": _rows(conn, "oncall/rows_by_report.sql", {**day, "days": CHART_DAYS}),
-            "health": (_rows(conn, "oncall/database_health.sql") or [None])[0],
+            "missing": query_rows(conn, "oncall/missing.sql", day),
+            "gates": query_rows(conn, "oncall/gates.sql", day),
+            "alerts": query_rows(conn, "oncall/alerts.sql"),
+            "rows_by_report": query_rows(conn, "oncall/rows_by_report.sql", {**day, "days": CHART_DAYS}),
+            "health": (query_rows(conn, "oncall/database_health.sql") or [None])[0],
         }
     view["chart"] = chart(view["rows_by_report"], business_date)
     return view

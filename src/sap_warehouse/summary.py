@@ -19,21 +19,13 @@ import html
 import logging
 from urllib.parse import quote
 
-from psycopg.rows import dict_row
-
-from sap_warehouse.db import connect
-from sap_warehouse.registry import sql_file
+from sap_warehouse.db import connect, query_rows
 
 log = logging.getLogger(__name__)
 
 SLACK_CONN_ID = "warehouse_slack"
 SHOWN_ALERTS = 15
 UNKNOWN_LAYOUT = "(unknown layout)"  # the report of a file no layout of the registry matched
-
-
-def _rows(conn, relative: str, params: dict) -> list[dict]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql_file(relative), params).fetchall()
 
 
 def collect(
@@ -49,10 +41,10 @@ def collect(
     """What the summary of ``business_date`` says: files per report, quarantined files, this run's
     gates, open alerts (new since ``since``), the calendar's word on the date, and the headline."""
     with connect(conninfo) as conn:
-        files = _rows(conn, "summary/files.sql", {"day": business_date, "expected": expected})
-        quarantined = _rows(conn, "summary/quarantined.sql", {"day": business_date})
-        gates = _rows(conn, "summary/gates.sql", {"day": business_date, "run_id": run_id})
-        alerts = _rows(conn, "summary/alerts.sql", {"since": since})
+        files = query_rows(conn, "summary/files.sql", {"day": business_date, "expected": expected})
+        quarantined = query_rows(conn, "summary/quarantined.sql", {"day": business_date})
+        gates = query_rows(conn, "summary/gates.sql", {"day": business_date, "run_id": run_id})
+        alerts = query_rows(conn, "summary/alerts.sql", {"since": since})
         calendar = conn.execute(
             "SELECT holiday_name, kind FROM dims.holiday_calendar WHERE calendar_date = %s AND kind <> 'event' "
             "ORDER BY kind, holiday_name LIMIT 1",
