@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -39,6 +40,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from sap_warehouse import range_gate
 from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
 from sap_warehouse.landing import default_url
 from sap_warehouse.progress import track
@@ -49,10 +51,17 @@ log = logging.getLogger(__name__)
 SUITES_DIR = PROJECT_ROOT / "include" / "quality" / "suites"
 GATES = ("raw", "facts")
 SEVERITIES = ("critical", "warning")
-DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
+DATE_TOKEN = range_gate.DATE_TOKEN
 SAMPLE_SIZE = 5
 DATA_DOCS_SITE = "warehouse"  # the GX name of the Data Docs site (sap_warehouse.data_docs)
 FUTURE_DAYS = 1  # default of Variable sap_future_days_max
+# A range screen's result: enough to tell the dates of a failed expectation's unexpected rows.
+SCREEN_RESULT_FORMAT = {
+    "result_format": "SUMMARY",
+    "partial_unexpected_count": SAMPLE_SIZE,
+    "unexpected_index_column_names": ["gate_date"],
+    "return_unexpected_index_query": True,
+}
 
 
 class SuiteError(ValueError):
@@ -71,18 +80,39 @@ class Suite:
     batch_query: str
     spec: dict  # the file's content, as written
     path: Path
+    only: frozenset[int] | None = None  # validate these expectations (numbers) only: a range screen's failures
+
+    def numbered(self) -> dict:
+        """A copy of the suite's spec, each expectation's ``meta.number`` its place in the suite (the
+        expectations of ``only`` alone, when set)."""
+        spec = copy.deepcopy(self.spec)
+        for number, expectation in enumerate(spec["expectations"], 1):
+            expectation.setdefault("meta", {})["number"] = number  # which one failed, in the stored result
+        if self.only is not None:
+            spec["expectations"] = [e for e in spec["expectations"] if e["meta"]["number"] in self.only]
+        return spec
 
     def for_date(self, business_date: dt.date):
         """The GX ExpectationSuite with D in its SQL."""
         from great_expectations.core.expectation_suite import ExpectationSuite
 
-        spec = copy.deepcopy(self.spec)
-        for number, expectation in enumerate(spec["expectations"], 1):
-            expectation.setdefault("meta", {})["number"] = number  # which one failed, in the stored result
+        spec = self.numbered()
+        for expectation in spec["expectations"]:
             query = expectation["kwargs"].get("unexpected_rows_query")
             if isinstance(query, str):
                 expectation["kwargs"]["unexpected_rows_query"] = with_date(query, business_date)
         return ExpectationSuite(**spec)
+
+    def for_range(self, dates: list[dt.date]):
+        """The GX ExpectationSuite that screens ``dates`` together (sap_warehouse.range_gate), or None
+        when the suite must be validated date by date."""
+        from great_expectations.core.expectation_suite import ExpectationSuite
+
+        spec = self.numbered()
+        expectations = range_gate.screen_expectations(spec["expectations"], dates)
+        if expectations is None:
+            return None
+        return ExpectationSuite(**{**spec, "name": f"{self.name} screen", "expectations": expectations})
 
 
 @dataclass
@@ -388,11 +418,13 @@ def _validate(
     run: dict,
     data_docs: str | None,
 ) -> dict[dt.date, list[SuiteResult]]:
-    """Every suite on each date's slice: one GX Checkpoint per date, through one GX context and data
-    source for all the dates. With ``data_docs`` (a location URL) the Checkpoint's UpdateDataDocsAction
-    writes the date's validation pages there: every suite of a one-date gate and of a range's last
-    date, and on a range's other dates the suites that failed (critical or warning); the pages of the
-    rest would cost about 0.2 s per suite and date and tell nothing the stored results do not."""
+    """Every suite on each date's slice, through one GX context and data source for all the dates.
+    A range's dates but the last are screened together first (sap_warehouse.range_gate); then one GX
+    Checkpoint per date validates, with the suites as written, the range's last date (or the one
+    date) and each date a screened suite failed on. With ``data_docs`` (a location URL) the
+    Checkpoint's UpdateDataDocsAction writes the last date's validation pages there, and on the other
+    dates the pages of the suites that failed (critical or warning); the pages of the rest would cost
+    about 0.2 s per suite and date and tell nothing the stored results do not."""
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = _context()
@@ -404,17 +436,23 @@ def _validate(
         except ValueError as error:
             raise SuiteError(str(error)) from error
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(conninfo))
-    results: dict[dt.date, list[SuiteResult]] = {}
     gate = suites[0].gate if suites else ""
-    by_name = {suite.name: suite for suite in suites}
     run_id = RunIdentifier(run_name=_run_name(run))
+    last = max(dates)
     try:
-        for business_date in (
-            track(dates, total=len(dates), desc=f"{gate} gate", logger=log) if len(dates) > 1 else dates
-        ):
+        results: dict[dt.date, list[SuiteResult]] = {day: [] for day in dates}
+        exact = {last: list(suites)}
+        if len(dates) > 1:
+            screened, exact_before = _screen(context, source, suites, sorted(set(dates) - {last}), conn, future_days,
+                                             run_id)  # fmt: skip
+            for day, of_day in screened.items():
+                results[day].extend(of_day)
+            exact.update({day: of_day for day, of_day in exact_before.items() if of_day})
+        days = sorted(exact)
+        for business_date in track(days, total=len(days), desc=f"{gate} gate", logger=log) if len(days) > 1 else days:
             started = time.perf_counter()
-            docs = bool(data_docs) and business_date == max(dates)
-            checkpoint = _checkpoint(context, source, suites, business_date, docs=docs)
+            docs = bool(data_docs) and business_date == last
+            checkpoint = _checkpoint(context, source, exact[business_date], business_date, docs=docs)
             outcome = checkpoint.run(
                 expectation_parameters=expectation_parameters(business_date, future_days), run_id=run_id
             )
@@ -422,24 +460,135 @@ def _validate(
             if data_docs and not docs and not outcome.success:
                 documented = {key for key, result in outcome.run_results.items() if not result.success}
                 context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=list(documented))
-            seconds = round((time.perf_counter() - started) / max(len(suites), 1), 3)
-            results[business_date] = []
+            seconds = round((time.perf_counter() - started) / max(len(exact[business_date]), 1), 3)
+            validated = {suite.name: suite for suite in exact[business_date]}
             for key, result in outcome.run_results.items():
-                suite = by_name[result.suite_name]
+                suite = validated[result.suite_name]
                 failures = [_failure(r, suite, business_date, conn) for r in result.results if not r.success]
                 statistics = {**result.statistics, "seconds": seconds}
+                if suite.only is not None:  # the rest of the suite passed the range's screen
+                    statistics = _with_screened(statistics, suite)
                 if key in documented:
                     statistics["data_docs_page"] = _page(context, key)
                 results[business_date].append(
                     SuiteResult(suite.name, suite.gate, bool(result.success), statistics, failures)
                 )
-            results[business_date].sort(key=lambda r: r.suite)
             pages = [r.statistics["data_docs_page"] for r in results[business_date] if "data_docs_page" in r.statistics]
             if pages:
                 log.info("%s gate, %s: Data Docs of this run: %s", gate, business_date, " ".join(pages))
+        for of_day in results.values():
+            of_day.sort(key=lambda r: r.suite)
     finally:
         source.get_execution_engine().engine.dispose()
     return results
+
+
+def _screen(
+    context, source, suites: list[Suite], dates: list[dt.date], conn: psycopg.Connection, future_days: int, run_id
+) -> tuple[dict[dt.date, list[SuiteResult]], dict[dt.date, list[Suite]]]:
+    """Screen ``dates`` together (sap_warehouse.range_gate): the results of the dates each suite passed
+    on, and per date the suites to validate on it as written: a suite that cannot be screened whole,
+    a screened one with only the expectations that failed on that date (``Suite.only``)."""
+    gx = _gx()
+
+    started = time.perf_counter()
+    exact: dict[dt.date, list[Suite]] = {day: [] for day in dates}
+    passed: dict[dt.date, list[SuiteResult]] = {day: [] for day in dates}
+    definitions, screened, batches = [], {}, {}
+    for suite in suites:
+        expectations = suite.for_range(dates)
+        if expectations is None:
+            for day in dates:
+                exact[day].append(suite)
+            continue
+        batches[suite.name] = range_gate.batch_query(suite.batch_query, dates, future_days)
+        asset = source.add_query_asset(f"{suite.name} {dates[0]}..{dates[-1]}", query=batches[suite.name])
+        batch = asset.add_batch_definition_whole_table("range")
+        screened[expectations.name] = suite
+        definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=f"{suite.name} {dates[0]}..{dates[-1]}",
+                    data=batch,
+                    suite=context.suites.add_or_update(expectations),
+                )
+            )
+        )
+    if not definitions:
+        return passed, exact
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{suites[0].gate} gate screen {dates[0]}..{dates[-1]}",
+            validation_definitions=definitions,
+            actions=[],
+            result_format=SCREEN_RESULT_FORMAT,
+        )
+    )
+    outcome = checkpoint.run(expectation_parameters=expectation_parameters(dates[-1], future_days), run_id=run_id)
+    seconds = round((time.perf_counter() - started) / len(dates) / len(definitions), 3)
+    for result in outcome.run_results.values():
+        suite = screened[result.suite_name]
+        failing: dict[dt.date, set[int]] = {}
+        for expectation in (r for r in result.results if not r.success):
+            for day in _failing_dates(expectation, batches[suite.name], conn, dates):
+                failing.setdefault(day, set()).add(expectation.expectation_config.meta["number"])
+        count = len(suite.spec["expectations"])
+        statistics = {
+            "evaluated_expectations": count,
+            "successful_expectations": count,
+            "unsuccessful_expectations": 0,
+            "success_percent": 100.0,
+            "seconds": seconds,
+            "range_screen": f"{dates[0]}..{dates[-1]}",
+        }
+        for day in dates:
+            if day in failing:
+                exact[day].append(dataclasses.replace(suite, only=frozenset(failing[day])))
+            else:
+                passed[day].append(SuiteResult(suite.name, suite.gate, True, dict(statistics)))
+    log.info(
+        "%s gate screen of %s..%s: %d suites screened in %.1f s; %d suites validated date by date on %d dates",
+        suites[0].gate,
+        dates[0],
+        dates[-1],
+        len(definitions),
+        time.perf_counter() - started,
+        len({s.name for of_day in exact.values() for s in of_day}),
+        sum(1 for of_day in exact.values() if of_day),
+    )
+    return passed, exact
+
+
+def _with_screened(statistics: dict, suite: Suite) -> dict:
+    """A partly validated suite's statistics for the whole suite: the expectations not validated on
+    the date passed the range's screen."""
+    count = len(suite.spec["expectations"])
+    successful = count - statistics.get("unsuccessful_expectations", 0)
+    return {
+        **statistics,
+        "evaluated_expectations": count,
+        "successful_expectations": successful,
+        "success_percent": round(100.0 * successful / count, 2) if count else 100.0,
+        "range_screen": "validated on this date: " + ", ".join(f"#{n}" for n in sorted(suite.only)),
+    }
+
+
+def _failing_dates(result, batch: str, conn: psycopg.Connection, dates: list[dt.date]) -> set[dt.date]:
+    """The dates a failed screened expectation fails on: from its unexpected rows' ``gate_date``; every
+    date when they cannot be told (an error, or no query for them)."""
+    config = result.expectation_config
+    query = config.kwargs.get("unexpected_rows_query")
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        log.warning("gate screen: %s raised %s; validating it date by date", config.type,
+                    result.exception_info.get("exception_message"))  # fmt: skip
+        return set(dates)
+    if isinstance(query, str):
+        return range_gate.failing_dates(conn, query.replace("{batch}", f"({batch}) AS subselect"))
+    index_query = range_gate.index_query((result.result or {}).get("unexpected_index_query"), batch)
+    if index_query is None:
+        log.warning("gate screen: %s gave no query for its unexpected rows; validating it date by date", config.type)
+        return set(dates)
+    return range_gate.failing_dates(conn, index_query)
 
 
 def _page(context, key) -> str | None:

@@ -1,0 +1,188 @@
+"""A gate over a range of business dates in one pass, with the verdict of one pass per date.
+
+A gate judges each business date on its own slice. Date by date, Great Expectations spends most of
+a gate in Python (a metric graph per expectation and batch: about 3 s a date for both gates), which
+would dominate a range run's backfill. So a range's dates are screened together first: every suite
+once, on the union of the dates' slices, each row tagged with the date whose slice it belongs to
+(``gate_date``; a row in the slices of two dates is there twice), and each expectation rewritten so
+that it passes on the union exactly when it would pass on every date's slice:
+
+- a row-level expectation (not null, in a set, a format, constant bounds, ...) stays as written;
+- uniqueness, of one column or compound, takes ``gate_date`` into its columns;
+- a bound that depends on the date (``$PARAMETER`` business_date, month_ago, next_day, future_limit)
+  becomes a comparison with that date's bound, which the tagged slice carries as a column;
+- an ``unexpected_rows_query`` runs for each date (LATERAL over the dates), ``{batch}`` being that
+  date's slice and ``:business_date`` that date; it returns the date of each unexpected row.
+
+A suite with an expectation outside these (an aggregate such as a row count or a mean, ``mostly``, a
+date parameter elsewhere, a query with its own JOIN) is not screened: it runs date by date. For a
+screened suite that fails, the dates of its unexpected rows are looked up and only those dates are
+validated one by one with the suite as written, so a failing date stores the same counts, samples and
+Data Docs page as a run of that date alone; a date that passes the screen stores a success with the
+screen's counts (``statistics.range_screen``).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+
+from psycopg import sql
+
+DATE_PARAMETERS = {  # expectation parameter -> the tagged slice's column holding it for each row's date
+    "business_date": "gate_date",
+    "month_ago": "gate_month_ago",
+    "next_day": "gate_next_day",
+    "future_limit": "gate_future_limit",
+}
+ROW_LEVEL = frozenset(  # each row passes or fails on its own values: the union fails where a date does
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_match_regex_list",
+        "expect_column_values_to_not_match_regex_list",
+        "expect_column_values_to_match_like_pattern",
+        "expect_column_values_to_not_match_like_pattern",
+        "expect_column_values_to_be_between",
+        "expect_column_value_lengths_to_be_between",
+        "expect_column_value_lengths_to_equal",
+        "expect_column_pair_values_to_be_equal",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_column_pair_values_to_be_in_set",
+        "expect_multicolumn_sum_to_equal",
+        "expect_select_column_values_to_be_unique_within_record",
+    }
+)
+JOIN = re.compile(r"\bjoin\b", re.IGNORECASE)
+DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
+# Templates filled with the suite's own SQL and the range's dates (date literals written from dt.date).
+TAGGED_SLICES = (
+    "SELECT gate_days.gate_date, gate_days.gate_date - 31 AS gate_month_ago, gate_days.gate_date + 1 AS gate_next_day, "
+    "gate_days.gate_date + {future_days} AS gate_future_limit, gate_slice.* FROM unnest({days}) AS "
+    "gate_days(gate_date), LATERAL ({query}) AS gate_slice"
+)
+ROWS_PER_DATE = "SELECT gate_days.gate_date FROM unnest({days}) AS gate_days(gate_date), LATERAL ({query}) AS u"
+
+
+def _days(dates: list[dt.date]) -> str:
+    return "ARRAY[" + ", ".join(f"DATE '{day.isoformat()}'" for day in sorted(dates)) + "]"
+
+
+def batch_query(query: str, dates: list[dt.date], future_days: int) -> str:
+    """The union of ``query``'s slices of ``dates``, each row tagged with its date and that date's bounds."""
+    return TAGGED_SLICES.format(
+        days=_days(dates), future_days=int(future_days), query=DATE_TOKEN.sub("gate_days.gate_date", query)
+    )
+
+
+def rows_query(query: str, dates: list[dt.date]) -> str:
+    """``query`` (an unexpected_rows_query) for each of ``dates`` on its own slice: one row, the date,
+    for each row the query returns on that date."""
+    per_date = DATE_TOKEN.sub("gate_days.gate_date", query).replace(
+        "{batch}", "(SELECT * FROM {batch} WHERE gate_date = gate_days.gate_date) AS gate_slice"
+    )
+    return ROWS_PER_DATE.format(days=_days(dates), query=per_date)
+
+
+def _parameter(value) -> str | None:
+    """The date parameter ``value`` names ({"$PARAMETER": "future_limit"}), or None."""
+    if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
+        return value["$PARAMETER"] if value["$PARAMETER"] in DATE_PARAMETERS else None
+    return None
+
+
+def _names_date(value) -> bool:
+    if isinstance(value, dict):
+        return _parameter(value) is not None or any(_names_date(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_names_date(v) for v in value)
+    return isinstance(value, str) and bool(DATE_TOKEN.search(value))
+
+
+def _between(expectation: dict) -> list[dict]:
+    """A between with a date-dependent bound as comparisons with the row's date's bound."""
+    kwargs = expectation["kwargs"]
+    column = kwargs["column"]
+    keep = {k: v for k, v in kwargs.items() if k in ("row_condition", "condition_parser")}
+    constant = {k: kwargs[k] for k in ("min_value", "max_value") if k in kwargs and _parameter(kwargs[k]) is None}
+    parts = []
+    if constant:
+        strict = {k: kwargs[k] for k in ("strict_min", "strict_max") if k in kwargs}
+        parts.append({"type": expectation["type"], "kwargs": {"column": column, **constant, **strict, **keep}})
+    for side, strict_key in (("min_value", "strict_min"), ("max_value", "strict_max")):
+        name = _parameter(kwargs.get(side))
+        if name is None:
+            continue
+        bound = DATE_PARAMETERS[name]
+        greater, smaller = (column, bound) if side == "min_value" else (bound, column)
+        parts.append(
+            {
+                "type": "expect_column_pair_values_a_to_be_greater_than_b",
+                "kwargs": {"column_A": greater, "column_B": smaller, "or_equal": not kwargs.get(strict_key, False),
+                           "ignore_row_if": "either_value_is_missing", **keep},
+            }
+        )  # fmt: skip
+    return parts
+
+
+def screen_expectations(expectations: list[dict], dates: list[dt.date]) -> list[dict] | None:
+    """The suite's expectations for the union of ``dates``' slices (each carrying ``meta.number``,
+    the expectation it stands for), or None when one of them cannot be judged on the union."""
+    screened = []
+    for expectation in expectations:
+        kind, kwargs = expectation["type"], expectation["kwargs"]
+        if kwargs.get("mostly", 1) != 1:
+            return None
+        if kind == "unexpected_rows_expectation":
+            query = kwargs.get("unexpected_rows_query")
+            if not isinstance(query, str) or JOIN.search(query):
+                return None
+            parts = [{"type": kind, "kwargs": {**kwargs, "unexpected_rows_query": rows_query(query, dates)}}]
+        elif kind == "expect_column_values_to_be_between" and any(
+            _parameter(kwargs.get(side)) for side in ("min_value", "max_value")
+        ):
+            if _names_date({k: v for k, v in kwargs.items() if k not in ("min_value", "max_value")}):
+                return None
+            parts = _between(expectation)
+        elif _names_date(kwargs):
+            return None
+        elif kind == "expect_column_values_to_be_unique":
+            rest = {k: v for k, v in kwargs.items() if k != "column"}
+            parts = [
+                {"type": "expect_compound_columns_to_be_unique",
+                 "kwargs": {**rest, "column_list": ["gate_date", kwargs["column"]]}}
+            ]  # fmt: skip
+        elif kind == "expect_compound_columns_to_be_unique":
+            parts = [{"type": kind, "kwargs": {**kwargs, "column_list": ["gate_date", *kwargs["column_list"]]}}]
+        elif kind in ROW_LEVEL:
+            parts = [copy.deepcopy(expectation)]
+        else:
+            return None
+        for part in parts:
+            part["severity"] = expectation["severity"]
+            part["meta"] = {**(expectation.get("meta") or {}), "number": expectation["meta"]["number"]}
+        screened.extend(parts)
+    return screened
+
+
+def index_query(query, batch: str) -> str | None:
+    """GX's query for a failed row-level expectation's unexpected rows (``unexpected_index_query``:
+    ``SELECT gate_date, <columns> FROM <batch> WHERE <condition>``, the batch written bare), with the
+    batch as a subquery; None when it is not of that form."""
+    bare = f"FROM {batch}"
+    if not isinstance(query, str) or query.count(bare) != 1:
+        return None
+    return query.replace(bare, f"FROM ({batch}) AS screened").rstrip("; \n")
+
+
+def failing_dates(conn, query: str) -> set[dt.date]:
+    """The distinct ``gate_date`` of the rows ``query`` returns."""
+    statement = sql.SQL("SELECT DISTINCT gate_date FROM ({}) AS unexpected").format(sql.SQL(query.replace("%", "%%")))
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(statement)
+        return {row[0] for row in cur.fetchall()}
