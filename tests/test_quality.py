@@ -4,6 +4,7 @@ defect; results are stored; a date's gate sees that date's slice only."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -343,7 +344,7 @@ def plant_defects(url: str, suites: list[quality.Suite]) -> dict[tuple[str, int]
     return planted
 
 
-def test_each_critical_expectation_catches_its_planted_defect(good: str) -> None:
+def test_each_critical_expectation_catches_its_planted_defect(good: str, caplog: pytest.LogCaptureFixture) -> None:
     name = f"{good}_bad"
     url = create_database(name, template=good)
     try:
@@ -372,18 +373,77 @@ def test_each_critical_expectation_catches_its_planted_defect(good: str) -> None
         results = quality.validate_gate("raw", DAYS[1], conninfo=url)
         assert {(r.suite, f["expectation"], f["column"]) for r in results for f in r.failures} <= HEALTHY_WARNINGS
 
-        # A range run's gate: both dates judged and stored, the failure names only the date with defects.
-        with pytest.raises(quality.QualityGateError) as error:
-            quality.validate_dates("raw", [D, DAYS[1]], conninfo=url)
-        assert str(error.value).startswith(f"raw quality gate failed for {D}\nraw quality gate failed for {D}: ")
-        assert f"raw quality gate failed for {DAYS[1]}" not in str(error.value)
+        # A range run's gates judge D together with the next date (a screen on both dates' slices, then
+        # D's failed expectations on D alone): every planted defect is found on D, and what is stored for
+        # each date is the verdict of the date's own run.
+        for gate in quality.GATES:
+            with contextlib.suppress(quality.QualityGateError):
+                quality.validate_gate(gate, DAYS[1], conninfo=url)
+        alone = {day: verdicts(stored(url, day)) for day in DAYS}
+        for gate in quality.GATES:
+            with pytest.raises(quality.QualityGateError) as error:
+                quality.validate_dates(gate, DAYS, conninfo=url, run={"run_id": "range"})
+            assert str(error.value).startswith(f"{gate} quality gate failed for {D}")
+            failed_alone = [day for day in DAYS if any(v[1] for n, v in alone[day].items() if n in SUITES[gate])]
+            assert re.findall(rf"{gate} quality gate failed for ([0-9-]+):", str(error.value)) == [
+                str(day) for day in failed_alone
+            ]
+        assert {day: verdicts(stored(url, day)) for day in DAYS} == alone
+        assert "gate screen:" not in caplog.text  # the screen told the date of every defect, none guessed
         with psycopg.connect(url) as conn:
             judged = conn.execute(
-                "SELECT business_date, count(*) FROM operations.dq_validation_result WHERE gate = 'raw' "
+                "SELECT business_date, count(*) FROM operations.dq_validation_result WHERE run_id = 'range' "
                 "GROUP BY 1 ORDER BY 1"
             ).fetchall()
-        raw_suites = len(quality.load_suites("raw"))
-        assert judged == [(D, 2 * raw_suites), (DAYS[1], 2 * raw_suites)]
+        assert judged == [(D, len(suites)), (DAYS[1], len(suites))]
+    finally:
+        drop_database(name)
+
+
+SUITES = {gate: {s.name for s in quality.load_suites(gate)} for gate in quality.GATES}
+
+
+def verdicts(rows: dict[str, tuple]) -> dict[str, tuple]:
+    """What a date's stored results say, suite by suite: success, counts, and each failure in full."""
+    return {
+        suite: (
+            success,
+            critical,
+            warnings,
+            statistics["evaluated_expectations"],
+            statistics["successful_expectations"],
+            sorted(json.dumps({k: v for k, v in f.items() if k != "query"}, sort_keys=True) for f in failures),
+        )
+        for suite, (_gate, success, critical, warnings, statistics, failures) in rows.items()
+    }
+
+
+def test_a_range_is_judged_as_its_dates_alone_are(good: str) -> None:
+    """On a healthy range the screen passes every suite on the dates before the last, but the one
+    with the day's usual warning, which is validated again on each date for that expectation only."""
+    name = f"{good}_range"
+    url = create_database(name, template=good)
+    try:
+        for gate in quality.GATES:
+            for day in DAYS:
+                quality.validate_gate(gate, day, conninfo=url, run={"run_id": "alone"})
+        alone = {day: verdicts(stored(url, day)) for day in DAYS}
+        for gate in quality.GATES:
+            quality.validate_dates(gate, DAYS, conninfo=url, run={"run_id": "range"})
+        rows = {day: stored(url, day) for day in DAYS}
+        assert {day: verdicts(of_day) for day, of_day in rows.items()} == alone
+        screens = {suite: r[4].get("range_screen") for suite, r in rows[D].items()}
+        warned = {suite for suite, _e, _c in HEALTHY_WARNINGS}
+        assert {s for s, screen in screens.items() if screen == f"{D}..{D}"} == set().union(*SUITES.values()) - warned
+        number = next(
+            n
+            for n, e in enumerate(
+                next(s for s in quality.load_suites("raw") if s.name == "raw_mb51").spec["expectations"], 1
+            )
+            if e["kwargs"].get("column") == "movement_type" and e["type"] == "expect_column_values_to_be_in_set"
+        )
+        assert {screens[s] for s in warned} == {f"validated on this date: #{number}"}
+        assert not any("range_screen" in r[4] for r in rows[DAYS[1]].values())  # the last date: validated whole
     finally:
         drop_database(name)
 

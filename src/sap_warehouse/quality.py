@@ -8,7 +8,9 @@ rows matching the ledger; the file adds what the registry cannot say) and the wa
 SQL data source, so every expectation runs as SQL inside PostgreSQL on D's slice only. Writes one row
 per suite to operations.dq_validation_result. A failed expectation of severity ``critical`` raises
 QualityGateError after the results are stored (the gate task fails, the layers downstream do not run);
-failed ``warning`` expectations are stored and logged and let the date go on.
+failed ``warning`` expectations are stored and logged and let the date go on. A range of dates (a range
+run's) is screened together first and validated date by date only where the screen failed
+(sap_warehouse.range_gate): each date's stored verdict is the one a run of that date alone stores.
 
 Inside the SQL of a suite (``batch_query``, ``unexpected_rows_query``) ``:business_date`` is replaced by
 D as a date literal; ``{batch}`` is D's slice (GX aliases it: select from it in a CTE, never alias it
@@ -577,14 +579,16 @@ def _failing_dates(result, batch: str, conn: psycopg.Connection, dates: list[dt.
     """The dates a failed screened expectation fails on: from its unexpected rows' ``gate_date``; every
     date when they cannot be told (an error, or no query for them)."""
     config = result.expectation_config
-    query = config.kwargs.get("unexpected_rows_query")
     if result.exception_info and result.exception_info.get("raised_exception"):
         log.warning("gate screen: %s raised %s; validating it date by date", config.type,
                     result.exception_info.get("exception_message"))  # fmt: skip
         return set(dates)
-    if isinstance(query, str):
-        return range_gate.failing_dates(conn, query.replace("{batch}", f"({batch}) AS subselect"))
-    index_query = range_gate.index_query((result.result or {}).get("unexpected_index_query"), batch)
+    query = range_gate.unexpected_query(config.type, config.kwargs, batch)
+    if query is not None:
+        return range_gate.failing_dates(conn, query)
+    index_query = range_gate.index_query(
+        config.type, config.kwargs, (result.result or {}).get("unexpected_index_query"), batch
+    )
     if index_query is None:
         log.warning("gate screen: %s gave no query for its unexpected rows; validating it date by date", config.type)
         return set(dates)

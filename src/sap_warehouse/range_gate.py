@@ -170,19 +170,44 @@ def screen_expectations(expectations: list[dict], dates: list[dt.date]) -> list[
     return screened
 
 
-def index_query(query, batch: str) -> str | None:
-    """GX's query for a failed row-level expectation's unexpected rows (``unexpected_index_query``:
-    ``SELECT gate_date, <columns> FROM <batch> WHERE <condition>``, the batch written bare), with the
-    batch as a subquery; None when it is not of that form."""
-    bare = f"FROM {batch}"
-    if not isinstance(query, str) or query.count(bare) != 1:
+def unexpected_query(kind: str, kwargs: dict, batch: str) -> str | None:
+    """The screened rows of ``batch`` (the tagged union) that fail a screened expectation, ``gate_date``
+    first; None for a kind whose rows only GX can tell (sap_warehouse.quality then asks GX)."""
+    if kwargs.get("row_condition"):
         return None
-    return query.replace(bare, f"FROM ({batch}) AS screened").rstrip("; \n")
+    if kind == "unexpected_rows_expectation":
+        return kwargs["unexpected_rows_query"].replace("{batch}", f"({batch}) AS subselect")
+    if kind == "expect_compound_columns_to_be_unique":
+        columns = sql.SQL(", ").join(map(sql.Identifier, kwargs["column_list"]))
+        statement = sql.SQL("SELECT gate_date FROM ({}) AS screened GROUP BY {} HAVING count(*) > 1")
+        return statement.format(sql.SQL(batch), columns).as_string(None)
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        greater, smaller = sql.Identifier(kwargs["column_A"]), sql.Identifier(kwargs["column_B"])
+        statement = sql.SQL(
+            "SELECT gate_date FROM ({}) AS screened WHERE {} IS NOT NULL AND {} IS NOT NULL AND NOT {} {} {}"
+        )
+        compare = sql.SQL(">=" if kwargs.get("or_equal") else ">")
+        return statement.format(sql.SQL(batch), greater, smaller, greater, compare, smaller).as_string(None)
+    return None
+
+
+def index_query(kind: str, kwargs: dict, query, batch: str) -> str | None:
+    """GX's query for the unexpected rows of a failed one-column expectation (``unexpected_index_query``:
+    ``SELECT gate_date, <column> FROM <batch> WHERE <condition>``, the batch written bare), with the
+    batch as a subquery; None for another kind or a query not of that form."""
+    bare = f"FROM {batch}"
+    if kind not in ROW_LEVEL or "column" not in kwargs or not isinstance(query, str) or query.count(bare) != 1:
+        return None
+    head, tail = query.split(bare)
+    if not head.startswith("SELECT gate_date,") or not re.fullmatch(r"\s*(WHERE\s.*)?", tail, re.DOTALL):
+        return None
+    return f"{head}FROM ({batch}) AS screened{tail}".rstrip("; \n")
 
 
 def failing_dates(conn, query: str) -> set[dt.date]:
-    """The distinct ``gate_date`` of the rows ``query`` returns."""
-    statement = sql.SQL("SELECT DISTINCT gate_date FROM ({}) AS unexpected").format(sql.SQL(query.replace("%", "%%")))
+    """The distinct dates in the first column (``gate_date``) of the rows ``query`` returns (by place:
+    the columns of a check on ``gate_date`` itself follow it under the same name)."""
+    statement = sql.SQL("SELECT DISTINCT day FROM ({}) AS unexpected(day)").format(sql.SQL(query.replace("%", "%%")))
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(statement)
         return {row[0] for row in cur.fetchall()}
