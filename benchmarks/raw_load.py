@@ -11,6 +11,9 @@ fresh process (so peak memory is the stage's own) and on a fresh scratch databas
   overlap         the same rows in a file written differently (other cell shapes, r="0" header):
                   every row unchanged; compared with reading that file (read_sheet)
   parallel        two files of one date loaded one after the other, then two at a time
+  per-file cost   --small-files files of 1,000 lines loaded one after the other, against one file of
+                  the same lines: the difference per file is the loader's fixed cost of a file
+  usual approach  pandas.read_excel (openpyxl, dtype=str) and DataFrame.to_sql of the same workbook
 
 Prints a table (median, min and max of --runs runs) and appends it to BENCHMARKS.md with the
 command and the machine. Not part of the test command.
@@ -73,6 +76,8 @@ def run_child(stage: str, args: list[str]) -> None:
         else:
             results = [_load_one(f, args[0]) for f in files]
         extra["results"] = results
+    elif stage == "usual":
+        extra.update(_usual(Path(args[1]), args[0]))
     else:
         raise SystemExit(f"unknown stage {stage}")
     seconds = time.perf_counter() - start
@@ -86,6 +91,23 @@ def peak_mb() -> float:
     with open("/proc/self/status") as fh:
         own = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
     return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+def _usual(path: Path, conninfo: str) -> dict:
+    """The usual approach: pandas.read_excel with openpyxl, every cell as text (SAP columns mix numbers,
+    dates and text, which to_sql cannot insert into one typed column), then DataFrame.to_sql."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    from sap_warehouse.db import sqlalchemy_url
+
+    start = time.perf_counter()
+    frame = pd.read_excel(path, engine="openpyxl", dtype=str)
+    read = time.perf_counter() - start
+    engine = create_engine(sqlalchemy_url(conninfo))
+    frame.to_sql("usual_mb51", engine, index=False, if_exists="replace")
+    engine.dispose()
+    return {"rows": len(frame), "seconds_read": read}
 
 
 def _load_one(path: Path, conninfo: str) -> dict:
@@ -140,6 +162,7 @@ def parse_arguments(doc: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--small-files", type=int, default=20, help="1,000-line files of the per-file cost")
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to BENCHMARKS.md")
     return parser.parse_args()
 
@@ -159,6 +182,12 @@ def main() -> None:
         "day_a": mb51_workbook(mb51_movements(DAY, args.rows // 2, seed=3), 3, header_row_zero=False),
         "day_b": mb51_workbook(mb51_movements(DAY, args.rows // 2, seed=4), 4, header_row_zero=True),
     }
+    small = args.small_files
+    small_files = [mb51_movements(DAY, 1000, seed=100 + number) for number in range(small)]
+    small_rows = sum(len(lines) for lines in small_files)
+    for number, lines in enumerate(small_files):
+        files[f"small_{number}"] = mb51_workbook(lines, 5, header_row_zero=False)
+    files["small_as_one"] = mb51_workbook([m for lines in small_files for m in lines], 5, header_row_zero=False)
     paths = {}
     for name, data in files.items():
         paths[name] = workdir / f"{name}.xlsx"
@@ -197,6 +226,17 @@ def main() -> None:
                 url = create_database("bench_raw_load", template=template)
                 r = child(parallel, [url, str(paths["day_a"]), str(paths["day_b"])])
                 record(stage, r["seconds"], r["peak_mb"])
+            for stage, names in (
+                (f"{small} files of 1,000 lines, one at a time", [f"small_{n}" for n in range(small)]),
+                (f"the same {small_rows:,} lines in one file", ["small_as_one"]),
+            ):
+                url = create_database("bench_raw_load", template=template)
+                r = child("load", [url, *(str(paths[name]) for name in names)])
+                assert sum(x["rows_inserted"] for x in r["results"]) == small_rows, r
+                record(stage, r["seconds"], r["peak_mb"])
+            r = child("usual", [url, str(paths["main"])])
+            assert r["rows"] >= len(movements), r  # header in row 1: pandas reads every line (and the totals)
+            record("usual: read_excel (openpyxl) + to_sql", r["seconds"], r["peak_mb"])
             print(f"run {run + 1}/{args.runs} done", flush=True)
     finally:
         drop_database("bench_raw_load")
@@ -204,17 +244,22 @@ def main() -> None:
 
     med = {stage: statistics.median(values) for stage, values in samples.items()}
     floor = med["read floor (calamine)"] + med["copy floor (psql \\copy)"]
+    many, one = f"{small} files of 1,000 lines, one at a time", f"the same {small_rows:,} lines in one file"
+    usual = "usual: read_excel (openpyxl) + to_sql"
+    per_file = (med[many] - med[one]) / small
     lines = [
         f"### Raw load of one MB51 workbook, {args.rows:,} rows ({dt.date.today()})",
         "",
         f"Machine: {machine()}. PostgreSQL 15 (local cluster of scripts/dev). Command: "
-        f"`scripts/dev exec python benchmarks/raw_load.py --rows {args.rows} --runs {args.runs}`",
+        f"`scripts/dev exec python benchmarks/raw_load.py --rows {args.rows} --runs {args.runs}"
+        f"{'' if small == 20 else f' --small-files {small}'}`",
         "",
         "| stage | median s | min s | max s | rows/s (median) | peak RSS MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for stage, values in samples.items():
         rows = args.rows if "two files" not in stage else 2 * (args.rows // 2)
+        rows = small_rows if "1,000 lines" in stage or "in one file" in stage else rows
         peak = f"{peaks[stage]:.0f}" if stage in peaks else "-"
         lines.append(
             f"| {stage} | {med[stage]:.2f} | {min(values):.2f} | {max(values):.2f} | "
@@ -231,6 +276,10 @@ def main() -> None:
         f"- two files two at a time vs one at a time: **"
         f"{med['two files, one at a time'] / med['two files, two at a time']:.2f}x** faster",
         f"- peak memory of the load: {peaks['load (end to end)']:.0f} MB (target: under 1 GB)",
+        f"- per-file fixed cost: ({med[many]:.2f} - {med[one]:.2f}) / {small} = **{per_file * 1000:.0f} ms** a file "
+        "(target: at most 15 ms)",
+        f"- the usual approach on the same workbook: {med[usual]:.2f} s = "
+        f"**{med[usual] / med['load (end to end)']:.1f}x** the pipeline's load (target: at least 10x)",
         "",
     ]
     publish(lines, record=not args.no_record)
