@@ -841,12 +841,6 @@ def _known_in(conn: psycopg.Connection, sha256: str, business_date: dt.date) -> 
     return _Known(*row) if row else None
 
 
-def _known(conninfo: str | None, sha256: str, business_date: dt.date) -> _Known | None:
-    """_known_in, on a connection of its own (before the load's transaction)."""
-    with connect(conninfo, autocommit=True) as conn:
-        return _known_in(conn, sha256, business_date)
-
-
 def _repeat(known: _Known, file_name: str, business_date: dt.date) -> FileResult:
     """The ledger entry of a file whose content is already loaded. For the same business date, or a
     report whose exports repeat by nature (master data, ``static`` in the registry), it is a
@@ -870,6 +864,7 @@ def _repeat(known: _Known, file_name: str, business_date: dt.date) -> FileResult
 
 
 def _load(
+    conn: psycopg.Connection,
     landed: Landed,
     sheet: Sheet | None,
     problem: str | None,
@@ -878,11 +873,10 @@ def _load(
     business_date: dt.date,
     reject_ratio_max: float,
     run: dict,
-    conninfo: str | None,
 ) -> FileResult:
     """The file's one transaction, under the business date's shared lock: the sheet loaded, or the
     ledger row of a file already known (duplicate, stale copy) or unusable (quarantined)."""
-    with connect(conninfo) as conn:
+    with conn.transaction():
         lock_business_date(conn, business_date, shared=True)
         known = _known_in(conn, landed.sha256, business_date)  # again: another run may have loaded it meanwhile
         if known is None and sheet is not None:
@@ -957,13 +951,15 @@ def load_file(
     landed = _land(path, business_date, archive_root)
     # Parse before any transaction or lock: reading is the CPU-bound part, and the files of one
     # date read side by side. A file known by its sha256 is not parsed at all.
+    # One connection for the look-up and the load (a connection costs more than a small file's rows).
     sheet, problem, seconds_read = None, None, 0.0
-    if _known(conninfo, landed.sha256, business_date) is None:
-        parsing = time.perf_counter()
-        sheet, problem = _parse(landed, path.name)
-        seconds_read = time.perf_counter() - parsing
-    result = _load(landed, sheet, problem, file_name=path.name, business_date=business_date,
-                   reject_ratio_max=reject_ratio_max, run=run or {}, conninfo=conninfo)  # fmt: skip
+    with connect(conninfo, autocommit=True) as conn:
+        if _known_in(conn, landed.sha256, business_date) is None:
+            parsing = time.perf_counter()
+            sheet, problem = _parse(landed, path.name)
+            seconds_read = time.perf_counter() - parsing
+        result = _load(conn, landed, sheet, problem, file_name=path.name, business_date=business_date,
+                       reject_ratio_max=reject_ratio_max, run=run or {})  # fmt: skip
     _settle(result, landed, business_date, quarantine_root=quarantine_root, archive_root=archive_root)
     result.seconds_read = round(seconds_read, 3)
     result.seconds = round(time.perf_counter() - started, 3)
