@@ -12,6 +12,7 @@ import pytest
 from sap_warehouse import quality, range_gate
 
 DATES = [dt.date(2026, 3, 2), dt.date(2026, 3, 3)]
+BATCH = "SELECT * FROM facts.fact_billing WHERE billing_date = :business_date"
 
 
 def numbered(*expectations: dict) -> list[dict]:
@@ -27,6 +28,7 @@ def test_row_level_expectations_are_kept_and_uniqueness_is_per_date() -> None:
             {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "t", "value_set": {"$PARAMETER": "kt"}}},
         ),
         DATES,
+        BATCH,
     )
     assert [(e["type"], e["kwargs"], e["meta"]["number"]) for e in screened] == [
         ("expect_column_values_to_not_be_null", {"column": "plant"}, 1),
@@ -48,6 +50,7 @@ def test_a_date_dependent_bound_becomes_a_comparison_with_the_rows_own_date() ->
              "kwargs": {"column": "d", "min_value": {"$PARAMETER": "business_date"}, "strict_min": True}},
         ),
         DATES,
+        BATCH,
     )  # fmt: skip
     pair = "expect_column_pair_values_a_to_be_greater_than_b"
     missing = {"ignore_row_if": "either_value_is_missing"}
@@ -78,27 +81,47 @@ def test_a_date_dependent_bound_becomes_a_comparison_with_the_rows_own_date() ->
 )  # fmt: skip
 def test_what_the_union_cannot_judge_leaves_the_suite_to_each_date(expectation: dict) -> None:
     keep = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "plant"}}
-    assert range_gate.screen_expectations(numbered(keep, expectation), DATES) is None
+    assert range_gate.screen_expectations(numbered(keep, expectation), DATES, BATCH) is None
 
 
 def test_an_sql_check_runs_once_per_date_on_that_dates_slice() -> None:
     written = "WITH b AS (SELECT * FROM {batch}) SELECT * FROM raw.raw_zrsd002 r WHERE r.business_date = :business_date"
     (screened,) = range_gate.screen_expectations(
-        numbered({"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": written}}), DATES
+        numbered({"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": written}}), DATES, BATCH
     )
     assert screened["kwargs"]["unexpected_rows_query"] == (
         "SELECT gate_days.gate_date FROM unnest(ARRAY[DATE '2026-03-02', DATE '2026-03-03']) AS "
-        "gate_days(gate_date), LATERAL (WITH b AS (SELECT * FROM (SELECT * FROM {batch} WHERE gate_date = "
-        "gate_days.gate_date) AS gate_slice) SELECT * FROM raw.raw_zrsd002 r WHERE r.business_date = "
-        "gate_days.gate_date) AS u"
+        "gate_days(gate_date), LATERAL (WITH b AS (SELECT * FROM (SELECT * FROM facts.fact_billing WHERE "
+        "billing_date = gate_days.gate_date) AS gate_slice) SELECT * FROM raw.raw_zrsd002 r WHERE r.business_date = "
+        "gate_days.gate_date) AS u /* each date's own slice, not the screened batch: {batch} */"
     )
 
 
+def test_the_union_holds_the_columns_the_screened_expectations_read() -> None:
+    screened = range_gate.screen_expectations(
+        numbered(
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "plant"}},
+            {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["doc", "item"]}},
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "d", "max_value": {"$PARAMETER": "next_day"}},
+            },
+            {"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch}"}},
+        ),
+        DATES,
+        BATCH,
+    )
+    assert range_gate.columns_of(screened) == {"plant", "doc", "item", "d"}
+    conditioned = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "row_condition": "b>1"}}
+    assert range_gate.columns_of([*screened, conditioned]) is None  # a condition may read any column
+
+
 def test_the_union_tags_each_slice_with_its_date_and_bounds() -> None:
-    query = range_gate.batch_query(quality.RAW_BATCH.format(table="raw_mb51"), DATES, future_days=2)
+    query = range_gate.batch_query(quality.RAW_BATCH.format(table="raw_mb51"), DATES, 2, {"plant", "doc"})
     assert query == (
         "SELECT gate_days.gate_date, gate_days.gate_date - 31 AS gate_month_ago, gate_days.gate_date + 1 AS "
-        "gate_next_day, gate_days.gate_date + 2 AS gate_future_limit, gate_slice.* FROM unnest(ARRAY[DATE "
+        'gate_next_day, gate_days.gate_date + 2 AS gate_future_limit, gate_slice."doc", gate_slice."plant" FROM '
+        "unnest(ARRAY[DATE "
         "'2026-03-02', DATE '2026-03-03']) AS gate_days(gate_date), LATERAL (SELECT * FROM raw.raw_mb51 WHERE "
         "business_date = gate_days.gate_date) AS gate_slice"
     )

@@ -105,16 +105,14 @@ class Suite:
                 expectation["kwargs"]["unexpected_rows_query"] = with_date(query, business_date)
         return ExpectationSuite(**spec)
 
-    def for_range(self, dates: list[dt.date]):
-        """The GX ExpectationSuite that screens ``dates`` together (sap_warehouse.range_gate), or None
-        when the suite must be validated date by date."""
-        from great_expectations.core.expectation_suite import ExpectationSuite
-
+    def for_range(self, dates: list[dt.date]) -> dict | None:
+        """The suite's spec for screening ``dates`` together (sap_warehouse.range_gate), or None when
+        the suite must be validated date by date."""
         spec = self.numbered()
-        expectations = range_gate.screen_expectations(spec["expectations"], dates)
+        expectations = range_gate.screen_expectations(spec["expectations"], dates, self.batch_query)
         if expectations is None:
             return None
-        return ExpectationSuite(**{**spec, "name": f"{self.name} screen", "expectations": expectations})
+        return {**spec, "name": f"{self.name} screen", "expectations": expectations}
 
 
 @dataclass
@@ -445,8 +443,8 @@ def _validate(
         results: dict[dt.date, list[SuiteResult]] = {day: [] for day in dates}
         exact = {last: list(suites)}
         if len(dates) > 1:
-            screened, exact_before = _screen(context, source, suites, sorted(set(dates) - {last}), conn, future_days,
-                                             run_id)  # fmt: skip
+            screened, exact_before = _screen(context, source, suites, sorted(set(dates) - {last}), future_days, run_id,
+                                             conninfo)  # fmt: skip
             for day, of_day in screened.items():
                 results[day].extend(of_day)
             exact.update({day: of_day for day, of_day in exact_before.items() if of_day})
@@ -486,54 +484,66 @@ def _validate(
 
 
 def _screen(
-    context, source, suites: list[Suite], dates: list[dt.date], conn: psycopg.Connection, future_days: int, run_id
-) -> tuple[dict[dt.date, list[SuiteResult]], dict[dt.date, list[Suite]]]:
+    context, source, suites: list[Suite], dates: list[dt.date], future_days: int, run_id, conninfo: str
+) -> tuple[dict[dt.date, list[SuiteResult]], dict[dt.date, list[Suite]]]:  # fmt: skip
     """Screen ``dates`` together (sap_warehouse.range_gate): the results of the dates each suite passed
     on, and per date the suites to validate on it as written: a suite that cannot be screened whole,
     a screened one with only the expectations that failed on that date (``Suite.only``)."""
     gx = _gx()
+    from great_expectations.core.expectation_suite import ExpectationSuite
 
     started = time.perf_counter()
     exact: dict[dt.date, list[Suite]] = {day: [] for day in dates}
     passed: dict[dt.date, list[SuiteResult]] = {day: [] for day in dates}
-    definitions, screened, batches = [], {}, {}
+    specs = {}
     for suite in suites:
-        expectations = suite.for_range(dates)
-        if expectations is None:
+        spec = suite.for_range(dates)
+        if spec is None:
             for day in dates:
                 exact[day].append(suite)
-            continue
-        batches[suite.name] = range_gate.batch_query(suite.batch_query, dates, future_days)
-        asset = source.add_query_asset(f"{suite.name} {dates[0]}..{dates[-1]}", query=batches[suite.name])
-        batch = asset.add_batch_definition_whole_table("range")
-        screened[expectations.name] = suite
-        definitions.append(
-            context.validation_definitions.add(
-                gx.ValidationDefinition(
-                    name=f"{suite.name} {dates[0]}..{dates[-1]}",
-                    data=batch,
-                    suite=context.suites.add_or_update(expectations),
+        else:
+            specs[suite.name] = spec
+    if not specs:
+        return passed, exact
+    unions = {
+        name: range_gate.batch_query(
+            by_name.batch_query, dates, future_days, range_gate.columns_of(specs[name]["expectations"])
+        )
+        for name, by_name in ((s.name, s) for s in suites if s.name in specs)
+    }
+    with connect(conninfo, autocommit=True) as scratch, range_gate.scratch_tables(scratch, unions) as tables:
+        definitions, screened, batches = [], {}, {}
+        for suite in (s for s in suites if s.name in specs):
+            batches[suite.name] = tables[suite.name]
+            asset = source.add_query_asset(f"{suite.name} {dates[0]}..{dates[-1]}", query=batches[suite.name])
+            screened[specs[suite.name]["name"]] = suite
+            definitions.append(
+                context.validation_definitions.add(
+                    gx.ValidationDefinition(
+                        name=f"{suite.name} {dates[0]}..{dates[-1]}",
+                        data=asset.add_batch_definition_whole_table("range"),
+                        suite=context.suites.add_or_update(ExpectationSuite(**specs[suite.name])),
+                    )
                 )
             )
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=f"{suites[0].gate} gate screen {dates[0]}..{dates[-1]}",
+                validation_definitions=definitions,
+                actions=[],
+                result_format=SCREEN_RESULT_FORMAT,
+            )
         )
-    if not definitions:
-        return passed, exact
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(
-            name=f"{suites[0].gate} gate screen {dates[0]}..{dates[-1]}",
-            validation_definitions=definitions,
-            actions=[],
-            result_format=SCREEN_RESULT_FORMAT,
-        )
-    )
-    outcome = checkpoint.run(expectation_parameters=expectation_parameters(dates[-1], future_days), run_id=run_id)
+        outcome = checkpoint.run(expectation_parameters=expectation_parameters(dates[-1], future_days), run_id=run_id)
+        failing: dict[str, dict[dt.date, set[int]]] = {}
+        for result in outcome.run_results.values():
+            suite = screened[result.suite_name]
+            of_suite = failing.setdefault(suite.name, {})
+            for expectation in (r for r in result.results if not r.success):
+                for day in _failing_dates(expectation, batches[suite.name], scratch, dates):
+                    of_suite.setdefault(day, set()).add(expectation.expectation_config.meta["number"])
     seconds = round((time.perf_counter() - started) / len(dates) / len(definitions), 3)
-    for result in outcome.run_results.values():
-        suite = screened[result.suite_name]
-        failing: dict[dt.date, set[int]] = {}
-        for expectation in (r for r in result.results if not r.success):
-            for day in _failing_dates(expectation, batches[suite.name], conn, dates):
-                failing.setdefault(day, set()).add(expectation.expectation_config.meta["number"])
+    for suite in screened.values():
         count = len(suite.spec["expectations"])
         statistics = {
             "evaluated_expectations": count,
@@ -544,8 +554,8 @@ def _screen(
             "range_screen": f"{dates[0]}..{dates[-1]}",
         }
         for day in dates:
-            if day in failing:
-                exact[day].append(dataclasses.replace(suite, only=frozenset(failing[day])))
+            if day in failing[suite.name]:
+                exact[day].append(dataclasses.replace(suite, only=frozenset(failing[suite.name][day])))
             else:
                 passed[day].append(SuiteResult(suite.name, suite.gate, True, dict(statistics)))
     log.info(

@@ -24,9 +24,11 @@ screen's counts (``statistics.range_screen``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import re
+from collections.abc import Iterator
 
 from psycopg import sql
 
@@ -63,30 +65,76 @@ DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
 # Templates filled with the suite's own SQL and the range's dates (date literals written from dt.date).
 TAGGED_SLICES = (
     "SELECT gate_days.gate_date, gate_days.gate_date - 31 AS gate_month_ago, gate_days.gate_date + 1 AS gate_next_day, "
-    "gate_days.gate_date + {future_days} AS gate_future_limit, gate_slice.* FROM unnest({days}) AS "
+    "gate_days.gate_date + {future_days} AS gate_future_limit{columns} FROM unnest({days}) AS "
     "gate_days(gate_date), LATERAL ({query}) AS gate_slice"
 )
-ROWS_PER_DATE = "SELECT gate_days.gate_date FROM unnest({days}) AS gate_days(gate_date), LATERAL ({query}) AS u"
+# GX wants {batch} in an unexpected_rows_query; a screened one reads each date's own slice instead.
+ROWS_PER_DATE = (
+    "SELECT gate_days.gate_date FROM unnest({days}) AS gate_days(gate_date), LATERAL ({query}) AS u "
+    "/* each date's own slice, not the screened batch: {{batch}} */"
+)
+SCRATCH_PREFIX = "gate_screen_"  # operations.gate_screen_<backend pid>_<n>: a screen's tagged unions
 
 
 def _days(dates: list[dt.date]) -> str:
     return "ARRAY[" + ", ".join(f"DATE '{day.isoformat()}'" for day in sorted(dates)) + "]"
 
 
-def batch_query(query: str, dates: list[dt.date], future_days: int) -> str:
-    """The union of ``query``'s slices of ``dates``, each row tagged with its date and that date's bounds."""
+def batch_query(query: str, dates: list[dt.date], future_days: int, columns: set[str] | None = None) -> str:
+    """The union of ``query``'s slices of ``dates``, each row tagged with its date and that date's
+    bounds; of the slice's columns ``columns`` only (all when None)."""
+    chosen = ", gate_slice.*" if columns is None else "".join(f', gate_slice."{c}"' for c in sorted(columns))
     return TAGGED_SLICES.format(
-        days=_days(dates), future_days=int(future_days), query=DATE_TOKEN.sub("gate_days.gate_date", query)
-    )
+        days=_days(dates), future_days=int(future_days), columns=chosen,
+        query=DATE_TOKEN.sub("gate_days.gate_date", query),
+    )  # fmt: skip
 
 
-def rows_query(query: str, dates: list[dt.date]) -> str:
-    """``query`` (an unexpected_rows_query) for each of ``dates`` on its own slice: one row, the date,
-    for each row the query returns on that date."""
-    per_date = DATE_TOKEN.sub("gate_days.gate_date", query).replace(
-        "{batch}", "(SELECT * FROM {batch} WHERE gate_date = gate_days.gate_date) AS gate_slice"
-    )
+def rows_query(query: str, dates: list[dt.date], batch: str) -> str:
+    """``query`` (an unexpected_rows_query) for each of ``dates`` on that date's own slice (``batch``,
+    the suite's batch_query): one row, the date, for each row the query returns on that date."""
+    per_date = DATE_TOKEN.sub("gate_days.gate_date", query.replace("{batch}", f"({batch}) AS gate_slice"))
     return ROWS_PER_DATE.format(days=_days(dates), query=per_date)
+
+
+def columns_of(expectations: list[dict]) -> set[str] | None:
+    """The columns the screened row-level expectations read (None: all of them, for a row_condition)."""
+    columns: set[str] = set()
+    for expectation in expectations:
+        kwargs = expectation["kwargs"]
+        if kwargs.get("row_condition"):
+            return None
+        if expectation["type"] != "unexpected_rows_expectation":
+            columns.update(
+                kwargs.get("column_list") or [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+            )
+    return columns - set(DATE_PARAMETERS.values())
+
+
+@contextlib.contextmanager
+def scratch_tables(conn, queries: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Each of ``queries`` (a tagged union) written once into an unlogged table of its own and
+    ANALYZEd, so that GX's statements read real rows with real statistics (the unions' estimates are
+    far off, and GX's uniqueness query reads its batch twice); by key, the SELECT of its table. ``conn``: an
+    autocommit connection (GX reads through its own); the tables are dropped at the end, and those a
+    killed screen left (their backend gone) at the start of the next."""
+    for (drop,) in conn.execute(
+        "SELECT format('DROP TABLE IF EXISTS operations.%%I', relname) FROM pg_stat_user_tables "
+        "WHERE schemaname = 'operations' AND relname LIKE %s AND split_part(relname, '_', 3)::int NOT IN "
+        "(SELECT pid FROM pg_stat_activity)",
+        (SCRATCH_PREFIX + "%",),
+    ).fetchall():
+        conn.execute(drop)
+    tables: dict[str, sql.Identifier] = {}
+    try:
+        for number, (key, query) in enumerate(queries.items()):
+            table = tables[key] = sql.Identifier("operations", f"{SCRATCH_PREFIX}{conn.info.backend_pid}_{number}")
+            conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(table, sql.SQL(query.replace("%", "%%"))))
+            conn.execute(sql.SQL("ANALYZE {}").format(table))
+        yield {key: sql.SQL("SELECT * FROM {}").format(table).as_string(conn) for key, table in tables.items()}
+    finally:
+        for table in tables.values():
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
 
 
 def _parameter(value) -> str | None:
@@ -130,9 +178,10 @@ def _between(expectation: dict) -> list[dict]:
     return parts
 
 
-def screen_expectations(expectations: list[dict], dates: list[dt.date]) -> list[dict] | None:
+def screen_expectations(expectations: list[dict], dates: list[dt.date], batch: str) -> list[dict] | None:
     """The suite's expectations for the union of ``dates``' slices (each carrying ``meta.number``,
-    the expectation it stands for), or None when one of them cannot be judged on the union."""
+    the expectation it stands for), or None when one of them cannot be judged on the union.
+    ``batch``: the suite's batch_query, which a screened SQL check reads each date's slice through."""
     screened = []
     for expectation in expectations:
         kind, kwargs = expectation["type"], expectation["kwargs"]
@@ -142,7 +191,7 @@ def screen_expectations(expectations: list[dict], dates: list[dt.date]) -> list[
             query = kwargs.get("unexpected_rows_query")
             if not isinstance(query, str) or JOIN.search(query):
                 return None
-            parts = [{"type": kind, "kwargs": {**kwargs, "unexpected_rows_query": rows_query(query, dates)}}]
+            parts = [{"type": kind, "kwargs": {**kwargs, "unexpected_rows_query": rows_query(query, dates, batch)}}]
         elif kind == "expect_column_values_to_be_between" and any(
             _parameter(kwargs.get(side)) for side in ("min_value", "max_value")
         ):
@@ -176,7 +225,7 @@ def unexpected_query(kind: str, kwargs: dict, batch: str) -> str | None:
     if kwargs.get("row_condition"):
         return None
     if kind == "unexpected_rows_expectation":
-        return kwargs["unexpected_rows_query"].replace("{batch}", f"({batch}) AS subselect")
+        return kwargs["unexpected_rows_query"]  # its {batch} only in a comment
     if kind == "expect_compound_columns_to_be_unique":
         columns = sql.SQL(", ").join(map(sql.Identifier, kwargs["column_list"]))
         statement = sql.SQL("SELECT gate_date FROM ({}) AS screened GROUP BY {} HAVING count(*) > 1")
