@@ -120,9 +120,9 @@ def scratch_tables(conn, queries: dict[str, str]) -> Iterator[dict[str, str]]:
     killed screen left (their backend gone) at the start of the next."""
     for (drop,) in conn.execute(
         "SELECT format('DROP TABLE IF EXISTS operations.%%I', relname) FROM pg_stat_user_tables "
-        "WHERE schemaname = 'operations' AND relname LIKE %s AND split_part(relname, '_', 3)::int NOT IN "
+        "WHERE schemaname = 'operations' AND relname ~ %s AND split_part(relname, '_', 3)::int NOT IN "
         "(SELECT pid FROM pg_stat_activity)",
-        (SCRATCH_PREFIX + "%",),
+        (f"^{SCRATCH_PREFIX}[0-9]+_[0-9]+$",),
     ).fetchall():
         conn.execute(drop)
     tables: dict[str, sql.Identifier] = {}
