@@ -506,10 +506,11 @@ def _screen(
     if not specs:
         return passed, exact
     unions = {
-        name: range_gate.batch_query(
-            by_name.batch_query, dates, future_days, range_gate.columns_of(specs[name]["expectations"])
+        s.name: range_gate.batch_query(
+            s.batch_query, dates, future_days, range_gate.columns_of(specs[s.name]["expectations"])
         )
-        for name, by_name in ((s.name, s) for s in suites if s.name in specs)
+        for s in suites
+        if s.name in specs
     }
     with connect(conninfo, autocommit=True) as scratch, range_gate.scratch_tables(scratch, unions) as tables:
         definitions, screened, batches = [], {}, {}

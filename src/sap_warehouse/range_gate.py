@@ -11,15 +11,19 @@ that it passes on the union exactly when it would pass on every date's slice:
 - uniqueness, of one column or compound, takes ``gate_date`` into its columns;
 - a bound that depends on the date (``$PARAMETER`` business_date, month_ago, next_day, future_limit)
   becomes a comparison with that date's bound, which the tagged slice carries as a column;
-- an ``unexpected_rows_query`` runs for each date (LATERAL over the dates), ``{batch}`` being that
-  date's slice and ``:business_date`` that date; it returns the date of each unexpected row.
+- an ``unexpected_rows_query`` runs for each date (LATERAL over the dates) on that date's own slice
+  (the suite's batch_query) with ``:business_date`` that date; it returns the date of each unexpected row.
+
+The union is written once into an unlogged scratch table (only the columns the checks read) and
+ANALYZEd, so GX's statements plan on real counts; the table is dropped after the screen.
 
 A suite with an expectation outside these (an aggregate such as a row count or a mean, ``mostly``, a
 date parameter elsewhere, a query with its own JOIN) is not screened: it runs date by date. For a
 screened suite that fails, the dates of its unexpected rows are looked up and only those dates are
-validated one by one with the suite as written, so a failing date stores the same counts, samples and
-Data Docs page as a run of that date alone; a date that passes the screen stores a success with the
-screen's counts (``statistics.range_screen``).
+validated one by one with the expectations that failed there, as written, so a failing date stores the
+same failures (counts, samples) as a run of that date alone (its Data Docs page shows those
+expectations); a date that passes the screen stores a success with the screen's counts
+(``statistics.range_screen``).
 """
 
 from __future__ import annotations
