@@ -9,7 +9,9 @@ import openpyxl
 import psycopg
 import pytest
 
-from sap_warehouse.raw_load import load_file
+from sap_warehouse import raw_load
+from sap_warehouse.raw_load import Scratch, load_file
+from sap_warehouse.workbook import read_sheet
 from sap_warehouse_kit.generator import MB51_HEADERS, Movement, mb51_movements, mb51_workbook
 from tests.helpers import table_checksum
 
@@ -207,9 +209,12 @@ def _scratch_tables(warehouse: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def test_staging_tables_never_outlive_the_load(warehouse: str, dirs) -> None:
-    """The load stages in unlogged tables of its own transaction: gone after a load, and after a
-    file refused half-way (over the reject ratio: staged and typed, then rolled back)."""
+@pytest.mark.parametrize("parallel_cells", [0, raw_load.PARALLEL_CELLS], ids=["unlogged", "temporary"])
+def test_staging_tables_never_outlive_the_load(warehouse: str, dirs, monkeypatch, parallel_cells: int) -> None:
+    """The load stages in tables of its own transaction (unlogged for a large file, temporary for a
+    small one): gone after a load, and after a file refused half-way (over the reject ratio: staged
+    and typed, then rolled back)."""
+    monkeypatch.setattr(raw_load, "PARALLEL_CELLS", parallel_cells)
     landing, quarantine = dirs
     good = _deliver(landing, "good.xlsx", mb51_workbook(mb51_movements(DAY, 30, seed=21), 21, header_row_zero=False))
     rows = [_row(m) for m in mb51_movements(DAY, 20, seed=22)]
@@ -221,6 +226,40 @@ def test_staging_tables_never_outlive_the_load(warehouse: str, dirs) -> None:
     assert _scratch_tables(warehouse) == []
     assert load_file(bad, DAY, quarantine_root=quarantine, conninfo=warehouse).status == "quarantined"
     assert _scratch_tables(warehouse) == []
+
+
+def test_a_large_sheet_stages_where_parallel_workers_can_scan_it(warehouse: str) -> None:
+    """Temporary tables for a sheet too small to scan in parallel; unlogged ones in operations for a
+    sheet at PARALLEL_CELLS or more (parallel workers cannot read temporary tables)."""
+    sheet = read_sheet(mb51_workbook(mb51_movements(DAY, 20, seed=31), 31, header_row_zero=False), "MB51.xlsx")
+    width = len(sheet.headers)
+    with psycopg.connect(warehouse) as conn:
+        small = Scratch.of(conn, sheet)
+        sheet.rows.extend([[None] * width] * (raw_load.PARALLEL_CELLS // width))
+        large = Scratch.of(conn, sheet)
+    assert (small.persistence.as_string(None), small.stage.as_string(None)[:9]) == ("TEMP", '"pg_temp"')
+    assert (large.persistence.as_string(None), large.stage.as_string(None)[:12]) == ("UNLOGGED", '"operations"')
+
+
+def test_typed_rows_match_the_raw_tables_key_types(warehouse: str) -> None:
+    """The typed rows' business key and row_hash have the raw table's types, so the probe of an
+    unchanged row is one look-up in the key index (a text hash against the char(32) column could
+    use only part of the key and read every line of the material document)."""
+    sheet = read_sheet(mb51_workbook(mb51_movements(DAY, 20, seed=32), 32, header_row_zero=False), "MB51.xlsx")
+    types = (
+        "SELECT attname, atttypid::regtype::text FROM pg_attribute WHERE attrelid = %s::regclass "
+        "AND attname = ANY(%s) ORDER BY attname"
+    )
+    key = [*sheet.report.key, "row_hash"]
+    with psycopg.connect(warehouse) as conn:
+        scratch = Scratch.of(conn, sheet)
+        raw_load._stage(conn, sheet, scratch)
+        typed = raw_load._type(conn, sheet, scratch, DAY)
+        typed_types = conn.execute(types, (typed.table.as_string(conn), key)).fetchall()
+        raw_types = conn.execute(types, ("raw.raw_mb51", key)).fetchall()
+        conn.rollback()
+    assert len(raw_types) == len(key)
+    assert typed_types == raw_types
 
 
 def test_unusable_file_is_quarantined_and_the_next_still_loads(warehouse: str, dirs) -> None:
