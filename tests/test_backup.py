@@ -83,6 +83,11 @@ def test_backup_verifies_and_restores_with_equal_row_counts(loaded: str, tmp_pat
         with psycopg.connect(restored_url) as conn:
             assert conn.execute("SHOW search_path").fetchone()[0] == search_path
         assert backup.main(argv, out=io.StringIO()) == 1, "restoring over an existing database needs --replace"
+        with psycopg.connect(restored_url, autocommit=True) as held:  # a session left connected to it
+            assert backup.main([*argv, "--replace"], out=io.StringIO()) == 0
+            with pytest.raises(psycopg.OperationalError):  # the replaced database's session was ended
+                held.execute("SELECT 1")
+        assert counts(restored_url) == source
     finally:
         drop_database(into)
     listing = io.StringIO()

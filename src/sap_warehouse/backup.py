@@ -303,6 +303,18 @@ def _fetch(location, manifest: dict, folder: str) -> str:
     return local
 
 
+def _drop_database(admin: psycopg.Connection, name: str) -> None:
+    """Drop a scratch or replaced database. Plainly first: PostgreSQL then stops an autovacuum worker
+    busy in it (a fresh restore is soon being analyzed) and waits for it; WITH (FORCE) refuses that
+    worker to a role that is not a superuser ("must be a member of the role whose process is being
+    terminated"). FORCE only when sessions of its own role are still connected."""
+    drop = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+    try:
+        admin.execute(drop)
+    except psycopg.errors.ObjectInUse:
+        admin.execute(drop + sql.SQL(" WITH (FORCE)"))
+
+
 def restore(
     location, name: str, into: str, *, conninfo: str | None = None, replace: bool = False, keep_roles: bool = True
 ) -> dict[str, int]:
@@ -320,7 +332,7 @@ def restore(
         if admin.execute("SELECT current_database() = %s", (into,)).fetchone()[0]:
             raise BackupError(f"{into} is the database this connection uses; restore into another name")
         server_major = admin.info.server_version // 10000
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(into)))
+        _drop_database(admin, into)
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(into)))
     pg_restore, _ = pg_tool("pg_restore", server_major)
     target, env = _libpq(conninfo, dbname=into)
@@ -369,7 +381,7 @@ def verify(location, name: str, *, conninfo: str | None = None) -> dict:
         raise
     finally:
         with psycopg.connect(conninfo, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+            _drop_database(admin, scratch)
     manifest.update(status="verified", verified_at=dt.datetime.now(dt.UTC).isoformat(), reason=None)
     _write_json(location, name, manifest)
     _log(conninfo, manifest, location)
@@ -544,7 +556,7 @@ def restore_tables(
         finally:
             live.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(side_schema)))
             with psycopg.connect(conninfo, autocommit=True) as admin:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+                _drop_database(admin, scratch)
         refresh_all_views(live)
     log.info("restored %s from %s: %s", ", ".join(tables), name, result)
     return result
