@@ -56,7 +56,6 @@ import os
 import pendulum
 from airflow.sdk import (
     CronDataIntervalTimetable,
-    Param,
     PokeReturnValue,
     TaskGroup,
     cross_downstream,
@@ -66,7 +65,14 @@ from airflow.sdk import (
 )
 
 from sap_warehouse import business_date as bd
-from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED, MorningSummaryNotifier, run_deadline, run_info
+from sap_warehouse.dag_support import (
+    MARTS_REFRESHED,
+    MorningSummaryNotifier,
+    dag_args,
+    optional_param,
+    run_deadline,
+    run_info,
+)
 from sap_warehouse.layers import FACTS
 
 # Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
@@ -81,34 +87,28 @@ def _span(dates: list[str]) -> dict[str, dt.date]:
 
 @dag(
     dag_id="sap_warehouse_daily",
-    description="SAP exports of a business date (or a range) through raw load, gates, model, views and alerts",
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone=bd.BUSINESS_TIMEZONE),
-    **DAG_ARGS,
+    **dag_args(__doc__),
     deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
     # One morning summary per run for on-call, whatever the outcome (README, On-call runbook).
     on_success_callback=[MorningSummaryNotifier()],
     on_failure_callback=[MorningSummaryNotifier()],
     params={
-        "business_date": Param(
-            None,
-            type=["null", "string"],
+        "business_date": optional_param(
+            "string",
+            "Business date",
+            "YYYY-MM-DD. Leave empty to process the run's data interval (the previous day).",
             format="date",
-            title="Business date",
-            description="YYYY-MM-DD. Leave empty to process the run's data interval (the previous day).",
         ),
-        "business_date_to": Param(
-            None,
-            type=["null", "string"],
+        "business_date_to": optional_param(
+            "string",
+            "Business date to (range run)",
+            "YYYY-MM-DD, on or after Business date: process every date from Business date to this one in one run "
+            f"(a backfill; at most {bd.MAX_RANGE_DAYS} dates). Leave empty for one date.",
             format="date",
-            title="Business date to (range run)",
-            description=(
-                "YYYY-MM-DD, on or after Business date: process every date from Business date to this one in one "
-                f"run (a backfill; at most {bd.MAX_RANGE_DAYS} dates). Leave empty for one date."
-            ),
         ),
     },
     tags=["sap", "warehouse", "daily"],
-    doc_md=__doc__,
 )
 def sap_warehouse_daily():
     @task

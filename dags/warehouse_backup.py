@@ -1,5 +1,5 @@
 """
-### Warehouse backup: dump, verify by restoring, rotate
+### Warehouse backup: nightly pg_dump, verified by restoring it, then rotated
 
 Daily at 02:00 plant time (before the 06:00 load):
 
@@ -24,17 +24,15 @@ from __future__ import annotations
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
-from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS, run_deadline
+from sap_warehouse.dag_support import BACKUP_VERIFIED, dag_args, run_deadline
 
 
 @dag(
     dag_id="warehouse_backup",
-    description="Nightly pg_dump of the warehouse, verified by restoring it, then rotated",
     schedule=CronTriggerTimetable("0 2 * * *", timezone=BUSINESS_TIMEZONE),
-    **DAG_ARGS,
+    **dag_args(__doc__),
     deadline=run_deadline("SAP_WAREHOUSE_BACKUP_DEADLINE_MINUTES", default_minutes=120),
     tags=["warehouse", "operations", "backup"],
-    doc_md=__doc__,
 )
 def warehouse_backup():
     @task

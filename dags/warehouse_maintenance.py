@@ -1,5 +1,5 @@
 """
-### Warehouse maintenance: VACUUM/ANALYZE where the statistics call for it, a health snapshot
+### Warehouse maintenance: VACUUM/ANALYZE where the statistics call for it, the calendar kept ahead, a health snapshot
 
 Runs after each daily run has refreshed the marts views (asset `sap_warehouse_marts`), and on demand:
 
@@ -27,14 +27,13 @@ import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
-from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED
+from sap_warehouse.dag_support import MARTS_REFRESHED, dag_args
 
 
 @dag(
     dag_id="warehouse_maintenance",
-    description="VACUUM/ANALYZE where the statistics call for it, the calendar kept ahead, a health snapshot",
     schedule=[MARTS_REFRESHED],
-    **DAG_ARGS,
+    **dag_args(__doc__),
     params={
         "vacuum_full": Param(
             False,
@@ -45,7 +44,6 @@ from sap_warehouse.dag_support import DAG_ARGS, MARTS_REFRESHED
         "dry_run": Param(False, type="boolean", title="Dry run", description="List the statements only."),
     },
     tags=["warehouse", "operations", "maintenance"],
-    doc_md=__doc__,
 )
 def warehouse_maintenance():
     @task

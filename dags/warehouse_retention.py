@@ -1,5 +1,5 @@
 """
-### Warehouse retention: archive, verify the archive, then delete
+### Warehouse retention: archive, verify the archive, then delete (never past the last verified backup)
 
 Runs after each verified backup (asset `warehouse_backup_verified`), and on demand. For every policy of
 `include/config/retention.yaml`, in order: the rows older than the policy's `keep_days` are copied to
@@ -15,27 +15,24 @@ backup is deleted, and without one nothing at all. Every action goes to operatio
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
-from sap_warehouse.dag_support import BACKUP_VERIFIED, DAG_ARGS
+from sap_warehouse.dag_support import BACKUP_VERIFIED, dag_args, optional_param
 
 
 @dag(
     dag_id="warehouse_retention",
-    description="Archive and delete rows past their retention, never past the last verified backup",
     schedule=[BACKUP_VERIFIED],
-    **DAG_ARGS,
+    **dag_args(__doc__),
     params={
-        "dry_run": Param(
-            None,
-            type=["null", "boolean"],
-            title="Dry run",
-            description="Empty: dry run for manual triggers, real for runs the backup starts. true/false force it.",
+        "dry_run": optional_param(
+            "boolean",
+            "Dry run",
+            "Empty: a dry run if triggered by hand, real if the backup started it. true/false force it.",
         ),
     },
     tags=["warehouse", "operations", "retention"],
-    doc_md=__doc__,
 )
 def warehouse_retention():
     @task(multiple_outputs=False)

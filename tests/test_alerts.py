@@ -326,3 +326,15 @@ def test_local_settings_hold_every_threshold_at_its_default() -> None:
     settings = yaml.safe_load((Path(__file__).parents[1] / "airflow_settings.yaml").read_text())
     local = {v["variable_name"]: v["variable_value"] for v in settings["airflow"]["variables"]}
     assert alerts.thresholds({name: local[name] for name in alerts.THRESHOLDS}) == alerts.thresholds()
+
+
+def test_every_rule_file_is_a_rule_headed_by_its_name_and_the_readme_documents_each() -> None:
+    """A rule is a file of include/sql/alerts/: the list follows the folder, and README's table follows
+    the list."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Alert rules", 1)[1].split("\n## ", 1)[0]
+    documented = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert set(alerts.RULES) == documented
+    assert {"stuck_transit", "missing_report", "unmapped_channel"} <= set(alerts.RULES)
+    for rule in alerts.RULES:
+        assert alerts.sql_file(f"alerts/{rule}.sql").startswith(f"-- {rule}"), rule

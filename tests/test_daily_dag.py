@@ -18,7 +18,7 @@ from sap_warehouse.registry import PROJECT_ROOT
 from sap_warehouse_kit import exports, runner
 from sap_warehouse_kit.generator import Movement, unit_totals, write_mb51_days
 from sap_warehouse_kit.scratch_db import create_database, drop_database
-from tests.helpers import asset_event_extras, table_checksum, warehouse_checksums
+from tests.helpers import asset_event_extras, query, table_checksum, warehouse_checksums
 
 pytestmark = pytest.mark.dag  # the daily DAG run through dag.test()
 
@@ -292,17 +292,17 @@ def test_raw_layer_links_batches_across_reports(warehouse: str, landing: Path, d
 
     assert run(daily_dag, day) == "success"
 
-    with psycopg.connect(warehouse) as conn:
-        sfg_links = conn.execute(
-            "SELECT count(*) FROM raw.raw_zrpp062 z JOIN raw.raw_cooispi c "
-            "ON ltrim(c.order_number, '0') = z.order_sfg_liquid AND c.mrp_controller = 'P02'"
-        ).fetchone()[0]
-        issue_links = conn.execute(
-            "SELECT count(*) FROM raw.raw_mb51 m "
-            "JOIN raw.raw_cooispi consumer ON ltrim(consumer.order_number, '0') = m.order_number "
-            "JOIN raw.raw_cooispi producer ON producer.batch = m.batch "
-            "WHERE m.movement_type = '261'"
-        ).fetchone()[0]
+    [(sfg_links,)] = query(
+        warehouse,
+        "SELECT count(*) FROM raw.raw_zrpp062 z JOIN raw.raw_cooispi c "
+        "ON ltrim(c.order_number, '0') = z.order_sfg_liquid AND c.mrp_controller = 'P02'",
+    )
+    [(issue_links,)] = query(
+        warehouse,
+        "SELECT count(*) FROM raw.raw_mb51 m "
+        "JOIN raw.raw_cooispi consumer ON ltrim(consumer.order_number, '0') = m.order_number "
+        "JOIN raw.raw_cooispi producer ON producer.batch = m.batch WHERE m.movement_type = '261'",
+    )
     assert sfg_links == len(written["zrpp062"])
     assert issue_links == sum(1 for m in written["mb51"] if m.movement_type == "261" and m.order)
 
@@ -322,12 +322,13 @@ def task_states(dag_run) -> dict[str, str]:
 
 
 def quality_results(url: str, day: dt.date, suite: str) -> list[tuple]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(
-            "SELECT critical_failures, warning_failures, failures FROM operations.dq_validation_result "
-            "WHERE business_date = %s AND suite_name = %s ORDER BY result_id",
-            (day, suite),
-        ).fetchall()
+    return query(
+        url,
+        "SELECT critical_failures, warning_failures, failures FROM operations.dq_validation_result "
+        "WHERE business_date = %s AND suite_name = %s ORDER BY result_id",
+        day,
+        suite,
+    )
 
 
 def test_a_critical_defect_stops_the_run_at_the_gate_and_a_fixed_file_passes(

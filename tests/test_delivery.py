@@ -18,7 +18,7 @@ import pytest
 
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import export_name, mb51_movements, mb51_workbook
-from tests.helpers import Inbox
+from tests.helpers import Inbox, query
 
 pytestmark = pytest.mark.dag  # the daily DAG run through dag.test()
 
@@ -72,12 +72,12 @@ def deliver_good_day(landing: Path, day: dt.date) -> None:
 
 def alerts(url: str, rule: str) -> dict[str, tuple[str, str]]:
     """entity -> (severity, status) of every alert of ``rule``, the latest per entity."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT DISTINCT ON (entity_key) entity_key, severity, status FROM facts.fact_alert "
-            "WHERE rule_code = %s ORDER BY entity_key, alert_id DESC",
-            (rule,),
-        ).fetchall()
+    rows = query(
+        url,
+        "SELECT DISTINCT ON (entity_key) entity_key, severity, status FROM facts.fact_alert "
+        "WHERE rule_code = %s ORDER BY entity_key, alert_id DESC",
+        rule,
+    )
     return {entity: (severity, status) for entity, severity, status in rows}
 
 

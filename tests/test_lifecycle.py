@@ -13,7 +13,7 @@ from sap_warehouse.raw_load import load_file, record_late_files, record_missing
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import export_name
 from sap_warehouse_kit.scratch_db import create_database, drop_database
-from tests.helpers import PROVENANCE, RAW_TABLES, table_checksum
+from tests.helpers import PROVENANCE, RAW_TABLES, query, table_checksum
 
 DAYS = [dt.date(2026, 1, 5), dt.date(2026, 1, 6), dt.date(2026, 1, 7)]
 SEED = 21
@@ -83,16 +83,16 @@ def test_a_corrected_billing_date_moves_the_line_and_revenue_counts_once(warehou
     assert (result.rows_inserted, result.rows_updated) == (0, len(redated))
     layers.rebuild(first, second, conninfo=warehouse)
 
-    with psycopg.connect(warehouse) as conn:
-        copies = conn.execute(
-            "SELECT billing_date FROM raw.raw_zrsd002 WHERE billing_document = %s AND billing_item = %s",
-            (lines[0]["billing_document"], lines[0]["billing_item"]),
-        ).fetchall()
-        revenue = conn.execute("SELECT sum(sales_amount), count(*) FROM facts.fact_billing").fetchone()
-        on_first = conn.execute("SELECT count(*) FROM facts.fact_billing WHERE billing_date = %s", (first,)).fetchone()
+    key = (lines[0]["billing_document"], lines[0]["billing_item"])
+    copies = query(
+        warehouse, "SELECT billing_date FROM raw.raw_zrsd002 WHERE billing_document = %s AND billing_item = %s", *key
+    )
     assert copies == [(second,)]
-    assert revenue == (sum(line["net_value"] for line in lines), len(lines))
-    assert on_first == (len(lines) - len(redated),)
+    assert query(warehouse, "SELECT sum(sales_amount), count(*) FROM facts.fact_billing") == [
+        (sum(line["net_value"] for line in lines), len(lines))
+    ]
+    on_first = query(warehouse, "SELECT count(*) FROM facts.fact_billing WHERE billing_date = %s", first)
+    assert on_first == [(len(lines) - len(redated),)]
 
 
 def test_a_file_another_run_already_archived_is_a_duplicate_not_an_error(warehouse: str, tmp_path: Path) -> None:
@@ -147,13 +147,14 @@ def test_an_older_file_with_an_older_billing_date_leaves_the_newer_line(warehous
         1,
     )
     assert "a later business date" in result.reason
-    with psycopg.connect(warehouse) as conn:
-        kept = conn.execute(
-            "SELECT billing_date, net_value FROM raw.raw_zrsd002 WHERE billing_document = %s AND billing_item = %s",
-            (lines[0]["billing_document"], lines[0]["billing_item"]),
-        ).fetchall()
-        rejects = conn.execute("SELECT reason FROM operations.etl_row_reject").fetchall()
+    key = (lines[0]["billing_document"], lines[0]["billing_item"])
+    kept = query(
+        warehouse,
+        "SELECT billing_date, net_value FROM raw.raw_zrsd002 WHERE billing_document = %s AND billing_item = %s",
+        *key,
+    )
     assert kept == [(second, newer[0]["net_value"])]
+    rejects = query(warehouse, "SELECT reason FROM operations.etl_row_reject")
     assert rejects == [("duplicate business key in this file; a later row wins",)]
 
 

@@ -13,7 +13,7 @@ from airflow.dag_processing.dagbag import DagBag
 
 from sap_warehouse import maintenance
 from sap_warehouse_kit import exports
-from tests.helpers import load_day
+from tests.helpers import load_day, query
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,12 +44,14 @@ def churn(url: str, rows: int = 3000, deleted: int = 2000) -> None:
 
 def stats(url: str, table: str) -> tuple:
     schema, name = table.split(".")
-    with psycopg.connect(url) as conn:
-        return conn.execute(
-            "SELECT n_dead_tup, n_mod_since_analyze, last_vacuum, last_analyze FROM pg_stat_user_tables "
-            "WHERE schemaname = %s AND relname = %s",
-            (schema, name),
-        ).fetchone()
+    [row] = query(
+        url,
+        "SELECT n_dead_tup, n_mod_since_analyze, last_vacuum, last_analyze FROM pg_stat_user_tables "
+        "WHERE schemaname = %s AND relname = %s",
+        schema,
+        name,
+    )
+    return row
 
 
 def test_plan_follows_the_dead_tuple_and_change_statistics(warehouse: str) -> None:

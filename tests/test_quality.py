@@ -23,7 +23,7 @@ from sap_warehouse import layers, quality
 from sap_warehouse.registry import formats, reports
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.scratch_db import create_database, drop_database
-from tests.helpers import build_day, load_day
+from tests.helpers import build_day, load_day, query
 
 DAYS = [dt.date(2026, 5, 4), dt.date(2026, 5, 5)]
 D = DAYS[0]  # every report delivers new rows on the first day (master data, targets, costs too)
@@ -82,12 +82,12 @@ def good(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def stored(url: str, day: dt.date) -> dict[str, tuple]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT suite_name, gate, success, critical_failures, warning_failures, statistics, failures "
-            "FROM operations.dq_validation_result WHERE business_date = %s ORDER BY result_id",
-            (day,),
-        ).fetchall()
+    rows = query(
+        url,
+        "SELECT suite_name, gate, success, critical_failures, warning_failures, statistics, failures "
+        "FROM operations.dq_validation_result WHERE business_date = %s ORDER BY result_id",
+        day,
+    )
     return {r[0]: r[1:] for r in rows}
 
 

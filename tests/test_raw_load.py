@@ -11,6 +11,7 @@ import pytest
 
 from sap_warehouse import raw_load
 from sap_warehouse.raw_load import Scratch, load_file
+from sap_warehouse.registry import COLUMN_TYPES, reports
 from sap_warehouse.workbook import read_sheet
 from sap_warehouse_kit.generator import MB51_HEADERS, Movement, mb51_movements, mb51_workbook
 from tests.helpers import table_checksum
@@ -260,6 +261,18 @@ def test_typed_rows_match_the_raw_tables_key_types(warehouse: str) -> None:
         conn.rollback()
     assert len(raw_types) == len(key)
     assert typed_types == raw_types
+
+
+def test_every_registry_column_type_has_its_cell_parser_in_the_database(warehouse: str) -> None:
+    """The loader calls operations.sap_<type>(text) for a column of each type the registry allows."""
+    with psycopg.connect(warehouse) as conn:
+        missing = [
+            kind
+            for kind in COLUMN_TYPES
+            if conn.execute("SELECT to_regprocedure(%s)", (f"operations.sap_{kind}(text)",)).fetchone()[0] is None
+        ]
+    assert missing == []
+    assert set(COLUMN_TYPES) == {c.type for r in reports().values() for c in r.columns}
 
 
 def test_unusable_file_is_quarantined_and_the_next_still_loads(warehouse: str, dirs) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import hashlib
 import threading
 import time
 from pathlib import Path
@@ -104,6 +105,13 @@ def test_retention_archives_then_deletes_the_old_rows_and_a_second_run_changes_n
             "SELECT dry_run, action, sum(rows_affected) FROM operations.retention_log GROUP BY 1, 2 ORDER BY 1, 2"
         ).fetchall()
     assert ("drop_partition" in {a for dry, a, _ in logged if not dry}) is True
+    with psycopg.connect(url) as conn:
+        recorded = conn.execute(
+            "SELECT archive_path, archive_sha256 FROM operations.retention_log WHERE archive_path IS NOT NULL"
+        ).fetchall()
+    assert recorded, "no archive recorded"
+    for path, sha in recorded:  # the recorded digest is the archive file's own
+        assert hashlib.sha256(ObjectStoragePath(path).read_bytes()).hexdigest() == sha, path
     assert sum(n for dry, _, n in logged if not dry) == sum(gone.values())
 
     settled = checksums(url)

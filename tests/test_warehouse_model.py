@@ -338,6 +338,8 @@ def test_trace_answers_the_recall_question(model, monkeypatch: pytest.MonkeyPatc
     forward = genealogy.trace_forward(p03["batch"], p03["material_number"], conninfo=url)
     assert {r["batch"] for r in forward if r["kind"] == "link"} == {p02["batch"], p01["batch"]}
     assert genealogy.customers_of(p03["batch"], p03["material_number"], conninfo=url) == sorted(customers)
+    # A batch typed on the command line is a value everywhere, never SQL (quotes, a line break).
+    assert genealogy.trace_forward("X'\n); SELECT 1; --", conninfo=url) == []
 
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", url)
     out = io.StringIO()

@@ -12,7 +12,6 @@ warehouse as it was.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import logging
 import os
@@ -155,11 +154,9 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sap_warehouse.cli import HelpFormatter
+    from sap_warehouse.cli import command_parser
 
-    parser = argparse.ArgumentParser(
-        prog="sapwh demo", formatter_class=HelpFormatter, description=__doc__.split("\n\n")[0]
-    )
+    parser = command_parser("demo", __doc__.split("\n\n")[0])
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, default=dt.date(2026, 1, 5))
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--rows", type=int, default=2000, help="MB51 lines on an average business date")

@@ -808,13 +808,9 @@ def volume_from_arguments(args: argparse.Namespace) -> Volume:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from sap_warehouse.cli import HelpFormatter
+    from sap_warehouse.cli import command_parser
 
-    parser = argparse.ArgumentParser(
-        prog="sapwh exports",
-        formatter_class=HelpFormatter,
-        description=__doc__.split("\n\n")[0],
-    )
+    parser = command_parser("exports", __doc__.split("\n\n")[0])
     parser.add_argument("--landing", type=Path, required=True, help="landing zone root directory")
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)

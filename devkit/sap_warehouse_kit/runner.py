@@ -10,7 +10,6 @@ running scheduler, and for the demo. Exit status 1 if any run did not succeed.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import logging
 import os
@@ -81,11 +80,9 @@ def preview(start: dt.date, end: dt.date, *, conninfo: str | None = None) -> lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sap_warehouse.cli import HelpFormatter
+    from sap_warehouse.cli import command_parser
 
-    parser = argparse.ArgumentParser(
-        prog="sapwh run", formatter_class=HelpFormatter, description=__doc__.split("\n\n")[0]
-    )
+    parser = command_parser("run", __doc__.split("\n\n")[0])
     parser.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="default: --from")
     parser.add_argument("--range-run", action="store_true", help="one run for the whole range, not one per date")

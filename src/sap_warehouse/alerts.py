@@ -17,7 +17,6 @@ than rewinding the alerts to the past. Judging the same date twice changes nothi
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import html
 import json
@@ -29,25 +28,14 @@ from psycopg.rows import dict_row
 
 from sap_warehouse.db import connect
 from sap_warehouse.layers import record_step, run_sql_file
-from sap_warehouse.registry import sql_file
+from sap_warehouse.registry import SQL_DIR, sql_file
 
 log = logging.getLogger(__name__)
 
-# Rule code -> what it means (README, Alert rules). Each has include/sql/alerts/<rule>.sql.
-RULES = {
-    "stuck_transit": "goods in transit to the distribution centre for too long",
-    "low_yield": "a production order or genealogy link yielded too little",
-    "low_stock": "stock at a plant at or below its safety stock",
-    "ar_overdue": "a customer's balance overdue more than 90 days",
-    "negative_stock": "data: a stock position below zero",
-    "inferred_master_data": "data: facts naming a material or customer the master data lacks",
-    "stale_copy": "data: a file delivered for a date is a copy of one loaded for another date",
-    "late_file": "data: a file waits in the landing folder of an earlier date, not loaded",
-    "missing_report": "delivery: an expected report did not arrive for a date",
-    "quarantined_file": "delivery: a file was quarantined, its data is not in the warehouse",
-    "rejected_rows": "delivery: a file loaded with many rejected rows or cells loaded as NULL",
-    "unmapped_channel": "data: billing lines carry a distribution channel site.yaml does not name",
-}
+# The rules: every file of include/sql/alerts/ but the two the rules share (the table they fill, the
+# lifecycle that applies it); each file opens with what its condition means (README, Alert rules).
+SHARED_ALERT_FILES = ("condition_table", "lifecycle")
+RULES = tuple(sorted(p.stem for p in (SQL_DIR / "alerts").glob("*.sql") if p.stem not in SHARED_ALERT_FILES))
 
 # Airflow Variable -> default. The SQL parameter is the name without the ``alert_`` prefix.
 THRESHOLDS: dict[str, float] = {
@@ -237,13 +225,9 @@ def acknowledge(alert_id: int, by: str, *, conninfo: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sap_warehouse.cli import HelpFormatter
+    from sap_warehouse.cli import command_parser
 
-    parser = argparse.ArgumentParser(
-        prog="sapwh alerts",
-        formatter_class=HelpFormatter,
-        description="The warehouse's alerts.",
-    )
+    parser = command_parser("alerts", "The warehouse's alerts.")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="open alerts, newest first")
     listing.add_argument("--all", action="store_true", help="resolved ones too")

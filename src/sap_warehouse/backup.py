@@ -31,7 +31,6 @@ operations.table_restore_log, and the views refreshed:
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
 import hashlib
@@ -634,14 +633,10 @@ def rotate(
 def main(argv: list[str] | None = None, out=None) -> int:
     from airflow.sdk import ObjectStoragePath
 
-    from sap_warehouse.cli import HelpFormatter
+    from sap_warehouse.cli import command_parser
 
     out = out or sys.stdout
-    parser = argparse.ArgumentParser(
-        prog="sapwh backup",
-        formatter_class=HelpFormatter,
-        description=__doc__.split("\n\n")[0],
-    )
+    parser = command_parser("backup", __doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="the backups at a location, newest last")
     listing.add_argument("--location", required=True, help="backup location URL, e.g. file:///srv/backups")

@@ -76,6 +76,11 @@ def _cell(value) -> str:
     return str(value)
 
 
+def command_parser(command: str, description: str) -> argparse.ArgumentParser:
+    """The option parser of ``sapwh <command>``, in the house help format."""
+    return argparse.ArgumentParser(prog=f"sapwh {command}", formatter_class=HelpFormatter, description=description)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="sapwh", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter

@@ -12,7 +12,7 @@ import os
 
 import pendulum
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-from airflow.sdk import Asset, AsyncCallback, BaseNotifier, DeadlineAlert, DeadlineReference
+from airflow.sdk import Asset, AsyncCallback, BaseNotifier, DeadlineAlert, DeadlineReference, Param
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
 
@@ -156,7 +156,8 @@ DEFAULT_ARGS = {
     "on_failure_callback": [failure_notifier()],
 }
 
-# What every DAG of the project declares alike; each adds its id, schedule, params, tags and doc.
+# What every DAG of the project declares alike (dag_args adds its documentation); each adds its id,
+# schedule, params and tags.
 DAG_ARGS = {
     "start_date": pendulum.datetime(2026, 1, 1, tz=BUSINESS_TIMEZONE),
     "catchup": False,
@@ -164,10 +165,24 @@ DAG_ARGS = {
     "default_args": DEFAULT_ARGS,
 }
 
+
+def dag_args(doc: str) -> dict:
+    """DAG_ARGS plus the DAG's documentation: ``doc`` (its module docstring, Markdown) as doc_md, and
+    its heading as the description the DAG list shows."""
+    heading = doc.strip().splitlines()[0].lstrip("# ").strip()
+    return {**DAG_ARGS, "description": heading, "doc_md": doc}
+
+
 # Updated by the daily run when the marts views have been refreshed: the maintenance DAG runs after it.
 MARTS_REFRESHED = Asset(name="sap_warehouse_marts", uri="warehouse://sap/marts")
 # Updated when a backup has been verified by restoring it: retention runs after it.
 BACKUP_VERIFIED = Asset(name="warehouse_backup_verified", uri="warehouse://sap/backup")
+
+
+def optional_param(kind: str, title: str, description: str, **schema) -> Param:
+    """A trigger-form field that may stay empty (None: the run decides, e.g. the previous day);
+    ``kind`` is its JSON-schema type when filled, ``schema`` more of its schema (format="date")."""
+    return Param(None, type=["null", kind], title=title, description=description, **schema)
 
 
 def run_info() -> dict:

@@ -11,7 +11,6 @@ ZRSD002, and dims.dim_customer; writes nothing. Queries are include/sql/genealog
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -21,22 +20,25 @@ from sap_warehouse.db import connect
 from sap_warehouse.registry import sql_file
 
 
-def _query(relative: str, batch: str, material: str | None, conninfo: str | None) -> list[dict]:
+def _trace(relative: str, upstream: bool, batch: str, material: str | None, conninfo: str | None) -> list[dict]:
+    """Rows of the trace query ``relative``, which continues walk.sql (the links reachable from the
+    batch, ``upstream`` or down); bound client-side, so the walk's direction is a literal."""
+    statement = sql_file("genealogy/walk.sql") + sql_file(relative)
     with connect(conninfo, autocommit=True) as conn, ClientCursor(conn) as cur:
-        cur.execute(sql_file(relative), {"batch": batch, "material": material})
+        cur.execute(statement, {"batch": batch, "material": material, "upstream": upstream})
         names = [c.name for c in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def trace_backward(batch: str, material: str | None = None, *, conninfo: str | None = None) -> list[dict]:
     """Every genealogy link below the batch, nearest first (depth 1 = what it was made from)."""
-    return _query("genealogy/trace_backward.sql", batch, material, conninfo)
+    return _trace("genealogy/trace_backward.sql", True, batch, material, conninfo)
 
 
 def trace_forward(batch: str, material: str | None = None, *, conninfo: str | None = None) -> list[dict]:
     """Rows of kind 'link' (batches made from it), 'delivery' (shipments of any of those batches,
     with the ship-to customer) and 'billing' (invoices of those deliveries, with the sold-to)."""
-    return _query("genealogy/trace_forward.sql", batch, material, conninfo)
+    return _trace("genealogy/trace_forward.sql", False, batch, material, conninfo)
 
 
 def customers_of(batch: str, material: str | None = None, *, conninfo: str | None = None) -> list[str]:
@@ -57,13 +59,9 @@ def _print_table(title: str, rows: list[dict], out) -> None:
 
 
 def main(argv: list[str] | None = None, out=sys.stdout) -> int:
-    from sap_warehouse.cli import HelpFormatter
+    from sap_warehouse.cli import command_parser
 
-    parser = argparse.ArgumentParser(
-        prog="sapwh genealogy",
-        formatter_class=HelpFormatter,
-        description=__doc__.split("\n\n")[0],
-    )
+    parser = command_parser("genealogy", __doc__.split("\n\n")[0])
     parser.add_argument("--batch", required=True)
     parser.add_argument("--material", help="material code; omit to match the batch number in any material")
     parser.add_argument("--direction", choices=("backward", "forward", "both"), default="both")

@@ -16,12 +16,13 @@ or the site configuration; no file is read):
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg import ClientCursor, sql
@@ -105,6 +106,19 @@ def _lock(conn: psycopg.Connection, dates: list[dt.date]) -> None:
     """Exclusive advisory locks of every date, taken in date order (two ranges never deadlock)."""
     for day in dates:
         lock_business_date(conn, day)
+
+
+@contextmanager
+def _locked(
+    business_date: dt.date, through: dt.date | None, conninfo: str | None
+) -> Iterator[tuple[psycopg.Connection, list[dt.date], dt.datetime]]:
+    """A step's transaction: a connection holding the locks of the dates ``business_date``..``through``,
+    those dates, and when the step started."""
+    started = dt.datetime.now(dt.UTC)
+    dates = _range(business_date, through)
+    with connect(conninfo) as conn:
+        _lock(conn, dates)
+        yield conn, dates, started
 
 
 def _dates(conn: psycopg.Connection, dates: list[dt.date], table: str, column: str) -> list[dt.date]:
@@ -197,19 +211,12 @@ def _label(dates: list[dt.date]) -> str:
 
 
 def build_dimensions(
-    business_date: dt.date,
-    *,
-    through: dt.date | None = None,
-    run: dict | None = None,
-    conninfo: str | None = None,
+    business_date: dt.date, *, through: dt.date | None = None, run: dict | None = None, conninfo: str | None = None
 ) -> dict:
     """Upsert the dimension members the business dates' raw rows mention, then ANALYZE the
     dimensions so the fact builds plan on fresh statistics."""
-    started = dt.datetime.now(dt.UTC)
-    dates = _range(business_date, through)
     counts = {}
-    with connect(conninfo) as conn:
-        _lock(conn, dates)
+    with _locked(business_date, through, conninfo) as (conn, dates, started):
         params = _params(conn, dates)
         for relative in DIMENSION_FILES:
             counts[relative] = run_sql_file(conn, relative, params)
@@ -232,10 +239,7 @@ def build_fact(
     """Rebuild one fact's slice for the business dates from include/sql/facts/<fact>.sql."""
     if fact not in FACTS:
         raise ValueError(f"unknown fact {fact!r}; choose from {', '.join(FACTS)}")
-    started = dt.datetime.now(dt.UTC)
-    dates = _range(business_date, through)
-    with connect(conninfo) as conn:
-        _lock(conn, dates)
+    with _locked(business_date, through, conninfo) as (conn, dates, started):
         params = _params(conn, dates)
         rows = run_sql_file(conn, f"facts/{fact}.sql", params)
         analyze(conn, "facts", fact)
@@ -253,18 +257,11 @@ def build_fact(
 
 
 def reconcile(
-    business_date: dt.date,
-    *,
-    through: dt.date | None = None,
-    run: dict | None = None,
-    conninfo: str | None = None,
+    business_date: dt.date, *, through: dt.date | None = None, run: dict | None = None, conninfo: str | None = None
 ) -> list[dict]:
     """Compare the business dates' facts with their raw rows (include/sql/checks/reconciliation.sql);
     records every check, and raises ReconciliationError naming each mismatch."""
-    started = dt.datetime.now(dt.UTC)
-    dates = _range(business_date, through)
-    with connect(conninfo) as conn:
-        _lock(conn, dates)
+    with _locked(business_date, through, conninfo) as (conn, dates, started):
         params = _params(conn, dates)
         with ClientCursor(conn) as cur:
             cur.execute(sql_file("checks/reconciliation.sql"), params)
@@ -298,18 +295,11 @@ def refresh_all_views(conn: psycopg.Connection) -> None:
 
 
 def refresh_views(
-    business_date: dt.date,
-    *,
-    through: dt.date | None = None,
-    run: dict | None = None,
-    conninfo: str | None = None,
+    business_date: dt.date, *, through: dt.date | None = None, run: dict | None = None, conninfo: str | None = None
 ) -> list[str]:
     """REFRESH ... CONCURRENTLY each materialized view, in dependency order, so readers are never
     blocked."""
-    started = dt.datetime.now(dt.UTC)
-    dates = _range(business_date, through)
-    with connect(conninfo) as conn:
-        _lock(conn, dates)
+    with _locked(business_date, through, conninfo) as (conn, dates, started):
         refresh_all_views(conn)
         record_step(
             conn,
@@ -342,12 +332,10 @@ def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sap_warehouse.cli import HelpFormatter
+    from sap_warehouse.cli import command_parser
 
-    parser = argparse.ArgumentParser(
-        prog="sapwh layers",
-        formatter_class=HelpFormatter,
-        description="Rebuild the dimensions, facts and views of a range of business dates from the raw layer.",
+    parser = command_parser(
+        "layers", "Rebuild the dimensions, facts and views of a range of business dates from the raw layer."
     )
     parser.add_argument("--from", dest="first", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
     parser.add_argument("--to", dest="last", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")

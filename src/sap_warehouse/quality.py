@@ -26,7 +26,6 @@ Validate the suites of a date by hand (no task, nothing blocked; results stored 
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import datetime as dt
@@ -726,13 +725,9 @@ def validate_dates(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sap_warehouse.cli import HelpFormatter
+    from sap_warehouse.cli import command_parser
 
-    parser = argparse.ArgumentParser(
-        prog="sapwh quality",
-        formatter_class=HelpFormatter,
-        description="Run the quality gate suites on a business date.",
-    )
+    parser = command_parser("quality", "Run the quality gate suites on a business date.")
     parser.add_argument("--gate", choices=GATES, required=True)
     parser.add_argument("--date", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
     parser.add_argument(

@@ -46,12 +46,6 @@ from sap_warehouse.workbook import BadFileError, Sheet, read_sheet
 
 log = logging.getLogger(__name__)
 
-PARSER = {
-    "date": "operations.sap_date",
-    "number": "operations.sap_number",
-    "code": "operations.sap_code",
-    "text": "operations.sap_text",
-}
 REFUSED_CONTENT = ("22", "54")  # SQLSTATE classes a file's content can cause
 TRUNCATED = (
     "the sheet ends at Excel's last row (1,048,576): the export was probably cut off there; its rows loaded, "
@@ -147,6 +141,12 @@ def _summary_test(sheet: Sheet) -> sql.Composable:
     return sql.SQL(" AND ").join(blank)
 
 
+def _parser(col: Column) -> sql.Identifier:
+    """The database function that parses a cell of the column's registry type (operations.sap_date,
+    sap_number, sap_code or sap_text: migrations define one per type)."""
+    return sql.Identifier("operations", f"sap_{col.type}")
+
+
 def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier, ranges: dict[str, int]) -> sql.Composed:
     """SELECT typing the staged text cells into the registry's columns, with the row's problems (an
     array of reject reasons: a missing required value, or a value of a key or fact-critical column
@@ -165,7 +165,7 @@ def _typed_select(sheet: Sheet, business_date: dt.date, stage: sql.Identifier, r
             inner.append(sql.SQL("{}::date AS {}").format(sql.Literal(business_date), name))
             continue
         cell = _cell(sheet, col)
-        inner.append(sql.SQL("{}({}) AS {}").format(sql.SQL(PARSER[col.type]), cell, name))
+        inner.append(sql.SQL("{}({}) AS {}").format(_parser(col), cell, name))
         pos = sheet.column_of.get(col.name)
         failed = sql.SQL("t.{} IS NULL").format(name)
         if col.type == "number" and col.name in ranges and pos is not None:

@@ -124,46 +124,43 @@ def _where(
     return sql.SQL(" AND ").join(conditions), params
 
 
+class _Hashed(io.RawIOBase):
+    """A file whose bytes, written or read, also go into ``digest``."""
+
+    def __init__(self, raw, digest) -> None:
+        self.raw, self.digest = raw, digest
+
+    def writable(self) -> bool:
+        return self.raw.writable()
+
+    def readable(self) -> bool:
+        return self.raw.readable()
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return self.raw.write(data)
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _archive(conn: psycopg.Connection, query: sql.Composable, params: dict, target) -> tuple[int, str]:
     """COPY the query's rows to ``target`` as gzip CSV with a header; read the file back and count
     its records. Returns (records, sha256 of the file)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-
-    class Hashing(io.RawIOBase):
-        def __init__(self, raw) -> None:
-            self.raw = raw
-
-        def writable(self) -> bool:
-            return True
-
-        def write(self, data) -> int:
-            digest.update(data)
-            return self.raw.write(data)
-
     copy_sql = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
-    with target.open("wb") as raw, gzip.GzipFile(fileobj=Hashing(raw), mode="wb", mtime=0) as out:
+    with target.open("wb") as raw, gzip.GzipFile(fileobj=_Hashed(raw, digest), mode="wb", mtime=0) as out:
         with conn.cursor() as cur, cur.copy(copy_sql, params) as copy:
             for data in copy:
                 out.write(data)
     read_digest = hashlib.sha256()
-
-    class Verifying(io.RawIOBase):
-        def __init__(self, raw) -> None:
-            self.raw = raw
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:
-            data = self.raw.read(len(buffer))
-            read_digest.update(data)
-            buffer[: len(data)] = data
-            return len(data)
-
     with (
         target.open("rb") as raw,
-        gzip.open(io.BufferedReader(Verifying(raw)), "rt", encoding="utf-8", newline="") as text,
+        gzip.open(io.BufferedReader(_Hashed(raw, read_digest)), "rt", encoding="utf-8", newline="") as text,
     ):
         records = sum(1 for _ in csv.reader(text)) - 1
         while text.read(1 << 20):  # the rest of the stream, so the whole file is hashed

@@ -115,6 +115,12 @@ WAREHOUSE_TABLES = (
 )
 
 
+def query(conninfo: str, statement: str, *params) -> list[tuple]:
+    """Every row ``statement`` returns, on a connection of its own (committed: nothing is held)."""
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(statement, params or None).fetchall()
+
+
 def warehouse_checksums(conninfo: str) -> dict[str, str]:
     with psycopg.connect(conninfo) as conn:
         return {

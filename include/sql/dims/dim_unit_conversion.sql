@@ -18,40 +18,38 @@ fixed AS (
       JOIN weights w ON w.unit = u.unit
      WHERE u.material IS NOT NULL
 ),
-billed AS (
-    SELECT DISTINCT ON (r.material, r.sales_unit)
-           r.material, r.sales_unit AS unit,
-           round(sum(r.net_weight * w.kg) / nullif(sum(r.billing_qty), 0), 6) AS kg_per_unit,
-           'zrsd002 net weight ' || r.billing_date AS derived_from
+weighed AS (
+    -- Net weight (kg) and quantity per material, sales unit and date: billed lines, non-cancelled, of
+    -- the latest billing dates; then delivered lines of materials and units no billing line weighs.
+    SELECT 1 AS preference, 'zrsd002' AS report, r.material, r.sales_unit AS unit, r.billing_date AS on_date,
+           r.net_weight * w.kg AS kg, r.billing_qty AS qty
       FROM raw.raw_zrsd002 r
       JOIN weights w ON w.unit = r.weight_unit
      WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
        AND (r.material, r.sales_unit) IN (SELECT material, sales_unit FROM raw.raw_zrsd002
                                            WHERE business_date = ANY(%(business_dates)s::date[]))
-       AND r.sales_unit NOT IN (SELECT unit FROM weights)
        AND r.billing_qty > 0 AND r.net_weight > 0 AND r.cancelled IS NULL AND r.doc_cancel IS NULL
-     GROUP BY r.material, r.sales_unit, r.billing_date
-     ORDER BY r.material, r.sales_unit, r.billing_date DESC
-),
-delivered AS (
-    SELECT DISTINCT ON (r.material, r.sales_unit)
-           r.material, r.sales_unit AS unit,
-           round(sum(r.net_weight * w.kg) / nullif(sum(r.delivery_qty), 0), 6) AS kg_per_unit,
-           'zrsd004 net weight ' || r.delivery_date AS derived_from
+    UNION ALL
+    SELECT 2, 'zrsd004', r.material, r.sales_unit, r.delivery_date, r.net_weight * w.kg, r.delivery_qty
       FROM raw.raw_zrsd004 r
       JOIN weights w ON w.unit = r.weight_unit
      WHERE (r.material, r.sales_unit) IN (SELECT material, sales_unit FROM raw.raw_zrsd004
                                            WHERE business_date = ANY(%(business_dates)s::date[]))
-       AND (r.material, r.sales_unit) NOT IN (SELECT material, unit FROM billed)
-       AND r.sales_unit NOT IN (SELECT unit FROM weights)
        AND r.delivery_qty > 0 AND r.net_weight > 0
-     GROUP BY r.material, r.sales_unit, r.delivery_date
-     ORDER BY r.material, r.sales_unit, r.delivery_date DESC
+),
+measured AS (
+    -- One figure per material and unit: billing's when billing weighs it, from its latest date.
+    SELECT DISTINCT ON (material, unit)
+           material, unit, round(sum(kg) / nullif(sum(qty), 0), 6) AS kg_per_unit,
+           report || ' net weight ' || on_date AS derived_from
+      FROM weighed
+     WHERE unit NOT IN (SELECT unit FROM weights)
+     GROUP BY preference, report, material, unit, on_date
+     ORDER BY material, unit, preference, on_date DESC
 ),
 derived AS (
     SELECT material, unit, kg_per_unit, derived_from FROM fixed
-    UNION ALL SELECT material, unit, kg_per_unit, derived_from FROM billed WHERE kg_per_unit > 0
-    UNION ALL SELECT material, unit, kg_per_unit, derived_from FROM delivered WHERE kg_per_unit > 0
+    UNION ALL SELECT material, unit, kg_per_unit, derived_from FROM measured WHERE kg_per_unit > 0
 )
 INSERT INTO dims.dim_unit_conversion AS u (material_code, unit, kg_per_unit, derived_from)
 SELECT material, unit, kg_per_unit, derived_from FROM derived

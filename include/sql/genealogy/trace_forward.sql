@@ -1,21 +1,13 @@
--- Forward trace (the recall question): every batch made from (material %(material)s, batch
--- %(batch)s), level by level up to finished goods, then the deliveries that shipped any of those
--- batches (MB51 601 goods issues, Reference = delivery, net of 602 reversals) and the customers who
--- received them (ZRSD004 ship-to) and were billed for them (ZRSD002 sold-to of non-cancelled lines).
-WITH RECURSIVE down AS (
-    SELECT c.*, 1 AS depth
-      FROM facts.fact_production_chain c
-     WHERE c.parent_batch = %(batch)s AND (%(material)s::text IS NULL OR c.parent_material = %(material)s)
-    UNION ALL
-    SELECT c.*, d.depth + 1
-      FROM facts.fact_production_chain c
-      JOIN down d ON c.parent_material = d.child_material AND c.parent_batch = d.child_batch
-     WHERE d.depth < 10
-),
+-- Forward trace (the recall question): every batch made from the traced batch, level by level up to
+-- finished goods, then the deliveries that shipped any of those batches (MB51 601 goods issues,
+-- Reference = delivery, net of 602 reversals) and the customers who received them (ZRSD004 ship-to)
+-- and were billed for them (ZRSD002 sold-to of non-cancelled lines). Continues walk.sql (downstream):
+-- the links above the batch, and the batch itself.
+,
 batches AS (
     SELECT DISTINCT material, batch FROM raw.raw_mb51
      WHERE batch = %(batch)s AND (%(material)s::text IS NULL OR material = %(material)s)
-    UNION SELECT child_material, child_batch FROM down
+    UNION SELECT child_material, child_batch FROM walk
 ),
 shipped AS (
     SELECT m.material, m.batch, m.reference AS delivery, -sum(m.qty_in_unit_of_entry) AS shipped_qty,
@@ -30,7 +22,7 @@ SELECT 'link' AS kind, depth, child_level AS level, child_material AS material, 
        child_order AS document, parent_material || '/' || parent_batch AS made_from, link_rule AS detail,
        NULL::text AS customer_code, NULL::text AS customer_name, produced_qty AS quantity, produced_unit AS unit,
        NULL::date AS on_date
-  FROM down
+  FROM walk
 UNION ALL
 SELECT 'delivery', NULL::integer, NULL::text, s.material, s.batch, s.delivery, NULL::text, 'shipped to',
        d.ship_to_party, coalesce(cust.customer_name, d.name_of_ship_to), s.shipped_qty, s.unit, s.shipped_on
