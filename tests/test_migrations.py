@@ -1,5 +1,7 @@
 """The Alembic migrations build the whole warehouse schema (README, Where things live) and unwind cleanly."""
 
+import re
+
 import psycopg
 import pytest
 from alembic import command
@@ -123,6 +125,28 @@ def test_each_view_has_one_current_definition_in_its_sql_file(warehouse: str) ->
                 conn.execute(sql.SQL("DROP MATERIALIZED VIEW {}").format(table_name(f"marts.{view}")))
                 conn.execute(sql_file(f"marts/{view}.sql"))
                 assert conn.execute(definition, {"v": f"marts.{view}"}).fetchone() == live, view
+
+
+def test_every_whole_row_upsert_names_its_tables_columns_in_order(warehouse: str) -> None:
+    """A build that updates a conflicting row whole (SET (every column) = ROW(excluded.*)) names the
+    target's columns in the table's order: a column added later, or two listed the other way round,
+    fails here rather than updating the wrong column or none."""
+    upserts = {}
+    for path in sorted(SQL_DIR.glob("*/*.sql")):
+        text = path.read_text(encoding="utf-8")
+        whole_row = re.search(r"SET \(([^)]*)\) = ROW\(excluded\.\*\)", text)
+        if whole_row:
+            target = re.search(r"INSERT INTO (\w+\.\w+)", text).group(1)
+            upserts[target] = [name.strip() for name in whole_row.group(1).split(",")]
+    assert {"dims.dim_material", "facts.fact_production"} <= set(upserts)
+    with psycopg.connect(warehouse) as conn:
+        for target, listed in upserts.items():
+            columns = conn.execute(
+                "SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (target,),
+            ).fetchone()[0]
+            assert listed == columns, target
 
 
 def test_a_migration_names_the_view_definition_it_needs() -> None:

@@ -67,10 +67,7 @@ SELECT code,
             ELSE 'inferred' END
   FROM described
 ON CONFLICT (customer_code) DO UPDATE
-   SET customer_name = excluded.customer_name, city = excluded.city, customer_group = excluded.customer_group,
-       distribution_channel = excluded.distribution_channel, sales_office = excluded.sales_office,
-       salesman_id = excluded.salesman_id, salesman_name = excluded.salesman_name,
-       transportation_zone = excluded.transportation_zone, is_inferred = excluded.is_inferred,
-       source_report = excluded.source_report
+   SET (customer_code, customer_name, city, customer_group, distribution_channel, sales_office, salesman_id,
+        salesman_name, transportation_zone, is_inferred, source_report) = ROW(excluded.*)  -- all, in table order
  WHERE c IS DISTINCT FROM excluded
    AND (excluded.source_report = 'zrsd002' OR c.source_report <> 'zrsd002');

@@ -104,12 +104,7 @@ SELECT d.code,
   FROM described d
   LEFT JOIN types ty ON ty.site_type = coalesce(d.master_type, d.billing_type)
 ON CONFLICT (material_code) DO UPDATE
-   SET material_description = excluded.material_description, material_type = excluded.material_type,
-       site_material_type = excluded.site_material_type, mrp_controller = excluded.mrp_controller,
-       base_unit = excluded.base_unit, division = excluded.division, business = excluded.business,
-       sub_business = excluded.sub_business, product_group = excluded.product_group,
-       product_group_1 = excluded.product_group_1, product_group_2 = excluded.product_group_2,
-       series = excluded.series, color = excluded.color, item = excluded.item,
-       material_group_1 = excluded.material_group_1, product_hierarchy = excluded.product_hierarchy,
-       is_inferred = excluded.is_inferred, source_report = excluded.source_report
+   SET (material_code, material_description, material_type, site_material_type, mrp_controller, base_unit,
+        division, business, sub_business, product_group, product_group_1, product_group_2, series, color, item,
+        material_group_1, product_hierarchy, is_inferred, source_report) = ROW(excluded.*)  -- all, in table order
  WHERE m IS DISTINCT FROM excluded;

@@ -38,12 +38,7 @@ SELECT r.order_number,
  CROSS JOIN LATERAL (SELECT regexp_split_to_array(coalesce(r.system_status, ''), '\s+') AS words) s
  WHERE r.business_date = ANY(%(business_dates)s::date[]) AND r.superseded_on IS NULL
 ON CONFLICT (order_number) DO UPDATE
-   SET order_number_norm = excluded.order_number_norm, plant = excluded.plant,
-       material_code = excluded.material_code, order_type = excluded.order_type,
-       mrp_controller = excluded.mrp_controller, batch = excluded.batch, sales_order = excluded.sales_order,
-       basic_start_date = excluded.basic_start_date, basic_finish_date = excluded.basic_finish_date,
-       release_date = excluded.release_date, actual_finish_date = excluded.actual_finish_date,
-       order_qty = excluded.order_qty, delivered_qty = excluded.delivered_qty, unit = excluded.unit,
-       yield_pct = excluded.yield_pct, system_status = excluded.system_status, status = excluded.status,
-       business_date = excluded.business_date
+   SET (order_number, order_number_norm, plant, material_code, order_type, mrp_controller, batch, sales_order,
+        basic_start_date, basic_finish_date, release_date, actual_finish_date, order_qty, delivered_qty, unit,
+        yield_pct, system_status, status, business_date) = ROW(excluded.*)  -- all, in table order
  WHERE f IS DISTINCT FROM excluded;

@@ -97,11 +97,8 @@ SELECT parent_material, parent_batch, parent_order, parent_level, child_material
        round(100 * produced_kg / nullif(consumed_kg, 0), 2), link_date
   FROM measured
 ON CONFLICT (parent_material, parent_batch, child_material, child_batch) DO UPDATE
-   SET parent_order = excluded.parent_order, parent_level = excluded.parent_level,
-       child_order = excluded.child_order, child_level = excluded.child_level, link_rule = excluded.link_rule,
-       consumed_qty = excluded.consumed_qty, consumed_unit = excluded.consumed_unit,
-       consumed_kg = excluded.consumed_kg, produced_qty = excluded.produced_qty,
-       produced_unit = excluded.produced_unit, produced_kg = excluded.produced_kg, yield_pct = excluded.yield_pct,
-       business_date = excluded.business_date
+   SET (parent_material, parent_batch, parent_order, parent_level, child_material, child_batch, child_order,
+        child_level, link_rule, consumed_qty, produced_qty, yield_pct, business_date, consumed_unit,
+        produced_unit, consumed_kg, produced_kg) = ROW(excluded.*)  -- all, in table order
  WHERE (c.link_rule = excluded.link_rule OR excluded.link_rule = 'mb51_261_order')
    AND c IS DISTINCT FROM excluded;

@@ -12,15 +12,12 @@ SELECT f.material_code,
        l.plant_name,
        f.storage_location,
        f.unit,
-       sum(f.net_qty) AS on_hand_qty,
-       sum(f.stock_value) AS stock_value,
-       sum(f.receipt_qty) AS receipt_qty,
-       sum(f.production_issue_qty) AS production_issue_qty,
-       sum(f.delivery_qty) AS delivery_qty,
-       sum(f.transfer_qty) AS transfer_qty,
+       sum(f.net_qty) AS on_hand_qty, sum(f.stock_value) AS stock_value,
+       -- movements by kind
+       sum(f.receipt_qty) AS receipt_qty, sum(f.production_issue_qty) AS production_issue_qty,
+       sum(f.delivery_qty) AS delivery_qty, sum(f.transfer_qty) AS transfer_qty,
        sum(f.movement_count)::bigint AS movement_count,
-       min(f.movement_date) AS first_movement_date,
-       max(f.movement_date) AS last_movement_date
+       min(f.movement_date) AS first_movement_date, max(f.movement_date) AS last_movement_date
   FROM facts.fact_inventory f
   LEFT JOIN dims.dim_material m ON m.material_code = f.material_code
   LEFT JOIN dims.dim_location l ON l.plant = f.plant AND l.storage_location = f.storage_location

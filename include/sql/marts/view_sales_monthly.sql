@@ -6,15 +6,10 @@
 -- history/view_sales_monthly.0016.sql (which migration 0016 then loads) and names its own
 -- revision above.
 CREATE MATERIALIZED VIEW marts.view_sales_monthly AS
-SELECT date_trunc('month', b.billing_date)::date AS billing_month,
-       b.salesman_id,
-       b.customer_code,
-       b.material_code,
+SELECT date_trunc('month', b.billing_date)::date AS billing_month, b.salesman_id, b.customer_code, b.material_code,
        b.currency,
        sum(b.billing_qty) AS billing_qty,
-       sum(b.sales_amount) AS sales_amount,
-       sum(b.cost_amount) AS cost_amount,
-       sum(b.gross_margin) AS gross_margin,
+       sum(b.sales_amount) AS sales_amount, sum(b.cost_amount) AS cost_amount, sum(b.gross_margin) AS gross_margin,
        sum(b.net_weight_kg) AS net_weight_kg,
        count(*) AS line_count
   FROM facts.fact_billing b
