@@ -2,7 +2,8 @@
 # Run once by the postgres image when the warehouse volume is first initialised
 # (/docker-entrypoint-initdb.d): the logins of the four warehouse connections, and the database
 # handed to its owner. README, Production stack: roles.
-#   warehouse_owner   migrations, maintenance, retention; owns the tables
+#   warehouse_owner   migrations, maintenance, retention; owns the tables; CREATEDB for a restore
+#                     that keeps owners and grants (sapwh backup restore)
 #   warehouse_loader  the daily DAG: rows only (the migrations grant them)
 #   warehouse_backup  reads everything, records backups, CREATEDB for the verifying restore
 #   warehouse_reader  the on-call page in the Airflow UI: reads everything (warehouse_analyst)
@@ -10,7 +11,7 @@ set -euo pipefail
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
   -v owner_pw="$WAREHOUSE_OWNER_PASSWORD" -v loader_pw="$WAREHOUSE_DB_PASSWORD" \
   -v backup_pw="$WAREHOUSE_BACKUP_PASSWORD" -v reader_pw="$WAREHOUSE_READER_PASSWORD" <<'SQL'
-CREATE ROLE warehouse_owner LOGIN PASSWORD :'owner_pw';
+CREATE ROLE warehouse_owner LOGIN CREATEDB PASSWORD :'owner_pw';
 CREATE ROLE warehouse_loader LOGIN PASSWORD :'loader_pw';
 CREATE ROLE warehouse_backup LOGIN CREATEDB PASSWORD :'backup_pw';
 CREATE ROLE warehouse_reader LOGIN PASSWORD :'reader_pw';

@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from psycopg import sql
 
 from sap_warehouse.registry import PROJECT_ROOT
-from sap_warehouse_kit.scratch_db import admin_url, create_database, drop_database, migrate
+from sap_warehouse_kit.scratch_db import admin_url, create_database, create_warehouse, drop_database
 from tests.helpers import Inbox, free_port, login_url
 
 # The tests write their files a moment before they run a DAG: no quiet period to wait for (the
@@ -50,8 +50,10 @@ def admin_server() -> str:
 
 @pytest.fixture(scope="session")
 def migrated_template(admin_server: str) -> Iterator[str]:
+    """A warehouse as scripts/dev and the compose stack make it (owner, extension, migrations run as
+    the owner); every ``warehouse`` is a copy of it."""
     name = f"wh_template_{os.getpid()}"
-    migrate(create_database(name))
+    create_warehouse(name)
     yield name
     drop_database(name)
 
@@ -82,6 +84,7 @@ def warehouse(migrated_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 LOGINS = {  # login -> (the roles it is a member of, CREATEDB)
+    "wh_test_owner": (("warehouse_owner",), True),
     "wh_test_loader": (("warehouse_loader",), False),
     "wh_test_backup": (("warehouse_backup", "warehouse_analyst"), True),
     "wh_test_analyst": (("warehouse_analyst",), False),
@@ -91,7 +94,8 @@ LOGINS = {  # login -> (the roles it is a member of, CREATEDB)
 @pytest.fixture(scope="session")
 def login_password(admin_server: str) -> str:
     """Logins as the DAGs' connections are in production: members of their role, nothing else (no
-    superuser, no CREATEROLE; CREATEDB for the backup, which verifies dumps in scratch databases)."""
+    superuser, no CREATEROLE; CREATEDB for the backup, which verifies dumps in scratch databases, and
+    the owner, which restores a whole backup)."""
     password = uuid.uuid4().hex
     with psycopg.connect(admin_server, autocommit=True) as conn:
         for login, (roles, createdb) in LOGINS.items():
@@ -115,6 +119,15 @@ def as_loader(warehouse: str, login_password: str, monkeypatch: pytest.MonkeyPat
     DAG tasks run with the daily DAG's privileges. Returns that URI (``warehouse`` stays the admin's)."""
     url = login_url(warehouse, "wh_test_loader", login_password)
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", url)
+    return url
+
+
+@pytest.fixture
+def as_owner(warehouse: str, login_password: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The warehouse, connected to as a member of the owner role (AIRFLOW_CONN_WAREHOUSE_OWNER_DB:
+    migrations, maintenance, retention, a whole restore)."""
+    url = login_url(warehouse, "wh_test_owner", login_password)
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_OWNER_DB", url)
     return url
 
 

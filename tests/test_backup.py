@@ -50,20 +50,30 @@ def files(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} if folder.exists() else {}
 
 
-def test_backup_verifies_and_restores_with_equal_row_counts(loaded: str, tmp_path: Path) -> None:
+def test_backup_verifies_and_restores_with_equal_row_counts(
+    loaded: str, as_backup: str, as_owner: str, tmp_path: Path
+) -> None:
+    """On a warehouse made as scripts/dev makes it (owned by warehouse_owner, pg_stat_statements
+    created by the superuser): the backup login dumps and verifies, the owner login restores the
+    whole database with its owners and grants; the extension, which neither may create, is left out
+    and named."""
     folder = tmp_path / "backups"
     location = ObjectStoragePath(f"file://{folder}")
     source = counts(loaded)
     assert source["raw.raw_mb51"] > 0
+    with psycopg.connect(loaded) as conn:
+        assert conn.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'").fetchone()
+        assert conn.execute("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'raw.raw_mb51'::regclass"
+                            ).fetchone() == ("warehouse_owner",)  # fmt: skip
 
-    manifest = backup.dump(location, conninfo=loaded, now=T0)
+    manifest = backup.dump(location, now=T0)  # the backup connection
     assert sorted(files(folder)) == [f"{manifest['name']}.dump", f"{manifest['name']}.json"], "no partial left"
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     assert {t: manifest["table_rows"][t] for t in source} == source
     assert manifest["sha256"] == hashlib.sha256((folder / manifest["dump"]).read_bytes()).hexdigest()
 
-    verified = backup.verify(location, manifest["name"], conninfo=loaded)
+    verified = backup.verify(location, manifest["name"])
     assert verified["status"] == "verified"
     assert json.loads((folder / f"{manifest['name']}.json").read_text())["status"] == "verified"
     with psycopg.connect(loaded) as conn:
@@ -72,18 +82,29 @@ def test_backup_verifies_and_restores_with_equal_row_counts(loaded: str, tmp_pat
         search_path = conn.execute("SHOW search_path").fetchone()[0]
     assert scratch == 0, "the verification database was not dropped"
 
-    # The documented restore command, into a named database.
+    # The documented restore command, into a named database, as the owner login.
     into = f"wh_restored_{uuid.uuid4().hex[:8]}"
     out = io.StringIO()
     try:
         argv = ["restore", "--location", f"file://{folder}", "--backup", manifest["name"], "--into", into]
         assert backup.main(argv, out=out) == 0
+        assert "extension pg_stat_statements not created" in out.getvalue()
         restored_url = psycopg.conninfo.make_conninfo(loaded, dbname=into)
         assert counts(restored_url) == source
         with psycopg.connect(restored_url) as conn:
             assert conn.execute("SHOW search_path").fetchone()[0] == search_path
+            owners = conn.execute(
+                "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname IN ('raw', 'dims', 'facts', 'marts', 'operations')"
+            ).fetchall()
+            assert owners == [("warehouse_owner",)]
+            assert conn.execute(
+                "SELECT has_table_privilege('warehouse_loader', 'raw.raw_mb51', 'INSERT'), "
+                "has_table_privilege('warehouse_analyst', 'facts.fact_billing', 'SELECT')"
+            ).fetchone() == (True, True)
         assert backup.main(argv, out=io.StringIO()) == 1, "restoring over an existing database needs --replace"
-        with psycopg.connect(restored_url, autocommit=True) as held:  # a session left connected to it
+        # A session of the owner's left connected to it (a superuser's could not be ended by the owner).
+        with psycopg.connect(psycopg.conninfo.make_conninfo(as_owner, dbname=into), autocommit=True) as held:
             assert backup.main([*argv, "--replace"], out=io.StringIO()) == 0
             with pytest.raises(psycopg.OperationalError):  # the replaced database's session was ended
                 held.execute("SELECT 1")
@@ -100,18 +121,9 @@ def test_backup_verifies_and_restores_with_equal_row_counts(loaded: str, tmp_pat
     assert f"{sum(manifest['table_rows'].values()):,}" in line
 
 
-def test_the_backup_role_dumps_and_verifies_but_cannot_write_the_warehouse(
-    loaded: str, as_backup: str, tmp_path: Path
-) -> None:
+def test_the_backup_role_cannot_write_the_warehouse(loaded: str, as_backup: str) -> None:
     """warehouse_backup_db: a login that reads everything and may create the scratch database, and
-    owns nothing: the dump, its verification and the catalogue row work with it; writing raw rows
-    or dropping a table does not."""
-    location = ObjectStoragePath(f"file://{tmp_path / 'backups'}")
-    manifest = backup.dump(location, now=T0)  # no conninfo: the backup connection
-    assert {t: manifest["table_rows"][t] for t in counts(loaded)} == counts(loaded)
-    assert backup.verify(location, manifest["name"])["status"] == "verified"
-    with psycopg.connect(loaded) as conn:
-        assert conn.execute("SELECT status FROM operations.backup_log").fetchall() == [("verified",)]
+    owns nothing: writing raw rows or dropping a table fails."""
     with psycopg.connect(as_backup, autocommit=True) as conn:
         for statement in ("DELETE FROM raw.raw_mb51", "DROP TABLE raw.raw_mb51", "TRUNCATE dims.dim_date"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -220,7 +232,11 @@ def test_rotate_deletes_dump_and_manifest_of_what_the_plan_drops(warehouse: str,
 
 
 @pytest.mark.dag
-def test_backup_dag_dumps_verifies_and_rotates(loaded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backup_dag_dumps_verifies_and_rotates(
+    loaded: str, as_backup: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the backup login, on a warehouse made the real way: verified, the asset fires (retention
+    runs after it), rotation ran."""
     folder = tmp_path / "dag-backups"
     monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_BACKUP_PATH", f"file://{folder}")
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "warehouse_backup.py"))
@@ -233,7 +249,9 @@ def test_backup_dag_dumps_verifies_and_rotates(loaded: str, tmp_path: Path, monk
     assert {t: manifest["table_rows"][t] for t in counts(loaded)} == counts(loaded)
 
 
-def test_restore_tables_puts_damaged_tables_back_from_a_verified_backup_or_refuses(loaded: str, tmp_path: Path) -> None:
+def test_restore_tables_puts_damaged_tables_back_from_a_verified_backup_or_refuses(
+    loaded: str, as_backup: str, as_owner: str, tmp_path: Path
+) -> None:
     """A bad manual fix on fact_billing: restore-tables brings it back as the backup holds it, logs
     the restore, refreshes the views that read it, and leaves no side schema or scratch database."""
     build_day(loaded, DAY)
@@ -246,8 +264,8 @@ def test_restore_tables_puts_damaged_tables_back_from_a_verified_backup_or_refus
     assert billed[0] > 10
     manifest = backup.dump(location, conninfo=loaded, now=T0)
     with pytest.raises(backup.BackupError, match="not verified"):
-        backup.restore_tables(location, manifest["name"], ["facts.fact_billing"], conninfo=loaded)
-    backup.verify(location, manifest["name"], conninfo=loaded)
+        backup.restore_tables(location, manifest["name"], ["facts.fact_billing"])
+    backup.verify(location, manifest["name"])
 
     with psycopg.connect(loaded) as conn:  # the bad fix, and a refresh that spread it to the views
         conn.execute(
@@ -276,11 +294,11 @@ def test_restore_tables_puts_damaged_tables_back_from_a_verified_backup_or_refus
     with pytest.raises(
         backup.BackupError, match=r"operations\.etl_row_reject \(references operations\.etl_file_ledger\)"
     ):
-        backup.restore_tables(location, manifest["name"], ["operations.etl_file_ledger"], conninfo=loaded)
+        backup.restore_tables(location, manifest["name"], ["operations.etl_file_ledger"])
     family = ["operations.etl_row_reject", "operations.etl_cell_issue", "operations.etl_file_ledger"]
     with psycopg.connect(loaded) as conn:
         conn.execute("DELETE FROM operations.etl_file_ledger")
-    backup.restore_tables(location, manifest["name"], family, conninfo=loaded)
+    backup.restore_tables(location, manifest["name"], family)
     with psycopg.connect(loaded) as conn:
         assert row_count(conn, "operations.etl_file_ledger") == ledger_rows
         top = conn.execute("SELECT max(file_id) FROM operations.etl_file_ledger").fetchone()[0]
@@ -294,14 +312,14 @@ def test_restore_tables_puts_damaged_tables_back_from_a_verified_backup_or_refus
     # What cannot be put back whole is refused, and the live table stays as it is.
     name = manifest["name"]
     with pytest.raises(backup.BackupError, match=r"raw\.nonesuch: not in backup"):
-        backup.restore_tables(location, name, ["raw.nonesuch"], conninfo=loaded)
+        backup.restore_tables(location, name, ["raw.nonesuch"])
     with pytest.raises(backup.BackupError, match="materialized views are refreshed"):
-        backup.restore_tables(location, name, ["marts.view_ar_aging"], conninfo=loaded)
+        backup.restore_tables(location, name, ["marts.view_ar_aging"])
     with psycopg.connect(loaded) as conn:  # the schema moved on since the backup
         conn.execute("ALTER TABLE raw.raw_cooispi ADD COLUMN remark text")
         before = table_checksum(conn, "raw.raw_cooispi")
     with pytest.raises(backup.BackupError, match=r"raw.raw_cooispi: the backup's columns .* differ"):
-        backup.restore_tables(location, name, ["raw.raw_cooispi"], conninfo=loaded)
+        backup.restore_tables(location, name, ["raw.raw_cooispi"])
     with psycopg.connect(loaded) as conn:
         assert table_checksum(conn, "raw.raw_cooispi") == before, "the live table is untouched"
         assert conn.execute("SELECT count(*) FROM operations.table_restore_log").fetchone()[0] == 4

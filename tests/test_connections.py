@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
+from airflow.sdk import ObjectStoragePath
 from alembic import command
 from alembic.config import Config
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from sap_warehouse import quality
+from sap_warehouse import backup, quality
 from sap_warehouse.db import (
     BACKUP_CONN_ID,
     CONN_ID,
@@ -106,3 +109,42 @@ def test_owner_and_backup_connections_fall_back_to_the_daily_one_until_they_are_
         "owner",
         "backup",
     ]
+
+
+# Everything a password may hold that a URL or a config template treats specially.
+ODD_PASSWORD = "p w'\"@:/%#?&=ü€$x${y}"  # noqa: S105 the test login's own
+
+
+def test_a_password_of_any_characters_works_for_psycopg_gx_alembic_and_pg_dump(
+    warehouse: str, admin_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Airflow connection as a URI, its password percent-encoded: the load (psycopg), the gate
+    (Great Expectations, through its SQLAlchemy URL), the migrations (Alembic) and a backup
+    (pg_dump) all log in with it."""
+    login = "wh_test_odd_password"
+    with psycopg.connect(admin_server, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
+        conn.execute(
+            sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
+                sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(login), sql.Literal(ODD_PASSWORD)
+            )
+        )
+        conn.execute(sql.SQL("GRANT warehouse_owner TO {}").format(sql.Identifier(login)))
+    params = psycopg.conninfo.conninfo_to_dict(warehouse)
+    uri = f"postgresql://{login}:{quote(ODD_PASSWORD, safe='')}@{params['host']}:{params['port']}/{params['dbname']}"
+    for variable in (
+        "AIRFLOW_CONN_WAREHOUSE_DB",
+        "AIRFLOW_CONN_WAREHOUSE_OWNER_DB",
+        "AIRFLOW_CONN_WAREHOUSE_BACKUP_DB",
+    ):
+        monkeypatch.setenv(variable, uri)
+    assert connection_params()["password"] == ODD_PASSWORD
+
+    exports.write_day(tmp_path / "landing", DAY, rows=10, seed=4)
+    for path in sorted((tmp_path / "landing" / DAY.isoformat()).iterdir()):
+        assert load_file(path, DAY, quarantine_root=tmp_path / "q").status == "loaded"
+    results = quality.validate_gate("raw", DAY)
+    assert {r.suite for r in results} >= {"raw_mb51", "raw_zrsd002"}
+    command.upgrade(Config(str(PROJECT_ROOT / "include" / "migrations" / "alembic.ini")), "head")
+    manifest = backup.dump(ObjectStoragePath(f"file://{tmp_path / 'backups'}"))
+    assert manifest["table_rows"]["raw.raw_mb51"] > 0

@@ -42,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -56,11 +57,15 @@ CHUNK = 1 << 20
 LOCAL_PROTOCOLS = ("file", "local", "")
 NAME_PATTERN = re.compile(r"^warehouse_\d{8}T\d{6}Z$")
 
+# Scratch tables a running load or range gate keeps in operations (raw_load.Scratch, range_gate's
+# screen), owned by the loader and gone when it ends: neither dumped nor counted.
+SCRATCH_TABLES = ("load_stage_*", "load_typed_*", "gate_screen_*")
 TABLES = """
 SELECT n.nspname, c.relname
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition AND (c.relkind <> 'm' OR c.relispopulated)
    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+   AND NOT (n.nspname = 'operations' AND c.relname ~ '^(load_stage|load_typed|gate_screen)_')
  ORDER BY 1, 2
 """
 DATABASE_SETTINGS = """
@@ -224,9 +229,13 @@ def dump(location, *, compression: int = 1, conninfo: str | None = None, now: dt
         server_version = snap.execute("SHOW server_version").fetchone()[0]
         server_major = snap.info.server_version // 10000
         settings = list(snap.execute(DATABASE_SETTINGS).fetchone()[0])
+        owner = snap.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+        ).fetchone()[0]
         pg_dump, client_major = pg_tool("pg_dump", server_major)
         target, env = _libpq(conninfo)
         command = [pg_dump, "--format=custom", f"--compress={compression}", f"--snapshot={snapshot}",
+                   *(f"--exclude-table=operations.{t}" for t in SCRATCH_TABLES),
                    "--no-password", f"--dbname={target}"]  # fmt: skip
         digest, size = hashlib.sha256(), 0
         with tempfile.TemporaryFile() as stderr:
@@ -272,6 +281,7 @@ def dump(location, *, compression: int = 1, conninfo: str | None = None, now: dt
         "client_version": f"{os.path.basename(pg_dump)} {client_major}",
         "compression": compression,
         "database_settings": settings,
+        "database_owner": owner,
         "table_rows": rows,
     }
     _write_json(location, name, manifest)
@@ -306,22 +316,81 @@ def _drop_database(admin: psycopg.Connection, name: str) -> None:
     """Drop a scratch or replaced database. Plainly first: PostgreSQL then stops an autovacuum worker
     busy in it (a fresh restore is soon being analyzed) and waits for it; WITH (FORCE) refuses that
     worker to a role that is not a superuser ("must be a member of the role whose process is being
-    terminated"). FORCE only when sessions of its own role are still connected."""
+    terminated"), and so does it when an autovacuum worker and a client session are both there. So
+    when sessions are still connected, they are ended one by one (waiting up to 10 s for each; a
+    session of another role is refused, and says so) and the plain drop is tried again."""
     drop = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
     try:
         admin.execute(drop)
     except psycopg.errors.ObjectInUse:
-        admin.execute(drop + sql.SQL(" WITH (FORCE)"))
+        admin.execute(
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+            (name,),
+        )
+        admin.execute(drop)
+
+
+# pg_restore --list lines of an extension and of its comment ("3; 3079 16385 EXTENSION - pg_stat_statements").
+_EXTENSION_ENTRY = re.compile(r"^\s*\d+;\s+\d+\s+\d+\s+(?:EXTENSION -|COMMENT - EXTENSION)\s+(\S+)")
+
+
+def _toc_without_extensions(pg_restore: str, dump_file: str, folder: str) -> tuple[str, list[str]]:
+    """A pg_restore --use-list file of the dump leaving out its extensions, and their names.
+
+    Extensions belong to the server's set-up, not to the warehouse's data: pg_stat_statements (made
+    by scripts/dev and the compose stack's init script) is not a trusted extension, so only a
+    superuser may create it, and neither the backup role nor the owner is one. Their objects are
+    not the warehouse's tables, so a restore without them holds every row."""
+    listing = subprocess.run(  # noqa: S603
+        [pg_restore, "--list", dump_file], capture_output=True, text=True, check=False
+    )
+    if listing.returncode != 0:
+        raise BackupError(f"pg_restore cannot read the dump {dump_file}: {listing.stderr.strip()}")
+    kept, extensions = [], []
+    for line in listing.stdout.splitlines():
+        match = _EXTENSION_ENTRY.match(line)
+        if match:
+            extensions.append(match.group(1))
+        else:
+            kept.append(line)
+    path = os.path.join(folder, "restore.list")
+    with open(path, "w") as out:
+        out.write("\n".join(kept) + "\n")
+    return path, list(dict.fromkeys(extensions))
+
+
+def _create_extensions(restored: psycopg.Connection, extensions: list[str]) -> list[str]:
+    """Create the dump's extensions where the restoring role may; the names of those it may not."""
+    refused = []
+    for name in extensions:
+        try:
+            with restored.transaction():
+                restored.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedFile, psycopg.errors.UndefinedObject):
+            refused.append(name)
+    return refused
+
+
+@dataclass
+class Restored:
+    """What a restore left: every table's row count, and the extensions the restoring role could not
+    create (a superuser runs ``CREATE EXTENSION`` for them in the restored database)."""
+
+    table_rows: dict[str, int]
+    extensions_not_created: list[str] = field(default_factory=list)
 
 
 def restore(
     location, name: str, into: str, *, conninfo: str | None = None, replace: bool = False, keep_roles: bool = True
-) -> dict[str, int]:
+) -> Restored:
     """Restore backup ``name`` into the new database ``into`` on the warehouse's server (the role
-    needs CREATEDB); returns the restored row counts. Refuses an existing database unless
-    ``replace``. ``keep_roles=False`` leaves every object to the restoring role and restores no
-    grants (a verification by the backup role, which may act neither as the tables' owner nor for
-    the roles their grants name)."""
+    needs CREATEDB). Refuses an existing database unless ``replace``. ``keep_roles`` restores owners
+    and grants as they were: the role must be able to act as the owner (the owner's own login,
+    which ``sapwh backup restore`` uses). ``keep_roles=False`` leaves every object to the restoring
+    role and restores no grants (a verification by the backup role, which may act neither as the
+    tables' owner nor for the roles their grants name). Extensions are created after the rows,
+    where the role may (see _toc_without_extensions)."""
     conninfo = warehouse_conninfo(conninfo, conn_id=BACKUP_CONN_ID)
     manifest = read_manifest(location, name)
     with psycopg.connect(conninfo, autocommit=True) as admin:
@@ -332,14 +401,30 @@ def restore(
             raise BackupError(f"{into} is the database this connection uses; restore into another name")
         server_major = admin.info.server_version // 10000
         _drop_database(admin, into)
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(into)))
+        try:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(into)))
+        except psycopg.errors.InsufficientPrivilege as error:
+            raise BackupError(
+                f"{admin.info.user} may not create the database {into} ({error}); a restore runs as a login with "
+                "CREATEDB (warehouse_owner for `sapwh backup restore`, warehouse_backup for verification)"
+            ) from error
+        if keep_roles and manifest.get("database_owner"):
+            # As the warehouse was: its owner owns the database and so its public schema (where
+            # Alembic's version table lives).
+            admin.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(into), sql.Identifier(manifest["database_owner"])
+                )
+            )
     pg_restore, _ = pg_tool("pg_restore", server_major)
     target, env = _libpq(conninfo, dbname=into)
     with tempfile.TemporaryDirectory(prefix="warehouse-restore-") as folder:
         local = _fetch(location, manifest, folder)
+        use_list, extensions = _toc_without_extensions(pg_restore, local, folder)
         result = subprocess.run(  # noqa: S603
             [pg_restore, "--exit-on-error", "--no-password", f"--jobs={min(2, os.cpu_count() or 1)}",
-             *([] if keep_roles else ["--no-owner", "--no-privileges"]), f"--dbname={target}", local],
+             f"--use-list={use_list}", *([] if keep_roles else ["--no-owner", "--no-privileges"]),
+             f"--dbname={target}", local],
             capture_output=True, text=True, env=env,
         )  # fmt: skip
     if result.returncode != 0:
@@ -353,7 +438,8 @@ def restore(
             restored.execute(
                 sql.SQL("ALTER DATABASE {} SET {} FROM CURRENT").format(sql.Identifier(into), sql.Identifier(key))
             )
-        return table_rows(restored)
+        refused = _create_extensions(restored, extensions)
+        return Restored(table_rows(restored), refused)
 
 
 def verify(location, name: str, *, conninfo: str | None = None) -> dict:
@@ -363,7 +449,7 @@ def verify(location, name: str, *, conninfo: str | None = None) -> dict:
     manifest = read_manifest(location, name)
     scratch = f"{name.lower()}_verify"
     try:
-        restored = restore(location, name, scratch, conninfo=conninfo, replace=True, keep_roles=False)
+        restored = restore(location, name, scratch, conninfo=conninfo, replace=True, keep_roles=False).table_rows
         expected = manifest["table_rows"]
         differ = {
             table: (expected.get(table), restored.get(table))
@@ -670,11 +756,17 @@ def main(argv: list[str] | None = None, out=None) -> int:
                 print(f"{table}: {counts['rows_before']:,} rows replaced by {counts['rows_restored']:,} "
                       f"from {args.backup}", file=out)  # fmt: skip
             return 0
-        rows = restore(location, args.backup, args.into, replace=args.replace)
+        # As the owner: the restored database keeps the warehouse's owners and grants.
+        owner = warehouse_conninfo(conn_id=OWNER_CONN_ID)
+        restored = restore(location, args.backup, args.into, replace=args.replace, conninfo=owner)
     except BackupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    rows = restored.table_rows
     print(f"restored {args.backup} into {args.into}: {len(rows)} tables, {sum(rows.values()):,} rows", file=out)
+    for extension in restored.extensions_not_created:
+        print(f"note: extension {extension} not created (needs a superuser): CREATE EXTENSION {extension}; "
+              f"in {args.into}", file=out)  # fmt: skip
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import sql
@@ -77,23 +78,31 @@ def warehouse_conninfo(conninfo: str | None = None, *, conn_id: str = CONN_ID) -
 
 def sqlalchemy_url(conninfo: str | None = None, *, conn_id: str = CONN_ID) -> str:
     """SQLAlchemy URL (psycopg 3 driver) of the warehouse, every libpq keyword beyond the address in
-    its query, so SQLAlchemy hands them to libpq as they are."""
-    from sqlalchemy.engine import URL
-
+    its query, so SQLAlchemy hands them to libpq as they are. Every part is percent-encoded, every
+    character but letters and digits: SQLAlchemy's own rendering leaves a space or a quote as it is,
+    which Great Expectations' URL check refuses, and a ``$`` that GX would read as a config template."""
     params = connection_params(conninfo, conn_id=conn_id)
     names = ("user", "password", "dbname")
     if params.get("port", "5432").isdigit() and "," not in params.get("host", ""):
         names += ("host", "port")  # one server; a list of them stays in the query, as libpq reads it
     address = {key: params.pop(key, None) for key in names}
-    return URL.create(
-        "postgresql+psycopg",
-        username=address["user"],
-        password=address["password"],
-        host=address.get("host"),
-        port=int(address["port"]) if address.get("port") else None,
-        database=address["dbname"],
-        query=params,
-    ).render_as_string(hide_password=False)
+
+    def encoded(value: str) -> str:
+        return quote(value, safe="")
+
+    auth = ""
+    if address["user"]:
+        auth = encoded(address["user"]) + (f":{encoded(address['password'])}" if address["password"] else "") + "@"
+    host = address.get("host") or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    elif host:
+        host = encoded(host)
+    port = f":{address['port']}" if address.get("port") else ""
+    query = urlencode(params, quote_via=quote, safe="")
+    return f"postgresql+psycopg://{auth}{host}{port}/{encoded(address['dbname'] or '')}" + (
+        f"?{query}" if query else ""
+    )
 
 
 @contextmanager
