@@ -3,6 +3,7 @@ with plain requests, and the page itself in headless Chromium, reached from the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -18,6 +19,9 @@ import httpx
 import psycopg
 import pytest
 
+from sap_warehouse import quality
+from sap_warehouse.raw_load import load_file
+from sap_warehouse_kit import exports
 from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import free_port, login_url, seeded_day
 
@@ -25,6 +29,8 @@ pytestmark = pytest.mark.browser  # the api-server of the local Airflow; headles
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 3, 10)
+HOSTILE_DAY = DAY - dt.timedelta(days=1)  # an earlier date: the page still opens on DAY
+HOSTILE = "<img src=x onerror=alert(1)>"
 USERS = {"oncall": "admin", "auditor": "viewer"}
 CHROMIUM_ARGS = [
     "--headless",
@@ -96,6 +102,7 @@ def site(migrated_template: str, login_password: str, tmp_path_factory: pytest.T
         env.setenv("WAREHOUSE_AIRFLOW_PORT", str(port))
         env.setenv("AIRFLOW_VAR_WAREHOUSE_DATA_DOCS_PATH", f"file://{tmp / 'data_docs'}")
         seeded_day(tmp, url, DAY, data_docs=f"file://{tmp / 'data_docs'}")
+        hostile_mb51(tmp, url, f"file://{tmp / 'data_docs'}")
         up = subprocess.run([dev, "airflow-up"], capture_output=True, text=True, timeout=300, check=False)
         try:
             assert up.returncode == 0, up.stderr
@@ -105,6 +112,19 @@ def site(migrated_template: str, login_password: str, tmp_path_factory: pytest.T
             run_dir = Path(os.environ["WAREHOUSE_LOCAL_DIR"]) / "airflow" / "run"
             assert not list(run_dir.glob("*.pid")), "a component was left running"
             drop_database(name)
+
+
+def hostile_mb51(tmp: Path, url: str, data_docs: str) -> None:
+    """An MB51 export of HOSTILE_DAY whose first material is markup, loaded and gated: the material
+    format check (a warning) lists it on the suite's Data Docs page."""
+    movements = [dataclasses.replace(m, material=HOSTILE) if i == 0 else m
+                 for i, m in enumerate(exports.day_plan(HOSTILE_DAY, 5, 17)[0][3])]  # fmt: skip
+    path = tmp / "hostile" / "mb51.xlsx"
+    path.parent.mkdir()
+    path.write_bytes(exports.mb51_workbook(movements, 17, header_row_zero=False))
+    assert load_file(path, HOSTILE_DAY, quarantine_root=tmp / "quarantine", conninfo=url).status == "loaded"
+    quality.validate_dates("raw", [HOSTILE_DAY], run={"run_id": "hostile", "dag_id": "test"}, conninfo=url,
+                           data_docs=data_docs)  # fmt: skip
 
 
 def test_no_page_without_a_login(site: Site) -> None:
@@ -154,6 +174,56 @@ def test_the_gates_data_docs_are_served_to_logged_in_users_only(site: Site) -> N
         assert anonymous.get(f"/warehouse/data-docs/{relative}").status_code == 401
 
 
+def test_a_data_docs_page_holding_markup_from_an_export_runs_no_script(site: Site) -> None:
+    """GX writes the failing values into its pages as they are; served on Airflow's origin, the page
+    is sandboxed: Chromium runs none of its script (no dialog opens, no cookie is readable)."""
+    from playwright.sync_api import sync_playwright
+
+    with site.client("auditor") as viewer:
+        gates = viewer.get("/warehouse/api/day", params={"date": HOSTILE_DAY.isoformat()}).json()["gates"]
+        page_path = next(g["data_docs_page"] for g in gates if g["suite_name"] == "raw_mb51")
+        relative = page_path.split("/data_docs/", 1)[1]
+        served = viewer.get(f"/warehouse/data-docs/{relative}")
+    assert served.status_code == 200
+    assert HOSTILE in served.text, "the planted value is not on the page: nothing was tested"
+    policy = served.headers["content-security-policy"]
+    assert "sandbox" in policy.split(";")[0]
+    assert "allow-scripts" not in policy
+    assert "script-src 'none'" in policy
+    assert served.headers["x-content-type-options"] == "nosniff"
+
+    dialogs = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.add_cookies([{"name": "_token", "value": site.token("auditor"), "url": site.base}])
+            page = context.new_page()
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
+            page.goto(f"{site.base}/warehouse/data-docs/{relative}")
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(500)
+            assert page.locator("img[src='x']").count() >= 1, "the markup is on the page as an element"
+            read_cookie = "() => { try { return document.cookie; } catch (error) { return error.name; } }"
+            assert page.evaluate(read_cookie) == "SecurityError", "the page is not in a sandbox of its own"
+        finally:
+            browser.close()
+    assert dialogs == [], "the planted script ran"
+
+
+def test_a_cross_site_post_with_the_admins_cookie_cannot_acknowledge(site: Site) -> None:
+    alert_id = site.active_alert()
+    cookies = {"_token": site.token("oncall")}
+    with httpx.Client(base_url=site.base, cookies=cookies, timeout=30) as browser_like:
+        for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            refused = browser_like.post(f"/warehouse/api/alerts/{alert_id}/acknowledge", headers=headers)
+            assert refused.status_code == 403, headers
+            form = browser_like.post(f"/warehouse/alerts/{alert_id}/acknowledge", headers=headers)
+            assert form.status_code == 403, headers
+    assert site.alert(alert_id) == ("active", None)
+
+
 def test_an_admin_acknowledges_through_the_api(site: Site) -> None:
     alert_id = site.active_alert()
     with site.client("oncall") as admin:
@@ -193,7 +263,9 @@ def test_on_call_goes_from_the_airflow_ui_to_the_page_and_acknowledges(site: Sit
             frame.locator("#gates tr", has_text="raw_mb51").get_by_role("link", name="Data Docs").click()
             expect(frame.locator("body")).to_contain_text("movement_type")
             expect(frame.locator("#business-date")).to_have_count(0)
-            page.go_back()
+            # Back by reloading the view (a sandboxed page leaves no history entry Back could use).
+            page.reload()
+            expect(frame.locator("#business-date")).to_have_text(DAY.isoformat())
             expect(frame.locator("#chart polyline.series[data-report='mb51']")).to_have_count(1)
             expect(frame.locator("#health")).to_contain_text("database size")
 
