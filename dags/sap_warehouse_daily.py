@@ -13,9 +13,13 @@ names; each file's report is recognised from its header row) through the warehou
    It does not wait for files (what landed is what there is) and holds every date's lock in order.
 2. **wait_for_files**: until one file per expected report (`sap_expected_reports`) has landed or
    `sap_files_due_time` (plant time, on D+1) has passed; reschedule mode, so no worker slot is held.
-3. **discover_files**: D's files, in name order; links and unsupported types are quarantined. A file
-   is taken once it has not changed for `sap_file_stable_seconds` (60; a copy still being written
-   waits, one still growing after five times that is left in the landing folder).
+3. **discover_files**: D's files, in name order; links, unsupported types and names that cannot travel
+   (a line break, bytes that are not UTF-8, over 200 bytes) are quarantined; hidden files, Excel lock
+   files and partial downloads are skipped and recorded in the ledger. A file is taken once it has not
+   changed for `sap_file_stable_seconds` (60; a copy still being written waits, one still growing
+   after five times that is left in the landing folder) and, for a workbook, once its zip is complete:
+   an unfinished one is left in place until `sap_file_give_up_minutes` (60) after its last write,
+   then copied to quarantine (critical alert).
    **report_late_files**: files waiting in the folders of the `sap_late_file_lookback_days` (7) dates
    before D (dropped there after that date's run, or never loaded) go to operations.late_file and
    raise the critical `late_file` alert naming them: re-run their date.
@@ -132,35 +136,40 @@ def sap_warehouse_daily():
         from airflow.sdk import Variable
 
         from sap_warehouse.dag_support import int_variable
-        from sap_warehouse.landing import expected_reports, files_due, landing_ready, location, quiet, scan
+        from sap_warehouse.landing import (
+            expected_reports,
+            files_due,
+            landing_ready,
+            location,
+            quiet,
+            scan,
+            still_written,
+        )
 
         if len(dates) > 1:
             return PokeReturnValue(is_done=True)  # a range run backfills: what landed is what there is
         day = dt.date.fromisoformat(dates[0])
-        files, _ = scan(location("landing"), day)
-        files = quiet(files, int_variable("sap_file_stable_seconds", 60))  # copies still being written wait
+        files = quiet(scan(location("landing"), day).files, int_variable("sap_file_stable_seconds", 60))
+        files = [path for path in files if not still_written(path)]  # copies still being written wait
         due = files_due(day, Variable.get("sap_files_due_time", default="09:00"))
         return PokeReturnValue(is_done=landing_ready(len(files), len(expected_reports()), due, pendulum.now()))
 
     @task(trigger_rule="none_failed")
     def discover_files(dates: list[str]) -> list[dict]:
-        """Each date's files, ready to load: {file_url, business_date} per file, dates in order."""
+        """Each date's whole files, ready to load ({file_name, business_date, keep_source}); refused
+        entries quarantined, skipped ones (hidden, lock files) recorded in the ledger."""
         from sap_warehouse.dag_support import int_variable
-        from sap_warehouse.landing import location, scan, settle
-        from sap_warehouse.raw_load import quarantine_entry
+        from sap_warehouse.delivery import discover
+        from sap_warehouse.landing import location
 
-        found = []
-        for business_date in dates:
-            day = dt.date.fromisoformat(business_date)
-            files, refused = scan(location("landing"), day)
-            for path, reason in refused:
-                quarantine_entry(path, reason, day, quarantine_root=location("quarantine"), run=run_info())
-            found += [(business_date, path) for path in files]
-        # A file still being copied is not read half-written: wait until it has been quiet for
-        # sap_file_stable_seconds; one still growing after five times that is left for a re-run.
-        ready, _ = settle([path for _, path in found], int_variable("sap_file_stable_seconds", 60))
-        ready_names = {str(path) for path in ready}
-        return [{"file_url": str(p), "business_date": d} for d, p in found if str(p) in ready_names]
+        return discover(
+            dates,
+            landing=location("landing"),
+            quarantine=location("quarantine"),
+            stable_seconds=int_variable("sap_file_stable_seconds", 60),
+            give_up_seconds=60 * int_variable("sap_file_give_up_minutes", 60),
+            run=run_info(),
+        )
 
     @task(trigger_rule="none_failed")
     def report_late_files(dates: list[str]) -> list[str]:
@@ -181,14 +190,14 @@ def sap_warehouse_daily():
         doc_md="One file in one transaction: read, type, reject bad rows, upsert by business key, ledger row; "
         "then archived (or quarantined with the reason).",
     )
-    def load_raw_file(file_url: str, business_date: str) -> dict:
-        from airflow.sdk import ObjectStoragePath, Variable
+    def load_raw_file(file_name: str, business_date: str, keep_source: bool = False) -> dict:
+        from airflow.sdk import Variable
 
         from sap_warehouse.landing import location
         from sap_warehouse.raw_load import load_file
 
-        path = ObjectStoragePath(file_url)
-        get_current_context()["file_name"] = path.name
+        path = location("landing") / business_date / file_name
+        get_current_context()["file_name"] = file_name
         result = load_file(
             path,
             dt.date.fromisoformat(business_date),
@@ -196,6 +205,7 @@ def sap_warehouse_daily():
             archive_root=location("archive"),
             reject_ratio_max=float(Variable.get("sap_reject_ratio_max", default="0.05")),
             run=run_info(),
+            keep_source=keep_source,
         )
         return result.as_dict()
 

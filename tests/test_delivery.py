@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -179,3 +180,73 @@ def test_a_failed_run_still_sends_its_summary_naming_the_failed_step(
     assert "(critical in raw_zrsd002)" in body
     assert "facts gate" not in body  # the run stopped before it
     assert [m["text"].splitlines()[0] for m in slack] == [subject]
+
+
+HOSTILE = dt.date(2026, 3, 9)
+
+
+def test_no_single_file_fails_the_date_and_nothing_is_passed_over(
+    warehouse: str, landing: Path, daily_dag, inbox: Inbox, slack: list[dict]
+) -> None:
+    """Hostile names, an oversized CSV cell, hidden and lock files, workbooks still being written:
+    each costs at most itself, each is recorded with its reason, the date's good files load."""
+    deliver_good_day(landing, HOSTILE)
+    folder = landing / HOSTILE.isoformat()
+    good = sorted(p.name for p in folder.iterdir())
+    workbook = (folder / good[0]).read_bytes()
+    (folder / "mb51\nsecond part.xlsx").write_bytes(workbook)  # a line break: a URL would drop it
+    long_name = "x" * 220 + ".xlsx"
+    (folder / long_name).write_bytes(workbook)
+    os.close(os.open(os.fsencode(folder) + b"/caf\xe9.xlsx", os.O_CREAT | os.O_WRONLY, 0o644))  # not UTF-8
+    (folder / "report..xlsx").write_bytes(b"not a workbook")
+    (folder / "huge-cell.csv").write_text("Material;Plant\n" + "A" * 200_000 + ";1201\n")
+    (folder / ".hidden.xlsx").write_bytes(workbook)
+    (folder / "~$open.xlsx").write_bytes(b"lock")
+    half = workbook[: len(workbook) // 2]  # a writer that paused half way: begun as a zip, no end yet
+    (folder / "paused.xlsx").write_bytes(half)
+    (folder / "abandoned.xlsx").write_bytes(half)
+    hours_ago = dt.datetime.now().timestamp() - 2 * 3600
+    os.utime(folder / "abandoned.xlsx", (hours_ago, hours_ago))
+
+    assert run(daily_dag, HOSTILE) == "success"
+
+    ledger = {
+        name: (status, reason)
+        for name, status, reason in query(
+            warehouse, "SELECT file_name, status, reason FROM operations.etl_file_ledger WHERE business_date = %s",
+            HOSTILE,
+        )
+    }  # fmt: skip
+    assert [ledger[name][0] for name in good] == ["loaded", "loaded"]
+    assert ledger["mb51\\nsecond part.xlsx"][0] == "quarantined"
+    assert "control character" in ledger["mb51\\nsecond part.xlsx"][1]
+    assert ledger["caf\\xe9.xlsx"][0] == "quarantined"
+    long_entry = next(name for name in ledger if name.startswith("xxxx"))
+    assert "over 200 bytes" in ledger[long_entry][1]
+    assert ledger["report..xlsx"][0] == "quarantined"
+    assert "not an xlsx workbook" in ledger["report..xlsx"][1]
+    assert ledger["huge-cell.csv"][0] == "quarantined"
+    assert "export it again" in ledger["huge-cell.csv"][1]
+    assert ledger[".hidden.xlsx"][0] == "skipped"
+    assert "hidden file" in ledger[".hidden.xlsx"][1]
+    assert ledger["~$open.xlsx"][0] == "skipped"
+    assert "lock file" in ledger["~$open.xlsx"][1]
+    assert "paused.xlsx" not in ledger, "a workbook still being written was taken"
+    assert (folder / "paused.xlsx").read_bytes() == half, "a workbook still being written was touched"
+    assert ledger["abandoned.xlsx"][0] == "quarantined"
+    assert (folder / "abandoned.xlsx").exists(), "the given-up workbook was taken from under its writer"
+    assert (landing.parent / "quarantine" / HOSTILE.isoformat() / "abandoned.xlsx").read_bytes() == half
+    assert (landing.parent / "quarantine" / HOSTILE.isoformat() / "mb51\\nsecond part.xlsx").exists()
+
+    # A second run records the skipped entries once, and takes the paused workbook once it is whole.
+    (folder / "paused.xlsx").write_bytes(workbook)
+    past = dt.datetime.now().timestamp() - 120
+    os.utime(folder / "paused.xlsx", (past, past))
+    assert run(daily_dag, HOSTILE) == "success"
+    rows = query(
+        warehouse,
+        "SELECT file_name, status, count(*) FROM operations.etl_file_ledger WHERE business_date = %s "
+        "AND file_name IN ('.hidden.xlsx', 'paused.xlsx') GROUP BY 1, 2 ORDER BY 1",
+        HOSTILE,
+    )
+    assert rows == [(".hidden.xlsx", "skipped", 1), ("paused.xlsx", "duplicate", 1)]

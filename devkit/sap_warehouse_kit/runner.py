@@ -60,7 +60,7 @@ def preview(start: dt.date, end: dt.date, *, conninfo: str | None = None) -> lis
     landing, lines, day = location("landing"), [], start
     with connect(conninfo) as conn:
         while day <= end:
-            files, refused = scan(landing, day)
+            files, refused, skipped = scan(landing, day)
             digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in files]
             known = dict(
                 conn.execute(
@@ -74,6 +74,7 @@ def preview(start: dt.date, end: dt.date, *, conninfo: str | None = None) -> lis
                 for path, digest in zip(files, digests, strict=True)
             ]
             shown += [f"{path.name} (refused: {reason})" for path, reason in refused]
+            shown += [f"{path.name} (skipped: {reason})" for path, reason in skipped]
             lines.append(f"{day}: " + (", ".join(shown) if shown else "nothing in the landing zone"))
             day += dt.timedelta(days=1)
     return lines

@@ -2,9 +2,11 @@
 
 Locations are Airflow Variables holding ObjectStoragePath URLs (file:// by default, s3:// etc.
 in production), so no task relies on a file another task left on local disk. scan() reads the
-landing listing only; move_file() writes the target and then removes the source. settle() waits
-until files are no longer being written; late_files() finds files left in the folders of earlier
-dates (dropped there after their date's run, or never loaded).
+landing listing only, and sorts every entry into files, refused and skipped (nothing passes
+unrecorded); move_file() writes the target and then removes the source. settle() waits until files
+are no longer being written, still_written() tells a workbook whose writer paused from a finished
+one; late_files() finds files left in the folders of earlier dates (dropped there after their
+date's run, or never loaded).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import datetime as dt
 import logging
 import os
 import time
+import zipfile
 from collections.abc import Callable
+from typing import NamedTuple
 
 import pendulum
 
@@ -44,6 +48,27 @@ def location(kind: str):
 
 
 SUPPORTED_SUFFIXES = (".xlsx", ".csv", ".txt")
+# Longest file name (UTF-8 bytes) taken: the archive may add ".<sha256[:12]>" to a name that is taken,
+# and Linux allows 255 bytes.
+MAX_NAME_BYTES = 200
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class Listing(NamedTuple):
+    """A business date's landing folder, every entry in one of three lists (nothing passed over):
+    ``files`` to load, ``refused`` (entry, reason) to quarantine unread, ``skipped`` (entry, reason)
+    left alone on purpose and recorded (hidden files, lock files, partial downloads)."""
+
+    files: list
+    refused: list[tuple[object, str]]
+    skipped: list[tuple[object, str]]
+
+
+def shown_name(name: str) -> str:
+    """A file name as logs, the ledger and pages can hold it: bytes that are not UTF-8 and control
+    characters (a line break) written as escapes, everything else as it is."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _is_link_or_escapes(path, folder) -> str | None:
@@ -53,34 +78,82 @@ def _is_link_or_escapes(path, folder) -> str | None:
     local, base = str(getattr(path, "path", path)), str(getattr(folder, "path", folder))
     if os.path.islink(local):
         return (
-            f"{path.name}: a symbolic link (to {os.readlink(local)}); links are not followed, deliver the file itself"
+            f"{shown_name(path.name)}: a symbolic link (to {shown_name(os.readlink(local))}); links are not followed, "
+            "deliver the file itself"
         )
     if not os.path.realpath(local).startswith(os.path.realpath(base) + os.sep):
-        return f"{path.name}: resolves outside the landing folder; deliver the file itself"
+        return f"{shown_name(path.name)}: resolves outside the landing folder; deliver the file itself"
     return None
 
 
-def scan(landing_root, business_date: dt.date) -> tuple[list, list[tuple[object, str]]]:
-    """The files of ``<landing>/<YYYY-MM-DD>/`` to load, in name order, and the entries refused
-    with the reason. Hidden and partial files (.tmp, .part, ~$ lock files) are not deliveries yet
-    and are left alone."""
+def _skip_reason(name: str) -> str | None:
+    if name.startswith("~$"):
+        return f"{shown_name(name)}: an Excel lock file (the workbook is open somewhere): skipped, never loaded"
+    if name.startswith("."):
+        return f"{shown_name(name)}: a hidden file (its name starts with '.'): skipped; drop the dot to have it loaded"
+    if name.endswith((".tmp", ".part")):
+        return f"{shown_name(name)}: a partial download ({name.rsplit('.', 1)[1]}): skipped until it is renamed"
+    return None
+
+
+def _name_problem(name: str) -> str | None:
+    """Why a file name cannot travel through the pipeline (URLs, logs, the ledger, the archive)."""
+    shown = shown_name(name)
+    if shown != name:
+        return (
+            f"{shown}: the file name holds a control character (a line break, a tab) or bytes that are not UTF-8; "
+            "rename the file and deliver it again"
+        )
+    if len(name.encode()) > MAX_NAME_BYTES:
+        return f"{shown[:60]}...: a file name over {MAX_NAME_BYTES} bytes; rename the file shorter and deliver it again"
+    return None
+
+
+def scan(landing_root, business_date: dt.date) -> Listing:
+    """Every entry of ``<landing>/<YYYY-MM-DD>/``, in name order: files to load, entries refused with
+    the reason (links, names that cannot travel, unsupported types), entries skipped with the reason
+    (see Listing). Folders inside the date's folder are not deliveries and are not looked into."""
     folder = landing_root / business_date.isoformat()
+    listing = Listing([], [], [])
     if not folder.exists():
-        return [], []
-    files, refused = [], []
+        return listing
     for p in sorted(folder.iterdir(), key=lambda p: p.name):
-        if p.name.startswith((".", "~$")) or p.name.endswith((".tmp", ".part")):
+        skipped = _skip_reason(p.name)
+        if skipped:
+            listing.skipped.append((p, skipped))
             continue
         problem = _is_link_or_escapes(p, folder)
         if problem is None and not p.is_file():
             continue
+        problem = problem or _name_problem(p.name)
         if problem is None and not p.name.lower().endswith(SUPPORTED_SUFFIXES):
             problem = f"{p.name}: not a supported export type ({', '.join(SUPPORTED_SUFFIXES)}); export as .xlsx"
         if problem:
-            refused.append((p, problem))
+            listing.refused.append((p, problem))
         else:
-            files.append(p)
-    return files, refused
+            listing.files.append(p)
+    return listing
+
+
+def still_written(path) -> bool:
+    """Whether a workbook is visibly unfinished: empty, or begun as a zip (its signature) whose end
+    (the central directory, written last) is not there yet. Reads the first bytes and the tail only.
+    A file that is not a zip at all is not unfinished: it is something else, quarantined as such."""
+    if not path.name.lower().endswith(".xlsx"):
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(XLSX_MAGIC))
+            if not head:
+                return True
+            return head == XLSX_MAGIC and not zipfile.is_zipfile(fh)
+    except FileNotFoundError:
+        return False
+
+
+def age_seconds(path, now: float | None = None) -> float:
+    """Seconds since the file was last written."""
+    return (time.time() if now is None else now) - path.stat().st_mtime
 
 
 def _signature(path) -> tuple[int, float] | None:
@@ -140,25 +213,45 @@ def late_files(landing_root, business_date: dt.date, lookback_days: int) -> list
     found = []
     for back in range(lookback_days, 0, -1):
         day = business_date - dt.timedelta(days=back)
-        files, refused = scan(landing_root, day)
+        files, refused, _ = scan(landing_root, day)
         found += [(day, p) for p in files] + [(day, p) for p, _ in refused]
     return found
 
 
-def move_file(path, target_dir, data: bytes, sha256: str) -> None:
-    """Put ``data`` (the file's bytes) at ``target_dir/<name>`` and remove ``path``. A different
-    file already archived under that name is kept: the newcomer gets its sha256 in its name. The
-    copy is written under a temporary name and renamed into place (a reader never sees half of it);
-    a source already gone (another run of the date moved it) is not an error."""
+def fit_name(name: str, suffix_bytes: int = 0) -> str:
+    """``name`` cut (before its extension) so that it and ``suffix_bytes`` more fit Linux's 255 bytes."""
+    limit = 255 - suffix_bytes
+    if len(name.encode()) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    tail = f".{extension}" if dot else ""
+    cut = stem.encode()[: limit - len(tail.encode())].decode("utf-8", "ignore")
+    return cut + tail
+
+
+def move_file(
+    path, target_dir, data: bytes, sha256: str, *, keep_source: bool = False, name: str | None = None
+) -> None:
+    """Put ``data`` (the file's bytes) at ``target_dir/<name>`` (default: the file's own name) and
+    remove ``path`` (unless ``keep_source``: a file a writer may still hold is copied, not taken). A
+    different file already there under that name is kept: the newcomer gets its sha256 in its name.
+    The copy is written under a temporary name and renamed into place (a reader never sees half of
+    it); a source already gone (another run of the date moved it) is not an error."""
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / path.name
+    name = name or path.name
+    target = target_dir / fit_name(name)
     if target.exists() and target.read_bytes() != data:
-        stem, dot, suffix = path.name.rpartition(".")
-        target = target_dir / (f"{stem}.{sha256[:12]}.{suffix}" if dot else f"{path.name}.{sha256[:12]}")
+        stem, dot, suffix = name.rpartition(".")
+        renamed = f"{stem}.{sha256[:12]}.{suffix}" if dot else f"{name}.{sha256[:12]}"
+        target = target_dir / fit_name(renamed)
     if not (target.exists() and target.read_bytes() == data):
-        partial = target_dir / f".{target.name}.{sha256[:12]}.part"
+        partial = target_dir / f".{sha256[:16]}.{os.getpid()}.part"
         partial.write_bytes(data)
         partial.rename(target)
+    if keep_source:
+        return
     try:
         path.unlink()
     except FileNotFoundError:

@@ -40,7 +40,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from sap_warehouse.db import connect, lock_business_date, lock_raw_table
-from sap_warehouse.landing import archived_copy, move_file
+from sap_warehouse.landing import archived_copy, move_file, shown_name
 from sap_warehouse.registry import Column, Report, reports
 from sap_warehouse.workbook import BadFileError, Sheet, read_sheet
 
@@ -341,11 +341,19 @@ def _land(path, business_date: dt.date, archive_root) -> Landed:
 
 
 def _parse(landed: Landed, file_name: str) -> tuple[Sheet | None, str | None]:
-    """The recognised sheet, or why the file cannot be used."""
+    """The recognised sheet, or why the file cannot be used. Whatever a reader raises on the file's
+    bytes (BadFileError for what the guards foresee; a parser's own error or MemoryError for what
+    they do not) is about this file: it is quarantined with the error, the date's other files load."""
     try:
         return read_sheet(landed.data, file_name), None
     except BadFileError as exc:
         return None, str(exc)
+    except Exception as exc:  # any reader failure on this file's bytes means the file is unusable
+        log.exception("%s: the reader failed", file_name)
+        return None, (
+            f"{file_name}: could not be read ({type(exc).__name__}: {str(exc)[:300]}); export the report again; "
+            "if a fresh export fails the same way, keep this file for the warehouse team"
+        )
 
 
 def _stage(conn: psycopg.Connection, sheet: Sheet, scratch: Scratch) -> None:
@@ -932,10 +940,13 @@ def _load(
     return result
 
 
-def _settle(result: FileResult, landed: Landed, business_date: dt.date, *, quarantine_root, archive_root) -> None:
+def _settle(
+    result: FileResult, landed: Landed, business_date: dt.date, *, quarantine_root, archive_root, keep_source: bool
+) -> None:
     """After the commit: the file moves to quarantine or the archive, and the log says what happened."""
     if result.status == "quarantined":
-        move_file(landed.path, quarantine_root / business_date.isoformat(), landed.data, landed.sha256)
+        move_file(landed.path, quarantine_root / business_date.isoformat(), landed.data, landed.sha256,
+                  keep_source=keep_source and not landed.in_archive)  # fmt: skip
         log.error("QUARANTINED %s", result.reason)
         return
     if result.status == "stale_copy":
@@ -962,14 +973,20 @@ def load_file(
     reject_ratio_max: float = 0.05,
     run: dict | None = None,
     conninfo: str | None = None,
+    keep_source: bool = False,
 ) -> FileResult:
     """Load one landed file (an ObjectStoragePath or pathlib.Path) in one transaction (parsed
     first, outside it), then move it: to ``<archive_root>/<D>/`` when loaded or already known
     (kept, never deleted; left in place when archive_root is None), to ``<quarantine_root>/<D>/``
-    when unusable. The move comes after the commit: if it fails, the next run finds the file,
-    knows its sha256, and moves it."""
+    when unusable (copied, the source left in place, with ``keep_source``: a file a writer may still
+    hold). The move comes after the commit: if it fails, the next run finds the file, knows its
+    sha256, and moves it. A file that cannot be read at all (gone, no permission) gets a quarantined
+    ledger row with the reason and stays where it is."""
     started = time.perf_counter()
-    landed = _land(path, business_date, archive_root)
+    try:
+        landed = _land(path, business_date, archive_root)
+    except OSError as error:
+        return unreadable(path, business_date, error, run=run, conninfo=conninfo)
     # Parse before any transaction or lock: reading is the CPU-bound part, and the files of one
     # date read side by side. A file known by its sha256 is not parsed at all.
     # One connection for the look-up and the load (a connection costs more than a small file's rows).
@@ -981,7 +998,8 @@ def load_file(
             seconds_read = time.perf_counter() - parsing
         result = _load(conn, landed, sheet, problem, file_name=path.name, business_date=business_date,
                        reject_ratio_max=reject_ratio_max, run=run or {})  # fmt: skip
-    _settle(result, landed, business_date, quarantine_root=quarantine_root, archive_root=archive_root)
+    _settle(result, landed, business_date, quarantine_root=quarantine_root, archive_root=archive_root,
+            keep_source=keep_source)  # fmt: skip
     result.seconds_read = round(seconds_read, 3)
     result.seconds = round(time.perf_counter() - started, 3)
     log.info(
@@ -998,20 +1016,63 @@ def quarantine_entry(path, reason: str, business_date: dt.date, *, quarantine_ro
     """Record a landing entry that must not be read (a link, an unsupported type) and take it out
     of the landing folder: a link is removed (its target is never touched), a file is moved to
     quarantine."""
-    result = FileResult(
-        file_name=path.name, business_date=business_date.isoformat(), status="quarantined", reason=reason
-    )
+    name = shown_name(path.name)
+    result = FileResult(file_name=name, business_date=business_date.isoformat(), status="quarantined", reason=reason)
     with connect(conninfo) as conn:
         lock_business_date(conn, business_date)
-        _ledger(conn, result, path=str(path), sha256=None, size=None, reader=None, run=run or {})
+        _ledger(conn, result, path=shown_name(str(path)), sha256=None, size=None, reader=None, run=run or {})
     local = str(getattr(path, "path", path))
     if os.path.islink(local):
         os.unlink(local)
     else:
         data = path.read_bytes()
-        move_file(path, quarantine_root / business_date.isoformat(), data, hashlib.sha256(data).hexdigest())
+        # Under its shown name: a line break or a byte that is not UTF-8 does not travel further.
+        move_file(path, quarantine_root / business_date.isoformat(), data, hashlib.sha256(data).hexdigest(), name=name)
     log.error("QUARANTINED %s", reason)
     return result
+
+
+def unreadable(path, business_date: dt.date, error: OSError, *, run: dict | None = None,
+               conninfo: str | None = None) -> FileResult:  # fmt: skip
+    """The ledger row of a landed file that cannot be read at all (it vanished, or its permissions
+    keep the loader out): quarantined with the reason, the file left where it is (it cannot be moved
+    unread). The date's other files still load."""
+    name = shown_name(path.name)
+    reason = (
+        f"{name}: cannot be read ({type(error).__name__}: {error.strerror or error}); if it is still in the landing "
+        "folder, make it readable by the loader and re-run the date, else deliver it again"
+    )
+    result = FileResult(file_name=name, business_date=business_date.isoformat(), status="quarantined", reason=reason)
+    with connect(conninfo) as conn:
+        lock_business_date(conn, business_date, shared=True)
+        _ledger(conn, result, path=shown_name(str(path)), sha256=None, size=None, reader=None, run=run or {})
+    log.error("QUARANTINED %s", reason)
+    return result
+
+
+def record_skipped(business_date: dt.date, skipped: list[tuple[object, str]], *, run: dict | None = None,
+                   conninfo: str | None = None) -> list[str]:  # fmt: skip
+    """A 'skipped' ledger row for each landing entry left alone on purpose (landing.Listing.skipped),
+    once per date and name; returns the names recorded now."""
+    if not skipped:
+        return []
+    run = run or {}
+    rows = [(shown_name(path.name), shown_name(str(path)), reason) for path, reason in skipped]
+    with connect(conninfo) as conn:
+        recorded = conn.execute(
+            """INSERT INTO operations.etl_file_ledger (path, file_name, business_date, status, reason, dag_id, run_id)
+               SELECT s.path, s.file_name, %(day)s, 'skipped', s.reason, %(dag_id)s, %(run_id)s
+                 FROM unnest(%(names)s::text[], %(paths)s::text[], %(reasons)s::text[]) AS s(file_name, path, reason)
+                WHERE NOT EXISTS (SELECT FROM operations.etl_file_ledger l
+                                   WHERE l.business_date = %(day)s AND l.file_name = s.file_name
+                                     AND l.status = 'skipped')
+               RETURNING file_name""",
+            {"day": business_date, "names": [r[0] for r in rows], "paths": [r[1] for r in rows],
+             "reasons": [r[2] for r in rows], "dag_id": run.get("dag_id"), "run_id": run.get("run_id")},
+        ).fetchall()  # fmt: skip
+    for _, _, reason in rows:
+        log.warning("SKIPPED %s", reason)
+    return [r[0] for r in recorded]
 
 
 def record_missing(business_date: dt.date, expected: list[str], *, landing: str, run: dict | None = None,

@@ -117,7 +117,13 @@ def _read_text(data: bytes, name: str) -> tuple[list[list], str]:
         raise BadFileError(f"{name}: the export is empty; ask for the export again")
     sample = lines[:HEADER_SEARCH_ROWS]
     delimiter = max(DELIMITERS, key=lambda d: sum(line.count(d) for line in sample))
-    rows = list(csv.reader(lines, delimiter=delimiter))
+    try:
+        rows = list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error as exc:  # a cell longer than the csv module's field limit (131,072 characters), ...
+        raise BadFileError(
+            f"{name}: not a readable {delimiter!r}-separated export ({exc}); no SAP field is that long: check the "
+            "file is the report's export and export it again"
+        ) from exc
     if delimiter == "|":
         # SAP's list download frames every line in pipes: drop the empty first and last fields.
         rows = [row[1:-1] if len(row) > 1 and row[0].strip() == "" and row[-1].strip() == "" else row for row in rows]

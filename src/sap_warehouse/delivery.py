@@ -1,0 +1,70 @@
+"""Which landed files a run takes, and what it does with every other entry of the landing folders.
+
+Reads the landing folders of the run's business dates: their listings, each file's size and time,
+and a workbook's first bytes and tail (never a whole file). Writes ledger rows for what it will not
+load: refused entries are quarantined unread (raw_load.quarantine_entry), entries skipped on purpose
+are recorded once per date and name (raw_load.record_skipped). Returns what the load tasks take:
+one small dict per file (its name and date; the task builds the path itself, so no name is carried
+through a URL, which would drop a line break). Idempotent: a second call finds what the first left.
+
+A file is taken once it is whole: its size and time have not changed for ``stable_seconds``
+(landing.settle), and a workbook is a complete zip. A workbook begun but not finished (its writer
+paused longer than the quiet period) is left where it is until it is whole, or until
+``give_up_seconds`` after its last write: then it is loaded, and quarantined as damaged, by copying
+it (the source stays, in case a writer still holds it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sap_warehouse.landing import age_seconds, scan, settle, still_written
+from sap_warehouse.raw_load import quarantine_entry, record_skipped
+
+log = logging.getLogger(__name__)
+
+
+def discover(
+    dates: list[str],
+    *,
+    landing,
+    quarantine,
+    stable_seconds: float,
+    give_up_seconds: float,
+    run: dict | None = None,
+    conninfo: str | None = None,
+) -> list[dict]:
+    """Each date's files ready to load, dates in order, names in order within a date:
+    ``{"file_name", "business_date", "keep_source"}`` (keep_source: an unfinished workbook given up)."""
+    found = []
+    for business_date in dates:
+        day = dt.date.fromisoformat(business_date)
+        listing = scan(landing, day)
+        for path, reason in listing.refused:
+            quarantine_entry(path, reason, day, quarantine_root=quarantine, run=run, conninfo=conninfo)
+        record_skipped(day, listing.skipped, run=run, conninfo=conninfo)
+        found += [(business_date, path) for path in listing.files]
+    # A file still being copied is not read half-written: wait until it has been quiet for
+    # stable_seconds; one still growing after five times that is left for a re-run.
+    ready, _ = settle([path for _, path in found], stable_seconds)
+    ready_names = {str(path) for path in ready}
+    deliveries = []
+    for business_date, path in found:
+        if str(path) not in ready_names:
+            continue
+        unfinished = still_written(path)
+        if unfinished and age_seconds(path) < give_up_seconds:
+            log.warning(
+                "%s/%s: a workbook still being written (its zip is not complete); left in the landing folder until "
+                "it is whole or %.0f minutes after its last write; re-run the date then",
+                business_date, path.name, give_up_seconds / 60,
+            )  # fmt: skip
+            continue
+        if unfinished:
+            log.error(
+                "%s/%s: still not a complete workbook %.0f minutes after its last write: given up, copied to "
+                "quarantine (the file stays in the landing folder)", business_date, path.name, give_up_seconds / 60,
+            )  # fmt: skip
+        deliveries.append({"file_name": path.name, "business_date": business_date, "keep_source": unfinished})
+    return deliveries
