@@ -24,6 +24,9 @@ from tests.helpers import Inbox, free_port, login_url
 # The tests write their files a moment before they run a DAG: no quiet period to wait for (the
 # waiting itself is tested in test_landing with its own figure).
 os.environ.setdefault("AIRFLOW_VAR_SAP_FILE_STABLE_SECONDS", "0")
+# Nor for an unfinished workbook (the generated truncated exports are just that): a test that means
+# a writer paused sets its own figure.
+os.environ.setdefault("AIRFLOW_VAR_SAP_FILE_GIVE_UP_MINUTES", "0")
 
 
 # Test tiers (README, Tests): `dag`, `scheduler` and `browser` are marked by their modules; any other

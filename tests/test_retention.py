@@ -196,6 +196,17 @@ def test_rebuilding_a_date_whose_raw_rows_were_retired_keeps_its_facts(aged, tmp
     assert OLD.isoformat() in details["raw_retired"]["movement_dates"]
     assert details["checks"] == [], "nothing of the retired dates is left to check against the raw layer"
 
+    # A new export of the retired date is refused with what to do, not loaded into raw where it would
+    # never reach the kept facts.
+    exports.write_day(tmp_path / "late", OLD, rows=10, seed=10)
+    mb51 = next(p for p in (tmp_path / "late" / OLD.isoformat()).iterdir() if p.read_bytes()[:2] == b"PK")
+    result = load_file(mb51, OLD, quarantine_root=tmp_path / "quarantine", conninfo=url)
+    assert result.status == "quarantined"
+    assert "before the retention cutoff" in result.reason
+    assert "retention archive" in result.reason
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_mb51 WHERE posting_date < '2023-01-01'").fetchone()[0] == 0
+
 
 def test_an_archive_that_cannot_be_written_deletes_nothing(aged, tmp_path: Path) -> None:
     url, _, both = aged

@@ -9,7 +9,8 @@ through a URL, which would drop a line break). Idempotent: a second call finds w
 
 A file is taken once it is whole: its size and time have not changed for ``stable_seconds``
 (landing.settle), and a workbook is a complete zip. A workbook begun but not finished (its writer
-paused longer than the quiet period) is left where it is until it is whole, or until
+paused longer than the quiet period) is left where it is (and recorded as skipped, with the
+reason) until it is whole, or until
 ``give_up_seconds`` after its last write: then it is loaded, and quarantined as damaged, by copying
 it (the source stays, in case a writer still holds it).
 """
@@ -49,17 +50,17 @@ def discover(
     # stable_seconds; one still growing after five times that is left for a re-run.
     ready, _ = settle([path for _, path in found], stable_seconds)
     ready_names = {str(path) for path in ready}
-    deliveries = []
+    deliveries, waiting = [], {}
     for business_date, path in found:
         if str(path) not in ready_names:
             continue
         unfinished = still_written(path)
         if unfinished and age_seconds(path) < give_up_seconds:
-            log.warning(
-                "%s/%s: a workbook still being written (its zip is not complete); left in the landing folder until "
-                "it is whole or %.0f minutes after its last write; re-run the date then",
-                business_date, path.name, give_up_seconds / 60,
-            )  # fmt: skip
+            waiting.setdefault(business_date, []).append((path, (
+                f"{path.name}: a workbook still being written (its zip is not complete yet): left in the landing "
+                f"folder until it is whole, or {give_up_seconds / 60:.0f} minutes after its last write (then it is "
+                "quarantined as damaged); re-run the date then"
+            )))  # fmt: skip
             continue
         if unfinished:
             log.error(
@@ -67,4 +68,6 @@ def discover(
                 "quarantine (the file stays in the landing folder)", business_date, path.name, give_up_seconds / 60,
             )  # fmt: skip
         deliveries.append({"file_name": path.name, "business_date": business_date, "keep_source": unfinished})
+    for business_date, entries in waiting.items():
+        record_skipped(dt.date.fromisoformat(business_date), entries, run=run, conninfo=conninfo)
     return deliveries

@@ -41,6 +41,7 @@ from psycopg.types.json import Jsonb
 
 from sap_warehouse.db import connect, lock_business_date, lock_raw_table
 from sap_warehouse.landing import archived_copy, move_file, shown_name
+from sap_warehouse.layers import raw_retired_before
 from sap_warehouse.registry import Column, Report, reports
 from sap_warehouse.workbook import BadFileError, Sheet, read_sheet
 
@@ -909,6 +910,8 @@ def _load(
         lock_business_date(conn, business_date, shared=True)
         known = _known_in(conn, landed.sha256, business_date)  # again: another run may have loaded it meanwhile
         if known is None and sheet is not None:
+            problem = _before_retention(conn, sheet, file_name, business_date)
+        if known is None and sheet is not None and problem is None:
             try:
                 with conn.transaction():
                     return load_sheet(conn, sheet, landed, file_name=file_name, business_date=business_date,
@@ -938,6 +941,21 @@ def _load(
         _ledger(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data), reader=None,
                 run=run, started=landed.started)  # fmt: skip
     return result
+
+
+def _before_retention(conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date) -> str | None:
+    """Why a file of a date whose raw rows retention has retired is not loaded: its facts are kept
+    for good and are not rebuilt (layers), so its rows would sit in raw and never reach them."""
+    table = f"raw.{sheet.report.raw_table}"
+    cutoff = raw_retired_before(conn).get(table)
+    if cutoff is None or business_date >= cutoff:
+        return None
+    return (
+        f"{file_name}: a {sheet.report.code.upper()} export of {business_date}, before the retention cutoff of {table} "
+        f"({cutoff}): that date's raw rows were archived and its facts are kept as they are, so this file's rows "
+        f"would never reach them. To change {business_date}, reload its rows from the retention archive "
+        "(README, runbook: What would retention delete?), then deliver this file again and re-run the date"
+    )
 
 
 def _settle(
