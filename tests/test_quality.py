@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -530,6 +531,21 @@ def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, cap
         index = (site / "index.html").read_text()
         assert "/range/" in index
         assert "manual__2026-05-06T01_02_03_00_00" not in index
+
+        # Two runs at once on one site: each builds apart and puts whole files in place when done.
+        with ThreadPoolExecutor(2) as pool:
+            runs = [
+                pool.submit(quality.validate_gate, "raw", DAYS[-1], conninfo=url, run={"run_id": f"parallel{i}"},
+                            data_docs=f"file://{site}")
+                for i in range(2)
+            ]  # fmt: skip
+            outcomes = [future.result() for future in runs]
+        for outcome in outcomes:
+            for result in outcome:
+                page = Path(unquote(result.statistics["data_docs_page"].removeprefix("file://")))
+                assert page.is_relative_to(site / "validations"), page
+                assert page.is_file(), page
+        assert not list(site.glob(".staging-*")), "a run left its staging folder"
     finally:
         drop_database(name)
 

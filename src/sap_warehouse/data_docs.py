@@ -7,6 +7,11 @@ rebuilds ``index.html`` to list that run's validations. Pages of earlier runs st
 builder would delete every page whose result is not in the building context's store, and a gate's
 context (ephemeral: results live in the warehouse, operations.dq_validation_result) holds only its run's.
 
+Two gate runs at once must not break each other: a local site is built per run in a staging
+folder of its own inside the site (``.staging-*``), and when the run's pages are done each file is
+renamed into place (``os.replace``: a reader sees the old file or the new one, never half of one),
+the index last. Object stores write each object whole already.
+
 Imported by GX itself when it builds the site (``module_name`` of the index builder), so Great
 Expectations is imported at the top here; sap_warehouse.quality imports this module only when a
 site is configured.
@@ -14,6 +19,12 @@ site is configured.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder
@@ -47,3 +58,34 @@ def site_config(url: str) -> dict:
         "store_backend": backend,
         "site_index_builder": {"class_name": KeepingSiteIndexBuilder.__name__, "module_name": __name__},
     }
+
+
+@contextmanager
+def staged(config: dict) -> Iterator[tuple[dict, Callable[[str | None], str | None]]]:
+    """The site config to build this run's pages with, and the function that turns a page's URL in
+    it into the page's URL in the published site. A local site: a staging folder, published on a
+    normal exit and removed on any exit. Elsewhere: the config as it is."""
+    backend = config["store_backend"]
+    if backend["class_name"] != "TupleFilesystemStoreBackend":
+        yield config, lambda page: page
+        return
+    root = Path(backend["base_directory"])
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    try:
+        yield (
+            {**config, "store_backend": {**backend, "base_directory": str(staging)}},
+            lambda page: page and page.replace(staging.as_uri(), root.as_uri(), 1),
+        )
+        publish(staging, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(staging: Path, root: Path) -> None:
+    """Rename every file of ``staging`` to its place under ``root``, index.html last."""
+    files = sorted((p for p in staging.rglob("*") if p.is_file()), key=lambda p: (p.name == "index.html", str(p)))
+    for path in files:
+        target = root / path.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)

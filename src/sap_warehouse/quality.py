@@ -26,6 +26,7 @@ Validate the suites of a date by hand (no task, nothing blocked; results stored 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime as dt
@@ -424,16 +425,32 @@ def _validate(
     Checkpoint's UpdateDataDocsAction writes the last date's validation pages there, and on the other
     dates the pages of the suites that failed (critical or warning); the pages of the rest would cost
     about 0.2 s per suite and date and tell nothing the stored results do not."""
+    context = _context()
+    with contextlib.ExitStack() as published:
+        if data_docs:
+            from sap_warehouse import data_docs as docs_site
+
+            try:
+                config = docs_site.site_config(data_docs)
+            except ValueError as error:
+                raise SuiteError(str(error)) from error
+            # This run's pages are built apart and put into the site when the run is done (two runs
+            # at once never see each other's half-written files).
+            config, public = published.enter_context(docs_site.staged(config))
+            context.add_data_docs_site(DATA_DOCS_SITE, config)
+        else:
+            public = None  # no site: no page is documented
+        return _validate_in(context, suites, dates, conninfo, conn, future_days, run=run, data_docs=data_docs,
+                            public=public)  # fmt: skip
+
+
+def _validate_in(
+    context, suites, dates, conninfo, conn, future_days, *, run: dict, data_docs: str | None, public
+) -> dict[dt.date, list[SuiteResult]]:
+    """_validate's work in the GX ``context`` (its Data Docs site configured; ``public`` turns a page's
+    URL in the staged site into its URL in the published one)."""
     from great_expectations.core.run_identifier import RunIdentifier
 
-    context = _context()
-    if data_docs:
-        from sap_warehouse import data_docs as docs_site
-
-        try:
-            context.add_data_docs_site(DATA_DOCS_SITE, docs_site.site_config(data_docs))
-        except ValueError as error:
-            raise SuiteError(str(error)) from error
     source = context.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(conninfo))
     gate = suites[0].gate if suites else ""
     run_id = RunIdentifier(run_name=_run_name(run))
@@ -468,7 +485,7 @@ def _validate(
                 if suite.only is not None:  # the rest of the suite passed the range's screen
                     statistics = _with_screened(statistics, suite)
                 if key in documented:
-                    statistics["data_docs_page"] = _page(context, key)
+                    statistics["data_docs_page"] = public(_page(context, key))
                 results[business_date].append(
                     SuiteResult(suite.name, suite.gate, bool(result.success), statistics, failures)
                 )
