@@ -116,3 +116,19 @@ def test_each_bad_file_kind_is_refused_with_its_reason(kind: str) -> None:
 def test_xlsx_content_in_a_text_export_is_refused() -> None:
     with pytest.raises(BadFileError, match="binary content in a text export"):
         read_sheet(mb51_workbook(mb51_movements(DAY, 5, 1), 1, header_row_zero=False), "export.csv")
+
+
+def test_a_workbook_beyond_the_memory_bounds_of_a_load_is_refused_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bounds (the expanded parts, the cells of the first sheet) hold before any reader runs:
+    here lowered to what a small export exceeds, so the test needs no gigabyte of its own."""
+    from sap_warehouse import workbook
+
+    data = mb51_workbook(mb51_movements(DAY, 40, 1), 1, header_row_zero=False)
+    assert read_sheet(data, "mb51.xlsx").rows, "the export itself is readable"
+    monkeypatch.setattr(workbook, "MAX_SHEET_CELLS", 100)
+    monkeypatch.setattr(workbook, "MAX_DENSE_CELLS", 100)
+    with pytest.raises(BadFileError, match=r"cells, more than the 100 one load reads"):
+        read_sheet(data, "mb51.xlsx")
+    monkeypatch.setattr(workbook, "MAX_EXPANDED_BYTES", 10_000)
+    with pytest.raises(BadFileError, match="zip bomb guard"):
+        read_sheet(data, "mb51.xlsx")

@@ -29,14 +29,17 @@ from python_calamine import CalamineError, CalamineWorkbook
 from sap_warehouse.registry import Report, reports
 
 XLSX_MAGIC = b"PK\x03\x04"
+# Memory bounds of one load (two loads run side by side): the workbook's parts as they expand, and the
+# cells of its first sheet, which the readers hold as Python values (about 80 bytes each).
 MAX_FILE_BYTES = 200 * 1024 * 1024
-MAX_EXPANDED_BYTES = 2 * 1024 * 1024 * 1024
+MAX_EXPANDED_BYTES = 512 * 1024 * 1024
 MAX_EXPANSION_RATIO = 200
+MAX_SHEET_CELLS = 6_000_000
 EXCEL_MAX_ROWS = 1_048_576
 # calamine holds a sheet as one dense rectangle, as high as its last row and as wide as its widest
 # one: a stray cell at XFD1048576 of a small workbook would ask for 17 billion cells. Sheets whose
 # rectangle is this large and mostly empty are streamed instead (openpyxl, present rows only).
-MAX_DENSE_CELLS = 20_000_000
+MAX_DENSE_CELLS = MAX_SHEET_CELLS
 # Values right of the last header cell are kept under "(column N)" names up to this many columns
 # past the header; further out they are stray cells (counted in the ledger, not loaded).
 MAX_UNNAMED_COLUMNS = 64
@@ -162,31 +165,29 @@ def _area(first: bytes, last: bytes) -> int:
     return (abs(_column_number(c2) - _column_number(c1)) + 1) * (abs(int(r2) - int(r1)) + 1)
 
 
-def is_sparse(data: bytes) -> bool:
-    """Whether the first sheet's rectangle (last row x widest column) is large and mostly empty, so
-    that a dense reader would allocate far more cells than the sheet holds. A large sheet whose own
-    used range (<dimension>, at its start) is of a dense reader's size is taken at its word, so
-    a normal export costs a few kilobytes of reading here; other sheets are scanned cheaply: the
-    last row number, and the cell references of two or three letters (columns beyond Z)."""
+def sheet_size(data: bytes) -> tuple[int, int | None]:
+    """The first sheet's rectangle (last row x widest column) and the cells it holds (None when a
+    large sheet's own used range, <dimension> at its start, is taken at its word: a normal export
+    costs a few kilobytes of reading here). Other sheets are scanned cheaply: the last row number,
+    the cell references of two or three letters (columns beyond Z), the cells."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         name = _first_sheet_name(zf)
         if name is None:
-            return False
+            return 0, 0
         with zf.open(name) as fh:
             head = fh.read(4096)
         used = re.search(rb'<dimension ref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"', head)
         if used and zf.getinfo(name).file_size > TRUSTED_DIMENSION_BYTES and _area(*used.groups()) <= MAX_DENSE_CELLS:
-            return False
+            return _area(*used.groups()), None
         xml = zf.read(name)
     last = xml.rfind(b'<row r="')
     if last < 0:
-        return False
+        return 0, 0
     end = xml.find(b'"', last + 8)
     max_row = int(xml[last + 8 : end] or 0)
     wide = set(re.findall(rb'<c r="([A-Z]{2,3})[0-9]', xml))
     max_col = max((_column_number(c) for c in wide), default=26)
-    area = max_row * max_col
-    return area > MAX_DENSE_CELLS and area > 4 * max(xml.count(b"<c "), 1)
+    return max_row * max_col, xml.count(b"<c ")
 
 
 def _read_streaming(data: bytes, name: str) -> tuple[list[list], int]:
@@ -226,11 +227,18 @@ def read_cells(data: bytes, name: str) -> tuple[list[list], str, int]:
     if name.lower().endswith(TEXT_EXTENSIONS):
         return (*_read_text(data, name), 0)
     try:
-        if is_sparse(data):
-            rows, ignored = _read_streaming(data, name)
-            return rows, "openpyxl(sparse)", ignored
+        area, held = sheet_size(data)
     except zipfile.BadZipFile as exc:
         raise BadFileError(f"{name}: damaged xlsx ({exc}); ask for the export again") from exc
+    if (area if held is None else held) > MAX_SHEET_CELLS:
+        raise BadFileError(
+            f"{name}: its first sheet holds {area if held is None else held:,} cells, more than the "
+            f"{MAX_SHEET_CELLS:,} one load reads (the memory bound of a load); export the report in parts "
+            "(a shorter date range or a narrower selection) and deliver them all"
+        )
+    if area > MAX_DENSE_CELLS:  # large and mostly empty (a stray far cell): only the present rows
+        rows, ignored = _read_streaming(data, name)
+        return rows, "openpyxl(sparse)", ignored
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine", 0
