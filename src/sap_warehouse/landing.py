@@ -23,6 +23,7 @@ import pendulum
 
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.registry import daily_reports
+from sap_warehouse.workbook import XLSX_MAGIC
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ SUPPORTED_SUFFIXES = (".xlsx", ".csv", ".txt")
 # Longest file name (UTF-8 bytes) taken: the archive may add ".<sha256[:12]>" to a name that is taken,
 # and Linux allows 255 bytes.
 MAX_NAME_BYTES = 200
-XLSX_MAGIC = b"PK\x03\x04"
 
 
 class Listing(NamedTuple):

@@ -439,7 +439,7 @@ def _validate(
             config, public = published.enter_context(docs_site.staged(config))
             context.add_data_docs_site(DATA_DOCS_SITE, config)
         else:
-            public = None  # no site: no page is documented
+            public = None  # no site: no page is documented, so nothing is turned
         return _validate_in(context, suites, dates, conninfo, conn, future_days, run=run, data_docs=data_docs,
                             public=public)  # fmt: skip
 

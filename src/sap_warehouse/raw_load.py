@@ -1034,18 +1034,26 @@ def quarantine_entry(path, reason: str, business_date: dt.date, *, quarantine_ro
     """Record a landing entry that must not be read (a link, an unsupported type) and take it out
     of the landing folder: a link is removed (its target is never touched), a file is moved to
     quarantine."""
-    name = shown_name(path.name)
-    result = FileResult(file_name=name, business_date=business_date.isoformat(), status="quarantined", reason=reason)
-    with connect(conninfo) as conn:
-        lock_business_date(conn, business_date)
-        _ledger(conn, result, path=shown_name(str(path)), sha256=None, size=None, reader=None, run=run or {})
+    result = _quarantined_unread(path, reason, business_date, run=run, conninfo=conninfo)
     local = str(getattr(path, "path", path))
     if os.path.islink(local):
         os.unlink(local)
     else:
         data = path.read_bytes()
         # Under its shown name: a line break or a byte that is not UTF-8 does not travel further.
-        move_file(path, quarantine_root / business_date.isoformat(), data, hashlib.sha256(data).hexdigest(), name=name)
+        move_file(path, quarantine_root / business_date.isoformat(), data, hashlib.sha256(data).hexdigest(),
+                  name=result.file_name)  # fmt: skip
+    return result
+
+
+def _quarantined_unread(path, reason: str, business_date: dt.date, *, run: dict | None, conninfo: str | None
+                        ) -> FileResult:  # fmt: skip
+    """The 'quarantined' ledger row (and log line) of an entry never read, under its shown name."""
+    name = shown_name(path.name)
+    result = FileResult(file_name=name, business_date=business_date.isoformat(), status="quarantined", reason=reason)
+    with connect(conninfo) as conn:
+        lock_business_date(conn, business_date, shared=True)
+        _ledger(conn, result, path=shown_name(str(path)), sha256=None, size=None, reader=None, run=run or {})
     log.error("QUARANTINED %s", reason)
     return result
 
@@ -1055,17 +1063,11 @@ def unreadable(path, business_date: dt.date, error: OSError, *, run: dict | None
     """The ledger row of a landed file that cannot be read at all (it vanished, or its permissions
     keep the loader out): quarantined with the reason, the file left where it is (it cannot be moved
     unread). The date's other files still load."""
-    name = shown_name(path.name)
     reason = (
-        f"{name}: cannot be read ({type(error).__name__}: {error.strerror or error}); if it is still in the landing "
-        "folder, make it readable by the loader and re-run the date, else deliver it again"
+        f"{shown_name(path.name)}: cannot be read ({type(error).__name__}: {error.strerror or error}); if it is still "
+        "in the landing folder, make it readable by the loader and re-run the date, else deliver it again"
     )
-    result = FileResult(file_name=name, business_date=business_date.isoformat(), status="quarantined", reason=reason)
-    with connect(conninfo) as conn:
-        lock_business_date(conn, business_date, shared=True)
-        _ledger(conn, result, path=shown_name(str(path)), sha256=None, size=None, reader=None, run=run or {})
-    log.error("QUARANTINED %s", reason)
-    return result
+    return _quarantined_unread(path, reason, business_date, run=run, conninfo=conninfo)
 
 
 def record_skipped(business_date: dt.date, skipped: list[tuple[object, str]], *, run: dict | None = None,
