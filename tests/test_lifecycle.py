@@ -4,6 +4,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import openpyxl
 import psycopg
 import pytest
 
@@ -194,6 +195,42 @@ def test_a_stale_copy_of_another_dates_export_is_not_the_days_delivery(warehouse
         assert conn.execute(query).fetchall() == [("stale_copy", f"zrfi005:{day}", "resolved")]
 
 
+def _resaved(source: Path, target: Path) -> None:
+    """The workbook opened and saved again (as a person does in Excel): other bytes, the same rows."""
+    book = openpyxl.load_workbook(source)
+    book.save(target)
+    assert target.read_bytes() != source.read_bytes()
+
+
+def test_a_resaved_copy_of_another_dates_export_is_a_stale_copy(warehouse: str, tmp_path: Path) -> None:
+    """D-1's MB51 and ZRFI005 opened and saved again into D's folder: their bytes differ from every
+    loaded file, their rows are D-1's, so they are stale copies; a re-saved copy of a file of D
+    itself and D-1's master data stay normal deliveries."""
+    landing, first, day = tmp_path / "landing", DAYS[0], DAYS[1]
+    for each in (first, day):
+        exports.write_day(landing, each, rows=30, seed=SEED)
+    names = {each: {code: name for code, name, _, _ in exports.day_plan(each, 30, SEED)} for each in (first, day)}
+    for code in ("mb51", "zrfi005"):
+        (landing / day.isoformat() / names[day][code]).unlink()
+        _resaved(landing / first.isoformat() / names[first][code], landing / day.isoformat() / f"resaved-{code}.xlsx")
+    own = landing / day.isoformat() / names[day]["zrsd004"]
+    _resaved(own, tmp_path / "own-zrsd004.xlsx")
+
+    ledger = _load_days(warehouse, landing, tmp_path / "q", [first, day])
+    for code in ("mb51", "zrfi005"):
+        assert [r.status for r in ledger[code]] == ["loaded", "stale_copy"], code
+        assert f"the same rows as {names[first][code]}, loaded for {first}" in ledger[code][1].reason
+    assert [r.status for r in ledger["zrsd006"]] == ["loaded", "duplicate"], "master data repeats: not stale"
+    assert record_missing(day, ["mb51", "zrfi005", "zrsd004"], landing="(test)", conninfo=warehouse) == [
+        "mb51",
+        "zrfi005",
+    ]
+    # Of the date's own export, a re-saved copy is that date's data again: loaded, nothing new.
+    again = load_file(tmp_path / "own-zrsd004.xlsx", day, quarantine_root=tmp_path / "q", conninfo=warehouse)
+    assert (again.status, again.rows_inserted, again.rows_updated) == ("loaded", 0, 0)
+    assert again.rows_unchanged == ledger["zrsd004"][1].rows_inserted > 0
+
+
 def test_a_file_dropped_after_its_dates_run_is_reported_until_that_date_is_run_again(
     warehouse: str, tmp_path: Path
 ) -> None:
@@ -264,16 +301,18 @@ def test_a_corrected_snapshot_supersedes_the_line_it_lacks_and_a_later_file_can_
     assert revenue == (len(corrected), sum(line["net_value"] for line in corrected))
     assert kept == (day, "billing-corrected.xlsx")
 
-    # The next day's export of the same billing date lists the line again: it is back.
+    # The next day's export lists the line again, beside a line billed that day: it is back. (An
+    # export repeating the first file's rows exactly would be a stale copy of it.)
+    both = lines + _billing_lines(DAYS[1])[:1]
     again = load_file(
-        _deliver(landing, DAYS[1], "billing-next.xlsx", lines, layout=SEED + 1), DAYS[1], quarantine_root=quarantine,
+        _deliver(landing, DAYS[1], "billing-next.xlsx", both, layout=SEED + 1), DAYS[1], quarantine_root=quarantine,
         conninfo=warehouse,
     )  # fmt: skip
     assert again.status == "loaded"
     layers.rebuild(day, DAYS[1], conninfo=warehouse)
     with psycopg.connect(warehouse) as conn:
         revenue = conn.execute("SELECT count(*), sum(sales_amount) FROM facts.fact_billing").fetchone()
-    assert revenue == (len(lines), sum(line["net_value"] for line in lines))
+    assert revenue == (len(both), sum(line["net_value"] for line in both))
 
 
 def test_a_snapshot_loaded_before_an_older_one_still_supersedes_its_missing_lines(

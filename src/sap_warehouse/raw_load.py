@@ -61,11 +61,13 @@ PROBLEM = {
 
 @dataclass(frozen=True)
 class _Known:
-    """A loaded file with the same content (sha256): its report, business date and name."""
+    """A loaded file with the same content: its report, business date and name; ``same_rows`` when
+    the bytes differ and the rows are the same (a re-saved copy)."""
 
     report: str
     business_date: dt.date
     file_name: str
+    same_rows: bool = False
 
 
 class _AlreadyLoaded(Exception):
@@ -682,16 +684,17 @@ def _ledger(
     reader: str | None,
     run: dict,
     started: float | None = None,
+    rows_digest: str | None = None,
 ) -> int:
     row = conn.execute(
         """INSERT INTO operations.etl_file_ledger
                (path, file_name, report, business_date, sha256, size_bytes, status, reader, rows_read,
                 rows_inserted, rows_updated, rows_unchanged, rows_rejected, rows_summary, cell_issues,
-                cell_issue_columns, reason, dag_id, run_id, seconds)
+                cell_issue_columns, reason, dag_id, run_id, seconds, rows_digest)
            VALUES (%(path)s, %(file_name)s, %(report)s, %(business_date)s, %(sha256)s, %(size)s, %(status)s,
                    %(reader)s, %(rows_read)s, %(rows_inserted)s, %(rows_updated)s, %(rows_unchanged)s,
                    %(rows_rejected)s, %(rows_summary)s, %(cell_issues)s, %(cell_issue_columns)s, %(reason)s,
-                   %(dag_id)s, %(run_id)s, %(seconds_so_far)s)
+                   %(dag_id)s, %(run_id)s, %(seconds_so_far)s, %(rows_digest)s)
            RETURNING file_id""",
         {
             **result.as_dict(),
@@ -703,6 +706,7 @@ def _ledger(
             "dag_id": run.get("dag_id"),
             "run_id": run.get("run_id"),
             "seconds_so_far": None if started is None else round(time.perf_counter() - started, 3),
+            "rows_digest": rows_digest if result.status == "loaded" else None,
         },
     ).fetchone()
     return row[0]
@@ -839,12 +843,15 @@ def load_sheet(
     scratch = Scratch.of(conn, sheet)
     _stage(conn, sheet, scratch)
     typed = _type(conn, sheet, scratch, business_date)
+    digest = None
     if typed.reject_ratio() > reject_ratio_max:
         worst = _worst_columns(conn, typed.table)
         result = _result(sheet, file_name, business_date, typed, reject_ratio_max=reject_ratio_max, worst=worst)
     else:
         lock_raw_table(conn, sheet.report.raw_table)
+        digest = _rows_digest(conn, sheet.report, typed)
         known = _known_in(conn, landed.sha256, business_date)
+        known = known or _same_rows_in(conn, sheet.report, digest, business_date)
         if known is not None:
             raise _AlreadyLoaded(known)
         keyed = _key(conn, sheet.report, scratch, typed)
@@ -853,7 +860,7 @@ def load_sheet(
             sheet, file_name, business_date, typed, reject_ratio_max=reject_ratio_max, keyed=keyed, written=written
         )
     file_id = _ledger(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data),
-                      reader=sheet.reader, run=run, started=landed.started)  # fmt: skip
+                      reader=sheet.reader, run=run, started=landed.started, rows_digest=digest)  # fmt: skip
     _record_evidence(conn, typed.table, file_id, result)
     scratch.drop(conn)
     return result
@@ -871,12 +878,52 @@ def _known_in(conn: psycopg.Connection, sha256: str, business_date: dt.date) -> 
     return _Known(*row) if row else None
 
 
+def _rows_digest(conn: psycopg.Connection, report: Report, typed: Typed) -> str | None:
+    """A fingerprint of the file's rows, order ignored: their typed values (not how the workbook
+    wrote them, nor the business date the load gives them). Equal for a workbook opened and saved
+    again; None for a file without data rows (an empty export of a quiet day is no copy of anything).
+    Each row's md5 is cut into two 60-bit numbers; their sums and the row count make the fingerprint,
+    so the rows need no sort."""
+    row = sql.SQL("md5(ROW({})::text)").format(
+        sql.SQL(", ").join(sql.Identifier(c.name) for c in report.columns if c.source != "business_date")
+    )
+    found = conn.execute(
+        sql.SQL(
+            "SELECT md5(count(*) || ':' || sum(('x' || substr(h, 1, 15))::bit(60)::bigint::numeric) || ':' "
+            "|| sum(('x' || substr(h, 16, 15))::bit(60)::bigint::numeric)) "
+            "FROM (SELECT {} AS h FROM {} WHERE NOT is_summary) r HAVING count(*) > 0"
+        ).format(row, typed.table)
+    ).fetchone()
+    return found[0] if found else None
+
+
+_SAME_ROWS = (
+    "SELECT report, business_date, file_name, true FROM operations.etl_file_ledger "
+    "WHERE report = %s AND rows_digest = %s AND status = 'loaded' AND business_date <> %s "
+    "ORDER BY business_date DESC, recorded_at LIMIT 1"
+)
+
+
+def _same_rows_in(
+    conn: psycopg.Connection, report: Report, digest: str | None, business_date: dt.date
+) -> _Known | None:
+    """The file of another business date whose rows this file repeats exactly, for a report that is
+    not static master data: the workbook was opened and saved again (its bytes differ), not exported
+    anew. A fresh export of a later date differs by at least one line (a rolling window moves, a
+    posting or an ageing day is added); an export with no data rows is never a copy."""
+    if digest is None or report.static:
+        return None
+    row = conn.execute(_SAME_ROWS, (report.code, digest, business_date)).fetchone()
+    return _Known(*row) if row else None
+
+
 def _repeat(known: _Known, file_name: str, business_date: dt.date) -> FileResult:
     """The ledger entry of a file whose content is already loaded. For the same business date, or a
     report whose exports repeat by nature (master data, ``static`` in the registry), it is a
     duplicate: the date has its data. A non-static report's file loaded for another date is a stale
     copy (a re-send of an old export, byte for byte: a fresh SAP export is never identical, its
-    workbook carries the time it was made): it does not count as the date's delivery."""
+    workbook carries the time it was made; or re-saved, the same rows in other bytes): it does not
+    count as the date's delivery."""
     day = business_date.isoformat()
     if known.business_date == business_date or reports()[known.report].static:
         return FileResult(file_name=file_name, business_date=day, status="duplicate", report=known.report,
@@ -887,7 +934,8 @@ def _repeat(known: _Known, file_name: str, business_date: dt.date) -> FileResult
         status="stale_copy",
         report=known.report,
         reason=(
-            f"a copy of {known.file_name}, loaded for {known.business_date}: not an export of {day}, so {day} "
+            f"{'the same rows as' if known.same_rows else 'a copy of'} {known.file_name}, loaded for "
+            f"{known.business_date} (a re-sent or re-saved old export): not an export of {day}, so {day} "
             f"has no {known.report} data; deliver {day}'s own {known.report} export and re-run {day}"
         ),
     )

@@ -1,6 +1,6 @@
--- stale_copy (data alert): a file delivered for a business date is a byte-for-byte copy of a file
--- already loaded for another date (a re-send of an old export), so that date has no export of the
--- report of its own. Clears when a file of that report loads for the date.
+-- stale_copy (data alert): a file delivered for a business date is a copy of a file already loaded
+-- for another date (a re-send of an old export, byte for byte or re-saved with the same rows), so
+-- that date has no export of the report of its own. Clears when a file of that report loads for the date.
 INSERT INTO alert_condition (rule_code, entity_key, severity, current_value, threshold_value, message, details)
 SELECT 'stale_copy', s.report || ':' || s.business_date, 'warning', NULL, NULL,
        format('%%s: the %%s file %%s is a copy of an older delivery; the date has no %%s data of its own',
