@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -132,3 +133,42 @@ def test_a_workbook_beyond_the_memory_bounds_of_a_load_is_refused_unread(monkeyp
     monkeypatch.setattr(workbook, "MAX_EXPANDED_BYTES", 10_000)
     with pytest.raises(BadFileError, match="zip bomb guard"):
         read_sheet(data, "mb51.xlsx")
+
+
+@pytest.mark.parametrize("header_row_zero", [True, False])
+def test_a_sheet_read_in_small_pieces_reads_as_read_whole(
+    monkeypatch: pytest.MonkeyPatch, movements, header_row_zero: bool
+) -> None:
+    """Sheets are scanned (sizes, the r="0" header, stray far cells) and repaired piece by piece,
+    never whole: with pieces of 7 bytes, so that tags and cells are cut everywhere, the sizes, the
+    repaired header, the rows and the stray value count are those of the sheet read in one piece."""
+    from sap_warehouse import workbook
+
+    data = mb51_workbook(movements, 1, header_row_zero=header_row_zero)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        xml = zf.read("xl/worksheets/sheet1.xml")
+    assert (b'<row r="0"' in xml) is header_row_zero
+    last_row = max(int(n) for n in re.findall(rb'<row r="([0-9]+)"', xml))
+    book = openpyxl.Workbook()
+    book.active.append(MB51_HEADERS)
+    for line in range(40):
+        book.active.append(["02.01.2026", "101", "1201", "0001", f"10000{line:05d}"])
+    book.active.cell(row=40, column=16384, value="far")  # below the rows the header is looked for in
+    buf = io.BytesIO()
+    book.save(buf)
+    stray = buf.getvalue()
+
+    def read() -> tuple:
+        monkeypatch.setattr(workbook, "MAX_DENSE_CELLS", 1000)  # the stray cell's sheet is streamed
+        streamed = workbook.read_cells(stray, "stray.xlsx")
+        monkeypatch.setattr(workbook, "MAX_DENSE_CELLS", workbook.MAX_SHEET_CELLS)
+        return workbook.sheet_size(data), workbook.read_cells(data, "mb51.xlsx"), streamed
+
+    monkeypatch.setattr(workbook, "SCAN_CHUNK_BYTES", 10 * len(xml))
+    whole = read()
+    assert whole[0] == (last_row * len(MB51_HEADERS), xml.count(b"<c "))
+    assert whole[1][0][0] == MB51_HEADERS
+    assert whole[1][1] == ("calamine(row0-repaired)" if header_row_zero else "calamine")
+    assert (whole[2][1], whole[2][2]) == ("openpyxl(sparse)", 1)
+    monkeypatch.setattr(workbook, "SCAN_CHUNK_BYTES", 7)
+    assert read() == whole

@@ -14,10 +14,13 @@ typing happens in PostgreSQL (see raw_load).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
 import re
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 
@@ -29,12 +32,15 @@ from python_calamine import CalamineError, CalamineWorkbook
 from sap_warehouse.registry import Report, reports
 
 XLSX_MAGIC = b"PK\x03\x04"
-# Memory bounds of one load (two loads run side by side): the workbook's parts as they expand, and the
-# cells of its first sheet, which the readers hold as Python values (about 80 bytes each).
-MAX_FILE_BYTES = 200 * 1024 * 1024
-MAX_EXPANDED_BYTES = 512 * 1024 * 1024
+# Memory bounds of one load (two loads run side by side): the file, its parts as they expand (the text
+# a reader may hold), and the cells of its first sheet, which the readers hold as Python values (about
+# 130 bytes each with the reader's own copy). At these bounds a load peaks well under 1 GB
+# (benchmarks/load_memory.py). A 200,000-line MB51 workbook fits (16 MB, 156 MiB expanded, 3.2 million
+# cells); a real daily export is a small fraction of that.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_EXPANDED_BYTES = 192 * 1024 * 1024
 MAX_EXPANSION_RATIO = 200
-MAX_SHEET_CELLS = 6_000_000
+MAX_SHEET_CELLS = 4_000_000
 EXCEL_MAX_ROWS = 1_048_576
 # calamine holds a sheet as one dense rectangle, as high as its last row and as wide as its widest
 # one: a stray cell at XFD1048576 of a small workbook would ask for 17 billion cells. Sheets whose
@@ -47,6 +53,11 @@ MAX_UNNAMED_COLUMNS = 64
 # dense reader handles; smaller ones are always scanned (a few milliseconds).
 TRUSTED_DIMENSION_BYTES = 4 * 1024 * 1024
 _CELL = re.compile(rb'<c r="([A-Z]+)[0-9]+"[^>]*?(?:/>|>(.*?)</c>)', re.DOTALL)
+_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+# Sheets too large to trust their <dimension> are read in pieces of this size where the XML itself
+# is looked at (sizes, the header row's number, stray far cells), never whole.
+SCAN_CHUNK_BYTES = 1024 * 1024
 HEADER_SEARCH_ROWS = 30
 TEXT_EXTENSIONS = (".csv", ".txt")
 DELIMITERS = (";", "\t", "|", ",")
@@ -92,17 +103,55 @@ def check_container(data: bytes, name: str) -> None:
         raise BadFileError(f"{name}: expands to {expanded} bytes from {len(data)} (zip bomb guard); inspect the file")
 
 
+def _chunks(fh, cut: bytes):
+    """A zip member's bytes in pieces of about SCAN_CHUNK_BYTES, each ending just before an occurrence
+    of ``cut`` (a tag start), so no element that holds no ``cut`` of its own is split between two."""
+    carry = b""
+    while chunk := fh.read(SCAN_CHUNK_BYTES):
+        buf = carry + chunk
+        at = buf.rfind(cut)
+        if at <= 0:
+            carry = buf
+            continue
+        yield buf[:at]
+        carry = buf[at:]
+    if carry:
+        yield carry
+
+
+def _copy_row_zero_repaired(src: zipfile.ZipFile, dst: zipfile.ZipFile) -> None:
+    """Copy every member, a worksheet's ``<row r="0">`` header row renumbered to row 1, piece by
+    piece (the header is near the start; the rest is copied as it is)."""
+    for info in src.infolist():
+        sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        with src.open(info) as fh, dst.open(info.filename, "w", force_zip64=True) as out:
+            if not sheet:
+                shutil.copyfileobj(fh, out, SCAN_CHUNK_BYTES)
+                continue
+            repaired = False
+            for part in _chunks(fh, b"<"):
+                if not repaired:
+                    part, repaired = _ROW_ZERO.subn(b'<row r="1"', part, count=1)
+                out.write(part)
+
+
+@contextlib.contextmanager
+def _row_zero_repaired(data: bytes):
+    """The workbook with its header rows renumbered, as a temporary file (stored, not deflated:
+    compressing it again cost more than reading the sheet; on disk, not in memory: it is as large
+    as the expanded workbook)."""
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as dst:
+            _copy_row_zero_repaired(src, dst)
+        tmp.flush()
+        yield tmp.name
+
+
 def _repair_row_zero(data: bytes) -> bytes:
-    """Renumber a ``<row r="0">`` header row to row 1 in every worksheet of the workbook."""
+    """The workbook's bytes with ``<row r="0">`` header rows renumbered to row 1 (small workbooks)."""
     out = io.BytesIO()
-    # Stored, not deflated: the copy only lives in memory, and compressing it again cost more
-    # than reading the sheet.
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                body = _ROW_ZERO.sub(b'<row r="1"', body, count=1)
-            dst.writestr(info.filename, body)
+        _copy_row_zero_repaired(src, dst)
     return out.getvalue()
 
 
@@ -152,12 +201,6 @@ def _first_sheet_name(zf: zipfile.ZipFile) -> str | None:
     return "xl/worksheets/sheet1.xml" if "xl/worksheets/sheet1.xml" in names else (names[0] if names else None)
 
 
-def _first_sheet_xml(data: bytes) -> bytes | None:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        name = _first_sheet_name(zf)
-        return zf.read(name) if name else None
-
-
 def _area(first: bytes, last: bytes) -> int:
     """Cells of a range such as A1:P20001 (column letters and row digits of its two corners)."""
     split = [re.match(rb"([A-Z]+)([0-9]+)", corner).groups() for corner in (first, last)]
@@ -165,11 +208,45 @@ def _area(first: bytes, last: bytes) -> int:
     return (abs(_column_number(c2) - _column_number(c1)) + 1) * (abs(int(r2) - int(r1)) + 1)
 
 
+@dataclass
+class SheetScan:
+    """What a pass over a sheet's XML finds, piece by piece (never the whole sheet in memory)."""
+
+    last_row: int = 0
+    last_column: int = 0
+    cells: int = 0  # <c> elements
+    row_zero: bool = False  # a header row written as <row r="0">
+    beyond: int = 0  # values right of the column given to scan_sheet
+
+    @property
+    def area(self) -> int:
+        """The rectangle a dense reader allocates (the cells, where the sheet gives no references)."""
+        return self.last_row * self.last_column if self.last_row and self.last_column else self.cells
+
+
+def scan_sheet(zf: zipfile.ZipFile, name: str, width: int | None = None) -> SheetScan:
+    """The first sheet's last row, widest column, cells and header row shape; with ``width``, the
+    values right of that column (they belong to no header)."""
+    scan = SheetScan()
+    with zf.open(name) as fh:
+        for part in _chunks(fh, b"<c "):
+            scan.cells += part.count(b"<c ")
+            scan.last_row = max([scan.last_row, *map(int, _ROW_NUMBER.findall(part))])
+            scan.last_column = max([scan.last_column, *map(_column_number, set(_CELL_COLUMN.findall(part)))])
+            scan.row_zero = scan.row_zero or _ROW_ZERO.search(part) is not None
+            if width is not None:
+                scan.beyond += sum(
+                    1
+                    for column, body in _CELL.findall(part)
+                    if _column_number(column) > width and (b"<v>" in body or b"<t" in body)
+                )
+    return scan
+
+
 def sheet_size(data: bytes) -> tuple[int, int | None]:
     """The first sheet's rectangle (last row x widest column) and the cells it holds (None when a
     large sheet's own used range, <dimension> at its start, is taken at its word: a normal export
-    costs a few kilobytes of reading here). Other sheets are scanned cheaply: the last row number,
-    the cell references of two or three letters (columns beyond Z), the cells."""
+    costs a few kilobytes of reading here). Other sheets are scanned piece by piece."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         name = _first_sheet_name(zf)
         if name is None:
@@ -179,44 +256,39 @@ def sheet_size(data: bytes) -> tuple[int, int | None]:
         used = re.search(rb'<dimension ref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"', head)
         if used and zf.getinfo(name).file_size > TRUSTED_DIMENSION_BYTES and _area(*used.groups()) <= MAX_DENSE_CELLS:
             return _area(*used.groups()), None
-        xml = zf.read(name)
-    last = xml.rfind(b'<row r="')
-    if last < 0:
-        return 0, 0
-    end = xml.find(b'"', last + 8)
-    max_row = int(xml[last + 8 : end] or 0)
-    wide = set(re.findall(rb'<c r="([A-Z]{2,3})[0-9]', xml))
-    max_col = max((_column_number(c) for c in wide), default=26)
-    return max_row * max_col, xml.count(b"<c ")
+        scan = scan_sheet(zf, name)
+    return scan.area, scan.cells
 
 
 def _read_streaming(data: bytes, name: str) -> tuple[list[list], int]:
     """The first sheet row by row (openpyxl, read-only), as wide as the widest of the first rows
     (where the header is), and how many values lie further right (they belong to no column). Rows
     missing from the sheet come back as one shared empty row, so a lone far cell costs no memory."""
-    xml = _first_sheet_xml(data) or b""
-    if _ROW_ZERO.search(xml):
-        data = _repair_row_zero(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        sheet_name = _first_sheet_name(zf) or ""
+        row_zero = bool(sheet_name) and scan_sheet(zf, sheet_name).row_zero
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        width = 0
-        for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
-            filled = [i + 1 for i, v in enumerate(row) if v not in (None, "")]
-            width = max(width, filled[-1] if filled else 0)
-        blank = [None] * width
-        rows = []
-        for row in sheet.iter_rows(max_col=max(width, 1), values_only=True):
-            rows.append(list(row) if any(v is not None for v in row) else blank)
+        with contextlib.ExitStack() as stack:
+            source = stack.enter_context(_row_zero_repaired(data)) if row_zero else io.BytesIO(data)
+            book = openpyxl.load_workbook(source, read_only=True, data_only=True)
+            stack.callback(book.close)
+            sheet = book.worksheets[0]
+            width = 0
+            for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+                filled = [i + 1 for i, v in enumerate(row) if v not in (None, "")]
+                width = max(width, filled[-1] if filled else 0)
+            blank = [None] * width
+            rows = []
+            for row in sheet.iter_rows(max_col=max(width, 1), values_only=True):
+                rows.append(list(row) if any(v is not None for v in row) else blank)
     except Exception as exc:  # openpyxl raises many types for damaged files; all mean "unreadable"
         raise BadFileError(
             f"{name}: unreadable workbook ({type(exc).__name__}: {exc}); ask for the export again"
         ) from exc
     while rows and rows[-1] is blank:
         rows.pop()
-    ignored = sum(
-        1 for column, body in _CELL.findall(xml) if _column_number(column) > width and (b"<v>" in body or b"<t" in body)
-    )
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        ignored = scan_sheet(zf, sheet_name, width).beyond if sheet_name else 0
     return rows, ignored
 
 
@@ -246,8 +318,9 @@ def read_cells(data: bytes, name: str) -> tuple[list[list], str, int]:
         if "row component" not in str(exc):
             return _read_openpyxl(data, name), "openpyxl", 0
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(_repair_row_zero(data)))
-        return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine(row0-repaired)", 0
+        with _row_zero_repaired(data) as repaired:
+            book = CalamineWorkbook.from_path(repaired)
+            return book.get_sheet_by_index(0).to_python(skip_empty_area=False), "calamine(row0-repaired)", 0
     except CalamineError as exc:
         raise BadFileError(f"{name}: unreadable workbook ({exc}); ask for the export again") from exc
 
