@@ -13,7 +13,9 @@ from airflow.dag_processing.dagbag import DagBag
 from psycopg import sql
 
 from sap_warehouse import layers
+from sap_warehouse.landing import late_files
 from sap_warehouse.quality import load_suites
+from sap_warehouse.raw_load import record_late_files
 from sap_warehouse.registry import PROJECT_ROOT
 from sap_warehouse_kit import exports, runner
 from sap_warehouse_kit.generator import Movement, unit_totals, write_mb51_days
@@ -286,6 +288,13 @@ def test_a_day_of_every_report_with_every_bad_input(warehouse: str, landing: Pat
         assert (
             conn.execute("SELECT count(*) FROM operations.etl_file_ledger WHERE status = 'missing'").fetchone()[0] == 0
         )
+    # The next day does not call the given-up workbook late (its ledger row is newer than its last
+    # write), until it changes: the whole export written over it waits for a re-run of its date.
+    following = FIRST + dt.timedelta(days=1)
+    assert record_late_files(following, late_files(landing, following, 7), 7, conninfo=warehouse) == []
+    (folder / "bad-truncated.xlsx").write_bytes(exports.render("zrsd006", exports.zrsd006_rows(), 14))
+    waiting = record_late_files(following, late_files(landing, following, 7), 7, conninfo=warehouse)
+    assert waiting == [f"{FIRST}/bad-truncated.xlsx"]
 
 
 def test_raw_layer_links_batches_across_reports(warehouse: str, landing: Path, daily_dag) -> None:

@@ -1174,11 +1174,22 @@ def record_missing(business_date: dt.date, expected: list[str], *, landing: str,
     return missing
 
 
+_WAITING = """
+    SELECT f.business_date, f.file_name FROM operations.late_file f
+     WHERE f.business_date >= %s AND f.business_date < %s
+       AND NOT EXISTS (SELECT FROM operations.etl_file_ledger l
+                        WHERE l.business_date = f.business_date AND l.file_name = f.file_name
+                          AND l.recorded_at > f.modified_at)
+     ORDER BY 1, 2"""
+
+
 def record_late_files(business_date: dt.date, found: list[tuple[dt.date, object]], lookback_days: int, *,
                       conninfo: str | None = None) -> list[str]:  # fmt: skip
     """Replace what operations.late_file holds for the ``lookback_days`` dates before
     ``business_date`` with ``found`` (date, file): the files waiting in those dates' landing folders.
-    The late_file alert names each one until a run of its date records it in the file ledger."""
+    Returns (and logs) those no run of their date has recorded in the file ledger since their last
+    change: the late_file alert names each of them. A file a run did record and leave in place (an
+    unfinished workbook given up, copied to quarantine) is not waiting."""
     rows = []
     for day, path in found:
         try:
@@ -1199,7 +1210,8 @@ def record_late_files(business_date: dt.date, found: list[tuple[dt.date, object]
                    VALUES (%s, %s, %s, %s, %s, %s)""",
                 rows,
             )
-    names = [f"{day}/{name}" for day, name, *_ in rows]
+        waiting = conn.execute(_WAITING, (first, business_date)).fetchall()
+    names = [f"{day}/{name}" for day, name in waiting]
     if names:
         log.error("files waiting in the landing folders of earlier dates (re-run those dates): %s", ", ".join(names))
     return names
