@@ -3,6 +3,8 @@ never becomes markup. Pure: the summary as collect() hands it over, written out 
 
 from __future__ import annotations
 
+import pytest
+
 from sap_warehouse import summary
 
 
@@ -64,3 +66,15 @@ def test_a_long_list_of_alerts_is_cut_with_the_command_for_the_rest() -> None:
     assert "- NEW warning #1 low_stock: m1" in text
     assert f"#{summary.SHOWN_ALERTS + 1} " not in text
     assert "... and 3 more: sapwh alerts list" in text
+
+
+def test_the_summary_reads_as_the_read_only_login(
+    warehouse: str, as_analyst: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary runs in the dag-processor (a run callback), which holds only the reader's password:
+    it reads through warehouse_analyst_db, in read-only transactions, never the loader's login."""
+    import datetime as dt
+
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", "postgresql://nobody:none@127.0.0.1:9/nowhere")
+    collected = summary.collect(dt.date(2026, 3, 4), run_id="manual__x", expected=["mb51"])
+    assert (collected["headline"], collected["missing"]) == ("NOTHING ARRIVED", ["mb51"])

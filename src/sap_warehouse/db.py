@@ -25,6 +25,9 @@ CONN_ID = "warehouse_db"  # the daily DAG: a member of warehouse_loader (rows on
 # for the restore that verifies a dump). A deployment that defines neither uses warehouse_db for all.
 OWNER_CONN_ID = "warehouse_owner_db"
 BACKUP_CONN_ID = "warehouse_backup_db"
+# What only reads (the on-call page in the api-server, the morning summary in the dag-processor): a
+# member of warehouse_analyst, so those processes hold no password that writes.
+ANALYST_CONN_ID = "warehouse_analyst_db"
 # First key of the two-key advisory lock; the second key is the business date as a day number.
 LOCK_NAMESPACE = 0x5A9
 RAW_TABLE_LOCK_NAMESPACE = 0x5AA
@@ -120,6 +123,15 @@ def connect(
                 yield conn
     finally:
         conn.close()
+
+
+@contextmanager
+def read_only(conninfo: str | None = None) -> Iterator[psycopg.Connection]:
+    """A connection of the analyst login (``conninfo``, else ``warehouse_analyst_db``) whose every
+    transaction is read-only, whatever that login may do."""
+    with connect(conninfo, autocommit=True, conn_id=ANALYST_CONN_ID) as conn:
+        conn.execute("SET default_transaction_read_only = on")
+        yield conn
 
 
 def lock_business_date(conn: psycopg.Connection, business_date: dt.date, *, shared: bool = False) -> None:

@@ -19,34 +19,21 @@ A browser without a session is sent to Airflow's login page; an API client gets 
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations when they are
 # defined, and they name classes imported inside create_app().
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-import psycopg
-
 from sap_warehouse import alerts
-from sap_warehouse.db import connect, query_rows
+from sap_warehouse.db import query_rows, read_only
 from sap_warehouse.landing import LOCATION_VARIABLES, default_url
 
 DAILY_DAG_ID = "sap_warehouse_daily"
-ANALYST_CONN_ID = "warehouse_analyst_db"
 CHART_DAYS = 30
 DATES_LISTED = 60
 TEMPLATES = Path(__file__).with_name("templates")
 # One colour per report line of the chart (Tableau 10), in the order the reports sort.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 
-
-@contextmanager
-def read_only(conninfo: str | None = None) -> Iterator[psycopg.Connection]:
-    """A connection of the analyst login (``conninfo``, else ``warehouse_analyst_db``) whose every
-    transaction is read-only, whatever that login may do."""
-    with connect(conninfo, autocommit=True, conn_id=ANALYST_CONN_ID) as conn:
-        conn.execute("SET default_transaction_read_only = on")
-        yield conn
 
 
 def day_view(business_date: dt.date | None = None, *, conninfo: str | None = None) -> dict:

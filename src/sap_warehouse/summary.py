@@ -19,7 +19,7 @@ import html
 import logging
 from urllib.parse import quote
 
-from sap_warehouse.db import connect, query_rows
+from sap_warehouse.db import query_rows, read_only
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def collect(
 ) -> dict:
     """What the summary of ``business_date`` says: files per report, quarantined files, this run's
     gates, open alerts (new since ``since``), the calendar's word on the date, and the headline."""
-    with connect(conninfo) as conn:
+    with read_only(conninfo) as conn:
         files = query_rows(conn, "summary/files.sql", {"day": business_date, "expected": expected})
         quarantined = query_rows(conn, "summary/quarantined.sql", {"day": business_date})
         gates = query_rows(conn, "summary/gates.sql", {"day": business_date, "run_id": run_id})
