@@ -1,11 +1,24 @@
-"""The installed environment is the one requirements.txt pins, not a resolver's silent fallback."""
+"""The installed environment is the one the locks pin, not a resolver's silent fallback."""
 
+import re
+import subprocess
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
 
-LOCK = Path(__file__).resolve().parents[1] / "requirements.lock"
+ROOT = Path(__file__).resolve().parents[1]
+LOCK, DEV_LOCK = ROOT / "requirements.lock", ROOT / "requirements-dev.lock"
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, pinned = line.partition("==")
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = pinned
+    return pins
 
 
 @pytest.mark.parametrize(
@@ -28,10 +41,7 @@ def test_defusedxml_is_installed() -> None:
 
 def test_every_locked_package_is_installed_at_its_pinned_version() -> None:
     mismatches = []
-    for line in LOCK.read_text().splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name, _, pinned = line.partition("==")
+    for name, pinned in {**_pins(LOCK), **_pins(DEV_LOCK)}.items():
         try:
             installed = version(name)
         except PackageNotFoundError:
@@ -60,3 +70,19 @@ def test_the_warehouse_is_an_installed_package_and_plugins_holds_only_the_plugin
     project = tomllib.loads((root / "pyproject.toml").read_text())
     assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["sap_warehouse"]  # not the kit
     assert project["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
+
+
+def test_the_runtime_lock_holds_no_development_tool_and_the_set_is_consistent() -> None:
+    """requirements.lock is what the image installs (resolved from requirements.txt alone); the tools
+    of requirements-dev.txt are pinned in requirements-dev.lock only. pip check: every installed
+    package's requirements are met (the image runs the same check on the runtime set)."""
+    runtime, dev = _pins(LOCK), _pins(DEV_LOCK)
+    assert not {"pytest", "ruff", "playwright", "aiosmtpd", "matplotlib", "moto"} & set(runtime)
+    assert {"pytest", "ruff", "playwright", "moto"} <= set(dev)
+    assert not set(runtime) & set(dev)
+    # The production stack's own parts are in the runtime set: Celery with its broker client, the
+    # FAB auth manager, s3:// storage.
+    assert {"apache-airflow-providers-celery", "celery", "kombu", "redis", "apache-airflow-providers-fab",
+            "flask-appbuilder", "apache-airflow-providers-amazon", "s3fs"} <= set(runtime)  # fmt: skip
+    check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr

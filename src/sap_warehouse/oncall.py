@@ -35,7 +35,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 
 
-
 def day_view(business_date: dt.date | None = None, *, conninfo: str | None = None) -> dict:
     """Everything the page shows for ``business_date`` (default: the latest date the ledger knows)."""
     with read_only(conninfo) as conn:
