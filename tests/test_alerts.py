@@ -338,3 +338,37 @@ def test_every_rule_file_is_a_rule_headed_by_its_name_and_the_readme_documents_e
     assert {"stuck_transit", "missing_report", "unmapped_channel"} <= set(alerts.RULES)
     for rule in alerts.RULES:
         assert alerts.sql_file(f"alerts/{rule}.sql").startswith(f"-- {rule}"), rule
+
+
+def test_a_link_is_judged_only_where_its_output_can_be_known(warehouse: str) -> None:
+    """A P02 -> P01 link whose P01 order produced nothing yet and that no finished export names is
+    "not produced yet", not 0 %; a link without a unit conversion has no yield; a finished order that
+    delivered nothing, and a link that produced half, are low yields."""
+    day = dt.date(2026, 4, 6)
+    link = ("INSERT INTO facts.fact_production_chain (parent_material, parent_batch, parent_level, child_material, "
+            "child_batch, child_order, child_level, link_rule, consumed_qty, produced_qty, consumed_kg, produced_kg, "
+            "yield_pct, business_date) VALUES (%s, %s, 'P02', %s, %s, %s, 'P01', 'zrpp062_sfg_liquid', 100, %s, "
+            "100, %s, %s, %s)")  # fmt: skip
+    with psycopg.connect(warehouse) as conn:
+        for child, order_no, produced, kg, pct in (
+            ("NOTYET", "0090000001", 0, 0, 0),  # the P01 order is not in any export yet
+            ("FINISHED", "0090000002", 0, 0, 0),  # its order finished with nothing delivered
+            ("NOUNIT", "0090000003", 40, None, None),  # no kg per unit: yield unknown
+            ("HALF", "0090000004", 50, 50, 50),
+        ):
+            conn.execute(link, ("2000000001", f"P02{child}", "1000012345", child, order_no, produced, kg, pct, day))
+        conn.execute(
+            "INSERT INTO facts.fact_production (order_number, order_number_norm, plant, material_code, status, "
+            "business_date, actual_finish_date) "
+            "VALUES ('0090000002', '90000002', '1201', '1000012345', 'TECO', %s, %s)",
+            (day, day),
+        )
+    alerts.evaluate(day, conninfo=warehouse)
+    with psycopg.connect(warehouse) as conn:
+        judged = conn.execute(
+            "SELECT entity_key, severity FROM facts.fact_alert WHERE rule_code = 'low_yield' ORDER BY 1"
+        ).fetchall()
+    assert judged == [
+        ("link:2000000001/P02FINISHED>1000012345/FINISHED", "critical"),
+        ("link:2000000001/P02HALF>1000012345/HALF", "critical"),
+    ]

@@ -68,6 +68,32 @@ def test_a_long_list_of_alerts_is_cut_with_the_command_for_the_rest() -> None:
     assert "... and 3 more: sapwh alerts list" in text
 
 
+def verdict(**changes) -> str:
+    facts = {"failed_task": None, "nothing_arrived": False, "incomplete": False, "new_critical": 0, "holiday": None}
+    return summary.headline(**{**facts, **changes})
+
+
+def test_the_headline_is_ok_only_without_new_critical_alerts() -> None:
+    assert verdict() == "OK"
+    assert verdict(new_critical=3) == "ATTENTION: 3 new critical"
+    assert verdict(new_critical=1, incomplete=True) == "ATTENTION: 1 new critical; INCOMPLETE"
+    assert verdict(incomplete=True) == "INCOMPLETE"
+    assert verdict(failed_task="quality_gate_raw", new_critical=2) == "FAILED at quality_gate_raw; 2 new critical"
+    assert verdict(nothing_arrived=True, holiday="Tết") == "NOTHING ARRIVED (Tết: none expected)"
+
+
+def test_new_critical_alerts_come_first_grouped_by_rule() -> None:
+    def alert(n: int, rule: str, severity: str = "critical", new: bool = True) -> dict:
+        return {"alert_id": n, "rule_code": rule, "severity": severity, "message": f"m{n}", "is_new": new}
+
+    alerts = [alert(1, "late_file"), alert(2, "low_yield"), alert(3, "low_yield"), alert(4, "low_yield", new=False),
+              alert(5, "negative_stock", "warning")]  # fmt: skip
+    text = summary.render_text(state(alerts=alerts, new_alerts=4, new_critical=3))
+    section = text.split("New critical alerts (3):\n", 1)[1].split("\n\n", 1)[0]
+    assert section.splitlines() == ["- low_yield: 2", "-   #2 m2", "-   #3 m3", "- late_file: 1", "-   #1 m1"]
+    assert text.index("New critical alerts") < text.index("Files:")
+
+
 def test_the_summary_reads_as_the_read_only_login(
     warehouse: str, as_analyst: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,19 +51,18 @@ def collect(
             (business_date,),
         ).fetchone()
     missing = [f["report"] for f in files if f["missing"] and f["report"] in expected]
-    if failed_task:
-        headline = f"FAILED at {failed_task}"
-    elif expected and len(missing) == len(expected):
-        headline = "NOTHING ARRIVED" + (f" ({calendar[0]}: none expected)" if calendar else "")
-    elif missing or quarantined:
-        headline = "INCOMPLETE"
-    else:
-        headline = "OK"
+    new_critical = sum(a["is_new"] and a["severity"] == "critical" for a in alerts)
     return {
         "business_date": business_date.isoformat(),
         "run_id": run_id,
         "run_url": run_url,
-        "headline": headline,
+        "headline": headline(
+            failed_task=failed_task,
+            nothing_arrived=bool(expected) and len(missing) == len(expected),
+            incomplete=bool(missing or quarantined),
+            new_critical=new_critical,
+            holiday=calendar[0] if calendar else None,
+        ),
         "holiday": calendar[0] if calendar else None,
         "files": files,
         "missing": missing,
@@ -71,8 +70,25 @@ def collect(
         "gates": gates,
         "alerts": alerts,
         "new_alerts": sum(a["is_new"] for a in alerts),
+        "new_critical": new_critical,
         "open_critical": sum(a["severity"] == "critical" for a in alerts),
     }
+
+
+def headline(
+    *, failed_task: str | None, nothing_arrived: bool, incomplete: bool, new_critical: int, holiday: str | None
+) -> str:
+    """The summary's verdict, most urgent first. OK only when the run went through, every expected report
+    arrived whole and no critical alert opened in this run: a new critical alert means a person must act
+    today, so it is named in the headline ("ATTENTION: 3 new critical"), never folded into OK."""
+    attention = f"{new_critical} new critical" if new_critical else ""
+    if failed_task:
+        return f"FAILED at {failed_task}" + (f"; {attention}" if attention else "")
+    if nothing_arrived:
+        return "NOTHING ARRIVED" + (f" ({holiday}: none expected)" if holiday else "")
+    if attention:
+        return f"ATTENTION: {attention}" + ("; INCOMPLETE" if incomplete else "")
+    return "INCOMPLETE" if incomplete else "OK"
 
 
 def _file_line(f: dict) -> str:
@@ -95,13 +111,30 @@ def _alert_line(a: dict) -> str:
     return f"{'NEW ' if a['is_new'] else ''}{a['severity']} #{a['alert_id']} {a['rule_code']}: {a['message']}"
 
 
+def _new_critical_lines(alerts: list[dict]) -> list[str]:
+    """The critical alerts this run opened, by rule (the rule with the most first), each rule's count
+    and its first alerts."""
+    by_rule: dict[str, list[dict]] = {}
+    for a in alerts:
+        if a["is_new"] and a["severity"] == "critical":
+            by_rule.setdefault(a["rule_code"], []).append(a)
+    out = []
+    for rule, found in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        out.append(f"{rule}: {len(found)}")
+        out += [f"  #{a['alert_id']} {a['message']}" for a in found[:5]]
+        if len(found) > 5:
+            out.append(f"  ... and {len(found) - 5} more: sapwh alerts list")
+    return out
+
+
 def lines(summary: dict) -> dict[str, list[str]]:
-    """The summary's sections as lines of plain text."""
+    """The summary's sections as lines of plain text: the new critical alerts first, by rule."""
     alerts = summary["alerts"]
     shown = [_alert_line(a) for a in alerts[:SHOWN_ALERTS]]
     if len(alerts) > SHOWN_ALERTS:
         shown.append(f"... and {len(alerts) - SHOWN_ALERTS} more: sapwh alerts list")
     return {
+        f"New critical alerts ({summary.get('new_critical', 0)})": _new_critical_lines(alerts),
         "Files": [_file_line(f) for f in summary["files"]],
         "Quarantined": [
             f"{q['file_name']} ({q['report'] or 'unknown layout'}): {q['reason']}" for q in summary["quarantined"]

@@ -1,8 +1,11 @@
 -- low_yield: production orders (delivered / order quantity) and genealogy links (produced / consumed
 -- kg) below %(yield_pct)s %%: critical below %(yield_critical_pct)s %%, warning below
 -- %(yield_warning_pct)s %%, info otherwise. Orders finished, and links made, within
--- %(yield_window_days)s days of the as-of date are judged; an older one's alert resolves. A link into
--- an order not finished yet is still being produced: not judged.
+-- %(yield_window_days)s days of the as-of date are judged; an older one's alert resolves. A yield is
+-- judged only where output can be known: a link into an order not finished yet is still being
+-- produced, and a link that produced nothing yet into an order no finished export names is "not
+-- produced yet" (the on-call page shows it; no alert); a link without a unit conversion has no yield
+-- (NULL), never 0 %%.
 WITH judged (entity_key, yield_pct, message, details) AS (
     SELECT 'order:' || p.order_number_norm,
            p.yield_pct,
@@ -27,6 +30,9 @@ WITH judged (entity_key, yield_pct, message, details) AS (
      WHERE c.business_date BETWEEN %(as_of)s::date - %(yield_window_days)s AND %(as_of)s::date
        AND NOT EXISTS (SELECT 1 FROM facts.fact_production p
                         WHERE p.order_number_norm = ltrim(c.child_order, '0') AND p.actual_finish_date IS NULL)
+       AND (c.produced_qty > 0
+            OR EXISTS (SELECT 1 FROM facts.fact_production p
+                        WHERE p.order_number_norm = ltrim(c.child_order, '0') AND p.actual_finish_date IS NOT NULL))
 )
 INSERT INTO alert_condition (rule_code, entity_key, severity, current_value, threshold_value, message, details)
 SELECT 'low_yield',
