@@ -32,9 +32,10 @@ from sap_warehouse.registry import SQL_DIR, sql_file
 
 log = logging.getLogger(__name__)
 
-# The rules: every file of include/sql/alerts/ but the two the rules share (the table they fill, the
-# lifecycle that applies it); each file opens with what its condition means (README, Alert rules).
-SHARED_ALERT_FILES = ("condition_table", "lifecycle")
+# The rules: every file of include/sql/alerts/ but the three the rules share (the table they fill, the
+# budget that groups a flood, the lifecycle that applies it); each file opens with what its condition
+# means (README, Alert rules).
+SHARED_ALERT_FILES = ("condition_table", "budget", "lifecycle")
 RULES = tuple(sorted(p.stem for p in (SQL_DIR / "alerts").glob("*.sql") if p.stem not in SHARED_ALERT_FILES))
 
 # Airflow Variable -> default. The SQL parameter is the name without the ``alert_`` prefix.
@@ -53,6 +54,8 @@ THRESHOLDS: dict[str, float] = {
     "alert_delivery_lookback_days": 7,
     "alert_rejected_rows_pct": 1.0,
     "alert_cell_issues_pct": 5.0,
+    # The alert budget: more conditions of one rule than this in one evaluation are one grouped alert.
+    "alert_group_above": 20,
 }
 
 ALERTS_LOCK = "sap_warehouse.alerts"
@@ -103,6 +106,8 @@ def evaluate(
         for rule in RULES:
             run_sql_file(conn, f"alerts/{rule}.sql", sql_params)
         conditions = dict(conn.execute("SELECT severity, count(*) FROM alert_condition GROUP BY severity").fetchall())
+        run_sql_file(conn, "alerts/budget.sql", sql_params)
+        grouped = [row[0] for row in conn.execute("SELECT rule_code FROM alert_condition WHERE entity_key = 'group'")]
         with psycopg.ClientCursor(conn) as cur:
             cur.execute(sql_file("alerts/lifecycle.sql"), sql_params)
             opened, updated, resolved = cur.fetchone()
@@ -125,6 +130,7 @@ def evaluate(
         result = {
             "as_of": as_of.isoformat(),
             "conditions": conditions,
+            "grouped": sorted(grouped),
             "opened": opened,
             "updated": updated,
             "resolved": resolved,
@@ -232,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     listing = commands.add_parser("list", help="open alerts, newest first")
     listing.add_argument("--all", action="store_true", help="resolved ones too")
     listing.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+    detail = commands.add_parser("show", help="one alert in full; a grouped alert with every member")
+    detail.add_argument("alert_id", type=int)
+    detail.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     ack = commands.add_parser("ack", help="acknowledge an open alert")
     ack.add_argument("alert_id", type=int)
     ack.add_argument("--by", required=True, help="who takes care of it")
@@ -246,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from sap_warehouse.cli import show
 
+    if args.command == "show":
+        return _show(args.alert_id, as_json=args.json)
     with connect() as conn, conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             """SELECT alert_id, severity, status, rule_code, entity_key, first_business_date, last_business_date,
@@ -255,6 +266,24 @@ def main(argv: list[str] | None = None) -> int:
             (args.all,),
         ).fetchall()
     show(rows, as_json=args.json, title="alerts" if args.all else "open alerts")
+    return 0
+
+
+def _show(alert_id: int, *, as_json: bool) -> int:
+    """An alert's fields, then its members (a grouped alert) as a table."""
+    from sap_warehouse.cli import show
+
+    with connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT * FROM facts.fact_alert WHERE alert_id = %s", (alert_id,)).fetchone()
+    if row is None:
+        print(f"no alert {alert_id}: sapwh alerts list --all", file=sys.stderr)
+        return 1
+    details = row["details"] or {}
+    members = details.get("members") or ([{"code": code} for code in details["codes"]] if "codes" in details else None)
+    if members is None:
+        show([row], as_json=as_json, title=f"alert {alert_id}")
+    else:
+        show(members, as_json=as_json, title=f"alert {alert_id}: {row['message']}")
     return 0
 
 
