@@ -3,6 +3,7 @@ rows read = inserted + updated + unchanged + rejected, re-delivery changes nothi
 file updates exactly what changed."""
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import psycopg
@@ -168,3 +169,23 @@ def test_text_exports_load_through_the_same_registry(
     assert (result.report, result.status, result.rows_inserted) == (code, "loaded", len(rows))
     actual = sorted(_rows_in_table(warehouse, code), key=_key(code))
     assert actual == sorted(exports.truth(rows), key=_key(code))
+
+
+def test_zrpp062_subtotal_rows_inside_the_list_are_list_totals_not_rejects(warehouse: str, tmp_path: Path) -> None:
+    """Real ZRPP062 lists carry subtotals between the lines: Process Order blank, Material Description
+    "S U B T O T A L", the MRP controller (and on some the product group) beside the sums. Counted as
+    summary rows, like the totals at the end: no reject, no rejected_rows signal."""
+    rows = exports.day_rows(DAY, 40, seed=21)["zrpp062"]
+    written = exports.with_subtotals("zrpp062", rows)
+    subtotals = [r for r in written if r.get("__subtotal__")]
+    assert subtotals, "the generator writes subtotals"
+    assert any(r.get("product_group_1") for r in subtotals)
+    assert any(not r.get("product_group_1") for r in subtotals)
+    assert any(not after.get("__subtotal__") for before, after in itertools.pairwise(written)
+               if before.get("__subtotal__")), "inside the list, not only at its end"  # fmt: skip
+
+    result = _load(warehouse, tmp_path, "zrpp062.xlsx", exports.render("zrpp062", rows, 21))
+
+    assert (result.status, result.rows_read, result.rows_rejected) == ("loaded", len(rows), 0)
+    assert result.rows_summary == len(subtotals) + len(exports.list_totals("zrpp062", rows))
+    _ledger_adds_up(warehouse)

@@ -72,6 +72,11 @@ TOTALS_BY = {
     "zrmm024": "uom_od",
     "zrpp062": "mrp_controller",
 }
+# Subtotal rows SAP writes inside a list, after each run of lines sharing these columns (ZRPP062: the
+# MRP controller and the product group): the spaced word in Material Description, the grouping columns
+# (the product group on every other one, as real lists do), the sums of the number columns.
+SUBTOTALS_BY = {"zrpp062": ("mrp_controller", "product_group_1")}
+SUBTOTAL_TEXT = "S U B T O T A L"
 BAD_INPUTS = (
     "wrong_type", "truncated", "zip_bomb", "entity_bomb", "empty_sheet", "missing_column",
     "unknown_layout", "text_in_number", "bad_date", "cell_issue",
@@ -184,7 +189,8 @@ def zrpp062_rows(day: dt.date, orders: list[dict], seed: int) -> list[dict]:
         sg_actual = Decimal(rnd.randint(1220, 1280)) / 1000 if roll >= 0.05 else None
         sg_cell = "?" if roll < 0.03 else ("" if sg_actual is None else f"{sg_actual:.3f}".replace(".", ","))
         out.append({
-            "mrp_controller": "P01", "product_group_1": "Decorative", "product_group_2": "Interior",
+            "mrp_controller": "P01", "product_group_1": _product_group(order["material_number"]),
+            "product_group_2": "Interior",
             "material": order["material_number"], "material_description": order["material_description"],
             "batch": order["batch"], "process_order": order["order_number"].lstrip("0"),
             "order_sfg_liquid": sfg["order_number"].lstrip("0") if sfg else None,
@@ -205,7 +211,12 @@ def zrpp062_rows(day: dt.date, orders: list[dict], seed: int) -> list[dict]:
             "pc_to_kg_actual": KG_PER_UNIT["PC"], "pd_manager": "Phạm Minh Đức", "pd_leader": "Vũ Thị Hoa",
             "__cells__": {"sg_actual": sg_cell},
         })  # fmt: skip
-    return out
+    # Listed by product group, as the report sorts them (its subtotals follow each group).
+    return sorted(out, key=lambda row: row["product_group_1"])
+
+
+def _product_group(material: str) -> str:
+    return ("Decorative", "Protective", "Wood coatings")[int(material[-2:]) % 3]
 
 
 def zrsd004_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
@@ -522,6 +533,31 @@ def list_totals(report_code: str, rows: list[dict]) -> list[dict]:
     return [groups[k] for k in sorted(groups, key=str) if k is not None]
 
 
+def with_subtotals(report_code: str, rows: list[dict]) -> list[dict]:
+    """``rows`` with SAP's subtotal rows inside the list (SUBTOTALS_BY), each marked ``__subtotal__``."""
+    by = SUBTOTALS_BY.get(report_code)
+    if by is None or not rows:
+        return rows
+    numbers = [c.name for c in reports()[report_code].file_columns if c.type == "number"]
+    out: list[dict] = []
+    run: list[dict] = []
+    for row in [*rows, None]:
+        if run and (row is None or tuple(row.get(k) for k in by) != tuple(run[0].get(k) for k in by)):
+            total = {"__subtotal__": True, "material_description": SUBTOTAL_TEXT, by[0]: run[0].get(by[0])}
+            if sum(1 for r in out if r.get("__subtotal__")) % 2 == 0:
+                total.update({k: run[0].get(k) for k in by[1:]})
+            for name in numbers:
+                values = [r[name] for r in run if isinstance(r.get(name), Decimal)]
+                if values:
+                    total[name] = sum(values, Decimal(0))
+            out.append(total)
+            run = []
+        if row is not None:
+            out.append(row)
+            run.append(row)
+    return out
+
+
 def render(
     report_code: str,
     rows: list[dict],
@@ -541,7 +577,11 @@ def render(
         sheet.append([report.title])
         sheet.append([])
     sheet.append([file_header(c) for c in columns])
-    for row in rows:
+    for row in with_subtotals(report_code, rows) if totals else rows:
+        if row.get("__subtotal__"):
+            sheet.append([float(row[c.name]) if c.type == "number" and c.name in row else row.get(c.name, "")
+                          for c in columns])  # fmt: skip
+            continue
         rnd = random.Random(f"{report_code}-cells:{seed}:{sorted(row.items(), key=str)!r}")
         cells = row.get("__cells__", {})
         sheet.append(
