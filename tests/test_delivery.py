@@ -147,7 +147,12 @@ def test_quarantined_files_and_rejected_rows_are_alerted_and_a_corrected_file_re
     }
     assert alerts(warehouse, "missing_report") == {}
     subject, body = last_summary(inbox, BAD_FILES)
-    assert subject.startswith(f"[warehouse] {BAD_FILES}: INCOMPLETE; 4 of 4 reports delivered, 1 quarantined")
+    # The one critical alert is the quarantined file: a person asks for the export again today.
+    assert subject.startswith(
+        f"[warehouse] {BAD_FILES}: ATTENTION: 1 new critical; INCOMPLETE; 4 of 4 reports delivered, 1 quarantined"
+    )
+    assert "New critical alerts (1)" in body
+    assert "<li>quarantined_file: 1</li>" in body
     assert "bad-truncated.xlsx (unknown layout): bad-truncated.xlsx" in body
     assert "(unknown layout): 1 quarantined; rows 0 loaded" in body
     assert "cooispi: 1 loaded; rows 39 loaded, 0 unchanged, 1 rejected, 0 cells as NULL" in body

@@ -698,7 +698,10 @@ def bad_file(kind: str, day: dt.date, seed: int) -> bytes:
     if kind == "cell_issue":
         # Text in a number column that no fact is computed from: every row loads, the cell is NULL
         # and recorded. Orders of another day, so the file does not overlap the day's real export.
-        rows = sto_rows(day - dt.timedelta(days=500), 30, seed)
+        # Received on their own day: old transport orders still in transit would raise stuck_transit
+        # alerts, which this bad input is not about.
+        rows = [sto_received(row, row["gi_date"]) if row["gi_date"] else row
+                for row in sto_rows(day - dt.timedelta(days=500), 30, seed)]  # fmt: skip
         for row in rows[::3]:
             row["__cells__"] = {"gross_weight": "see packing list"}
         return render("zrmm024", rows, seed)

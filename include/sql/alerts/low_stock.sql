@@ -1,7 +1,8 @@
 -- low_stock: a material's stock at a plant (sum of its net movements up to the as-of date, in the
 -- unit of its transport orders) at or below its safety stock (ZRMM024 "Safety Stock" of the latest
 -- transport order to that plant): warning; at or below %(low_stock_critical_ratio)s x the safety
--- stock: critical. Materials without a safety stock are not judged.
+-- stock: critical. Materials without a safety stock are not judged, and neither is a material that has
+-- no position at the plant (it neither moved there nor was counted): its stock is unknown, not 0.
 WITH safety AS (
     SELECT DISTINCT ON (s.material, s.dest_plant) s.material, s.dest_plant AS plant, s.uom_od AS unit,
            s.safety_stock
@@ -18,14 +19,14 @@ WITH safety AS (
 INSERT INTO alert_condition (rule_code, entity_key, severity, current_value, threshold_value, message, details)
 SELECT 'low_stock',
        s.material || '@' || s.plant,
-       CASE WHEN coalesce(k.qty, 0) <= s.safety_stock * %(low_stock_critical_ratio)s THEN 'critical' ELSE 'warning' END,
-       coalesce(k.qty, 0),
+       CASE WHEN k.qty <= s.safety_stock * %(low_stock_critical_ratio)s THEN 'critical' ELSE 'warning' END,
+       k.qty,
        s.safety_stock,
-       format('%%s at plant %%s: %%s %%s in stock, safety stock %%s', s.material, s.plant, coalesce(k.qty, 0),
+       format('%%s at plant %%s: %%s %%s in stock, safety stock %%s', s.material, s.plant, k.qty,
               coalesce(s.unit, ''), s.safety_stock),
-       jsonb_build_object('material', s.material, 'plant', s.plant, 'unit', s.unit, 'stock', coalesce(k.qty, 0),
+       jsonb_build_object('material', s.material, 'plant', s.plant, 'unit', s.unit, 'stock', k.qty,
                           'safety_stock', s.safety_stock)
   FROM safety s
-  LEFT JOIN stock k ON k.material_code = s.material AND k.plant = s.plant AND k.unit IS NOT DISTINCT FROM s.unit
+  JOIN stock k ON k.material_code = s.material AND k.plant = s.plant AND k.unit IS NOT DISTINCT FROM s.unit
  WHERE s.safety_stock > 0
-   AND coalesce(k.qty, 0) <= s.safety_stock;
+   AND k.qty <= s.safety_stock;
