@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from sap_warehouse import alerts, cli
+from sap_warehouse.raw_load import load_file
 from sap_warehouse_kit import exports
 from tests.helpers import load_day
 
@@ -84,6 +85,9 @@ def test_alerts_list_as_json_for_scripts(warehouse: str, tmp_path: Path, capsys)
     day = dt.date(2026, 3, 2)
     exports.write_day(tmp_path, day, rows=20, seed=9)
     load_day(warehouse, tmp_path / day.isoformat(), day)
+    bad = tmp_path / "bad-wrong_type.xlsx"  # a quarantined file: a healthy day alone raises no alert
+    bad.write_bytes(exports.bad_file("wrong_type", day, 9))
+    load_file(bad, day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
     alerts.evaluate(day, conninfo=warehouse)
     with psycopg.connect(warehouse) as conn:
         open_ids = {r[0] for r in conn.execute("SELECT alert_id FROM facts.fact_alert WHERE status <> 'resolved'")}
