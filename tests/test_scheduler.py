@@ -116,11 +116,17 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
         f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"business_date": days[0].isoformat()}}
     )
     assert triggered.status_code == 200, triggered.text
-    # This Airflow's metadata outlives the test: a backfill a stopped scheduler never completed blocks
-    # new ones of the DAG.
+    # This Airflow's metadata outlives the test: a backfill a stopped scheduler never completed, or a
+    # run an interrupted test left running (max_active_runs=1), blocks the runs of this one.
     for stale in airflow.get("/api/v2/backfills", params={"dag_id": DAG_ID, "limit": 100}).json()["backfills"]:
         if stale["completed_at"] is None:
             airflow.put(f"/api/v2/backfills/{stale['id']}/cancel")
+    mine = triggered.json()["dag_run_id"]
+    for state in ("running", "queued"):
+        listed = airflow.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": state, "limit": 100}).json()
+        for run in listed["dag_runs"]:
+            if run["dag_run_id"] != mine:
+                airflow.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}", json={"state": "failed"})
     # A backfill of the next three dates: one run per data interval, which starts at 06:00 plant time.
     backfill = airflow.post(
         "/api/v2/backfills",
