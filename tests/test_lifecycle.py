@@ -202,33 +202,33 @@ def _resaved(source: Path, target: Path) -> None:
     assert target.read_bytes() != source.read_bytes()
 
 
-def test_a_resaved_copy_of_another_dates_export_is_a_stale_copy(warehouse: str, tmp_path: Path) -> None:
-    """D-1's MB51 and ZRFI005 opened and saved again into D's folder: their bytes differ from every
-    loaded file, their rows are D-1's, so they are stale copies; a re-saved copy of a file of D
-    itself and D-1's master data stay normal deliveries."""
-    landing, first, day = tmp_path / "landing", DAYS[0], DAYS[1]
-    for each in (first, day):
+def test_a_resaved_copy_of_an_older_dates_export_is_a_stale_copy(warehouse: str, tmp_path: Path) -> None:
+    """Files opened and saved again (other bytes, the same rows) in D's folder. D-2's MB51, while D-1's
+    differed: a quiet day cannot bring back an older date's rows, so it is a stale copy. D-1's ZRFI005,
+    the neighbouring delivery: a quiet day's unchanged export or a re-save, the data cannot tell, so it
+    loads and says so. A re-saved copy of D's own file is D's data again; master data repeats."""
+    landing, first, previous, day = tmp_path / "landing", *DAYS
+    for each in DAYS:
         exports.write_day(landing, each, rows=30, seed=SEED)
-    names = {each: {code: name for code, name, _, _ in exports.day_plan(each, 30, SEED)} for each in (first, day)}
-    for code in ("mb51", "zrfi005"):
-        (landing / day.isoformat() / names[day][code]).unlink()
-        _resaved(landing / first.isoformat() / names[first][code], landing / day.isoformat() / f"resaved-{code}.xlsx")
-    own = landing / day.isoformat() / names[day]["zrsd004"]
-    _resaved(own, tmp_path / "own-zrsd004.xlsx")
+    names = {each: {code: name for code, name, _, _ in exports.day_plan(each, 30, SEED)} for each in DAYS}
+    folder = landing / day.isoformat()
+    for code, source in (("mb51", first), ("zrfi005", previous)):
+        (folder / names[day][code]).unlink()
+        _resaved(landing / source.isoformat() / names[source][code], folder / f"resaved-{code}.xlsx")
+    _resaved(folder / names[day]["zrsd004"], tmp_path / "own-zrsd004.xlsx")
 
-    ledger = _load_days(warehouse, landing, tmp_path / "q", [first, day])
-    for code in ("mb51", "zrfi005"):
-        assert [r.status for r in ledger[code]] == ["loaded", "stale_copy"], code
-        assert f"the same rows as {names[first][code]}, loaded for {first}" in ledger[code][1].reason
-    assert [r.status for r in ledger["zrsd006"]] == ["loaded", "duplicate"], "master data repeats: not stale"
-    assert record_missing(day, ["mb51", "zrfi005", "zrsd004"], landing="(test)", conninfo=warehouse) == [
-        "mb51",
-        "zrfi005",
-    ]
+    ledger = _load_days(warehouse, landing, tmp_path / "q", list(DAYS))
+    assert [r.status for r in ledger["mb51"]] == ["loaded", "loaded", "stale_copy"]
+    assert f"the same rows as {names[first]['mb51']}, loaded for {first}" in ledger["mb51"][2].reason
+    unchanged = ledger["zrfi005"][2]  # D's AR snapshot: D-1's lines, now dated D
+    assert (unchanged.status, unchanged.rows_inserted) == ("loaded", ledger["zrfi005"][1].rows_inserted)
+    assert f"the same rows as {names[previous]['zrfi005']} of {previous}: nothing changed" in unchanged.reason
+    assert [r.status for r in ledger["zrsd006"]] == ["loaded", "duplicate", "duplicate"], "master data repeats"
+    assert record_missing(day, ["mb51", "zrfi005", "zrsd004"], landing="(test)", conninfo=warehouse) == ["mb51"]
     # Of the date's own export, a re-saved copy is that date's data again: loaded, nothing new.
     again = load_file(tmp_path / "own-zrsd004.xlsx", day, quarantine_root=tmp_path / "q", conninfo=warehouse)
     assert (again.status, again.rows_inserted, again.rows_updated) == ("loaded", 0, 0)
-    assert again.rows_unchanged == ledger["zrsd004"][1].rows_inserted > 0
+    assert again.rows_unchanged == ledger["zrsd004"][2].rows_inserted > 0
 
 
 def test_a_file_dropped_after_its_dates_run_is_reported_until_that_date_is_run_again(

@@ -850,8 +850,8 @@ def load_sheet(
     else:
         lock_raw_table(conn, sheet.report.raw_table)
         digest = _rows_digest(conn, sheet.report, typed)
-        known = _known_in(conn, landed.sha256, business_date)
-        known = known or _same_rows_in(conn, sheet.report, digest, business_date)
+        stale, unchanged = _same_rows_in(conn, sheet.report, digest, business_date)
+        known = _known_in(conn, landed.sha256, business_date) or stale
         if known is not None:
             raise _AlreadyLoaded(known)
         keyed = _key(conn, sheet.report, scratch, typed)
@@ -859,6 +859,13 @@ def load_sheet(
         result = _result(
             sheet, file_name, business_date, typed, reject_ratio_max=reject_ratio_max, keyed=keyed, written=written
         )
+        if unchanged is not None:
+            note = (
+                f"the same rows as {unchanged.file_name} of {unchanged.business_date}: nothing changed between "
+                f"the two exports, or this is that file saved again; if SAP's export of {business_date} differs, "
+                "deliver it and re-run the date"
+            )
+            result.reason = "; ".join(r for r in (result.reason, note) if r)
     file_id = _ledger(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data),
                       reader=sheet.reader, run=run, started=landed.started, rows_digest=digest)  # fmt: skip
     _record_evidence(conn, typed.table, file_id, result)
@@ -897,24 +904,41 @@ def _rows_digest(conn: psycopg.Connection, report: Report, typed: Typed) -> str 
     return found[0] if found else None
 
 
-_SAME_ROWS = (
-    "SELECT report, business_date, file_name, true FROM operations.etl_file_ledger "
-    "WHERE report = %s AND rows_digest = %s AND status = 'loaded' AND business_date <> %s "
-    "ORDER BY business_date DESC, recorded_at LIMIT 1"
-)
+# The loaded file of another date with the same rows, and whether that date is a neighbour of D: the
+# nearest date before D, or after it, with a loaded file of the report.
+_SAME_ROWS = """
+    WITH neighbours AS (
+        SELECT (SELECT max(business_date) FROM operations.etl_file_ledger
+                 WHERE report = %(report)s AND status = 'loaded' AND business_date < %(day)s) AS before,
+               (SELECT min(business_date) FROM operations.etl_file_ledger
+                 WHERE report = %(report)s AND status = 'loaded' AND business_date > %(day)s) AS after
+    )
+    SELECT l.report, l.business_date, l.file_name, true,
+           l.business_date IN (n.before, n.after) AS neighbour
+      FROM operations.etl_file_ledger l, neighbours n
+     WHERE l.report = %(report)s AND l.rows_digest = %(digest)s AND l.status = 'loaded'
+       AND l.business_date <> %(day)s
+     ORDER BY l.business_date IN (n.before, n.after), l.business_date DESC, l.recorded_at
+     LIMIT 1"""
 
 
 def _same_rows_in(
     conn: psycopg.Connection, report: Report, digest: str | None, business_date: dt.date
-) -> _Known | None:
-    """The file of another business date whose rows this file repeats exactly, for a report that is
-    not static master data: the workbook was opened and saved again (its bytes differ), not exported
-    anew. A fresh export of a later date differs by at least one line (a rolling window moves, a
-    posting or an ageing day is added); an export with no data rows is never a copy."""
+) -> tuple[_Known | None, _Known | None]:
+    """(stale, unchanged): the loaded file of another business date whose rows this file repeats
+    exactly, for a report that is not static master data. Of a neighbouring date (the nearest one
+    before or after with a file of the report) it may be either a quiet day's export, where nothing
+    changed, or that file opened and saved again: the data cannot tell, so the file loads and its
+    reason says so (unchanged). Of any other date it is an old export saved again: a quiet day cannot
+    bring back the rows of an older date after a neighbour's differed (stale). An export with no data
+    rows is never a copy."""
     if digest is None or report.static:
-        return None
-    row = conn.execute(_SAME_ROWS, (report.code, digest, business_date)).fetchone()
-    return _Known(*row) if row else None
+        return None, None
+    row = conn.execute(_SAME_ROWS, {"report": report.code, "digest": digest, "day": business_date}).fetchone()
+    if row is None:
+        return None, None
+    known = _Known(*row[:4])
+    return (None, known) if row[4] else (known, None)
 
 
 def _repeat(known: _Known, file_name: str, business_date: dt.date) -> FileResult:
