@@ -77,7 +77,7 @@ from sap_warehouse.dag_support import (
     run_deadline,
     run_info,
 )
-from sap_warehouse.layers import FACTS
+from sap_warehouse.layers import FACT_INPUTS, FACTS
 
 # Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
 # a Variable, because it shapes the DAG and DAG files must not touch the database while parsed.
@@ -319,8 +319,9 @@ def sap_warehouse_daily():
     # run log (operations.etl_run_log) name them.
     with TaskGroup("facts", prefix_group_id=False, tooltip="the fact builds of the dates, from raw"):
         facts = {name: build_fact.override(task_id=f"build_{name}")(name, day) for name in FACTS}
-        facts["fact_production"] >> facts["fact_production_chain"]
-    dims >> [facts["fact_inventory"], facts["fact_billing"], facts["fact_production"], facts["fact_ar_aging"]]
+        for name, inputs in FACT_INPUTS.items():
+            [facts[i] for i in inputs] >> facts[name]
+    dims >> [facts[name] for name in FACTS if name not in FACT_INPUTS]
     checks = [
         reconcile(day),
         quality_gate.override(task_id="quality_gate_facts", trigger_rule="all_success")("facts", day),

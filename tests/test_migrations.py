@@ -12,14 +12,14 @@ from sap_warehouse.registry import SQL_DIR, sql_file, view_definition
 from sap_warehouse_kit.scratch_db import admin_url, alembic_config, create_database, drop_database
 
 RAW = ["raw_mb51", "raw_zrsd002", "raw_zrsd006", "raw_cooispi", "raw_zrfi005", "raw_cogs", "raw_zrsd004",
-       "raw_zrmm024", "raw_zrpp062", "raw_target"]  # fmt: skip
+       "raw_zrmm024", "raw_zrpp062", "raw_target", "raw_mb52"]  # fmt: skip
 DIMS = ["dim_material", "dim_customer", "dim_location", "dim_date", "dim_movement_type", "dim_unit_conversion",
         "holiday_calendar", "dim_distribution_channel", "dim_yield_rating"]  # fmt: skip
 FACTS = ["fact_inventory", "fact_production", "fact_billing", "fact_production_chain", "fact_ar_aging",
-         "fact_alert"]  # fmt: skip
+         "fact_alert", "fact_stock_snapshot"]  # fmt: skip
 OPERATIONS = ["etl_file_ledger", "etl_row_reject", "dq_validation_result", "etl_run_log"]
 VIEWS = ["view_sales_performance", "view_sales_monthly", "view_inventory_summary", "view_production_yield",
-         "view_ar_aging"]  # fmt: skip
+         "view_ar_aging", "view_stock_reconciliation"]  # fmt: skip
 RAW_COMMON = {"raw_data", "source_file", "source_row", "loaded_at", "row_hash", "business_date"}
 
 
@@ -62,7 +62,7 @@ def test_upgrade_creates_the_design_schema(empty_database: str) -> None:
             "SELECT min(calendar_date), max(calendar_date), count(*) FROM dims.dim_date"
         ).fetchone()
         assert (str(first), str(last), days) == ("2020-01-01", "2030-12-31", 4018)
-        assert conn.execute("SELECT version_num FROM public.alembic_version").fetchone()[0] == "0021"
+        assert conn.execute("SELECT version_num FROM public.alembic_version").fetchone()[0] == "0022"
         partitions = conn.execute(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'raw.raw_mb51'::regclass"
         ).fetchone()[0]

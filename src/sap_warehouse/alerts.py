@@ -28,7 +28,7 @@ from psycopg.rows import dict_row
 
 from sap_warehouse.db import connect
 from sap_warehouse.layers import record_step, run_sql_file
-from sap_warehouse.registry import SQL_DIR, sql_file
+from sap_warehouse.registry import SQL_DIR, site, sql_file
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,15 @@ def thresholds_from_variables() -> dict[str, float]:
     return thresholds({name: Variable.get(name, default=None) for name in THRESHOLDS})
 
 
+def _site_tolerances() -> dict[str, float]:
+    """The tolerances the site sets in site.yaml (stock_drift: tolerance_qty, tolerance_pct)."""
+    drift = site().get("stock_drift") or {}
+    return {
+        "stock_drift_tolerance_qty": float(drift.get("tolerance_qty", 1)),
+        "stock_drift_tolerance_pct": float(drift.get("tolerance_pct", 0.5)),
+    }
+
+
 def evaluate(
     business_date: dt.date,
     *,
@@ -102,7 +111,7 @@ def evaluate(
             "SELECT greatest(%s::date, max(as_of_date)) FROM operations.alert_evaluation", (business_date,)
         ).fetchone()[0]
         conn.execute(sql_file("alerts/condition_table.sql"))
-        sql_params = {**params, "as_of": as_of, "rules": list(RULES)}
+        sql_params = {**params, **_site_tolerances(), "as_of": as_of, "rules": list(RULES)}
         for rule in RULES:
             run_sql_file(conn, f"alerts/{rule}.sql", sql_params)
         conditions = dict(conn.execute("SELECT severity, count(*) FROM alert_condition GROUP BY severity").fetchall())

@@ -43,8 +43,16 @@ DIMENSION_FILES = (
     "dims/dim_distribution_channel.sql",
     "dims/dim_yield_rating.sql",
 )
-# fact_production_chain reads fact_production: build it after.
-FACTS = ("fact_inventory", "fact_billing", "fact_production", "fact_ar_aging", "fact_production_chain")
+FACTS = (
+    "fact_inventory",
+    "fact_billing",
+    "fact_production",
+    "fact_ar_aging",
+    "fact_stock_snapshot",
+    "fact_production_chain",
+)
+# The facts a fact's build reads (built before it); the others read only raw and dims.
+FACT_INPUTS = {"fact_production_chain": ("fact_production",)}
 # Refreshed in this order: a view may read another only if that one comes earlier.
 MATERIALIZED_VIEWS = (
     "view_inventory_summary",
@@ -52,6 +60,7 @@ MATERIALIZED_VIEWS = (
     "view_sales_monthly",
     "view_production_yield",
     "view_ar_aging",
+    "view_stock_reconciliation",
 )
 
 

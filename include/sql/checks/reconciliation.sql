@@ -9,6 +9,7 @@
 --   inventory_quantity  per posting date and unit: raw quantities signed by movement type = net_qty
 --   production_orders   per business date: COOISPI orders of its files = fact_production rows of them
 --   ar_aging_rows       per business date: its ZRFI005 rows = fact_ar_aging rows of that snapshot date
+--   stock_count_lines   per business date: its MB52 lines = sum of fact_stock_snapshot batch_count
 WITH signs AS (
     SELECT movement_type, direction FROM dims.dim_movement_type
 ),
@@ -56,6 +57,11 @@ checks(check_name, scope, expected, actual, excluded) AS (
     SELECT 'ar_aging_rows', d::date::text,
            (SELECT count(*) FROM raw.raw_zrfi005 WHERE snapshot_date = d::date AND superseded_on IS NULL),
            (SELECT count(*) FROM facts.fact_ar_aging WHERE snapshot_date = d::date), 0
+      FROM unnest(%(business_dates)s::date[]) d
+    UNION ALL
+    SELECT 'stock_count_lines', d::date::text,
+           (SELECT count(*) FROM raw.raw_mb52 WHERE snapshot_date = d::date AND superseded_on IS NULL),
+           (SELECT coalesce(sum(batch_count), 0) FROM facts.fact_stock_snapshot WHERE snapshot_date = d::date), 0
       FROM unnest(%(business_dates)s::date[]) d
 )
 SELECT check_name, scope, expected, actual, excluded, expected = actual AS ok

@@ -3,7 +3,8 @@
 -- wins) with its site material type mapped to FERT/HALB/ROH/VERP by site.yaml (%(material_types)s)
 -- and its product hierarchy; the MRP controller (P01/P02/P03) comes from the material's latest
 -- COOISPI order. A material the master lacks is an inferred member (is_inferred), described by the
--- first report that names it (COOISPI, MB51, billing, deliveries, transport orders, ZRPP062, COGS),
+-- first report that names it (COOISPI, MB51, billing, deliveries, transport orders, ZRPP062, MB52 counts,
+-- COGS),
 -- latest row first, so facts never lose a row to a missing master record. MB51 and billing are read
 -- from D's own posting/billing dates onward (a material's latest line is never earlier), so the cost
 -- follows the day, not the history.
@@ -16,6 +17,7 @@ WITH touched AS (
     UNION SELECT material FROM raw.raw_zrmm024 WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT material FROM raw.raw_zrpp062 WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT material FROM raw.raw_cogs WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT material FROM raw.raw_mb52 WHERE business_date = ANY(%(business_dates)s::date[])
 ),
 latest_mb51 AS (
     SELECT DISTINCT ON (r.material) r.material, r.material_description, r.unit_of_entry
@@ -52,6 +54,8 @@ described AS (
            dlv.sales_unit AS delivery_unit,
            sto.material_description AS sto_description,
            var.material_description AS zrpp062_description,
+           counted.material_description AS mb52_description,
+           counted.base_unit_of_measure AS mb52_unit,
            cost.material AS cogs_material
       FROM touched t
       LEFT JOIN LATERAL (
@@ -73,6 +77,9 @@ described AS (
             SELECT r.material_description FROM raw.raw_zrpp062 r WHERE r.material = t.code
              ORDER BY r.process_order DESC, r.batch DESC LIMIT 1) var ON true
       LEFT JOIN LATERAL (
+            SELECT r.material_description, r.base_unit_of_measure FROM raw.raw_mb52 r WHERE r.material = t.code
+             ORDER BY r.snapshot_date DESC, r.plant, r.storage_location, r.batch LIMIT 1) counted ON true
+      LEFT JOIN LATERAL (
             SELECT r.material FROM raw.raw_cogs r WHERE r.material = t.code LIMIT 1) cost ON true
      WHERE t.code IS NOT NULL
 )
@@ -82,11 +89,11 @@ INSERT INTO dims.dim_material AS m (
     material_group_1, product_hierarchy, is_inferred, source_report)
 SELECT d.code,
        coalesce(d.master_description, d.cooispi_description, d.mb51_description, d.billing_description,
-                d.delivery_description, d.sto_description, d.zrpp062_description),
+                d.delivery_description, d.sto_description, d.zrpp062_description, d.mb52_description),
        ty.material_type,
        coalesce(d.master_type, d.billing_type),
        d.mrp_controller,
-       coalesce(d.master_unit, d.cooispi_unit, d.mb51_unit, d.billing_unit, d.delivery_unit),
+       coalesce(d.master_unit, d.cooispi_unit, d.mb51_unit, d.billing_unit, d.delivery_unit, d.mb52_unit),
        (d.master).division, (d.master).business, (d.master).sub_business, (d.master).product_group,
        (d.master).product_group_1, (d.master).product_group_2, (d.master).series, (d.master).color,
        (d.master).item, (d.master).material_group_1,
@@ -100,6 +107,7 @@ SELECT d.code,
             WHEN d.delivery_description IS NOT NULL THEN 'zrsd004'
             WHEN d.sto_description IS NOT NULL THEN 'zrmm024'
             WHEN d.zrpp062_description IS NOT NULL THEN 'zrpp062'
+            WHEN d.mb52_description IS NOT NULL OR d.mb52_unit IS NOT NULL THEN 'mb52'
             ELSE 'cogs' END
   FROM described d
   LEFT JOIN types ty ON ty.site_type = coalesce(d.master_type, d.billing_type)
