@@ -23,7 +23,13 @@ from psycopg import sql
 
 from sap_warehouse.db import connect
 from sap_warehouse.registry import reports
-from sap_warehouse_kit.exports import BAD_INPUTS, add_volume_arguments, volume_from_arguments, write_day
+from sap_warehouse_kit.exports import (
+    BAD_INPUTS,
+    CONDITIONS,
+    add_volume_arguments,
+    volume_from_arguments,
+    write_day,
+)
 from sap_warehouse_kit.runner import run_range
 
 
@@ -107,6 +113,13 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
                 WHERE l.business_date = ANY(%s) GROUP BY 1, 2 ORDER BY 1, 2""",
             (days,),
         ).fetchall()
+        alerts = conn.execute(
+            "SELECT severity, count(*) FROM facts.fact_alert WHERE status <> 'resolved' GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        positions = conn.execute(
+            "SELECT count(*), count(on_hand_qty), count(*) FILTER (WHERE on_hand_qty < 0) "
+            "FROM marts.view_inventory_summary"
+        ).fetchone()
         quality = conn.execute(
             """SELECT DISTINCT ON (business_date, suite_name) business_date, critical_failures, warning_failures
                  FROM operations.dq_validation_result WHERE business_date = ANY(%s)
@@ -144,6 +157,11 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
         "cell issues: "
         + (" | ".join(f"{report} {column} {count}" for report, column, count in cell_issues) if cell_issues else "none")
     )
+    lines.append("open alerts: " + (", ".join(f"{n} {severity}" for severity, n in alerts) if alerts else "none"))
+    lines.append(
+        f"stock positions: {positions[0]}, {positions[1]} with a count (MB52) as baseline, "
+        f"{positions[0] - positions[1]} without (no stock shown), {positions[2]} negative"
+    )
     lines.append("missing reports: " + (", ".join(f"{d} {r}" for d, r in missing) if missing else "none"))
     lines.append(
         "quarantined: none"
@@ -161,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--rows", type=int, default=2000, help="MB51 lines on an average business date")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--inject", default="", help=f"bad files to add each day: {', '.join(BAD_INPUTS)}")
+    parser.add_argument(
+        "--inject",
+        default="",
+        help=f"bad files ({', '.join(BAD_INPUTS)}) or alert conditions ({', '.join(CONDITIONS)}) to add each day",
+    )
     add_volume_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -172,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     inject = tuple(kind for kind in args.inject.split(",") if kind)
     for offset in range(args.days):
         day = args.start + dt.timedelta(days=offset)
-        write_day(landing, day, args.rows, args.seed, inject=inject, volume=volume_from_arguments(args))
+        write_day(
+            landing, day, args.rows, args.seed, inject=inject, volume=volume_from_arguments(args), first=args.start
+        )
     print(f"generated exports of every report for {args.start}..{end} in {landing}")
     states = run_range(args.start, end)
     print(summary(list(states), states))

@@ -11,7 +11,7 @@ writes cells the way real exports do (serial or text dates, numbers as numbers o
 text, placeholders such as ``Summary``/``@5B@``, a trailing ``*`` on status lists). Deterministic.
 
     sapwh exports --landing DIR --from 2026-01-05 --to 2026-01-07 --rows 200 \
-        [--inject wrong_type,truncated,...]
+        [--inject wrong_type,truncated,...,low_stock,stock_drift,...]
 """
 
 from __future__ import annotations
@@ -33,10 +33,13 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from sap_warehouse.registry import Column, reports
+from sap_warehouse_kit import stock
 from sap_warehouse_kit.generator import (
     DC,
     FACTORY,
     MATERIALS,
+    SITE_MATERIAL_TYPE,
+    SLOCS,
     Movement,
     excel_serial,
     export_name,
@@ -57,7 +60,6 @@ CUSTOMERS = [
     ("0010000128", "PT Cat Indonesia (export)", "Jakarta", "Z9", "15", "S003"),
 ]
 SALESMEN = {"S001": "Nguyễn Văn An", "S002": "Trần Thị Bình", "S003": "Lê Hoàng Cường"}
-SITE_MATERIAL_TYPE = {"FG": "ZFGD", "SFG": "ZSFG", "RAW": "ZRAW", "PACK": "ZPKG"}
 KG_PER_UNIT = {"PC": Decimal("18.5"), "KG": Decimal("1"), "L": Decimal("0.87")}
 DISCOUNT_CONDITIONS = (
     "|Cash Discount (10.00 %) |Program Disc 2 (2.50 %)",
@@ -71,6 +73,7 @@ TOTALS_BY = {
     "zrsd004": "sales_unit",
     "zrmm024": "uom_od",
     "zrpp062": "mrp_controller",
+    "mb52": "base_unit_of_measure",
 }
 # Subtotal rows SAP writes inside a list, after each run of lines sharing these columns (ZRPP062: the
 # MRP controller and the product group): the spaced word in Material Description, the grouping columns
@@ -81,6 +84,10 @@ BAD_INPUTS = (
     "wrong_type", "truncated", "zip_bomb", "entity_bomb", "empty_sheet", "missing_column",
     "unknown_layout", "text_in_number", "bad_date", "cell_issue",
 )  # fmt: skip
+# Conditions an alert rule looks for, planted into the day's good exports (plant_condition): each
+# raises exactly one alert of its rule.
+CONDITIONS = ("low_stock", "negative_stock", "stock_drift", "stuck_transit", "low_yield", "ar_overdue")
+INJECTIONS = BAD_INPUTS + CONDITIONS
 
 
 GROWTH_ANCHOR = dt.date(2026, 1, 1)
@@ -138,7 +145,8 @@ def cooispi_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
         code, desc, unit, _ = rnd.choice(by_level[level])
         qty = Decimal(rnd.randint(50, 400)) if unit == "PC" else _money(rnd, 500, 5000)
         done = rnd.random() < 0.8
-        delivered = (qty * Decimal(rnd.randint(78, 102)) / 100).quantize(Decimal("0.001")) if done else Decimal(0)
+        # Yields of a healthy plant: 91-102 % (the low_yield alert starts below 85 %).
+        delivered = (qty * Decimal(rnd.randint(91, 102)) / 100).quantize(Decimal("0.001")) if done else Decimal(0)
         status = "TECO MSPT PRT  PCNF DLV" if done else "REL PRT  PCNF"
         out.append({
             "plant": FACTORY, "sales_order": "", "order_number": "0" + _order_no(day, i), "order_type": "ZP01",
@@ -305,7 +313,8 @@ def zrfi005_rows(day: dt.date, seed: int) -> list[dict]:
     rnd = random.Random(f"zrfi005:{day}:{seed}")
     out = []
     for code, name, _, group, channel, salesman in CUSTOMERS:
-        buckets = [_money(rnd, 0, 900_000_000) if rnd.random() < 0.6 else Decimal(0) for _ in range(6)]
+        # A healthy book: nothing overdue beyond 90 days (the ar_overdue alert's buckets).
+        buckets = [_money(rnd, 0, 900_000_000) if rnd.random() < 0.6 and i < 3 else Decimal(0) for i in range(6)]
         if code == CUSTOMERS[-1][0] and rnd.random() < 0.5:
             channel = None  # real receivable lines without a distribution channel
         realised = [(b * Decimal(rnd.randint(0, 100)) / 100).quantize(Decimal("0.01")) for b in buckets]
@@ -326,11 +335,12 @@ def zrfi005_rows(day: dt.date, seed: int) -> list[dict]:
 
 
 # Days a finished batch takes from the factory to the distribution centre (0 = received the day it was
-# made; None = never arrives: a lost shipment), and days an STO item stays in transit after its goods
-# issue. Most arrive within a day; a few are late enough to raise the stuck_transit alert.
-TRANSIT_DAYS = ((0, 35), (1, 40), (2, 14), (3, 6), (4, 3), (None, 2))
-STO_TRANSIT_DAYS = ((1, 50), (2, 25), (3, 13), (5, 6), (9, 3), (None, 3))
-LATEST_ARRIVAL = 9
+# made), and days an STO item stays in transit after its goods issue: a healthy plant's goods arrive
+# within the stuck_transit alert's limits (48 h for a batch, 7 days for a transport order); a late or
+# lost shipment is planted with ``--inject stuck_transit``.
+TRANSIT_DAYS = ((0, 35), (1, 45), (2, 20))
+STO_TRANSIT_DAYS = ((1, 50), (2, 25), (3, 13), (5, 8), (6, 4))
+LATEST_ARRIVAL = 6
 
 
 def _transit_days(rnd: random.Random, table: tuple) -> int | None:
@@ -689,23 +699,33 @@ def bad_file(kind: str, day: dt.date, seed: int) -> bytes:
     if kind in ("text_in_number", "bad_date"):
         # One bad value in forty rows. text_in_number: an order quantity (fact-critical) that is not a
         # number, so that row is rejected and the file loads (under the reject ratio); bad_date: an
-        # impossible start date, a cell issue (no fact needs it), so every row loads. Orders of
-        # another day, so the file does not overlap the day's real COOISPI export.
-        rows = cooispi_rows(day - dt.timedelta(days=500), 40, seed)
+        # impossible start date, a cell issue (no fact needs it), so every row loads. Orders of the
+        # day under numbers and batches of their own, so the file does not overlap the day's export.
+        rows = _renumbered_orders(cooispi_rows(day, 40, seed), "2", "Q")
         column, value = ("order_quantity", "n/a") if kind == "text_in_number" else ("basic_start_date", "31.02.2026")
         rows[0]["__cells__"] = {column: value}
         return render("cooispi", rows, seed)
     if kind == "cell_issue":
         # Text in a number column that no fact is computed from: every row loads, the cell is NULL
-        # and recorded. Orders of another day, so the file does not overlap the day's real export.
-        # Received on their own day: old transport orders still in transit would raise stuck_transit
-        # alerts, which this bad input is not about.
-        rows = [sto_received(row, row["gi_date"]) if row["gi_date"] else row
-                for row in sto_rows(day - dt.timedelta(days=500), 30, seed)]  # fmt: skip
+        # and recorded. Transport orders of the day under numbers of their own (47...), so the file
+        # does not overlap the day's real export; received on their goods-issue day, so none is in
+        # transit (stuck_transit is not what this bad input is about).
+        rows = [sto_received(row, row["gi_date"]) if row["gi_date"] else row for row in sto_rows(day, 30, seed)]
+        for row in rows:
+            row["purch_order"] = "47" + row["purch_order"][2:]
         for row in rows[::3]:
             row["__cells__"] = {"gross_weight": "see packing list"}
         return render("zrmm024", rows, seed)
     raise ValueError(f"unknown bad input {kind!r}; choose from {', '.join(BAD_INPUTS)}")
+
+
+def _renumbered_orders(orders: list[dict], prefix: str, batch_mark: str) -> list[dict]:
+    """``orders`` under order numbers starting with ``prefix`` (instead of 1) and batches marked
+    ``batch_mark`` (instead of the MRP controller): the same day's orders, overlapping no real one."""
+    for order in orders:
+        order["order_number"] = "0" + prefix + order["order_number"][2:]
+        order["batch"] = order["batch"][:5] + batch_mark + order["batch"][8:]
+    return orders
 
 
 def _replace_member(data: bytes, member: str, body: bytes) -> bytes:
@@ -776,34 +796,119 @@ def delivery_movements(day: dt.date, orders: list[dict], deliveries: list[dict])
     return lines
 
 
-def day_plan(day: dt.date, rows: int, seed: int, volume: Volume = FLAT) -> list[tuple[str, str, int, list]]:
+def day_plan(
+    day: dt.date,
+    rows: int,
+    seed: int,
+    volume: Volume = FLAT,
+    *,
+    first: dt.date | None = None,
+    conditions: tuple[str, ...] = (),
+) -> list[tuple[str, str, int, list]]:
     """The exports of one business date: (report, file name, part, rows) each; MB51's rows are its
-    movements: the day's own, its production (101/261), the goods issues of its deliveries (601).
-    ``rows`` is scaled by ``volume`` for the date."""
-    rows = volume.rows(day, rows)
-    reports_of_day = day_rows(day, rows, seed)
-    movements = (
-        mb51_movements(day, rows, seed)
+    movements: the day's own, its production (101/261), the goods issues of its deliveries (601), the
+    transfers to the distribution centre, and the lines that keep each position's stock at its level
+    (stock.balancing). With ``first`` (the first generated date), MB52 counts on that date and weekly
+    after (stock.is_count_day). ``rows`` is scaled by ``volume`` for the date; ``conditions`` (one of
+    CONDITIONS each) plant what an alert rule looks for."""
+    scaled = volume.rows(day, rows)
+    reports_of_day = day_rows(day, scaled, seed)
+    flows = (
+        _own_movements(day, scaled, seed)
         + production_movements(day, reports_of_day["cooispi"])
         + delivery_movements(day, reports_of_day["cooispi"], reports_of_day["zrsd004"])
-        + transfer_movements(day, rows, seed)
+        + transfer_movements(day, scaled, seed)
     )
+    after = day + dt.timedelta(days=1)
+    late = [m for m in _own_movements(after, volume.rows(after, rows), seed) if m.posting_date == day]
+    movements = flows + stock.balancing(day, flows, late, seed)
+    if (first is not None and stock.is_count_day(day, first)) or "stock_drift" in conditions:
+        costs = {(c["material"], c["plant"]): c["moving_average_cost"] for c in reports_of_day["cogs"]}
+        reports_of_day["mb52"] = stock.mb52_rows(day, seed, costs)
+    for condition in conditions:
+        plant_condition(condition, day, reports_of_day, movements, seed)
     plan = [("mb51", export_name("mb51", day, seed), 0, movements)]
     for part, (code, report_rows) in enumerate(reports_of_day.items(), start=1):
         plan.append((code, export_name(code, day, seed, part), part, report_rows))
     return plan
 
 
+def _own_movements(day: dt.date, rows: int, seed: int) -> list[Movement]:
+    """The day's own MB51 movements (generator.mb51_movements), late postings into a count day
+    posted on their own day instead (stock: a count is whole when its day's export arrives)."""
+    return stock.late_redated(mb51_movements(day, rows, seed), day)
+
+
+def plant_condition(condition: str, day: dt.date, reports_of_day: dict[str, list], movements: list, seed: int) -> None:
+    """Change the day's rows so that exactly one condition of the alert rule ``condition`` holds."""
+    goods = [code for code, _, _, level in MATERIALS if level == "FG"]
+    if condition == "low_stock":
+        # A transport order to the distribution centre raises a finished good's safety stock to twice
+        # (plus two) what the centre holds: critical (at or below half the safety stock).
+        held = sum(stock.level((goods[0], DC, sloc), day, seed) for sloc in SLOCS[DC])
+        row = sto_received(sto_rows(day, 1, seed)[0], day)
+        row.update(purch_order="4599999901", item="00010", material=goods[0], safety_stock=held * 2 + 2,
+                   uom_od="PC", __cells__={"so_number": "Summary", "gr_status": "@5B@"})  # fmt: skip
+        reports_of_day["zrmm024"].append(row)
+    elif condition == "negative_stock":
+        # A production issue of a raw material larger than its stock: one position below zero.
+        position = ("000300005", FACTORY, "0102")
+        qty = stock.level(position, day, seed) + 100
+        movements.append(Movement(
+            posting_date=day, movement_type="261", plant=FACTORY, storage_location="0102", material=position[0],
+            unit="KG", quantity=-qty, material_document="4969999999", batch="", text="Xuất vượt tồn",
+            purchase_order="",
+        ))  # fmt: skip
+    elif condition == "stock_drift":
+        # The count finds a tenth (and 50) more of one finished good than the books expect.
+        row = next(r for r in reports_of_day["mb52"] if r["material"] == goods[0] and r["plant"] == FACTORY)
+        row["unrestricted"] += (row["unrestricted"] / 10).quantize(Decimal(1)) + 50
+    elif condition == "stuck_transit":
+        # A transport order whose goods left the factory 15 days ago and never arrived: critical.
+        left = day - dt.timedelta(days=15)
+        row = dict(sto_rows(left, 1, seed)[0])
+        cells = {"so_number": "Summary", "gr_status": "", "mat_doc_gi": row["mat_doc_gi"] or "Summary"}
+        row.update(purch_order="4599999801", item="00010", gi_date=left, qty_gi=row["qty_order"],
+                   qty_intransit=row["qty_order"], __cells__=cells)  # fmt: skip
+        reports_of_day["zrmm024"].append(row)
+    elif condition == "low_yield":
+        # A raw-material (P03) order, outside any chain, finished today with 60 % of its quantity.
+        order = dict(next(o for o in reports_of_day["cooispi"] if o["mrp_controller"] == "P03"))
+        order.update(order_number="0" + _order_no(day, 999), batch=f"{day:%y%j}P03Y999", actual_finish_date=day,
+                     order_quantity=Decimal(1000), delivered_quantity=Decimal(600),
+                     system_status="TECO MSPT PRT  PCNF DLV", __cells__={})  # fmt: skip
+        reports_of_day["cooispi"].append(order)
+    elif condition == "ar_overdue":
+        # One customer owes an amount overdue for more than 180 days: critical.
+        line = reports_of_day["zrfi005"][0]
+        line["target_over_180_days"] = Decimal("250000000.00")
+        line["total_target"] += line["target_over_180_days"]
+    else:
+        raise ValueError(f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}")
+
+
 def write_day(
-    landing: Path, day: dt.date, rows: int, seed: int, *, inject: tuple[str, ...] = (), volume: Volume = FLAT
+    landing: Path,
+    day: dt.date,
+    rows: int,
+    seed: int,
+    *,
+    inject: tuple[str, ...] = (),
+    volume: Volume = FLAT,
+    first: dt.date | None = None,
 ) -> dict[str, list]:
-    """Write one export of every report (and the chosen bad files) into ``landing/<day>/``.
-    Returns the truth per report (MB51: its movements). On odd days MB51's layout has the optional
-    ``Order`` column; every other file has its header at r="0"."""
+    """Write one export of every report (and the chosen bad files and planted conditions) into
+    ``landing/<day>/``. Returns the truth per report (MB51: its movements). On odd days MB51's layout
+    has the optional ``Order`` column; every other file has its header at r="0". ``first``: the first
+    date of the generated range (MB52 counts on it and weekly after; without it, none)."""
+    unknown = sorted(set(inject) - set(BAD_INPUTS) - set(CONDITIONS))
+    if unknown:
+        raise ValueError(f"unknown injection(s) {', '.join(unknown)}; choose from {', '.join(INJECTIONS)}")
     folder = landing / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, list] = {}
-    for code, name, part, report_rows in day_plan(day, rows, seed, volume):
+    conditions = tuple(k for k in inject if k in CONDITIONS)
+    for code, name, part, report_rows in day_plan(day, rows, seed, volume, first=first, conditions=conditions):
         if code == "mb51":
             odd = day.toordinal() % 2 == 1
             data = mb51_workbook(report_rows, seed, header_row_zero=not odd, with_order=odd)
@@ -813,7 +918,8 @@ def write_day(
             written[code] = truth(report_rows)
         (folder / name).write_bytes(data)
     for kind in inject:
-        (folder / f"bad-{kind}.xlsx").write_bytes(bad_file(kind, day, seed))
+        if kind in BAD_INPUTS:
+            (folder / f"bad-{kind}.xlsx").write_bytes(bad_file(kind, day, seed))
     return written
 
 
@@ -861,25 +967,33 @@ def main(argv: list[str] | None = None) -> None:
         "--rows", type=int, default=200, help="lines per report on an average day (MB51, ZRSD004, ZRSD002)"
     )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--inject", default="", help=f"comma-separated bad inputs: {', '.join(BAD_INPUTS)}")
+    parser.add_argument(
+        "--inject",
+        default="",
+        help=f"comma-separated bad files ({', '.join(BAD_INPUTS)}) and planted alert conditions "
+        f"({', '.join(CONDITIONS)}), into every date",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the files and rows per report; write nothing")
     add_volume_arguments(parser)
     args = parser.parse_args(argv)
     inject = tuple(k for k in args.inject.split(",") if k)
-    unknown = sorted(set(inject) - set(BAD_INPUTS))
+    unknown = sorted(set(inject) - set(INJECTIONS))
     if unknown:
-        parser.error(f"unknown bad input(s) {', '.join(unknown)}; choose from {', '.join(BAD_INPUTS)}")
+        parser.error(f"unknown injection(s) {', '.join(unknown)}; choose from {', '.join(INJECTIONS)}")
     volume = volume_from_arguments(args)
     day = args.start
     while day <= args.end:
         if args.dry_run:
-            plan = day_plan(day, args.rows, args.seed, volume)
+            conditions = tuple(k for k in inject if k in CONDITIONS)
+            plan = day_plan(day, args.rows, args.seed, volume, first=args.start, conditions=conditions)
             files = [f"{code} {name} ({len(rows)} rows)" for code, name, _, rows in plan]
-            files += [f"bad-{kind}.xlsx ({kind})" for kind in inject]
+            files += [f"bad-{kind}.xlsx ({kind})" for kind in inject if kind in BAD_INPUTS]
             print(f"{day} (x{volume.factor(day):.2f}): would write to {args.landing / day.isoformat()}: "
                   + ", ".join(files))  # fmt: skip
         else:
-            written = write_day(args.landing, day, args.rows, args.seed, inject=inject, volume=volume)
+            written = write_day(
+                args.landing, day, args.rows, args.seed, inject=inject, volume=volume, first=args.start
+            )
             print(f"{day}: " + ", ".join(f"{code} {len(rows)}" for code, rows in written.items()))
         day += dt.timedelta(days=1)
     if args.dry_run:

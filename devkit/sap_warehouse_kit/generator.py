@@ -50,6 +50,8 @@ MATERIALS = [
     ("4000000101", "Thùng nhựa 18L", "PC", "PACK"),
     ("4000000102", "Lon thiếc 3L", "PC", "PACK"),
 ]
+# The site's own material types (ZRSD006 "Mat. Type", MB52 "Material Type") of each level.
+SITE_MATERIAL_TYPE = {"FG": "ZFGD", "SFG": "ZSFG", "RAW": "ZRAW", "PACK": "ZPKG"}
 FACTORY, DC = "1201", "1401"
 SLOCS = {FACTORY: ["0101", "0102", "0201"], DC: ["1001", "1002"]}
 TEXTS = ["Nhập kho thành phẩm", "Xuất cho lệnh sản xuất", "Giao hàng cho khách", "Chuyển kho nội bộ", ""]
