@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from sap_warehouse import alerts
-from sap_warehouse_kit import exports
+from sap_warehouse_kit import exports, stock
 from sap_warehouse_kit.generator import DC, FACTORY, Movement, mb51_workbook
 from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import Inbox, build_day, free_port, load_day, table_checksum
@@ -24,7 +24,7 @@ from tests.helpers import Inbox, build_day, free_port, load_day, table_checksum
 D1, D2, D3, D4 = (dt.date(2026, 4, 6) + dt.timedelta(days=i) for i in range(4))
 SEED = 31
 STOCK_MAT = "1000099999"  # not in the material master until D3; safety stock 150 at the DC
-NEG_MAT = "1000099998"  # issued at the DC on D1 without stock; received on D3
+NEG_MAT = "1000099998"  # issued at the DC on D2 without stock; received on D3
 FG = "1000012345"
 STO_WARN, STO_CRIT = ("4599990001", "00010"), ("4599990002", "00010")
 WARN_KEY, CRIT_KEY = ("stuck_transit", "sto:4599990001/00010"), ("stuck_transit", "sto:4599990002/00010")
@@ -89,10 +89,16 @@ def plant(landing: Path, day: dt.date) -> None:
                   delivered=100),
         ], SEED)  # fmt: skip
         moves = [movement(D1, "4999999001", "351", FACTORY, "0201", FG, -100, BATCH),
-                 movement(D1, "4999999002", "101", DC, "1001", STOCK_MAT, 100),
-                 movement(D1, "4999999003", "601", DC, "1002", NEG_MAT, -30)]  # fmt: skip
+                 movement(D1, "4999999002", "101", DC, "1001", STOCK_MAT, 100)]  # fmt: skip
+        # The DC's stock count at the end of D1, the baseline of its stock: the generated plant's
+        # positions at their levels, and the 100 STOCK_MAT received that day.
+        count = [r for r in stock.mb52_rows(D1, SEED, {}) if r["plant"] == DC]
+        count.append(dict(count[0], material=STOCK_MAT, storage_location="1001", batch="", unrestricted=Decimal(100),
+                          in_quality_insp=Decimal(0), blocked=Decimal(0)))  # fmt: skip
+        files["mb52"] = exports.render("mb52", count, SEED)
     elif day == D2:
-        moves = [movement(D2, "4999999004", "601", DC, "1001", STOCK_MAT, -40)]
+        moves = [movement(D2, "4999999004", "601", DC, "1001", STOCK_MAT, -40),
+                 movement(D2, "4999999003", "601", DC, "1002", NEG_MAT, -30)]  # fmt: skip
     elif day == D3:
         received = [exports.sto_received(sto(D1, o, D1 - dt.timedelta(days=d)), D3)
                     for o, d in ((STO_WARN, 9), (STO_CRIT, 20))]  # fmt: skip
@@ -205,8 +211,8 @@ def test_low_yield_severity_follows_the_yield_and_clears_when_corrected(history)
 
 def test_low_stock_warns_then_turns_critical_then_clears(history) -> None:
     _, _, seen = history
-    stock = states(seen, ("low_stock", f"{STOCK_MAT}@{DC}"))
-    assert [s[1:] for s in stock] == [("active", "warning", 100), ("active", "critical", 60),
+    low = states(seen, ("low_stock", f"{STOCK_MAT}@{DC}"))
+    assert [s[1:] for s in low] == [("active", "warning", 100), ("active", "critical", 60),
                                       ("resolved", "critical", 60), ("resolved", "critical", 60)]  # fmt: skip
     assert seen[D2][("low_stock", f"{STOCK_MAT}@{DC}")][0]["threshold_value"] == 150
 
@@ -234,7 +240,10 @@ def condition(seen: dict, day: dt.date, rule: str, entity: str) -> tuple | None:
 def test_data_alerts_for_negative_stock_and_inferred_master_data(history) -> None:
     _, _, seen = history
     assert [condition(seen, day, "negative_stock", f"{NEG_MAT}@{DC}/1002/PC") for day in (D1, D2, D3, D4)] == [
-        ("warning", -30), ("warning", -30), None, None]  # fmt: skip
+        None, ("warning", -30), None, None]  # fmt: skip
+    # The generated plant's own positions are counted at the DC and conserved: none below zero; the
+    # factory was never counted, so its positions are not judged at all.
+    assert {e for d in (D1, D2, D3, D4) for r, e in seen[d] if r == "negative_stock"} == {f"{NEG_MAT}@{DC}/1002/PC"}
     # One alert for the materials MB51 named first that the master data lacks, until ZRSD006 has them.
     inferred = states(seen, ("inferred_master_data", "materials:mb51"))
     assert [s[1:3] for s in inferred] == [("active", "info"), ("active", "info"), ("resolved", "info"),

@@ -814,29 +814,24 @@ def day_plan(
     scaled = volume.rows(day, rows)
     reports_of_day = day_rows(day, scaled, seed)
     flows = (
-        _own_movements(day, scaled, seed)
+        stock.late_redated(mb51_movements(day, scaled, seed), day, first)
         + production_movements(day, reports_of_day["cooispi"])
         + delivery_movements(day, reports_of_day["cooispi"], reports_of_day["zrsd004"])
         + transfer_movements(day, scaled, seed)
     )
-    after = day + dt.timedelta(days=1)
-    late = [m for m in _own_movements(after, volume.rows(after, rows), seed) if m.posting_date == day]
-    movements = flows + stock.balancing(day, flows, late, seed)
-    if (first is not None and stock.is_count_day(day, first)) or "stock_drift" in conditions:
+    movements = flows + stock.balancing(day, flows, seed)
+    counted = first is not None and stock.is_count_day(day, first)
+    if counted or "stock_drift" in conditions:
+        # A planted drift outside the weekly count: an extra count of the factory alone.
         costs = {(c["material"], c["plant"]): c["moving_average_cost"] for c in reports_of_day["cogs"]}
-        reports_of_day["mb52"] = stock.mb52_rows(day, seed, costs)
+        count = stock.mb52_rows(day, seed, costs)
+        reports_of_day["mb52"] = count if counted else [r for r in count if r["plant"] == FACTORY]
     for condition in conditions:
         plant_condition(condition, day, reports_of_day, movements, seed)
     plan = [("mb51", export_name("mb51", day, seed), 0, movements)]
     for part, (code, report_rows) in enumerate(reports_of_day.items(), start=1):
         plan.append((code, export_name(code, day, seed, part), part, report_rows))
     return plan
-
-
-def _own_movements(day: dt.date, rows: int, seed: int) -> list[Movement]:
-    """The day's own MB51 movements (generator.mb51_movements), late postings into a count day
-    posted on their own day instead (stock: a count is whole when its day's export arrives)."""
-    return stock.late_redated(mb51_movements(day, rows, seed), day)
 
 
 def plant_condition(condition: str, day: dt.date, reports_of_day: dict[str, list], movements: list, seed: int) -> None:
@@ -851,12 +846,12 @@ def plant_condition(condition: str, day: dt.date, reports_of_day: dict[str, list
                    uom_od="PC", __cells__={"so_number": "Summary", "gr_status": "@5B@"})  # fmt: skip
         reports_of_day["zrmm024"].append(row)
     elif condition == "negative_stock":
-        # A production issue of a raw material larger than its stock: one position below zero.
-        position = ("000300005", FACTORY, "0102")
-        qty = stock.level(position, day, seed) + 100
+        # A goods issue at the distribution centre of 100 more of a finished good than its returns
+        # location holds: one position below zero (the total at the centre stays above any safety stock).
+        qty = stock.level((goods[1], DC, "1002"), day, seed) + 100
         movements.append(Movement(
-            posting_date=day, movement_type="261", plant=FACTORY, storage_location="0102", material=position[0],
-            unit="KG", quantity=-qty, material_document="4969999999", batch="", text="Xuất vượt tồn",
+            posting_date=day, movement_type="601", plant=DC, storage_location="1002", material=goods[1],
+            unit="PC", quantity=-qty, material_document="4969999999", batch="", text="Xuất vượt tồn",
             purchase_order="",
         ))  # fmt: skip
     elif condition == "stock_drift":
@@ -991,9 +986,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{day} (x{volume.factor(day):.2f}): would write to {args.landing / day.isoformat()}: "
                   + ", ".join(files))  # fmt: skip
         else:
-            written = write_day(
-                args.landing, day, args.rows, args.seed, inject=inject, volume=volume, first=args.start
-            )
+            written = write_day(args.landing, day, args.rows, args.seed, inject=inject, volume=volume, first=args.start)
             print(f"{day}: " + ", ".join(f"{code} {len(rows)}" for code, rows in written.items()))
         day += dt.timedelta(days=1)
     if args.dry_run:

@@ -13,10 +13,11 @@ not managed in batches: one line, blank batch), part of it in quality inspection
 values at the month's cost. A count agrees with the previous count plus the movements between them,
 so the warehouse's drift check finds nothing unless a count is planted wrong.
 
-Late postings: MB51 exports carry a few lines posted the day before. The balancing line of posting
-date P accounts for the late lines the next day's export brings for P. On the day after a count day,
-lines that would be posted late into the count day are posted on their own day instead, so a count
-is never compared with movements still to come.
+Late postings: MB51 exports carry a few lines posted the day before; the balancing line of an export
+counts them with the rest of the export, so stock is at its level once the export is loaded. On the
+day after a count day, lines that would be posted late into the count day are posted on their own day
+instead: a count is whole when its day's export arrives, and the drift check (movements after a
+count, up to the next) sees every line.
 """
 
 from __future__ import annotations
@@ -75,11 +76,11 @@ def level(position: Position, day: dt.date, seed: int) -> Decimal:
     return Decimal(str(base * swing)).quantize(_quantum(unit))
 
 
-def late_redated(movements: list[Movement], day: dt.date) -> list[Movement]:
+def late_redated(movements: list[Movement], day: dt.date, first: dt.date | None = None) -> list[Movement]:
     """Lines of ``day``'s export posted the day before, re-dated to ``day`` when the day before was a
     count day (a count is whole when its day's export arrives)."""
     before = day - dt.timedelta(days=1)
-    if before.weekday() != COUNT_WEEKDAY:
+    if not is_count_day(before, first):
         return movements
     return [_redate(m, day) if m.posting_date == before else m for m in movements]
 
@@ -90,16 +91,16 @@ def _redate(movement: Movement, day: dt.date) -> Movement:
     return Movement(**values)
 
 
-def balancing(day: dt.date, flows: list[Movement], late: list[Movement], seed: int) -> list[Movement]:
-    """The lines posted on ``day`` that bring every position's net movement of the day (``flows``
-    posted that day, plus ``late``: the lines the next export brings for it) to its change of level."""
+def balancing(day: dt.date, lines: list[Movement], seed: int) -> list[Movement]:
+    """The lines, posted on ``day``, that bring every position's net movement in ``day``'s export
+    (``lines``, whatever their posting dates) to its change of level since the day before: once the
+    export is loaded, each position holds its level."""
     net: dict[Position, Decimal] = {}
-    for m in [*flows, *late]:
-        if m.posting_date == day:
-            key = (m.material, m.plant, m.storage_location)
-            net[key] = net.get(key, Decimal(0)) + m.quantity
+    for m in lines:
+        key = (m.material, m.plant, m.storage_location)
+        net[key] = net.get(key, Decimal(0)) + m.quantity
     before = day - dt.timedelta(days=1)
-    lines = []
+    out = []
     doc = 4960000000 + (day.toordinal() % 1000) * 10000
     for position in sorted(set(net) | STOCKED):
         change = level(position, day, seed) - level(position, before, seed) - net.get(position, Decimal(0))
@@ -111,14 +112,14 @@ def balancing(day: dt.date, flows: list[Movement], late: list[Movement], seed: i
             kind, text, po = "101", "Nhập kho theo đơn mua hàng", f"45001{doc % 100000:05d}"
         else:
             kind, text, po = ("261", "Xuất cho sản xuất", "") if plant == FACTORY else ("601", "Xuất bán lẻ", "")
-        lines.append(
+        out.append(
             Movement(
                 posting_date=day, movement_type=kind, plant=plant, storage_location=sloc, material=material,
                 unit=UNITS[material], quantity=change, material_document=str(doc), batch="", text=text,
                 purchase_order=po,
             )
         )  # fmt: skip
-    return lines
+    return out
 
 
 def mb52_rows(day: dt.date, seed: int, costs: dict[tuple[str, str], Decimal]) -> list[dict]:
