@@ -94,8 +94,8 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
             (days,),
         ).fetchall()
         links = conn.execute(
-            "SELECT link_rule, count(*), round(avg(yield_pct), 1) FROM facts.fact_production_chain "
-            "GROUP BY 1 ORDER BY 1"
+            "SELECT link_rule, count(*), round(avg(yield_pct) FILTER (WHERE produced_qty > 0), 1) "
+            "FROM facts.fact_production_chain GROUP BY 1 ORDER BY 1"
         ).fetchall()
         missing = conn.execute(
             """SELECT business_date, report FROM operations.etl_file_ledger
@@ -148,7 +148,10 @@ def summary(days: list[dt.date], states: dict[dt.date, str]) -> str:
         "billed (non-cancelled): "
         + " | ".join(f"{cur} revenue {amount:,.2f}, margin {margin:,.2f}" for cur, amount, margin in revenue)
     )
-    lines.append("genealogy links: " + " | ".join(f"{rule} {count} (avg yield {avg}%)" for rule, count, avg in links))
+    lines.append(
+        "genealogy links: "
+        + " | ".join(f"{rule} {count} (avg yield {avg}% where produced)" for rule, count, avg in links)
+    )
     lines.append(
         f"quality gates (latest per suite and date): {len(quality)} suite validations, "
         f"{sum(r[1] for r in quality)} critical and {sum(r[2] for r in quality)} warning failures"
