@@ -3,11 +3,13 @@ rows read = inserted + updated + unchanged + rejected, re-delivery changes nothi
 file updates exactly what changed."""
 
 import datetime as dt
+import io
 import itertools
 from pathlib import Path
 
 import psycopg
 import pytest
+from openpyxl import Workbook
 from psycopg import sql
 
 from sap_warehouse.raw_load import load_file
@@ -189,3 +191,30 @@ def test_zrpp062_subtotal_rows_inside_the_list_are_list_totals_not_rejects(wareh
     assert (result.status, result.rows_read, result.rows_rejected) == ("loaded", len(rows), 0)
     assert result.rows_summary == len(subtotals) + len(exports.list_totals("zrpp062", rows))
     _ledger_adds_up(warehouse)
+
+
+def test_an_mb52_variant_layout_without_batches_or_values_loads_as_mb52(warehouse: str, tmp_path: Path) -> None:
+    """A plant's MB52 variant: older header names (Unrestr., SLoc, BUn), no batch, description, names or
+    value columns. Recognised as MB52; each line keyed by plant, location and material, blank batch."""
+    count = [r for r in exports.day_rows(DAY, 10, seed=28)["mb52"] if not r["batch"]]
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Sheet1")
+    sheet.append(["Plnt", "SLoc", "Material", "BUn", "Unrestr.", "Blocked"])
+    for r in count:
+        sheet.append([r["plant"], r["storage_location"], r["material"], r["base_unit_of_measure"],
+                      float(r["unrestricted"]), float(r["blocked"])])  # fmt: skip
+    buf = io.BytesIO()
+    book.save(buf)
+
+    result = _load(warehouse, tmp_path, "stock.xlsx", buf.getvalue())
+
+    assert (result.report, result.status, result.rows_inserted) == ("mb52", "loaded", len(count))
+    with psycopg.connect(warehouse) as conn:
+        loaded = conn.execute(
+            "SELECT plant, storage_location, material, batch, unrestricted, blocked, in_quality_insp, snapshot_date "
+            "FROM raw.raw_mb52 ORDER BY 1, 2, 3"
+        ).fetchall()
+    assert loaded == sorted(
+        (r["plant"], r["storage_location"], r["material"], None, r["unrestricted"], r["blocked"], None, DAY)
+        for r in count
+    )

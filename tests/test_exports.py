@@ -1,11 +1,14 @@
 """The generated plant is consistent across reports, as SAP's reports are (docs/sap_exports.md)."""
 
 import datetime as dt
+import itertools
+from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from sap_warehouse_kit import exports
+from sap_warehouse_kit import exports, stock
 
 DAY = dt.date(2026, 1, 7)
 
@@ -103,3 +106,40 @@ def test_volumes_follow_the_week_the_season_and_growth(tmp_path: Path, capsys: p
     assert "(x1.00)" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         exports.main([*custom, "--weekly", "1,1,1"])
+
+
+@pytest.mark.unit
+def test_the_generated_plant_conserves_stock_and_its_counts_agree_with_its_movements() -> None:
+    """Two weeks from a Wednesday: counts on the first date and on each Monday; every count equals the
+    previous count plus the movements posted between them, position by position, no position is ever
+    below zero, and positions outside the stocked set hold nothing."""
+    first = dt.date(2026, 2, 4)
+    counts: dict[dt.date, dict] = {}
+    net: dict[tuple, Decimal] = defaultdict(Decimal)
+    for offset in range(14):
+        day = first + dt.timedelta(days=offset)
+        for code, _, _, rows in exports.day_plan(day, 60, 5, exports.PLANT, first=first):
+            if code == "mb51":
+                for m in rows:
+                    net[(m.posting_date, m.material, m.plant, m.storage_location)] += m.quantity
+            elif code == "mb52":
+                held: dict[tuple, Decimal] = defaultdict(Decimal)
+                for r in rows:
+                    held[(r["material"], r["plant"], r["storage_location"])] += (
+                        r["unrestricted"] + r["in_quality_insp"] + r["restricted_use"] + r["blocked"] + r["returns"]
+                    )
+                counts[day] = held
+    assert sorted(counts) == [first, dt.date(2026, 2, 9), dt.date(2026, 2, 16)]
+    positions = {key[1:] for key in net} | set(stock.STOCKED)
+    days = [first + dt.timedelta(days=i) for i in range(14)]
+    for previous, count in itertools.pairwise(sorted(counts)):
+        for position in positions:
+            moved = sum((v for (d, *p), v in net.items() if tuple(p) == position and previous < d <= count), Decimal(0))
+            assert counts[previous].get(position, 0) + moved == counts[count].get(position, 0), (count, position)
+    for day in days[1:]:
+        for position in positions:
+            moved = sum((v for (d, *p), v in net.items() if tuple(p) == position and first < d <= day), Decimal(0))
+            held = counts[first].get(position, Decimal(0)) + moved
+            assert held >= 0, (day, position)
+            if position not in stock.STOCKED:
+                assert held == 0, (day, position)

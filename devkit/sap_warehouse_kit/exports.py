@@ -484,9 +484,11 @@ def target_rows(day: dt.date, seed: int) -> list[dict]:
 
 
 def day_rows(day: dt.date, rows: int, seed: int) -> dict[str, list[dict]]:
-    """The truth rows of every report except MB51 (see generator.mb51_movements) for one date."""
+    """The truth rows of every report except MB51 (see generator.mb51_movements) for one date; MB52's
+    are the plant's count at the end of the date (exported on count days only: day_plan)."""
     orders = cooispi_rows(day, max(3, rows // 4), seed)
     deliveries = zrsd004_rows(day, rows, seed)
+    costs = cogs_rows(day, seed)
     return {
         "cooispi": orders,
         "zrpp062": zrpp062_rows(day, orders, seed),
@@ -495,8 +497,9 @@ def day_rows(day: dt.date, rows: int, seed: int) -> dict[str, list[dict]]:
         "zrsd006": zrsd006_rows(),
         "zrfi005": zrfi005_rows(day, seed),
         "zrmm024": zrmm024_rows(day, max(3, rows // 4), seed),
-        "cogs": cogs_rows(day, seed),
+        "cogs": costs,
         "target": target_rows(day, seed),
+        "mb52": stock.mb52_rows(day, seed, {(c["material"], c["plant"]): c["moving_average_cost"] for c in costs}),
     }
 
 
@@ -820,12 +823,12 @@ def day_plan(
         + transfer_movements(day, scaled, seed)
     )
     movements = flows + stock.balancing(day, flows, seed)
-    counted = first is not None and stock.is_count_day(day, first)
-    if counted or "stock_drift" in conditions:
+    count = reports_of_day.pop("mb52")
+    if first is not None and stock.is_count_day(day, first):
+        reports_of_day["mb52"] = count
+    elif "stock_drift" in conditions:
         # A planted drift outside the weekly count: an extra count of the factory alone.
-        costs = {(c["material"], c["plant"]): c["moving_average_cost"] for c in reports_of_day["cogs"]}
-        count = stock.mb52_rows(day, seed, costs)
-        reports_of_day["mb52"] = count if counted else [r for r in count if r["plant"] == FACTORY]
+        reports_of_day["mb52"] = [r for r in count if r["plant"] == FACTORY]
     for condition in conditions:
         plant_condition(condition, day, reports_of_day, movements, seed)
     plan = [("mb51", export_name("mb51", day, seed), 0, movements)]
