@@ -54,7 +54,8 @@ def test_dags_have_owner_tags_docs_retries_and_pool(dagbag: DagBag) -> None:
 
 def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
     dag = dagbag.get_dag("sap_warehouse_daily")
-    facts = ["fact_inventory", "fact_billing", "fact_production", "fact_ar_aging", "fact_production_chain"]
+    facts = ["fact_inventory", "fact_billing", "fact_production", "fact_ar_aging", "fact_stock_snapshot",
+             "fact_production_chain"]  # fmt: skip
     for fact in facts:
         task = dag.get_task(f"build_{fact}")
         assert {"reconcile", "quality_gate_facts"} <= task.downstream_task_ids, fact
@@ -71,7 +72,7 @@ def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
     assert dag.get_task("quality_gate_raw").downstream_task_ids == {"build_dimensions"}
     assert dag.get_task("refresh_views").downstream_task_ids == {"evaluate_alerts"}
     assert dag.get_task("evaluate_alerts").downstream_task_ids == {"notify_alerts"}
-    assert {f"build_{f}" for f in facts[:4]} == dag.get_task("build_dimensions").downstream_task_ids
+    assert {f"build_{f}" for f in facts[:5]} == dag.get_task("build_dimensions").downstream_task_ids
 
 
 def test_daily_dag_takes_one_date_or_a_range_in_its_params_form(dagbag: DagBag) -> None:
