@@ -155,6 +155,8 @@ def test_real_shapes_load_as_values(warehouse: str, tmp_path: Path) -> None:
 
 def test_ar_lines_without_a_channel_load_once_and_redeliver_unchanged(warehouse: str, tmp_path: Path) -> None:
     rows = exports.zrfi005_rows(DAY, seed=37)
+    for row in rows:
+        row["distribution_channel"] = row["distribution_channel"] or "10"
     rows[0]["distribution_channel"] = None
     first = _load(warehouse, tmp_path, "ar.xlsx", exports.render("zrfi005", rows, 37))
     again = _load(warehouse, tmp_path, "ar-again.xlsx", exports.render("zrfi005", rows, 99, header_row_zero=True))
