@@ -70,6 +70,7 @@ from airflow.sdk import (
 
 from sap_warehouse import business_date as bd
 from sap_warehouse.dag_support import (
+    DAILY_ACTIVE_RUNS,
     MARTS_REFRESHED,
     MorningSummaryNotifier,
     dag_args,
@@ -92,7 +93,7 @@ def _span(dates: list[str]) -> dict[str, dt.date]:
 @dag(
     dag_id="sap_warehouse_daily",
     schedule=CronDataIntervalTimetable("0 6 * * *", timezone=bd.BUSINESS_TIMEZONE),
-    **dag_args(__doc__),
+    **{**dag_args(__doc__), "max_active_runs": DAILY_ACTIVE_RUNS},
     deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
     # One morning summary per run for on-call, whatever the outcome (README, On-call runbook).
     on_success_callback=[MorningSummaryNotifier()],

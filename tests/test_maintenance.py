@@ -186,7 +186,9 @@ def test_health_snapshot_records_size_connections_waits_long_runs_and_slow_state
 
 
 @pytest.mark.dag
-def test_maintenance_dag_runs_after_the_daily_refresh(warehouse: str) -> None:
+def test_maintenance_dag_runs_after_the_daily_refresh(warehouse: str, as_owner: str) -> None:
+    """As the owner login the DAG really uses (not a superuser): it reads no server setting it may not
+    read, and its health snapshot tracks statements (the warehouse preloads pg_stat_statements)."""
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     dag = bag.get_dag("warehouse_maintenance")
     daily = bag.get_dag("sap_warehouse_daily")
@@ -200,6 +202,8 @@ def test_maintenance_dag_runs_after_the_daily_refresh(warehouse: str) -> None:
         ).fetchone()[0]
     assert snapshots > 0
     assert stats(warehouse, "operations.etl_run_log")[2] is not None
+    tracked = query(warehouse, "SELECT statements_tracked, snapshot_at >= %s FROM operations.database_health", started)
+    assert tracked == [(True, True)]
 
 
 def test_a_bulk_load_gets_fresh_statistics_before_the_gate(warehouse: str, as_loader: str, tmp_path: Path) -> None:

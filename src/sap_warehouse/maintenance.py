@@ -108,13 +108,22 @@ def analyze_changed(
 
 def statements_view(conn: psycopg.Connection) -> sql.Identifier | None:
     """pg_stat_statements' view when the extension is created in this database and its library is
-    preloaded (the view raises otherwise); None when the server does not track statements."""
+    preloaded; None when the server does not track statements. Preloading is probed by reading the
+    view (it raises without the library): ``SHOW shared_preload_libraries`` needs pg_read_all_settings,
+    which the owner login does not have."""
     found = conn.execute(
         """SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
             WHERE e.extname = 'pg_stat_statements'"""
     ).fetchone()
-    preloaded = "pg_stat_statements" in conn.execute("SHOW shared_preload_libraries").fetchone()[0]
-    return sql.Identifier(found[0], "pg_stat_statements") if found and preloaded else None
+    if not found:
+        return None
+    view = sql.Identifier(found[0], "pg_stat_statements")
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SELECT FROM {} LIMIT 0").format(view))
+    except psycopg.errors.ObjectNotInPrerequisiteState:
+        return None  # created, but the library is not preloaded
+    return view
 
 
 def snapshot(
