@@ -246,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="open alerts, newest first")
     listing.add_argument("--all", action="store_true", help="resolved ones too")
+    listing.add_argument("--severity", choices=("critical", "warning", "info"), help="only this severity")
+    listing.add_argument("--rule", choices=RULES, help="only this rule's alerts")
+    listing.add_argument("--limit", type=int, default=100, help="at most this many, newest first")
     listing.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     detail = commands.add_parser("show", help="one alert in full; a grouped alert with every member")
     detail.add_argument("alert_id", type=int)
@@ -270,11 +273,19 @@ def main(argv: list[str] | None = None) -> int:
         rows = cur.execute(
             """SELECT alert_id, severity, status, rule_code, entity_key, first_business_date, last_business_date,
                       acknowledged_by, message
-                 FROM facts.fact_alert WHERE %s OR status <> 'resolved'
-                ORDER BY alert_id DESC""",
-            (args.all,),
+                 FROM facts.fact_alert
+                WHERE (%(all)s OR status <> 'resolved')
+                  AND (%(severity)s::text IS NULL OR severity = %(severity)s)
+                  AND (%(rule)s::text IS NULL OR rule_code = %(rule)s)
+                ORDER BY alert_id DESC
+                LIMIT %(limit)s""",
+            {"all": args.all, "severity": args.severity, "rule": args.rule, "limit": args.limit + 1},
         ).fetchall()
-    show(rows, as_json=args.json, title="alerts" if args.all else "open alerts")
+    title = "alerts" if args.all else "open alerts"
+    if len(rows) > args.limit:
+        rows = rows[: args.limit]
+        title += f" (the newest {args.limit}; --limit for more)"
+    show(rows, as_json=args.json, title=title)
     return 0
 
 

@@ -722,7 +722,11 @@ def main(argv: list[str] | None = None, out=None) -> int:
     from sap_warehouse.cli import command_parser
 
     out = out or sys.stdout
-    parser = command_parser("backup", __doc__.split("\n\n")[0])
+    parser = command_parser(
+        "backup",
+        "List the backups at a location, restore one into a new database, or put chosen tables of a verified "
+        "backup back. Backups are taken, verified by restoring and rotated by the warehouse_backup DAG.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="the backups at a location, newest last")
     listing.add_argument("--location", required=True, help="backup location URL, e.g. file:///srv/backups")

@@ -2,7 +2,7 @@
 
     sapwh COMMAND [options]       sapwh COMMAND --help for a command's options and their defaults
 
-The warehouse's own commands (quality, layers, genealogy, alerts, backup) come with the package; run,
+The warehouse's own commands (quality, summary, layers, genealogy, alerts, backup) come with the package; run,
 exports and demo are the development kit's (devkit/) and answer where it is installed (locally, not
 in the image). Each command is its module's ``main``: ``python -m sap_warehouse.<module>`` does the
 same. Long work shows progress (dates done, rate, ETA); ``--json`` gives what scripts consume where a
@@ -20,7 +20,8 @@ import sys
 
 # command -> (module, what it does)
 COMMANDS = {
-    "quality": ("sap_warehouse.quality", "run a quality gate's suites on a business date (results stored, Data Docs)"),
+    "quality": ("sap_warehouse.quality", "run a quality gate on a date (results stored), or show stored results"),
+    "summary": ("sap_warehouse.summary", "the morning summary of a business date, as its last run left it"),
     "layers": ("sap_warehouse.layers", "rebuild dimensions, facts and views of a date range from the raw layer"),
     "genealogy": ("sap_warehouse.genealogy", "trace a batch: made from, made into, shipped and billed to"),
     "alerts": ("sap_warehouse.alerts", "list the open alerts, or acknowledge one"),
@@ -62,15 +63,20 @@ def show(rows: list[dict], *, as_json: bool = False, title: str | None = None, o
         numeric = all(isinstance(r[column], int | float | decimal.Decimal) for r in rows if r[column] is not None)
         table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(value) for value in row.values()))
+        table.add_row(*(_cell(value, identifier=_is_identifier(column)) for column, value in row.items()))
     Console(file=out, width=None if out.isatty() else 160).print(table if rows else "(none)")
 
 
-def _cell(value) -> str:
+def _is_identifier(column: str) -> bool:
+    """An id is typed back as shown (``sapwh alerts ack 1234``): never grouped with separators."""
+    return column == "id" or column.endswith("_id")
+
+
+def _cell(value, *, identifier: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        return str(value) if identifier else f"{value:,}"
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     return str(value)

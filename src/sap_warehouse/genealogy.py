@@ -47,6 +47,21 @@ def customers_of(batch: str, material: str | None = None, *, conninfo: str | Non
     return sorted({r["customer_code"] for r in rows if r["customer_code"]})
 
 
+def customer_totals(forward: list[dict]) -> list[dict]:
+    """Per customer (and unit), what the forward trace's deliveries shipped to them and how many
+    deliveries it took, largest first: the recall's answer without reading every line."""
+    totals: dict[tuple, dict] = {}
+    for r in forward:
+        if r["kind"] != "delivery" or not r["customer_code"]:
+            continue
+        key = (r["customer_code"], r["unit"])
+        row = totals.setdefault(key, {"customer_code": r["customer_code"], "customer_name": r["customer_name"],
+                                      "quantity": 0, "unit": r["unit"], "deliveries": 0})  # fmt: skip
+        row["quantity"] += r["quantity"] or 0
+        row["deliveries"] += 1
+    return sorted(totals.values(), key=lambda t: (-t["quantity"], t["customer_code"]))
+
+
 def _print_table(title: str, rows: list[dict], out) -> None:
     print(f"== {title}: {len(rows)} row(s)", file=out)
     if not rows:
@@ -73,6 +88,7 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
     if args.direction in ("forward", "both"):
         result["forward"] = trace_forward(args.batch, args.material)
         result["customers"] = sorted({r["customer_code"] for r in result["forward"] if r["customer_code"]})
+        result["per_customer"] = customer_totals(result["forward"])
     if args.json:
         json.dump(result, out, default=str, indent=2)
         print(file=out)
@@ -80,6 +96,8 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
         for name in ("backward", "forward"):
             if name in result:
                 _print_table(f"{name} from batch {args.batch}", result[name], out)
+        if result.get("per_customer"):
+            _print_table(f"shipped per customer, from batch {args.batch}", result["per_customer"], out)
         if "customers" in result:
             print(f"== customers who received product made from {args.batch}: "
                   f"{', '.join(result['customers']) or 'none'}", file=out)  # fmt: skip

@@ -741,10 +741,74 @@ def validate_dates(
     return results
 
 
+# One vocabulary for a suite's result on a date, wherever it is shown (page, CLI, summary, logs).
+PASSED, WARNING, FAILED, NOT_EVALUATED = "passed", "warning", "failed", "not evaluated"
+
+
+def status_of(critical: int, warnings: int, rows: int | None) -> str:
+    """A suite's result in words: failed (a critical expectation failed), warning (only warnings),
+    not evaluated (its slice of the date held no row: nothing was judged), else passed."""
+    if critical:
+        return FAILED
+    if rows == 0:
+        return NOT_EVALUATED
+    return WARNING if warnings else PASSED
+
+
+def stored_results(business_date: dt.date, *, conninfo: str | None = None) -> list[dict]:
+    """The latest stored result of each suite on ``business_date`` (what the gates said; nothing is
+    validated again), raw gate first, with the rows of the suite's slice and its status_of."""
+    from sap_warehouse.db import read_only
+
+    suites = {s.name: s for s in load_suites()}
+    with read_only(conninfo) as conn:
+        stored = conn.execute(
+            """SELECT DISTINCT ON (gate, suite_name) gate, suite_name, critical_failures, warning_failures,
+                      statistics ->> 'data_docs_page', validated_at, run_id
+                 FROM operations.dq_validation_result WHERE business_date = %s
+                ORDER BY gate DESC, suite_name, validated_at DESC, result_id DESC""",
+            (business_date,),
+        ).fetchall()
+        out = []
+        for gate, name, critical, warnings, page, validated_at, run_id in stored:
+            suite = suites.get(name)
+            rows = None
+            if suite is not None:
+                counted = sql.SQL("SELECT count(*) FROM ({}) slice").format(
+                    sql.SQL(with_date(suite.batch_query, business_date))
+                )
+                rows = conn.execute(counted).fetchone()[0]
+            out.append({
+                "gate": gate, "suite": name, "status": status_of(critical, warnings, rows), "rows": rows,
+                "critical": critical, "warnings": warnings, "validated_at": validated_at, "run_id": run_id,
+                "data_docs_page": page,
+            })  # fmt: skip
+    return out
+
+
+def _results_main(argv: list[str]) -> int:
+    from sap_warehouse.cli import command_parser, show
+
+    parser = command_parser("quality results", "The stored gate results of a business date (read-only).")
+    parser.add_argument("--date", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
+    parser.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+    args = parser.parse_args(argv)
+    rows = stored_results(args.date)
+    show(rows, as_json=args.json, title=f"stored gate results of {args.date}")
+    return 0 if rows else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     from sap_warehouse.cli import command_parser
 
-    parser = command_parser("quality", "Run the quality gate suites on a business date.")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["results"]:
+        return _results_main(argv[1:])
+    parser = command_parser(
+        "quality",
+        "Run a quality gate's suites on a business date (the results are stored and replace what the "
+        "on-call page shows). `sapwh quality results --date D` shows the stored results without running.",
+    )
     parser.add_argument("--gate", choices=GATES, required=True)
     parser.add_argument("--date", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
     parser.add_argument(
@@ -767,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         {
             "suite": r.suite,
-            "result": "ok" if r.success else "warnings",
+            "status": status_of(len(r.critical), len(r.warnings), None),
             "checks": r.statistics["evaluated_expectations"],
             "warnings": len(r.warnings),
             "data_docs_page": r.statistics.get("data_docs_page"),

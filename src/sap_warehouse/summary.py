@@ -10,19 +10,24 @@ does not exist is skipped with a warning; one that is configured but cannot send
 The headline says what on-call must know first: FAILED (and at which task), NOTHING ARRIVED (no
 report of the date; "holiday" when the calendar says no export is expected), INCOMPLETE (a report
 missing or a file quarantined), or OK.
+
+    sapwh summary --date 2026-01-07 [--json]     the summary of a date, as its latest run left it
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import logging
+import sys
 from urllib.parse import quote
 
 from sap_warehouse.db import query_rows, read_only
 
 log = logging.getLogger(__name__)
 
+DAILY_DAG_ID = "sap_warehouse_daily"
 SLACK_CONN_ID = "warehouse_slack"
 SHOWN_ALERTS = 15
 UNKNOWN_LAYOUT = "(unknown layout)"  # the report of a file no layout of the registry matched
@@ -239,7 +244,7 @@ def send(context, *, conninfo: str | None = None) -> dict | None:
     ti = context.get("ti")
     failed = ti.task_id if ti is not None and context.get("reason") != "success" else None
     run_id = context.get("run_id") or getattr(run, "run_id", "")
-    dag_id = getattr(context.get("dag"), "dag_id", "sap_warehouse_daily")
+    dag_id = getattr(context.get("dag"), "dag_id", DAILY_DAG_ID)
     summary = collect(
         day,
         run_id=run_id,
@@ -252,3 +257,83 @@ def send(context, *, conninfo: str | None = None) -> dict | None:
     summary["sent"] = deliver(summary, context)
     log.info("morning summary of %s (%s) sent to %s", day, summary["headline"], summary["sent"] or "no channel")
     return summary
+
+
+def _last_run(business_date: dt.date, conninfo: str | None) -> tuple[str, dt.datetime] | None:
+    """The latest daily run that recorded a step for the date (a range run counts for each of its
+    dates): its run_id and when its first step started."""
+    with read_only(conninfo) as conn:
+        return conn.execute(
+            """SELECT run_id, min(started_at) FROM operations.etl_run_log
+                WHERE dag_id = %(dag)s
+                  AND %(day)s BETWEEN business_date AND coalesce((details ->> 'through')::date, business_date)
+                GROUP BY run_id ORDER BY min(started_at) DESC LIMIT 1""",
+            {"dag": DAILY_DAG_ID, "day": business_date},
+        ).fetchone()
+
+
+def _failed_task(run_id: str) -> str | None:
+    """The first task of the run that failed, from Airflow's own record (None when none failed or the
+    metadata database cannot be read here)."""
+    try:
+        from airflow.models import TaskInstance
+        from airflow.utils.session import create_session
+        from airflow.utils.state import TaskInstanceState
+
+        with create_session() as session:
+            failed = (
+                session.query(TaskInstance.task_id)
+                .filter(
+                    TaskInstance.dag_id == DAILY_DAG_ID,
+                    TaskInstance.run_id == run_id,
+                    TaskInstance.state == TaskInstanceState.FAILED,
+                )
+                .order_by(TaskInstance.start_date)
+                .first()
+            )
+    except Exception as error:  # the summary stands without the run's state (no metadata database here)
+        log.warning("the run's task states cannot be read here (%s): a failed task is not named", error)
+        return None
+    return failed[0] if failed else None
+
+
+def of_date(business_date: dt.date, *, conninfo: str | None = None) -> dict | None:
+    """The summary of ``business_date`` as its latest daily run left it (None: no run recorded a step)."""
+    from sap_warehouse.landing import expected_reports
+
+    found = _last_run(business_date, conninfo)
+    if found is None:
+        return None
+    run_id, started = found
+    return collect(
+        business_date,
+        run_id=run_id,
+        expected=expected_reports(),
+        since=started,
+        failed_task=_failed_task(run_id),
+        run_url=_run_url(DAILY_DAG_ID, run_id),
+        conninfo=conninfo,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sap_warehouse.cli import command_parser
+
+    parser = command_parser("summary", "The morning summary of a business date, as its latest daily run left it.")
+    parser.add_argument("--date", type=dt.date.fromisoformat, required=True, help="business date, YYYY-MM-DD")
+    parser.add_argument("--json", action="store_true", help="the summary as JSON instead of text")
+    args = parser.parse_args(argv)
+    summary = of_date(args.date)
+    if summary is None:
+        print(f"{args.date}: NOT RUN (no daily run recorded a step of this date)", file=sys.stderr)
+        return 1
+    if args.json:
+        json.dump(summary, sys.stdout, default=str, indent=2)
+        print()
+    else:
+        print(render_text(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
