@@ -92,7 +92,7 @@ def _span(dates: list[str]) -> dict[str, dt.date]:
 
 @dag(
     dag_id="sap_warehouse_daily",
-    schedule=CronDataIntervalTimetable("0 6 * * *", timezone=bd.BUSINESS_TIMEZONE),
+    schedule=CronDataIntervalTimetable(f"0 {bd.RUN_HOUR} * * *", timezone=bd.BUSINESS_TIMEZONE),
     **{**dag_args(__doc__), "max_active_runs": DAILY_ACTIVE_RUNS},
     deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
     # One morning summary per run for on-call, whatever the outcome (README, On-call runbook).

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
 
-from sap_warehouse import oncall
+from sap_warehouse import oncall, runs
+from sap_warehouse_kit import exports
 from tests.helpers import seeded_day
 
 DAY = dt.date(2026, 3, 10)
@@ -20,7 +23,9 @@ def test_the_page_shows_what_the_day_left(warehouse: str, as_analyst: str, tmp_p
     view = oncall.day_view(DAY, conninfo=as_analyst)
 
     assert view["business_date"] == DAY
-    assert [d["business_date"] for d in view["dates"]] == [DAY]
+    listed = {d["business_date"]: d for d in view["dates"]}
+    assert (listed[DAY]["loaded"], listed[DAY]["quarantined"], listed[DAY]["missing"]) == (
+        sum(r.status == "loaded" for r in results.values()), 1, 1)  # fmt: skip
     by_name = {f["file_name"]: f for f in view["files"]}
     assert set(by_name) == set(results)
     for name, result in results.items():
@@ -97,3 +102,71 @@ def test_an_empty_chart_has_no_series() -> None:
     chart = oncall.chart([], dt.date(2026, 3, 30))
     assert chart["series"] == []
     assert chart["first"] == dt.date(2026, 3, 1)
+
+
+FAILED_DAY, GOOD_DAY = dt.date(2027, 2, 16), dt.date(2027, 2, 17)
+
+
+@pytest.mark.dag
+@pytest.mark.usefixtures("as_loader")
+def test_each_date_has_its_verdict_from_its_run_and_the_default_is_the_date_due(
+    warehouse: str, as_analyst: str, landing: Path, daily_dag
+) -> None:
+    """A run that failed at the raw gate is FAILED at quality_gate_raw, linked to the run and the task's
+    log; a date that should have run and did not is NOT RUN; a good run is OK; the page opens on the
+    latest date that should have run (its run starts the next morning at 06:00 plant time), whatever
+    the newest file is."""
+    from sap_warehouse_kit.generator import export_name, mb51_movements, mb51_workbook
+
+    for day in (FAILED_DAY, GOOD_DAY):
+        folder = landing / day.isoformat()
+        folder.mkdir(parents=True)
+        (folder / export_name("mb51", day, 5)).write_bytes(mb51_workbook(mb51_movements(day, 30, 5), 5,
+                                                                        header_row_zero=False))  # fmt: skip
+        billing = exports.zrsd002_rows(day, exports.zrsd004_rows(day, 10, 5), 5)
+        if day == FAILED_DAY:
+            billing[0]["curr"] = "VN$"  # a currency that is none: the raw gate's critical failure
+        (folder / export_name("zrsd002", day, 5)).write_bytes(exports.render("zrsd002", billing, 5))
+    (landing / "2027-02-20").mkdir()
+    (landing / "2027-02-20" / "early.xlsx").write_bytes(b"not yet")  # a newer file than the date due
+    assert str(daily_dag.test(run_conf={"business_date": FAILED_DAY.isoformat()}).state) == "failed"
+    assert str(daily_dag.test(run_conf={"business_date": GOOD_DAY.isoformat()}).state) == "success"
+
+    morning = dt.datetime(2027, 2, 18, 7, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))  # 07:00 plant time
+    view = oncall.day_view(None, conninfo=as_analyst, now=morning)
+    assert view["business_date"] == GOOD_DAY
+    assert view["verdict"] == "OK"
+    failed = oncall.day_view(FAILED_DAY, conninfo=as_analyst, now=morning)
+    assert failed["verdict"] == "FAILED at quality_gate_raw"
+    assert failed["verdict_severity"] == "critical"
+    assert failed["failed_task_link"] == (
+        f"../dags/sap_warehouse_daily/runs/{quote(failed['run'].run_id, safe='')}/tasks/quality_gate_raw"
+    )
+    listed = {d["business_date"]: d["verdict"] for d in failed["dates"]}
+    assert listed[GOOD_DAY] == "OK"
+    assert listed[FAILED_DAY] == "FAILED at quality_gate_raw"
+    assert listed[FAILED_DAY - dt.timedelta(days=1)] == "NOT RUN"  # due, never run: stale, and said so
+    early = oncall.day_view(None, conninfo=as_analyst, now=morning - dt.timedelta(hours=2))  # before 06:00
+    assert early["business_date"] == FAILED_DAY
+
+
+@pytest.mark.unit
+def test_a_verdict_follows_the_run_then_the_warehouse() -> None:
+    day = dt.date(2026, 5, 4)
+    run = runs.RunOfDate("r", "failed", "build_fact_billing", None, (day,))
+    assert runs.verdict(run, known=True, due=True, headline="OK") == "FAILED at build_fact_billing"
+    assert runs.verdict(dataclasses.replace(run, state="running"), known=True, due=True, headline="OK") == "RUNNING"
+    assert runs.verdict(dataclasses.replace(run, state="success"), known=True, due=True, headline="INCOMPLETE") == (
+        "INCOMPLETE"
+    )
+    assert runs.verdict(None, known=True, due=True, headline="OK") == "NOT RUN"
+    assert runs.verdict(None, known=True, due=False, headline=None) == "NOT DUE"
+    assert runs.verdict(None, known=False, due=True, headline="OK") == "OK"  # runs unreadable: the warehouse's word
+    assert [oncall.severity_of(v) for v in ("FAILED at x", "NOT RUN", "ATTENTION: 2 new critical", "INCOMPLETE",
+                                            "OK", "NOT DUE")] == ["critical", "critical", "critical", "warning",
+                                                                  "ok", "muted"]  # fmt: skip
+    # The run of D starts at D+1 06:00 plant time (UTC+7): at 05:59 the latest date due is D-1.
+    plant = dt.timezone(dt.timedelta(hours=7))
+    assert runs.latest_due(dt.datetime(2026, 5, 5, 6, 0, tzinfo=plant)) == day
+    assert runs.latest_due(dt.datetime(2026, 5, 5, 5, 59, tzinfo=plant)) == day - dt.timedelta(days=1)
+    assert runs.latest_due(dt.datetime(2026, 5, 4, 23, 30, tzinfo=dt.UTC)) == day  # 06:30 on the 5th, plant time

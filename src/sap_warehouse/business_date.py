@@ -17,6 +17,7 @@ import datetime as dt
 import pendulum
 
 BUSINESS_TIMEZONE = "Asia/Ho_Chi_Minh"
+RUN_HOUR = 6  # the scheduled run of D starts at D+1 06:00 plant time (its data interval's end)
 FIRST_DATE = dt.date(2020, 1, 1)
 MAX_RANGE_DAYS = 731  # two years: the calendar's reach ahead, and a bound on one run's work
 

@@ -18,34 +18,102 @@ A browser without a session is sent to Airflow's login page; an API client gets 
 
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations when they are
 # defined, and they name classes imported inside create_app().
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from sap_warehouse import alerts
+from sap_warehouse import alerts, runs, summary
 from sap_warehouse.db import query_rows, read_only
-from sap_warehouse.landing import LOCATION_VARIABLES, default_url
+from sap_warehouse.landing import LOCATION_VARIABLES, default_url, expected_reports
 
 DAILY_DAG_ID = "sap_warehouse_daily"
 CHART_DAYS = 30
 DATES_LISTED = 60
+STALE_DAYS = 7  # the dates that should have run in the last week are listed even without a file
 TEMPLATES = Path(__file__).with_name("templates")
 # One colour per report line of the chart (Tableau 10), in the order the reports sort.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 
 
-def day_view(business_date: dt.date | None = None, *, conninfo: str | None = None) -> dict:
-    """Everything the page shows for ``business_date`` (default: the latest date the ledger knows)."""
+def _light_headline(ledger: dict | None) -> str:
+    """A listed date's word from its file ledger alone (the chosen date gets the full summary)."""
+    if ledger is None or not (ledger["loaded"] or ledger["quarantined"]):
+        return "NOTHING ARRIVED"
+    return "INCOMPLETE" if ledger["missing"] or ledger["quarantined"] else "OK"
+
+
+def verdicts(
+    ledger: dict[dt.date, dict], chosen: dt.date, due: dt.date, runs_of: dict | None, headline: str | None
+) -> list[dict]:
+    """The date list: the dates the ledger knows and every date of the last week that should have run,
+    newest first, each with its verdict (the chosen date's from the full summary ``headline``)."""
+    days = sorted(set(ledger) | {due - dt.timedelta(days=i) for i in range(STALE_DAYS)} | {chosen}, reverse=True)
+    out = []
+    for day in days[:DATES_LISTED]:
+        run = runs_of.get(day) if runs_of is not None else None
+        word = runs.verdict(
+            run,
+            known=runs_of is not None,
+            due=day <= due,
+            headline=headline if day == chosen else _light_headline(ledger.get(day)),
+        )
+        counts = ledger.get(day) or {"loaded": 0, "quarantined": 0, "missing": 0}
+        out.append({"business_date": day, "verdict": word, "run_id": run.run_id if run else None, **counts,
+                    "severity": severity_of(word)})  # fmt: skip
+    return out
+
+
+def severity_of(verdict: str) -> str:
+    """How a verdict is shown: critical (act now), warning (look), ok, or muted (nothing to say yet)."""
+    if verdict.startswith(("FAILED", "NOT RUN", "ATTENTION", "NOTHING ARRIVED")):
+        return "critical"
+    if verdict.startswith(("INCOMPLETE", "RUNNING")):
+        return "warning"
+    return "ok" if verdict == "OK" else "muted"
+
+
+def day_view(
+    business_date: dt.date | None = None, *, conninfo: str | None = None, now: dt.datetime | None = None
+) -> dict:
+    """Everything the page shows for ``business_date`` (default: the latest business date that should
+    have run by ``now``, whatever the newest file is): its verdict from its latest run and the
+    warehouse, the date list with theirs, files, gates, alerts, the chart and database health."""
+    due = runs.latest_due(now or dt.datetime.now(dt.UTC))
+    business_date = business_date or due
     with read_only(conninfo) as conn:
-        dates = query_rows(conn, "oncall/dates.sql", {"limit": DATES_LISTED})
-        if business_date is None:
-            business_date = dates[0]["business_date"] if dates else dt.date.today() - dt.timedelta(days=1)
+        ledger = {r["business_date"]: r for r in query_rows(conn, "oncall/dates.sql", {"limit": DATES_LISTED})}
+        current_to = conn.execute(
+            "SELECT max(coalesce((details ->> 'through')::date, business_date)) FROM operations.etl_run_log "
+            "WHERE step = 'refresh_views'"
+        ).fetchone()[0]
+    runs_of = runs.by_date(sorted(set(ledger) | {due - dt.timedelta(days=i) for i in range(STALE_DAYS)}
+                                  | {business_date}))  # fmt: skip
+    run = runs_of.get(business_date) if runs_of is not None else None
+    told = summary.collect(
+        business_date,
+        run_id=run.run_id if run else "",
+        expected=expected_reports(),
+        since=run.started if run else None,
+        failed_task=run.failed_task if run and run.state == "failed" else None,
+        conninfo=conninfo,
+    )
+    verdict = runs.verdict(run, known=runs_of is not None, due=business_date <= due, headline=told["headline"])
+    with read_only(conninfo) as conn:
         day = {"day": business_date}
         files = query_rows(conn, "oncall/files.sql", day)
         view = {
             "business_date": business_date,
-            "dates": dates,
+            "verdict": verdict,
+            "verdict_severity": severity_of(verdict),
+            "run": run,
+            "run_link": _airflow_link(run.run_id) if run else None,
+            "failed_task_link": _airflow_link(run.run_id, run.failed_task) if run and run.failed_task else None,
+            "current_to": current_to,
+            "due": due,
+            "summary_text": summary.render_text(told),
+            "dates": verdicts(ledger, business_date, due, runs_of, verdict),
             "files": files,
             "quarantined": [f for f in files if f["status"] == "quarantined"],
             "missing": query_rows(conn, "oncall/missing.sql", day),
@@ -56,6 +124,13 @@ def day_view(business_date: dt.date | None = None, *, conninfo: str | None = Non
         }
     view["chart"] = chart(view["rows_by_report"], business_date)
     return view
+
+
+def _airflow_link(run_id: str, task_id: str | None = None) -> str:
+    """The Airflow UI's page of a daily run (or of one of its tasks: its log), relative to the UI's root
+    (the page is served under /warehouse/ of the same server)."""
+    link = f"../dags/{DAILY_DAG_ID}/runs/{quote(run_id, safe='')}"
+    return f"{link}/tasks/{quote(task_id, safe='')}" if task_id else link
 
 
 def data_docs_root(url: str) -> Path | None:
@@ -170,7 +245,7 @@ def create_app():
             raise HTTPException(422, f"date {value!r} is not YYYY-MM-DD") from None
 
     DateParam = Annotated[
-        str | None, Query(description="business date, YYYY-MM-DD (default: the latest date the ledger knows)")
+        str | None, Query(description="business date, YYYY-MM-DD (default: the latest date that should have run)")
     ]
 
     def docs_root() -> Path | None:
@@ -184,9 +259,14 @@ def create_app():
         root = docs_root()
         for gate in view["gates"]:
             gate["data_docs_link"] = docs_link(gate["data_docs_page"], root)
-        return templates.TemplateResponse(
-            request, "oncall.html", {"view": view, "user": user.get_name(), "message": message}
+        from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+        # A viewer sees no button it cannot use: acknowledging needs edit access to the daily DAG.
+        can_acknowledge = get_auth_manager().is_authorized_dag(
+            method="PUT", details=DagDetails(id=DAILY_DAG_ID), user=user
         )
+        context = {"view": view, "user": user.get_name(), "message": message, "can_acknowledge": can_acknowledge}
+        return templates.TemplateResponse(request, "oncall.html", context)
 
     @app.get("/data-docs/{path:path}", dependencies=[can_read])
     def data_docs(path: str) -> FileResponse:
@@ -204,6 +284,7 @@ def create_app():
         """The page's content as JSON."""
         view = day_view(parse_date(date))
         view.pop("chart")
+        view["run"] = dataclasses.asdict(view["run"]) if view["run"] else None
         return JSONResponse(jsonable_encoder(view))
 
     def _acknowledge(alert_id: int, user) -> None:
