@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from sap_warehouse import alerts, runs, summary
+from sap_warehouse import alerts, quality, runs, summary
 from sap_warehouse.db import query_rows, read_only
 from sap_warehouse.landing import LOCATION_VARIABLES, default_url, expected_reports
 
@@ -122,6 +122,10 @@ def day_view(
             "rows_by_report": query_rows(conn, "oncall/rows_by_report.sql", {**day, "days": CHART_DAYS}),
             "health": (query_rows(conn, "oncall/database_health.sql") or [None])[0],
         }
+    statuses = {(r["gate"], r["suite"]): r for r in quality.stored_results(business_date, conninfo=conninfo)}
+    for gate in view["gates"]:
+        stored = statuses.get((gate["gate"], gate["suite_name"]), {})
+        gate["status"], gate["rows"] = stored.get("status"), stored.get("rows")
     view["chart"] = chart(view["rows_by_report"], business_date)
     return view
 

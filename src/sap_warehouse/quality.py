@@ -711,6 +711,9 @@ def validate_dates(
             _store(conn, of_date, business_date, run or {})
     failed = {}
     for business_date, of_date in results.items():
+        words = [status_of(len(r.critical), len(r.warnings), None) for r in of_date]
+        log.info("%s gate, %s: %s", gate, business_date,
+                 ", ".join(f"{words.count(w)} {w}" for w in (PASSED, WARNING, FAILED) if w in words))  # fmt: skip
         critical = [_line(r.suite, f) for r in of_date for f in r.critical]
         for line in (_line(r.suite, f) for r in of_date for f in r.warnings):
             log.warning("quality warning, %s: %s", business_date, line)

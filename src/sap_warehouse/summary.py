@@ -108,8 +108,14 @@ def _file_line(f: dict) -> str:
 
 
 def _gate_line(g: dict) -> str:
+    """A gate in the one vocabulary of results: failed / warning / passed, then its suites by result."""
+    word = "failed" if g["failed"] else "warning" if g["warned"] else "passed"
     failed = f" (critical in {', '.join(g['failed_suites'])})" if g["failed_suites"] else ""
-    return f"{g['gate']} gate: {g['suites']} suites, {g['critical']} critical, {g['warnings']} warning failures{failed}"
+    passed = g["suites"] - g["failed"] - g["warned"]
+    return (
+        f"{g['gate']} gate: {word}{failed}; {g['suites']} suites: {passed} passed, {g['warned']} warning, "
+        f"{g['failed']} failed ({g['critical']} critical, {g['warnings']} warning expectations)"
+    )
 
 
 def _alert_line(a: dict) -> str:
