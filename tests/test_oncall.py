@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from sap_warehouse import oncall, runs
+from sap_warehouse.registry import reports
 from sap_warehouse_kit import exports
 from tests.helpers import seeded_day
 
@@ -78,23 +79,32 @@ def test_the_chart_draws_each_report_across_every_date() -> None:
     rows = [
         {"report": "mb51", "business_date": last - dt.timedelta(days=29), "rows_loaded": 200},
         {"report": "mb51", "business_date": last, "rows_loaded": 100},
+        {"report": "mb51", "business_date": last - dt.timedelta(days=7), "rows_loaded": 150},
         {"report": "cooispi", "business_date": last - dt.timedelta(days=10), "rows_loaded": 50},
     ]
-    chart = oncall.chart(rows, last, days=30, width=356, height=130)
-    # Plot area: x from 56 to 348 (29 steps of 292/29), y from 8 (the peak, 200) down to 108 (0).
+    chart = oncall.chart(rows, last, days=30, width=366, height=134)
+    # Plot area: x from 64 to 354 (29 steps of 10), y from 10 (the peak, 200) down to 110 (0).
     series = {s["report"]: s for s in chart["series"]}
     assert list(series) == ["cooispi", "mb51"]
     mb51 = [tuple(map(float, p.split(","))) for p in series["mb51"]["points"].split()]
     assert len(mb51) == 30
-    assert mb51[0] == (56.0, 8.0)  # 200 rows, the peak, on the first date
-    assert mb51[-1] == (348.0, 58.0)  # 100 rows on the last date: half way up
-    assert mb51[1] == (66.1, 108.0)  # a date with no file: 0
+    assert mb51[0] == (64.0, 10.0)  # 200 rows, the peak, on the first date
+    assert mb51[-1] == (354.0, 60.0)  # 100 rows on the last date: half way up
+    assert mb51[1] == (74.0, 110.0)  # a date with no file after the first: 0
     cooispi = [tuple(map(float, p.split(","))) for p in series["cooispi"]["points"].split()]
-    assert cooispi[19] == (247.3, 83.0)  # 50 rows: a quarter of the way up, 19 dates in
-    assert series["mb51"]["total"] == 300
+    assert len(cooispi) == 11  # drawn from its first file on: the 19 days before it are no data, not 0
+    assert cooispi[0] == (254.0, 85.0)  # 50 rows: a quarter of the way up, 19 dates in
+    assert chart["marker"] == 354.0  # the chosen date
+    # The weekday band at the last date (a Monday): the other Mondays since the first data loaded 0 to
+    # 150 rows, so the band spans y 110 (0) to 35 (150).
+    assert "354.0,35.0" in chart["band"].split()[: len(chart["band"].split()) // 2]
+    assert "354.0,110.0" in chart["band"].split()[len(chart["band"].split()) // 2 :]
+    assert series["mb51"]["total"] == 450
     assert series["cooispi"]["total"] == 50
     assert chart["peak"] == 200
     assert series["mb51"]["color"] != series["cooispi"]["color"]
+    assert len(oncall.PALETTE) >= len(reports())  # no two reports share a colour
+    assert oncall.plant_time(dt.datetime(2026, 3, 11, 0, 42, tzinfo=dt.UTC)) == "2026-03-11 07:42 +07"
 
 
 @pytest.mark.unit

@@ -266,7 +266,7 @@ def test_on_call_goes_from_the_airflow_ui_to_the_page_and_acknowledges(site: Sit
             # Back by reloading the view (a sandboxed page leaves no history entry Back could use).
             page.reload()
             expect(frame.locator("#business-date")).to_have_text(DAY.isoformat())
-            expect(frame.locator("#chart polyline.series[data-report='mb51']")).to_have_count(1)
+            expect(frame.locator("#chart g.series[data-report='mb51'] polyline")).to_have_count(1)
             expect(frame.locator("#health")).to_contain_text("database size")
 
             row = frame.locator(f"#alert-{alert_id}")

@@ -24,7 +24,10 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+import pendulum
+
 from sap_warehouse import alerts, quality, runs, summary
+from sap_warehouse.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.db import query_rows, read_only
 from sap_warehouse.landing import LOCATION_VARIABLES, default_url, expected_reports
 
@@ -33,8 +36,10 @@ CHART_DAYS = 30
 DATES_LISTED = 60
 STALE_DAYS = 7  # the dates that should have run in the last week are listed even without a file
 TEMPLATES = Path(__file__).with_name("templates")
-# One colour per report line of the chart (Tableau 10), in the order the reports sort.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
+# One colour per report line of the chart, in the order the reports sort: as many as there are reports
+# (Tableau 10 and four more of Tableau 20), so no two reports share one.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+           "#bab0ac", "#86bcb6", "#d37295", "#a0cbe8", "#8cd17d")  # fmt: skip
 
 
 def _light_headline(ledger: dict | None) -> str:
@@ -130,6 +135,14 @@ def day_view(
     return view
 
 
+def plant_time(moment: dt.datetime | None) -> str:
+    """A timestamp in the plant's time zone, with the zone said: 2026-03-11 07:42 +07."""
+    if moment is None:
+        return ""
+    local = pendulum.instance(moment).in_timezone(BUSINESS_TIMEZONE)
+    return local.strftime("%Y-%m-%d %H:%M ") + local.strftime("%z")[:3]
+
+
 def _airflow_link(run_id: str, task_id: str | None = None) -> str:
     """The Airflow UI's page of a daily run (or of one of its tasks: its log), relative to the UI's root
     (the page is served under /warehouse/ of the same server)."""
@@ -158,16 +171,27 @@ def docs_link(page: str | None, root: Path | None) -> str | None:
     return page if parts.scheme in ("http", "https") else None
 
 
-def chart(rows: list[dict], last: dt.date, days: int = CHART_DAYS, width: int = 720, height: int = 180) -> dict:
-    """An SVG line chart of rows loaded per report over the ``days`` dates up to ``last``: one
-    polyline per report (a date without a loaded file counts 0), y from 0 to the largest value."""
+def chart(rows: list[dict], last: dt.date, days: int = CHART_DAYS, width: int = 1200, height: int = 220) -> dict:
+    """An SVG line chart of rows loaded per report over the ``days`` dates up to ``last`` (the chosen
+    date, marked): one polyline per report from its first date with a file in the window (the days
+    before are not drawn; a later date without a file counts 0), a dot with a tooltip per value, and a
+    band per date of what the same weekday loaded in all reports over the window (min to max of the
+    other such dates): is today's volume usual for the weekday? y from 0 to the largest value."""
     first = last - dt.timedelta(days=days - 1)
-    left, right, top, bottom = 56, 8, 8, 22
+    left, right, top, bottom = 64, 12, 10, 24
     span_x, span_y = width - left - right, height - top - bottom
-    peak = max((r["rows_loaded"] for r in rows), default=0) or 1
     by_report: dict[str, dict[dt.date, int]] = {}
+    totals: dict[dt.date, int] = {}
     for r in rows:
         by_report.setdefault(r["report"], {})[r["business_date"]] = r["rows_loaded"]
+        totals[r["business_date"]] = totals.get(r["business_date"], 0) + r["rows_loaded"]
+    dates = [first + dt.timedelta(days=d) for d in range(days)]
+    band = []
+    for day in dates:
+        same = [totals.get(other, 0) for other in dates if other.weekday() == day.weekday() and other != day
+                and other >= min(totals, default=last)]  # fmt: skip
+        band.append((day, min(same), max(same)) if same else None)
+    peak = max([*(r["rows_loaded"] for r in rows), *(b[2] for b in band if b)], default=0) or 1
 
     def x(day: dt.date) -> float:
         return left + span_x * (day - first).days / max(days - 1, 1)
@@ -177,17 +201,23 @@ def chart(rows: list[dict], last: dt.date, days: int = CHART_DAYS, width: int = 
 
     series = []
     for i, (report, values) in enumerate(sorted(by_report.items())):
-        points = " ".join(
-            f"{x(first + dt.timedelta(days=d)):.1f},{y(values.get(first + dt.timedelta(days=d), 0)):.1f}"
-            for d in range(days)
-        )
-        series.append({"report": report, "color": PALETTE[i % len(PALETTE)], "points": points,
+        start = min(values)
+        drawn = [day for day in dates if day >= start]
+        dots = [{"x": round(x(day), 1), "y": round(y(values.get(day, 0)), 1), "date": day, "rows": values.get(day, 0)}
+                for day in drawn]  # fmt: skip
+        series.append({"report": report, "color": PALETTE[i % len(PALETTE)],
+                       "points": " ".join(f"{d['x']:.1f},{d['y']:.1f}" for d in dots), "dots": dots,
                        "total": sum(values.values())})  # fmt: skip
+    shown = [b for b in band if b]
+    upper = " ".join(f"{x(day):.1f},{y(high):.1f}" for day, _, high in shown)
+    lower = " ".join(f"{x(day):.1f},{y(low):.1f}" for day, low, _ in reversed(shown))
     return {
         "width": width,
         "height": height,
         "series": series,
         "peak": peak,
+        "band": f"{upper} {lower}".strip(),
+        "marker": round(x(last), 1),
         "axis": {"left": left, "top": top, "bottom": height - bottom, "right": width - right},
         "first": first,
         "last": last,
@@ -228,6 +258,7 @@ def create_app():
     from fastapi.templating import Jinja2Templates
 
     templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["plant_time"] = plant_time
     can_read = Depends(requires_access_dag("GET", param_dag_id=DAILY_DAG_ID))
     can_edit = Depends(requires_access_dag("PUT", param_dag_id=DAILY_DAG_ID))
     app = FastAPI(title="SAP warehouse: on-call", description=__doc__.split("\n\n")[0])
