@@ -154,6 +154,7 @@ def test_a_viewer_reads_the_day_but_cannot_acknowledge(site: Site) -> None:
         assert page.status_code == 200
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
         assert "<script>" not in page.text
+        assert "Acknowledge</button>" not in page.text  # a viewer sees no action it cannot take
         assert viewer.post(f"/warehouse/api/alerts/{alert_id}/acknowledge").status_code == 403
     assert site.alert(alert_id) == ("active", None)
 
@@ -167,11 +168,18 @@ def test_the_gates_data_docs_are_served_to_logged_in_users_only(site: Site) -> N
         assert served.status_code == 200
         assert "raw_mb51" in served.text
         assert "movement_type" in served.text  # the warning the suite found on this healthy day
+        # Offline: nothing loads from another host; the package's stylesheet stands in for GX's CDN assets.
+        assert not re.search(r"""<(link|script)\b[^>]*(href|src)=["']?(https?:)?//""", served.text)
+        assert "_offline/data_docs.css" in served.text
+        assert "connect-src" not in served.headers["content-security-policy"]
+        assert "https:" not in served.headers["content-security-policy"]
         assert viewer.get("/warehouse/data-docs/index.html").status_code == 200
         assert viewer.get("/warehouse/data-docs/..%2f..%2fpasswords.json").status_code == 404
         assert viewer.get("/warehouse/data-docs/validations/none.html").status_code == 404
     with site.client() as anonymous:
         assert anonymous.get(f"/warehouse/data-docs/{relative}").status_code == 401
+        css = anonymous.get("/warehouse/data-docs/_offline/data_docs.css")  # no data: a sandboxed page loads it
+        assert (css.status_code, css.headers["content-type"].split(";")[0]) == (200, "text/css")
 
 
 def test_a_data_docs_page_holding_markup_from_an_export_runs_no_script(site: Site) -> None:
@@ -200,10 +208,15 @@ def test_a_data_docs_page_holding_markup_from_an_export_runs_no_script(site: Sit
             context.add_cookies([{"name": "_token", "value": site.token("auditor"), "url": site.base}])
             page = context.new_page()
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            elsewhere, styles = [], []
+            page.on("request", lambda req: None if req.url.startswith(site.base) else elsewhere.append(req.url))
+            page.on("response", lambda res: styles.append(res.status) if res.url.endswith(".css") else None)
             page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
             page.goto(f"{site.base}/warehouse/data-docs/{relative}")
             page.wait_for_load_state("load")
             page.wait_for_timeout(500)
+            assert elsewhere == [], "an offline factory network has no CDN"
+            assert styles == [200], "the package's stylesheet styles the page"
             assert page.locator("img[src='x']").count() >= 1, "the markup is on the page as an element"
             read_cookie = "() => { try { return document.cookie; } catch (error) { return error.name; } }"
             assert page.evaluate(read_cookie) == "SecurityError", "the page is not in a sandbox of its own"

@@ -89,3 +89,19 @@ def publish(staging: Path, root: Path) -> None:
         target = root / path.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
+
+
+def browser_link(page: str | None, site_url: str, base_url: str | None) -> str | None:
+    """Where a person opens a Data Docs page: through the on-call page of the Airflow UI at
+    ``base_url`` (``<base>/warehouse/data-docs/<path>``) when the site is a local folder and the UI's
+    address is configured; an object store's page at its own URL; else the page's own URL."""
+    if not page:
+        return None
+    site, found = urlsplit(site_url), urlsplit(page)
+    if base_url and site.scheme in ("", "file") and found.scheme == "file":
+        try:
+            relative = Path(found.path).relative_to(site.path)
+        except ValueError:
+            return page
+        return f"{base_url.rstrip('/')}/warehouse/data-docs/{relative.as_posix()}"
+    return page

@@ -20,6 +20,7 @@ A browser without a session is sent to Airflow's login page; an API client gets 
 # defined, and they name classes imported inside create_app().
 import dataclasses
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, unquote, urlencode, urlsplit
@@ -236,16 +237,34 @@ def _same_origin(request) -> bool:
 
 # Data Docs pages are GX's HTML holding values of the data (a hostile export can put markup in a
 # cell). Served on Airflow's own origin, they get a sandbox: no script runs, no form posts, no
-# cookie of this origin is readable, and they are never framed by other sites.
+# cookie of this origin is readable, and they are never framed by other sites. Nothing is fetched
+# from elsewhere: GX's CDN assets are replaced by the package's own stylesheet (offline_page).
 DATA_DOCS_HEADERS = {
     "Content-Security-Policy": (
         "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; script-src 'none'; "
-        "style-src 'self' 'unsafe-inline' https:; img-src 'self' data: https:; font-src 'self' data: https:; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
         "form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+
+# A <link> or <script> that loads from another host (GX's pages load Bootstrap, Font Awesome, jQuery,
+# bootstrap-table and Vega from public CDNs).
+_EXTERNAL_ASSET = re.compile(
+    rb"<link\b[^>]*\bhref=[\"']?(?:https?:)?//[^>]*>|<script\b[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>\s*</script>",
+    re.IGNORECASE,
+)
+DATA_DOCS_CSS = TEMPLATES / "data_docs.css"
+
+
+def offline_page(html: bytes, stylesheet: str) -> bytes:
+    """A Data Docs page without its CDN assets, styled by ``stylesheet`` (a URL this server serves)."""
+    stripped = _EXTERNAL_ASSET.sub(b"", html)
+    link = f'<link rel="stylesheet" href="{stylesheet}">'.encode()
+    head = re.search(rb"<head[^>]*>", stripped, re.IGNORECASE)
+    return stripped[: head.end()] + link + stripped[head.end() :] if head else link + stripped
 
 
 def create_app():
@@ -254,7 +273,7 @@ def create_app():
     from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
     from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
     from fastapi.encoders import jsonable_encoder
-    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
     from fastapi.templating import Jinja2Templates
 
     templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -303,8 +322,19 @@ def create_app():
         context = {"view": view, "user": user.get_name(), "message": message, "can_acknowledge": can_acknowledge}
         return templates.TemplateResponse(request, "oncall.html", context)
 
+    @app.get("/static/oncall.js", include_in_schema=False)
+    def page_script() -> FileResponse:
+        """The page's one script (its theme), from the installed package; no data in it."""
+        return FileResponse(TEMPLATES / "oncall.js", media_type="text/javascript")
+
+    @app.get("/data-docs/_offline/data_docs.css", include_in_schema=False)
+    def data_docs_css() -> FileResponse:
+        """The stylesheet that stands in for the Data Docs' CDN assets (from the installed package; no
+        data in it, so no login: a sandboxed page's requests carry no session cookie)."""
+        return FileResponse(DATA_DOCS_CSS, media_type="text/css", headers=DATA_DOCS_HEADERS)
+
     @app.get("/data-docs/{path:path}", dependencies=[can_read])
-    def data_docs(path: str) -> FileResponse:
+    def data_docs(path: str) -> Response:
         """The gates' GX Data Docs site, when it is a local folder."""
         root = docs_root()
         if root is None:
@@ -312,6 +342,10 @@ def create_app():
         target = (root / path).resolve()
         if not target.is_relative_to(root.resolve()) or not target.is_file():
             raise HTTPException(404, f"no Data Docs page {quote(path)}")
+        if target.suffix.lower() in (".html", ".htm"):
+            depth = path.count("/")
+            css = "../" * depth + "_offline/data_docs.css"
+            return Response(offline_page(target.read_bytes(), css), media_type="text/html", headers=DATA_DOCS_HEADERS)
         return FileResponse(target, headers=DATA_DOCS_HEADERS)
 
     @app.get("/api/day", dependencies=[can_read])

@@ -491,7 +491,11 @@ def _validate_in(
                 )
             pages = [r.statistics["data_docs_page"] for r in results[business_date] if "data_docs_page" in r.statistics]
             if pages:
-                log.info("%s gate, %s: Data Docs of this run: %s", gate, business_date, " ".join(pages))
+                from sap_warehouse.data_docs import browser_link
+
+                base = _ui_base_url()
+                links = [browser_link(page, data_docs, base) for page in pages]
+                log.info("%s gate, %s: Data Docs of this run: %s", gate, business_date, " ".join(links))
         for of_day in results.values():
             of_day.sort(key=lambda r: r.suite)
     finally:
@@ -742,6 +746,16 @@ def validate_dates(
             f"is wrong, then re-run the date{'s' if len(failed) > 1 else ''}. History: operations.dq_validation_result."
         )
     return results
+
+
+def _ui_base_url() -> str | None:
+    """The Airflow UI's address ([api] base_url), where people open the Data Docs pages."""
+    try:
+        from airflow.configuration import conf
+
+        return conf.get("api", "base_url", fallback=None)
+    except ImportError:
+        return None
 
 
 # One vocabulary for a suite's result on a date, wherever it is shown (page, CLI, summary, logs).
