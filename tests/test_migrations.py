@@ -62,7 +62,7 @@ def test_upgrade_creates_the_design_schema(empty_database: str) -> None:
             "SELECT min(calendar_date), max(calendar_date), count(*) FROM dims.dim_date"
         ).fetchone()
         assert (str(first), str(last), days) == ("2020-01-01", "2030-12-31", 4018)
-        assert conn.execute("SELECT version_num FROM public.alembic_version").fetchone()[0] == "0022"
+        assert conn.execute("SELECT version_num FROM public.alembic_version").fetchone()[0] == "0023"
         partitions = conn.execute(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'raw.raw_mb51'::regclass"
         ).fetchone()[0]

@@ -12,7 +12,8 @@ date (a backfill, a corrected file) judges that latest date again, with the corr
 than rewinding the alerts to the past. Judging the same date twice changes nothing.
 
     sapwh alerts list [--all]           open alerts (or every alert), newest first
-    sapwh alerts ack ALERT_ID --by NAME  acknowledge an open alert
+    sapwh alerts ack ALERT_ID... --by NAME [--note TEXT]   acknowledge open alerts
+    sapwh alerts unack ALERT_ID --by NAME                  take an acknowledgement back
 """
 
 from __future__ import annotations
@@ -223,20 +224,56 @@ def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
     return ids
 
 
-def acknowledge(alert_id: int, by: str, *, conninfo: str | None = None) -> None:
-    """Mark an open alert acknowledged by ``by``; it stays acknowledged while its condition lasts."""
+def acknowledge(alert_id: int, by: str, *, note: str | None = None, conninfo: str | None = None) -> None:
+    """Mark an open alert acknowledged by ``by`` (with ``note``: what is being done); it stays
+    acknowledged while its condition lasts."""
+    acknowledge_many([alert_id], by, note=note, conninfo=conninfo)
+
+
+def acknowledge_many(
+    alert_ids: list[int], by: str, *, note: str | None = None, conninfo: str | None = None
+) -> list[int]:
+    """Acknowledge every one of ``alert_ids`` that is active, in one transaction, with one note; a
+    ValueError names the ids that are not (unknown, already acknowledged, resolved) and changes nothing."""
+    with connect(conninfo) as conn:
+        done = [
+            row[0]
+            for row in conn.execute(
+                """UPDATE facts.fact_alert SET status = 'acknowledged', acknowledged_at = clock_timestamp(),
+                          acknowledged_by = %s, acknowledged_note = nullif(btrim(%s), '')
+                    WHERE alert_id = ANY(%s) AND status = 'active' RETURNING alert_id""",
+                (by, note, list(alert_ids)),
+            )
+        ]
+        refused = sorted(set(alert_ids) - set(done))
+        if refused:
+            conn.rollback()
+            states = dict(conn.execute(
+                "SELECT alert_id, status FROM facts.fact_alert WHERE alert_id = ANY(%s)", (refused,)
+            ).fetchall())  # fmt: skip
+            why = "; ".join(
+                f"alert {i} is {states[i]}, not active" if i in states else f"no alert {i}" for i in refused
+            )
+            raise ValueError(f"{why}: nothing acknowledged (see `sapwh alerts list`)")
+    return done
+
+
+def unacknowledge(alert_id: int, by: str, *, conninfo: str | None = None) -> None:
+    """Take an acknowledgement back: the alert is active again (on-call's to act on), its
+    acknowledgement cleared; logged with who did it."""
     with connect(conninfo) as conn:
         row = conn.execute(
-            """UPDATE facts.fact_alert SET status = 'acknowledged', acknowledged_at = clock_timestamp(),
-                      acknowledged_by = %s
-                WHERE alert_id = %s AND status = 'active' RETURNING alert_id""",
-            (by, alert_id),
+            """UPDATE facts.fact_alert SET status = 'active', acknowledged_at = NULL, acknowledged_by = NULL,
+                      acknowledged_note = NULL
+                WHERE alert_id = %s AND status = 'acknowledged' RETURNING alert_id""",
+            (alert_id,),
         ).fetchone()
         if row is None:
             state = conn.execute("SELECT status FROM facts.fact_alert WHERE alert_id = %s", (alert_id,)).fetchone()
             if state is None:
                 raise ValueError(f"no alert {alert_id}: see `sapwh alerts list`")
-            raise ValueError(f"alert {alert_id} is {state[0]}, not active: nothing to acknowledge")
+            raise ValueError(f"alert {alert_id} is {state[0]}, not acknowledged: nothing to take back")
+    log.info("alert %s: acknowledgement taken back by %s", alert_id, by)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,17 +290,26 @@ def main(argv: list[str] | None = None) -> int:
     detail = commands.add_parser("show", help="one alert in full; a grouped alert with every member")
     detail.add_argument("alert_id", type=int)
     detail.add_argument("--json", action="store_true", help="a JSON array instead of a table")
-    ack = commands.add_parser("ack", help="acknowledge an open alert")
-    ack.add_argument("alert_id", type=int)
+    ack = commands.add_parser("ack", help="acknowledge open alerts")
+    ack.add_argument("alert_ids", type=int, nargs="+", metavar="ALERT_ID")
     ack.add_argument("--by", required=True, help="who takes care of it")
+    ack.add_argument("--note", help="what is being done, by when")
+    unack = commands.add_parser("unack", help="take an acknowledgement back: the alert is active again")
+    unack.add_argument("alert_id", type=int)
+    unack.add_argument("--by", required=True, help="who takes it back")
     args = parser.parse_args(argv)
-    if args.command == "ack":
+    if args.command in ("ack", "unack"):
         try:
-            acknowledge(args.alert_id, args.by)
+            if args.command == "ack":
+                acknowledge_many(args.alert_ids, args.by, note=args.note)
+            else:
+                unacknowledge(args.alert_id, args.by)
         except ValueError as error:
             print(error, file=sys.stderr)
             return 1
-        print(f"alert {args.alert_id} acknowledged by {args.by}")
+        done = "acknowledged" if args.command == "ack" else "active again"
+        ids = args.alert_ids if args.command == "ack" else [args.alert_id]
+        print(f"alert{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))} {done} ({args.by})")
         return 0
     from sap_warehouse.cli import show
 

@@ -80,8 +80,33 @@ def severity_of(verdict: str) -> str:
     return "ok" if verdict == "OK" else "muted"
 
 
+SEVERITIES = ("critical", "warning", "info")
+SHOWN_PER_RULE = 25
+
+
+def alert_groups(alerts_of_day: list[dict]) -> list[dict]:
+    """The alerts as incidents: one group per rule, with its count per severity and its first
+    SHOWN_PER_RULE alerts, the rules with critical alerts first (then by count)."""
+    groups: dict[str, dict] = {}
+    for a in alerts_of_day:
+        group = groups.setdefault(a["rule_code"], {"rule": a["rule_code"], "alerts": [],
+                                                    "counts": dict.fromkeys(SEVERITIES, 0)})  # fmt: skip
+        group["counts"][a["severity"]] += 1
+        group["alerts"].append(a)
+    for group in groups.values():
+        group["total"] = len(group["alerts"])
+        group["hidden"] = max(0, group["total"] - SHOWN_PER_RULE)
+        group["alerts"] = group["alerts"][:SHOWN_PER_RULE]
+    return sorted(groups.values(), key=lambda g: (*(-g["counts"][s] for s in SEVERITIES), g["rule"]))
+
+
 def day_view(
-    business_date: dt.date | None = None, *, conninfo: str | None = None, now: dt.datetime | None = None
+    business_date: dt.date | None = None,
+    *,
+    conninfo: str | None = None,
+    now: dt.datetime | None = None,
+    severity: str | None = None,
+    rule: str | None = None,
 ) -> dict:
     """Everything the page shows for ``business_date`` (default: the latest business date that should
     have run by ``now``, whatever the newest file is): its verdict from its latest run and the
@@ -124,10 +149,12 @@ def day_view(
             "quarantined": [f for f in files if f["status"] == "quarantined"],
             "missing": query_rows(conn, "oncall/missing.sql", day),
             "gates": query_rows(conn, "oncall/gates.sql", day),
-            "alerts": query_rows(conn, "oncall/alerts.sql"),
+            "alerts": query_rows(conn, "oncall/alerts.sql", {**day, "severity": severity, "rule": rule}),
+            "filters": {"severity": severity, "rule": rule},
             "rows_by_report": query_rows(conn, "oncall/rows_by_report.sql", {**day, "days": CHART_DAYS}),
             "health": (query_rows(conn, "oncall/database_health.sql") or [None])[0],
         }
+    view["alert_groups"] = alert_groups(view["alerts"])
     statuses = {(r["gate"], r["suite"]): r for r in quality.stored_results(business_date, conninfo=conninfo)}
     for gate in view["gates"]:
         stored = statuses.get((gate["gate"], gate["suite_name"]), {})
@@ -271,7 +298,7 @@ def create_app():
     """The FastAPI app of the page and its JSON API (imported by the api-server only)."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
-    from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+    from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, status
     from fastapi.encoders import jsonable_encoder
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
     from fastapi.templating import Jinja2Templates
@@ -307,9 +334,21 @@ def create_app():
 
         return data_docs_root(Variable.get(LOCATION_VARIABLES["data_docs"], default=default_url("data_docs")))
 
+    Severity = Annotated[
+        str | None, Query(description="only alerts of this severity", pattern="^(critical|warning|info)?$")
+    ]
+    Rule = Annotated[str | None, Query(description="only alerts of this rule", max_length=64)]
+
     @app.get("/", response_class=HTMLResponse, dependencies=[can_read])
-    def page(request: Request, user: GetUserDep, date: DateParam = None, message: str | None = None):
-        view = day_view(parse_date(date))
+    def page(
+        request: Request,
+        user: GetUserDep,
+        date: DateParam = None,
+        message: str | None = None,
+        severity: Severity = None,
+        rule: Rule = None,
+    ):
+        view = day_view(parse_date(date), severity=severity or None, rule=rule or None)
         root = docs_root()
         for gate in view["gates"]:
             gate["data_docs_link"] = docs_link(gate["data_docs_page"], root)
@@ -319,7 +358,8 @@ def create_app():
         can_acknowledge = get_auth_manager().is_authorized_dag(
             method="PUT", details=DagDetails(id=DAILY_DAG_ID), user=user
         )
-        context = {"view": view, "user": user.get_name(), "message": message, "can_acknowledge": can_acknowledge}
+        context = {"view": view, "user": user.get_name(), "message": message, "can_acknowledge": can_acknowledge,
+                   "rules": alerts.RULES}  # fmt: skip
         return templates.TemplateResponse(request, "oncall.html", context)
 
     @app.get("/static/oncall.js", include_in_schema=False)
@@ -369,6 +409,42 @@ def create_app():
         _acknowledge(alert_id, user)
         return {"alert_id": alert_id, "status": "acknowledged", "acknowledged_by": user.get_name()}
 
+    def _back(message: str, date: str | None, up: int) -> RedirectResponse:
+        # Relative: back to the page (/warehouse/) whatever prefix a proxy serves Airflow under.
+        query = urlencode({"message": message, **({"date": date} if date else {})})
+        return RedirectResponse("../" * up + f"?{query}", status_code=status.HTTP_303_SEE_OTHER)
+
+    @app.post("/alerts/acknowledge", dependencies=[can_edit])
+    def acknowledge_selected(
+        request: Request,
+        user: GetUserDep,
+        alert_id: Annotated[list[int] | None, Form()] = None,
+        note: Annotated[str, Form(max_length=500)] = "",
+        date: DateParam = None,
+    ):
+        """Acknowledge the alerts ticked on the page, with one note."""
+        if not _same_origin(request):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "acknowledge from the on-call page of this server")
+        if not alert_id:
+            return _back("tick the alerts to acknowledge first", date, 1)
+        try:
+            done = alerts.acknowledge_many(list(alert_id), user.get_name(), note=note or None)
+            message = f"{len(done)} alert(s) acknowledged by {user.get_name()}"
+        except ValueError as error:
+            message = str(error)
+        return _back(message, date, 1)
+
+    @app.post("/alerts/{alert_id}/unacknowledge", dependencies=[can_edit])
+    def unacknowledge_form(request: Request, alert_id: int, user: GetUserDep, date: DateParam = None):
+        if not _same_origin(request):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "take back from the on-call page of this server")
+        try:
+            alerts.unacknowledge(alert_id, user.get_name())
+            message = f"alert {alert_id} is active again ({user.get_name()})"
+        except ValueError as error:
+            message = str(error)
+        return _back(message, date, 2)
+
     @app.post("/alerts/{alert_id}/acknowledge", dependencies=[can_edit])
     def acknowledge_form(request: Request, alert_id: int, user: GetUserDep, date: DateParam = None):
         if not _same_origin(request):
@@ -378,8 +454,6 @@ def create_app():
             message = f"alert {alert_id} acknowledged by {user.get_name()}"
         except HTTPException as error:
             message = str(error.detail)
-        # Relative: back to the page (/warehouse/) whatever prefix a proxy serves Airflow under.
-        query = urlencode({"message": message, **({"date": date} if date else {})})
-        return RedirectResponse(f"../../?{query}", status_code=status.HTTP_303_SEE_OTHER)
+        return _back(message, date, 2)
 
     return app

@@ -8,3 +8,13 @@
   }
   document.documentElement.dataset.theme = chosen;
 })();
+
+// Data Docs open in a tab of their own when the page is its own tab; inside Airflow's view (a frame
+// that may open no pop-ups) they open in the view, and the browser's "open in new tab" still works.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.top !== window) return;
+  document.querySelectorAll("a.data-docs").forEach(function (link) {
+    link.target = "_blank";
+    link.rel = "noopener";
+  });
+});
