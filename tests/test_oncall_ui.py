@@ -19,9 +19,9 @@ import httpx
 import psycopg
 import pytest
 
-from sap_warehouse import quality
+from sap_warehouse import quality, runs
 from sap_warehouse.raw_load import load_file
-from sap_warehouse_kit import exports
+from sap_warehouse_kit import exports, runner
 from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import free_port, login_url, seeded_day
 
@@ -29,7 +29,8 @@ pytestmark = pytest.mark.browser  # the api-server of the local Airflow; headles
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 3, 10)
-HOSTILE_DAY = DAY - dt.timedelta(days=1)  # an earlier date: the page still opens on DAY
+HOSTILE_DAY = DAY - dt.timedelta(days=1)  # an earlier date
+FAILED_DAY = dt.date(2027, 3, 16)  # a run of it failed at the raw gate
 HOSTILE = "<img src=x onerror=alert(1)>"
 USERS = {"oncall": "admin", "auditor": "viewer"}
 CHROMIUM_ARGS = [
@@ -103,6 +104,10 @@ def site(migrated_template: str, login_password: str, tmp_path_factory: pytest.T
         env.setenv("AIRFLOW_VAR_WAREHOUSE_DATA_DOCS_PATH", f"file://{tmp / 'data_docs'}")
         seeded_day(tmp, url, DAY, data_docs=f"file://{tmp / 'data_docs'}")
         hostile_mb51(tmp, url, f"file://{tmp / 'data_docs'}")
+        for kind in ("landing", "quarantine", "archive"):
+            env.setenv(f"AIRFLOW_VAR_SAP_{kind.upper()}_PATH", f"file://{tmp / kind}")
+        env.setenv("AIRFLOW_VAR_SAP_EXPECTED_REPORTS", "mb51,zrsd002")
+        failed_run(tmp / "landing", FAILED_DAY)
         up = subprocess.run([dev, "airflow-up"], capture_output=True, text=True, timeout=300, check=False)
         try:
             assert up.returncode == 0, up.stderr
@@ -112,6 +117,18 @@ def site(migrated_template: str, login_password: str, tmp_path_factory: pytest.T
             run_dir = Path(os.environ["WAREHOUSE_LOCAL_DIR"]) / "airflow" / "run"
             assert not list(run_dir.glob("*.pid")), "a component was left running"
             drop_database(name)
+
+
+def failed_run(landing: Path, day: dt.date) -> None:
+    """A real daily run of ``day`` that fails at the raw gate (a billing line in no currency)."""
+    folder = landing / day.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "mb51.xlsx").write_bytes(exports.mb51_workbook(exports.mb51_movements(day, 20, 3), 3,
+                                                             header_row_zero=False))  # fmt: skip
+    billing = exports.zrsd002_rows(day, exports.zrsd004_rows(day, 6, 3), 3)
+    billing[0]["curr"] = "VN$"
+    (folder / "zrsd002.xlsx").write_bytes(exports.render("zrsd002", billing, 3))
+    assert runner.run_daily_dag(day) == "failed"
 
 
 def hostile_mb51(tmp: Path, url: str, data_docs: str) -> None:
@@ -237,6 +254,48 @@ def test_a_cross_site_post_with_the_admins_cookie_cannot_acknowledge(site: Site)
     assert site.alert(alert_id) == ("active", None)
 
 
+def test_a_failed_day_bulk_acknowledge_and_the_dark_theme_in_the_browser(site: Site) -> None:
+    """The failed date's verdict links to the failed task in Airflow; on-call ticks the date's alerts,
+    acknowledges them with one note, and takes them back; the page follows a dark theme."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with psycopg.connect(site.warehouse) as conn:
+        active = [r[0] for r in conn.execute(
+            "SELECT alert_id FROM facts.fact_alert WHERE status = 'active' AND first_business_date <= %s "
+            "AND last_business_date >= %s", (DAY, DAY))]  # fmt: skip
+    assert len(active) >= 2, "the seeded day raised too few alerts to acknowledge several"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
+            context.add_cookies([{"name": "_token", "value": site.token("oncall"), "url": site.base}])
+            page = context.new_page()
+            page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
+            page.goto(f"{site.base}/warehouse/?date={FAILED_DAY}")
+            expect(page.locator("#verdict-word")).to_have_text("FAILED at quality_gate_raw")
+            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert background == "rgb(13, 17, 23)", "the page ignores the dark theme"
+            page.locator("#failed-task-link").click()
+            expect(page).to_have_url(re.compile(r"/dags/sap_warehouse_daily/runs/[^/]+/tasks/quality_gate_raw"))
+
+            page.goto(f"{site.base}/warehouse/?date={DAY}")
+            for alert_id in active:
+                page.locator(f"#alert-{alert_id} input[type=checkbox]").check()
+            page.locator("#bulk-ack input[name=note]").fill("supplier called: files at 10:00")
+            page.get_by_role("button", name="Acknowledge selected").click()
+            expect(page.locator("#message")).to_have_text(f"{len(active)} alert(s) acknowledged by oncall")
+            for alert_id in active:
+                expect(page.locator(f"#alert-{alert_id} .alert-status")).to_contain_text("acknowledged by oncall")
+                expect(page.locator(f"#alert-{alert_id} .note")).to_have_text("supplier called: files at 10:00")
+            assert {site.alert(a) for a in active} == {("acknowledged", "oncall")}
+            for alert_id in active:  # and back: active again, for the tests after this one
+                page.locator(f"#alert-{alert_id}").get_by_role("button", name="Take back").click()
+                expect(page.locator(f"#alert-{alert_id} .alert-status")).to_have_text("active")
+        finally:
+            browser.close()
+    assert {site.alert(a) for a in active} == {("active", None)}
+
+
 def test_an_admin_acknowledges_through_the_api(site: Site) -> None:
     alert_id = site.active_alert()
     with site.client("oncall") as admin:
@@ -268,6 +327,10 @@ def test_on_call_goes_from_the_airflow_ui_to_the_page_and_acknowledges(site: Sit
             page.get_by_role("menuitem", name="Warehouse on-call").click()
             expect(page).to_have_url(f"{site.base}/plugin/warehouse/warehouse/")
             frame = page.frame_locator("iframe")
+            # The page opens on the latest date that should have run, not on the newest file's date.
+            due = runs.latest_due(dt.datetime.now(dt.UTC))
+            expect(frame.locator("#business-date")).to_have_text(due.isoformat())
+            frame.locator("#dates a", has_text=DAY.isoformat()).click()
             expect(frame.locator("#business-date")).to_have_text(DAY.isoformat())
             expect(frame.locator("#missing")).to_contain_text("zrfi005")
             expect(frame.locator("#quarantined")).to_contain_text("bad-truncated.xlsx")
@@ -276,8 +339,9 @@ def test_on_call_goes_from_the_airflow_ui_to_the_page_and_acknowledges(site: Sit
             frame.locator("#gates tr", has_text="raw_mb51").get_by_role("link", name="Data Docs").click()
             expect(frame.locator("body")).to_contain_text("movement_type")
             expect(frame.locator("#business-date")).to_have_count(0)
-            # Back by reloading the view (a sandboxed page leaves no history entry Back could use).
-            page.reload()
+            # Back by going to the date's page (a sandboxed page leaves no history entry Back could use).
+            page.goto(f"{site.base}/plugin/warehouse/warehouse/")
+            frame.locator("#dates a", has_text=DAY.isoformat()).click()
             expect(frame.locator("#business-date")).to_have_text(DAY.isoformat())
             expect(frame.locator("#chart g.series[data-report='mb51'] polyline")).to_have_count(1)
             expect(frame.locator("#health")).to_contain_text("database size")
