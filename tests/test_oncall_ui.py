@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import httpx
 import psycopg
@@ -294,6 +294,31 @@ def test_a_failed_day_bulk_acknowledge_and_the_dark_theme_in_the_browser(site: S
         finally:
             browser.close()
     assert {site.alert(a) for a in active} == {("active", None)}
+
+
+def test_a_date_is_re_run_as_the_user_who_may_trigger_it(site: Site) -> None:
+    """Re-run D from the page: a run of the daily DAG for D, triggered as the user, its note naming D
+    (the grid tells runs apart); a viewer may not."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+
+    with site.client("auditor") as viewer:
+        assert viewer.post("/warehouse/runs/rerun", params={"date": FAILED_DAY.isoformat()}).status_code == 403
+        assert "Re-run" not in viewer.get("/warehouse/", params={"date": FAILED_DAY.isoformat()}).text
+    with site.client("oncall") as admin:
+        assert ">Re-run 2027-03-16<" in admin.get("/warehouse/", params={"date": FAILED_DAY.isoformat()}).text
+        done = admin.post("/warehouse/runs/rerun", params={"date": FAILED_DAY.isoformat()}, follow_redirects=False)
+        assert done.status_code == 303
+        assert "re-run of 2027-03-16 triggered by oncall" in unquote_plus(done.headers["location"])
+    with create_session() as session:
+        rerun = (
+            session.query(DagRun)
+            .filter(DagRun.dag_id == "sap_warehouse_daily", DagRun.run_id.like(f"rerun__{FAILED_DAY}__%"))
+            .one()
+        )
+        assert rerun.conf["business_date"] == FAILED_DAY.isoformat()
+        assert rerun.triggering_user_name == "oncall"
+        assert rerun.note == f"business date {FAILED_DAY}: re-run from the on-call page by oncall"
 
 
 def test_an_admin_acknowledges_through_the_api(site: Site) -> None:

@@ -297,6 +297,7 @@ def offline_page(html: bytes, stylesheet: str) -> bytes:
 def create_app():
     """The FastAPI app of the page and its JSON API (imported by the api-server only)."""
     from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
     from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
     from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, status
     from fastapi.encoders import jsonable_encoder
@@ -307,6 +308,7 @@ def create_app():
     templates.env.filters["plant_time"] = plant_time
     can_read = Depends(requires_access_dag("GET", param_dag_id=DAILY_DAG_ID))
     can_edit = Depends(requires_access_dag("PUT", param_dag_id=DAILY_DAG_ID))
+    can_trigger = Depends(requires_access_dag("POST", DagAccessEntity.RUN, param_dag_id=DAILY_DAG_ID))
     app = FastAPI(title="SAP warehouse: on-call", description=__doc__.split("\n\n")[0])
 
     @app.exception_handler(HTTPException)
@@ -352,14 +354,14 @@ def create_app():
         root = docs_root()
         for gate in view["gates"]:
             gate["data_docs_link"] = docs_link(gate["data_docs_page"], root)
-        from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
-
-        # A viewer sees no button it cannot use: acknowledging needs edit access to the daily DAG.
-        can_acknowledge = get_auth_manager().is_authorized_dag(
-            method="PUT", details=DagDetails(id=DAILY_DAG_ID), user=user
-        )
+        # A viewer sees no button it cannot use: acknowledging needs edit access to the daily DAG, a
+        # re-run the right to trigger it.
+        manager, daily = get_auth_manager(), DagDetails(id=DAILY_DAG_ID)
+        can_acknowledge = manager.is_authorized_dag(method="PUT", details=daily, user=user)
+        run_entity = DagAccessEntity.RUN
+        can_rerun = manager.is_authorized_dag(method="POST", access_entity=run_entity, details=daily, user=user)
         context = {"view": view, "user": user.get_name(), "message": message, "can_acknowledge": can_acknowledge,
-                   "rules": alerts.RULES}  # fmt: skip
+                   "can_rerun": can_rerun, "rules": alerts.RULES}  # fmt: skip
         return templates.TemplateResponse(request, "oncall.html", context)
 
     @app.get("/static/oncall.js", include_in_schema=False)
@@ -413,6 +415,29 @@ def create_app():
         # Relative: back to the page (/warehouse/) whatever prefix a proxy serves Airflow under.
         query = urlencode({"message": message, **({"date": date} if date else {})})
         return RedirectResponse("../" * up + f"?{query}", status_code=status.HTTP_303_SEE_OTHER)
+
+    @app.post("/runs/rerun", dependencies=[can_trigger])
+    def rerun(request: Request, user: GetUserDep, date: DateParam = None):
+        """Re-run a business date: a new run of the daily DAG for it, triggered as the user (who must
+        be allowed to trigger the DAG), with a note that names the date in Airflow's grid."""
+        from airflow.api.common.trigger_dag import trigger_dag
+        from airflow.utils.types import DagRunTriggeredByType
+
+        if not _same_origin(request):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "re-run from the on-call page of this server")
+        day = parse_date(date)
+        if day is None:
+            raise HTTPException(422, "name the business date to re-run: ?date=")
+        who = user.get_name()
+        run = trigger_dag(
+            DAILY_DAG_ID,
+            triggered_by=DagRunTriggeredByType.UI,
+            triggering_user_name=who,
+            run_id=f"rerun__{day}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}",
+            conf={"business_date": day.isoformat(), "business_date_to": None},
+            note=f"business date {day}: re-run from the on-call page by {who}",
+        )
+        return _back(f"re-run of {day} triggered by {who}: {run.run_id}", date, 2)
 
     @app.post("/alerts/acknowledge", dependencies=[can_edit])
     def acknowledge_selected(
