@@ -30,7 +30,7 @@ import pendulum
 from sap_warehouse import alerts, quality, runs, summary
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.db import query_rows, read_only
-from sap_warehouse.landing import LOCATION_VARIABLES, default_url, expected_reports
+from sap_warehouse.landing import LOCATION_VARIABLES, default_url, expected_reports, files_due
 
 DAILY_DAG_ID = "sap_warehouse_daily"
 CHART_DAYS = 30
@@ -41,6 +41,12 @@ TEMPLATES = Path(__file__).with_name("templates")
 # (Tableau 10 and four more of Tableau 20), so no two reports share one.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
            "#bab0ac", "#86bcb6", "#d37295", "#a0cbe8", "#8cd17d")  # fmt: skip
+
+
+def _variable(name: str, default: str) -> str:
+    from airflow.sdk import Variable
+
+    return Variable.get(name, default=default)
 
 
 def _light_headline(ledger: dict | None) -> str:
@@ -142,6 +148,7 @@ def day_view(
             "run_link": _airflow_link(run.run_id) if run else None,
             "failed_task_link": _airflow_link(run.run_id, run.failed_task) if run and run.failed_task else None,
             "current_to": current_to,
+            "files_due": files_due(business_date, _variable("sap_files_due_time", "09:00")),
             "due": due,
             "summary_text": summary.render_text(told),
             "dates": verdicts(ledger, business_date, due, runs_of, verdict),
