@@ -107,7 +107,8 @@ def test_alert_ids_filters_summary_and_stored_gate_results(warehouse: str, tmp_p
     headline; `quality results --date` shows the stored verdicts and validates nothing again."""
     day = dt.date(2026, 3, 2)
     exports.write_day(tmp_path, day, rows=20, seed=9, inject=("wrong_type", "truncated", "text_in_number"))
-    load_day(warehouse, tmp_path / day.isoformat(), day)
+    for path in sorted((tmp_path / day.isoformat()).iterdir()):  # two of them quarantined
+        load_file(path, day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
     run = {"dag_id": "sap_warehouse_daily", "run_id": "cli test"}
     quality.validate_dates("raw", [day], run=run, conninfo=warehouse, data_docs=None)
     with psycopg.connect(warehouse) as conn:  # ids in the thousands, as a warehouse's soon are

@@ -11,6 +11,9 @@ WITH touched AS (
       FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT unnest(ARRAY[sold_to_party, ship_to_party]) FROM raw.raw_zrsd004 WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT customer_code FROM raw.raw_zrfi005 WHERE business_date = ANY(%(business_dates)s::date[])
+    -- every line the billing fact rebuilds for these dates reads, whichever date's file delivered it
+    UNION SELECT unnest(ARRAY[sold_to, bill_to, ship_to, payer]) FROM raw.raw_zrsd002
+     WHERE billing_date = ANY(%(billing_dates)s::date[])
 ),
 recent_billing AS (
     SELECT r.* FROM raw.raw_zrsd002 r

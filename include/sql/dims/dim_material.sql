@@ -18,6 +18,11 @@ WITH touched AS (
     UNION SELECT material FROM raw.raw_zrpp062 WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT material FROM raw.raw_cogs WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT material FROM raw.raw_mb52 WHERE business_date = ANY(%(business_dates)s::date[])
+    -- What the facts rebuilt for these dates read besides: every line posted (billed) on a posting
+    -- (billing) date their files carried, whichever date's file delivered it: an earlier run that
+    -- stopped before its dimensions leaves lines no dimension build has seen yet.
+    UNION SELECT material FROM raw.raw_mb51 WHERE posting_date = ANY(%(movement_dates)s::date[])
+    UNION SELECT material FROM raw.raw_zrsd002 WHERE billing_date = ANY(%(billing_dates)s::date[])
 ),
 latest_mb51 AS (
     SELECT DISTINCT ON (r.material) r.material, r.material_description, r.unit_of_entry
