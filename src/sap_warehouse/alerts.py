@@ -246,8 +246,7 @@ def acknowledge_many(
             )
         ]
         refused = sorted(set(alert_ids) - set(done))
-        if refused:
-            conn.rollback()
+        if refused:  # the error leaves the transaction: nothing is acknowledged
             states = dict(conn.execute(
                 "SELECT alert_id, status FROM facts.fact_alert WHERE alert_id = ANY(%s)", (refused,)
             ).fetchall())  # fmt: skip

@@ -284,10 +284,12 @@ DATA_DOCS_HEADERS = {
 }
 
 
-# A <link> or <script> that loads from another host (GX's pages load Bootstrap, Font Awesome, jQuery,
-# bootstrap-table and Vega from public CDNs).
+# A <link>, <script> or <img> that loads from another host (GX's pages load Bootstrap, Font Awesome,
+# jQuery, bootstrap-table and Vega from public CDNs, and GX's logo from its own bucket).
 _EXTERNAL_ASSET = re.compile(
-    rb"<link\b[^>]*\bhref=[\"']?(?:https?:)?//[^>]*>|<script\b[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>\s*</script>",
+    rb"<link\b[^>]*\bhref=[\"']?(?:https?:)?//[^>]*>"
+    rb"|<script\b[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>\s*</script>"
+    rb"|<img\b[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>",
     re.IGNORECASE,
 )
 DATA_DOCS_CSS = TEMPLATES / "data_docs.css"
