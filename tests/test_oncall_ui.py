@@ -309,13 +309,11 @@ def test_a_date_is_re_run_as_the_user_who_may_trigger_it(site: Site) -> None:
         assert ">Re-run 2027-03-16<" in admin.get("/warehouse/", params={"date": FAILED_DAY.isoformat()}).text
         done = admin.post("/warehouse/runs/rerun", params={"date": FAILED_DAY.isoformat()}, follow_redirects=False)
         assert done.status_code == 303
-        assert "re-run of 2027-03-16 triggered by oncall" in unquote_plus(done.headers["location"])
+        told = unquote_plus(done.headers["location"])
+        assert "re-run of 2027-03-16 triggered by oncall: rerun__2027-03-16__" in told
+        run_id = told.split(": ", 1)[1].split("&", 1)[0]
     with create_session() as session:
-        rerun = (
-            session.query(DagRun)
-            .filter(DagRun.dag_id == "sap_warehouse_daily", DagRun.run_id.like(f"rerun__{FAILED_DAY}__%"))
-            .one()
-        )
+        rerun = session.query(DagRun).filter(DagRun.dag_id == "sap_warehouse_daily", DagRun.run_id == run_id).one()
         assert rerun.conf["business_date"] == FAILED_DAY.isoformat()
         assert rerun.triggering_user_name == "oncall"
         assert rerun.note == f"business date {FAILED_DAY}: re-run from the on-call page by oncall"
