@@ -17,6 +17,7 @@ import httpx
 import psycopg
 import pytest
 
+from sap_warehouse import runs
 from sap_warehouse_kit import exports
 from tests.helpers import Inbox
 
@@ -33,13 +34,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def local_airflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
-    """The local Airflow on a free port, its warehouse the test's database, its landing zone tmp_path."""
+def local_airflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, due_time: str = "00:00") -> Iterator[httpx.Client]:
+    """The local Airflow on a free port, its warehouse the test's database, its landing zone tmp_path;
+    files due at ``due_time`` (plant time, the morning after)."""
     monkeypatch.setenv("AIRFLOW_VAR_SAP_LANDING_PATH", f"file://{tmp_path / 'landing'}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_ARCHIVE_PATH", f"file://{tmp_path / 'archive'}")
     monkeypatch.setenv("AIRFLOW_VAR_SAP_QUARANTINE_PATH", f"file://{tmp_path / 'quarantine'}")
-    # The scheduler also starts the latest scheduled run (yesterday, no files): due at once.
-    monkeypatch.setenv("AIRFLOW_VAR_SAP_FILES_DUE_TIME", "00:00")
+    # The scheduler also starts the latest scheduled run (yesterday, no files): by default due at once.
+    monkeypatch.setenv("AIRFLOW_VAR_SAP_FILES_DUE_TIME", due_time)
     port = free_port()
     monkeypatch.setenv("WAREHOUSE_AIRFLOW_PORT", str(port))
     dev = str(PROJECT_ROOT / "scripts" / "dev")
@@ -73,7 +75,8 @@ def wait_for_parse(client: httpx.Client, since: dt.datetime, timeout: float = 18
 
 @pytest.fixture
 def airflow(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
-    with local_airflow(tmp_path, monkeypatch) as client:
+    """The local Airflow; a run whose files have not landed waits for them all day (due at 23:59)."""
+    with local_airflow(tmp_path, monkeypatch, due_time="23:59") as client:
         yield client
 
 
@@ -127,6 +130,17 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
         for run in listed["dag_runs"]:
             if run["dag_run_id"] != mine:
                 airflow.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}", json={"state": "failed"})
+    # The morning's run of the date due, whose files have not landed: it waits in wait_for_files (as the
+    # scheduled run that unpausing creates does) while every run below goes on beside it, not behind it.
+    due = runs.latest_due(dt.datetime.now(dt.UTC))
+    waiting = airflow.post(
+        f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"business_date": due.isoformat()}}
+    ).json()["dag_run_id"]
+    sensor = f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(waiting, safe='')}/taskInstances/wait_for_files"
+    deadline = time.monotonic() + 180
+    while airflow.get(sensor).json().get("state") != "up_for_reschedule":
+        assert time.monotonic() < deadline, f"the run without files is not waiting: {airflow.get(sensor).text}"
+        time.sleep(2)
     # A backfill of the next three dates: one run per data interval, which starts at 06:00 plant time.
     backfill = airflow.post(
         "/api/v2/backfills",
@@ -184,6 +198,9 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
         ).fetchall()
     assert loaded == set(more)
     assert built == [(more[0], more[1].isoformat())]
+    still = airflow.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(waiting, safe='')}").json()["state"]
+    airflow.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(waiting, safe='')}", json={"state": "failed"})
+    assert still == "running", "every run above finished while the run without files still waited"
 
 
 def test_a_run_past_its_deadline_mails_on_call_once(airflow_short_deadline: httpx.Client, inbox: Inbox) -> None:
