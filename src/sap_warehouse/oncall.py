@@ -56,12 +56,18 @@ def _light_headline(ledger: dict | None) -> str:
     return "INCOMPLETE" if ledger["missing"] or ledger["quarantined"] else "OK"
 
 
+def listed_days(ledger: dict[dt.date, dict], due: dt.date, chosen: dt.date) -> set[dt.date]:
+    """The dates the page lists: those the ledger knows, every date of the last week that should have
+    run, and the chosen one."""
+    return set(ledger) | {due - dt.timedelta(days=i) for i in range(STALE_DAYS)} | {chosen}
+
+
 def verdicts(
     ledger: dict[dt.date, dict], chosen: dt.date, due: dt.date, runs_of: dict | None, headline: str | None
 ) -> list[dict]:
     """The date list: the dates the ledger knows and every date of the last week that should have run,
     newest first, each with its verdict (the chosen date's from the full summary ``headline``)."""
-    days = sorted(set(ledger) | {due - dt.timedelta(days=i) for i in range(STALE_DAYS)} | {chosen}, reverse=True)
+    days = sorted(listed_days(ledger, due, chosen), reverse=True)
     out = []
     for day in days[:DATES_LISTED]:
         run = runs_of.get(day) if runs_of is not None else None
@@ -125,8 +131,7 @@ def day_view(
             "SELECT max(coalesce((details ->> 'through')::date, business_date)) FROM operations.etl_run_log "
             "WHERE step = 'refresh_views'"
         ).fetchone()[0]
-    runs_of = runs.by_date(sorted(set(ledger) | {due - dt.timedelta(days=i) for i in range(STALE_DAYS)}
-                                  | {business_date}))  # fmt: skip
+    runs_of = runs.by_date(sorted(listed_days(ledger, due, business_date)))
     run = runs_of.get(business_date) if runs_of is not None else None
     told = summary.collect(
         business_date,
