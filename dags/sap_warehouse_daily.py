@@ -59,7 +59,6 @@ import os
 
 import pendulum
 from airflow.sdk import (
-    CronDataIntervalTimetable,
     PokeReturnValue,
     TaskGroup,
     cross_downstream,
@@ -79,6 +78,7 @@ from sap_warehouse.dag_support import (
     run_info,
 )
 from sap_warehouse.layers import FACT_INPUTS, FACTS
+from sap_warehouse.timetable import BusinessDayTimetable
 
 # Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
 # a Variable, because it shapes the DAG and DAG files must not touch the database while parsed.
@@ -92,7 +92,7 @@ def _span(dates: list[str]) -> dict[str, dt.date]:
 
 @dag(
     dag_id="sap_warehouse_daily",
-    schedule=CronDataIntervalTimetable(f"0 {bd.RUN_HOUR} * * *", timezone=bd.BUSINESS_TIMEZONE),
+    schedule=BusinessDayTimetable(),
     **{**dag_args(__doc__), "max_active_runs": DAILY_ACTIVE_RUNS},
     deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
     # One morning summary per run for on-call, whatever the outcome (README, On-call runbook).

@@ -1,11 +1,15 @@
 """The warehouse's Airflow plugin: the on-call page (sap_warehouse.oncall), mounted in the api-server
-at /warehouse and linked from the Airflow UI's navigation (Browse > Warehouse on-call)."""
+at /warehouse and linked from the Airflow UI's navigation (Browse > Warehouse on-call), and the daily
+DAG's timetable (sap_warehouse.timetable: run ids that name the business date), which Airflow only
+accepts from a plugin."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from airflow.plugins_manager import AirflowPlugin
+
+from sap_warehouse.timetable import BusinessDayTimetable
 
 URL_PREFIX = "/warehouse"
 
@@ -27,6 +31,7 @@ class OnCallApp:
 
 class WarehouseOnCallPlugin(AirflowPlugin):
     name = "sap_warehouse"
+    timetables: ClassVar[list[type]] = [BusinessDayTimetable]
     fastapi_apps: ClassVar[list[dict]] = [
         {"app": OnCallApp(), "url_prefix": URL_PREFIX, "name": "SAP warehouse on-call"}
     ]

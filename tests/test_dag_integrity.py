@@ -126,3 +126,22 @@ def test_the_fact_builds_sit_in_one_task_group(daily_dag) -> None:
     group = daily_dag.task_group_dict["facts"]
     assert {task.task_id for task in group} == {f"build_{fact}" for fact in FACTS}
     assert daily_dag.get_task("build_fact_billing").task_group.group_id == "facts"
+
+
+def test_scheduled_runs_name_their_business_date(dagbag: DagBag) -> None:
+    """The daily DAG's timetable survives serialisation (registered by the plugin) and the run id the
+    scheduler takes from it says which business date a scheduled run processes; other runs keep
+    Airflow's ids (a manual run's dates may come from its Params)."""
+    import pendulum
+    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.utils.types import DagRunType
+
+    stored = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.get_dag("sap_warehouse_daily")))
+    timetable = stored.timetable
+    due = pendulum.datetime(2026, 3, 11, 6, tz="Asia/Ho_Chi_Minh")  # the run of 2026-03-10
+    interval = timetable.infer_manual_data_interval(run_after=due.add(hours=3))
+    assert interval.start == due.subtract(days=1)
+    scheduled = timetable.generate_run_id(run_type=DagRunType.SCHEDULED, run_after=due, data_interval=interval)
+    assert scheduled == "scheduled__2026-03-10__at_2026-03-11T06:00:00+07:00"
+    manual = timetable.generate_run_id(run_type=DagRunType.MANUAL, run_after=due, data_interval=interval)
+    assert manual == "manual__2026-03-11T06:00:00+07:00"  # Airflow's own: when it may start

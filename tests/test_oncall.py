@@ -42,6 +42,12 @@ def test_the_page_shows_what_the_day_left(warehouse: str, as_analyst: str, tmp_p
     ]
     assert "bad-truncated.xlsx" in view["quarantined"][0]["reason"]
     assert [m["report"] for m in view["missing"]] == ["zrfi005"]
+    # Loaded long after the date's due time (the seeding runs today): each loaded report is LATE.
+    words = {a["report"]: a["arrival"] for a in view["arrivals"]}
+    assert words["zrfi005"] == "MISSING"
+    for result in results.values():
+        if result.status == "loaded":
+            assert words[result.report] == "LATE", result.report
 
     suites = {g["suite_name"] for g in view["gates"] if g["gate"] == "raw"}
     assert {"raw_mb51", "raw_zrsd002", "etl_file_ledger"} <= suites
@@ -71,6 +77,37 @@ def test_the_page_reads_in_read_only_transactions(warehouse: str, as_analyst: st
     assert view["health"] is None
     with oncall.read_only(warehouse) as conn, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         conn.execute("UPDATE facts.fact_alert SET status = 'resolved'")
+
+
+@pytest.mark.unit
+def test_each_report_gets_one_arrival_word_against_the_due_time() -> None:
+    due = dt.datetime(2026, 3, 11, 2, 0, tzinfo=dt.UTC)  # 09:00 plant time
+    early, late = due - dt.timedelta(minutes=5), due + dt.timedelta(minutes=5)
+    files = [
+        {"report": "mb51", "status": "loaded", "recorded_at": late},
+        {"report": "mb51", "status": "loaded", "recorded_at": early},  # the first load counts
+        {"report": "zrsd002", "status": "quarantined", "recorded_at": early},
+        {"report": "zrsd002", "status": "loaded", "recorded_at": late},
+        {"report": "zrsd004", "status": "quarantined", "recorded_at": early},
+        {"report": "cogs", "status": "duplicate", "recorded_at": early},
+        {"report": "(unknown layout)", "status": "quarantined", "recorded_at": early},
+    ]
+    expected = ["mb51", "zrsd002", "zrsd004", "cogs", "zrfi005"]
+    after = {a["report"]: a for a in oncall.arrivals(expected, files, [], due, now=late)}
+    assert {r: a["arrival"] for r, a in after.items()} == {
+        "mb51": "OK", "zrsd002": "LATE", "zrsd004": "QUARANTINED", "cogs": "OK", "zrfi005": "MISSING",
+        "(unknown layout)": "QUARANTINED"}  # fmt: skip
+    assert after["mb51"]["first_loaded"] == early
+    assert after["mb51"]["loaded"] == 2
+    assert (after["zrsd002"]["loaded"], after["zrsd002"]["quarantined"]) == (1, 1)
+    assert not after["(unknown layout)"]["expected"]
+    assert after["zrfi005"]["expected"]
+    before = {a["report"]: a["arrival"] for a in oncall.arrivals(expected, [], [], due, now=early)}
+    assert set(before.values()) == {"WAITING"}
+    # A report a run recorded missing is MISSING, even if no longer expected or not due by the clock.
+    recorded = {a["report"]: a for a in oncall.arrivals(["mb51"], [], ["zrfi005"], due, now=early)}
+    assert recorded["zrfi005"]["arrival"] == "MISSING"
+    assert not recorded["zrfi005"]["expected"]
 
 
 @pytest.mark.unit

@@ -355,7 +355,7 @@ def test_on_call_goes_from_the_airflow_ui_to_the_page_and_acknowledges(site: Sit
             expect(frame.locator("#business-date")).to_have_text(due.isoformat())
             frame.locator("#dates a", has_text=DAY.isoformat()).click()
             expect(frame.locator("#business-date")).to_have_text(DAY.isoformat())
-            expect(frame.locator("#missing")).to_contain_text("zrfi005")
+            expect(frame.locator("#reports tr", has_text="zrfi005")).to_contain_text("MISSING")
             expect(frame.locator("#quarantined")).to_contain_text("bad-truncated.xlsx")
             expect(frame.locator("#gates")).to_contain_text("raw_mb51")
             # The suite's Data Docs page opens in the view (the UI's frame allows no pop-ups), and back.

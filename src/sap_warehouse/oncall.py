@@ -56,6 +56,36 @@ def _light_headline(ledger: dict | None) -> str:
     return "INCOMPLETE" if ledger["missing"] or ledger["quarantined"] else "OK"
 
 
+# Each report's word for a date, and how it reads on the page.
+ARRIVAL_SEVERITY = {"OK": "ok", "LATE": "warning", "WAITING": "muted", "QUARANTINED": "critical", "MISSING": "critical"}
+
+
+def arrivals(
+    expected: list[str], files: list[dict], recorded_missing: list[str], due_at: dt.datetime, now: dt.datetime
+) -> list[dict]:
+    """Each report's arrival for a date, against the files' due time: OK (a file of it loaded by the
+    due time), LATE (loaded, the first after it), QUARANTINED (only refused files), WAITING (nothing
+    yet, not due yet), MISSING (nothing by the due time, or recorded missing by a run). The expected
+    reports first, then those a run recorded missing (expected when it ran), then any other report
+    that sent a file. ``files`` are the ledger's rows of the date (report, status, recorded_at)."""
+    names = list(dict.fromkeys([*expected, *recorded_missing, *(f["report"] for f in files)]))
+    out = []
+    for report in names:
+        own = [f for f in files if f["report"] == report]
+        loaded = [f["recorded_at"] for f in own if f["status"] in ("loaded", "duplicate")]
+        refused = sum(f["status"] == "quarantined" for f in own)
+        first = min(loaded, default=None)
+        if first is not None:
+            word = "OK" if first <= due_at else "LATE"
+        elif refused:
+            word = "QUARANTINED"
+        else:
+            word = "WAITING" if now < due_at and report not in recorded_missing else "MISSING"
+        out.append({"report": report, "arrival": word, "severity": ARRIVAL_SEVERITY[word], "first_loaded": first,
+                    "loaded": len(loaded), "quarantined": refused, "expected": report in expected})  # fmt: skip
+    return out
+
+
 def listed_days(ledger: dict[dt.date, dict], due: dt.date, chosen: dt.date) -> set[dt.date]:
     """The dates the page lists: those the ledger knows, every date of the last week that should have
     run, and the chosen one."""
@@ -133,10 +163,11 @@ def day_view(
         ).fetchone()[0]
     runs_of = runs.by_date(sorted(listed_days(ledger, due, business_date)))
     run = runs_of.get(business_date) if runs_of is not None else None
+    expected = expected_reports()
     told = summary.collect(
         business_date,
         run_id=run.run_id if run else "",
-        expected=expected_reports(),
+        expected=expected,
         since=run.started if run else None,
         failed_task=run.failed_task if run and run.state == "failed" else None,
         conninfo=conninfo,
@@ -145,6 +176,7 @@ def day_view(
     with read_only(conninfo) as conn:
         day = {"day": business_date}
         files = query_rows(conn, "oncall/files.sql", day)
+        files_due_at = files_due(business_date, _variable("sap_files_due_time", "09:00"))
         view = {
             "business_date": business_date,
             "verdict": verdict,
@@ -153,7 +185,7 @@ def day_view(
             "run_link": _airflow_link(run.run_id) if run else None,
             "failed_task_link": _airflow_link(run.run_id, run.failed_task) if run and run.failed_task else None,
             "current_to": current_to,
-            "files_due": files_due(business_date, _variable("sap_files_due_time", "09:00")),
+            "files_due": files_due_at,
             "due": due,
             "summary_text": summary.render_text(told),
             "dates": verdicts(ledger, business_date, due, runs_of, verdict),
@@ -166,6 +198,9 @@ def day_view(
             "rows_by_report": query_rows(conn, "oncall/rows_by_report.sql", {**day, "days": CHART_DAYS}),
             "health": (query_rows(conn, "oncall/database_health.sql") or [None])[0],
         }
+    view["arrivals"] = arrivals(
+        expected, files, [m["report"] for m in view["missing"]], files_due_at, now or dt.datetime.now(dt.UTC)
+    )
     view["alert_groups"] = alert_groups(view["alerts"])
     statuses = {(r["gate"], r["suite"]): r for r in quality.stored_results(business_date, conninfo=conninfo)}
     for gate in view["gates"]:
