@@ -9,23 +9,25 @@ its own so that its peak memory is its own:
                   calamine cannot read them), then psql \\copy of the same rows from CSV files into
                   plain typed tables; two at a time, as the pipeline uses both cores
   initial load    the whole year through the functions the DAG tasks call, on a fresh database:
-                    read, raw load        raw_load.load_file of every file, two at a time (the DAG's
-                                          default parallelism); the read is its share of the workers' time
+                    read, raw load        raw_load.load_files of every file, cut into load tasks as a
+                                          range run cuts them (delivery.batches), two tasks at a time
+                                          (the DAG's default); the read is its share of the workers' time
                     dims, facts, genealogy, reconcile, views
                                           layers.rebuild of the year: the daily build tasks' functions
                                           over the range (`python -m sap_warehouse.layers`)
                     gates                 quality.validate_dates, raw then facts, on every date of the
                                           year at once: the range run's gate tasks
                     alerts                alerts.evaluate as of the last date (a range run's alert task)
-                  i.e. the range run's work, task function by task function (a year through `dag.test`
-                  would run its 3,650 mapped loads one at a time, which the scheduler does not)
+                  i.e. the range run's work, task function by task function, without Airflow's own
+                  cost (benchmarks/scheduler_path.py measures the same range run through the scheduler)
   daily run       `airflow dags test sap_warehouse_daily` for the day after the year (Airflow's own
                   overhead included), on a copy of the loaded year and on a copy holding only its last
                   twelfth: the cost must follow the day's volume, not the history
   usual approach  on every file of the first --usual-days dates (their r="0" header rows repaired
                   first, so that pandas reads them right): pandas.read_excel with openpyxl and
                   DataFrame.to_sql per file; a row-by-row SQLAlchemy ORM insert of --orm-rows MB51 rows,
-                  extrapolated to the same number of rows; against load_file of the same files
+                  extrapolated to the same number of rows; against the load tasks' load_files of the
+                  same files
 
 Prints the table, appends it to BENCHMARKS.md and draws the per-stage chart the README shows
 (docs/benchmark_stages.png). Drops its databases and deletes its files at the end. Not part of the
@@ -86,13 +88,16 @@ def _read_bare(path: str) -> int:
     return len(rows)
 
 
-def _load(path: str, day: str, url: str, quarantine: str) -> dict:
-    from sap_warehouse.raw_load import load_file
+def _load_batch(files: list[tuple[str, str]], url: str, quarantine: str) -> list[dict]:
+    """One load task's files (delivery.batches), loaded as the task loads them: load_files."""
+    from sap_warehouse.raw_load import load_files
 
-    result = load_file(Path(path), dt.date.fromisoformat(day), quarantine_root=Path(quarantine), conninfo=url)
-    if result.status == "quarantined":  # "duplicate" is right for master data delivered unchanged
-        raise SystemExit(f"{path}: {result.reason}")
-    return result.as_dict()
+    given = [(Path(path), dt.date.fromisoformat(day), False) for path, day in files]
+    results = load_files(given, quarantine_root=Path(quarantine), conninfo=url)
+    for result in results:
+        if result.status == "quarantined":  # "duplicate" is right for master data delivered unchanged
+            raise SystemExit(f"{result.file_name}: {result.reason}")
+    return [result.as_dict() for result in results]
 
 
 def stage_floor_read(p: dict) -> dict:
@@ -112,8 +117,14 @@ def stage_floor_copy(p: dict) -> dict:
 
 
 def stage_raw_load(p: dict) -> dict:
+    """The files cut into load tasks as the range run cuts them, ``workers`` tasks at a time."""
+    from sap_warehouse.delivery import batches
+
+    found = [{"file_name": f, "business_date": d, "size_bytes": os.path.getsize(f)} for f, d in p["files"]]
+    parts = [[(f["file_name"], f["business_date"]) for f in part["files"]] for part in batches(found, p["workers"])]
     with ProcessPoolExecutor(p["workers"]) as pool:
-        results = list(pool.map(_load, *zip(*[(f, d, p["url"], p["quarantine"]) for f, d in p["files"]], strict=True)))
+        done = pool.map(_load_batch, parts, [p["url"]] * len(parts), [p["quarantine"]] * len(parts))
+        results = [result for part in done for result in part]
     return {
         "seconds_read": sum(r["seconds_read"] for r in results),
         "seconds_files": sum(r["seconds"] for r in results),
@@ -398,6 +409,27 @@ def main() -> None:
         chart(bench, size)
 
 
+def measure_floor(bench: Bench, files: list[str], csv_dir: Path, types: dict[str, list]) -> int:
+    """The floor, recorded as "floor: read" and "floor: copy": calamine's bare read of every workbook
+    of ``files``, then psql \\copy of the same rows (``csv_dir``) into plain typed tables. Returns the
+    rows copied."""
+    import psycopg
+    from psycopg import sql
+
+    bench.child("floor_read", {"files": [f for f in files if f.endswith(".xlsx")]}, "floor: read")
+    url = bench.database("floor")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, columns in types.items():
+            body = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns)
+            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(f"floor_{name}"), body))
+        bench.child("floor_copy", {"url": url, "csv_dir": str(csv_dir), "tables": [f"floor_{n}" for n in types]},
+                    "floor: copy")  # fmt: skip
+        count = sql.SQL("SELECT count(*) FROM {}")
+        rows = sum(conn.execute(count.format(sql.Identifier(f"floor_{n}"))).fetchone()[0] for n in types)
+    bench.drop("floor")
+    return rows
+
+
 def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
     days = [FIRST + dt.timedelta(days=i) for i in range(size["days"])]
     next_day = FIRST + dt.timedelta(days=size["days"])
@@ -415,16 +447,7 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
     migrate(bench.database("empty"))
     report: dict = {}
     for run in range(1, runs + 1):
-        # floor
-        bench.child("floor_read", {"files": [f for f, _ in year_files if f.endswith(".xlsx")]}, "floor: read")
-        url = bench.database("floor")
-        with psycopg.connect(url, autocommit=True) as conn:
-            for name, columns in types.items():
-                body = ", ".join(f'"{c}" {t}' for c, t in columns)
-                conn.execute(f"CREATE TABLE floor_{name} ({body})")
-        bench.child("floor_copy", {"url": url, "csv_dir": str(csv_dir), "tables": [f"floor_{n}" for n in types]},
-                    "floor: copy")  # fmt: skip
-        bench.drop("floor")
+        measure_floor(bench, [f for f, _ in year_files], csv_dir, types)
 
         # initial load of the year, through the DAG tasks' functions
         url = bench.database("year", template="empty")
@@ -488,7 +511,7 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
         for workers, how in ((1, "one"), (WORKERS, "two")):
             url = bench.database("pipeline", template="empty")
             payload = {"url": url, "files": sample, "quarantine": quarantine, "workers": workers}
-            bench.child("raw_load", payload, f"pipeline: load_file, {how} at a time")
+            bench.child("raw_load", payload, f"pipeline: load_files, {how} task{'s' if workers > 1 else ''} at a time")
             bench.drop("pipeline")
         print(f"run {run}/{runs}: usual approach done ({time.perf_counter() - t0:.0f} s)", flush=True)
     report["usual_files"] = len(sample)
@@ -506,8 +529,8 @@ USUAL = [
     "usual: pandas read_excel (openpyxl)",
     "usual: DataFrame.to_sql",
     "usual: ORM insert, one commit a row (extrapolated)",
-    "pipeline: load_file, one at a time",
-    "pipeline: load_file, two at a time",
+    "pipeline: load_files, one task at a time",
+    "pipeline: load_files, two tasks at a time",
 ]
 INITIAL = ["read", "raw load", "dims", "facts", "genealogy", "reconcile", "gates", "views", "alerts"]
 
@@ -591,15 +614,15 @@ def render(bench: Bench, size: dict, runs: int, report: dict, command: str, seco
         f"= {med(bench.samples[full]):.1f} / {med(bench.samples[tenth]):.1f} = "
         f"**{med(bench.samples[full]) / med(bench.samples[tenth]):.2f}x** (target: at most 1.2x)",
         f"- the usual approach on the same {report['usual_files']} files of {size['usual_days']} day(s) "
-        f"({report['usual_rows']:,} rows), against the pipeline's load_file one at a time ({med(one):.1f} s) / two at "
-        f"a time ({med(two):.1f} s), target at least 10x: read_excel + to_sql {med(pandas):.1f} s = "
+        f"({report['usual_rows']:,} rows), against the pipeline's load tasks one at a time ({med(one):.1f} s) / two "
+        f"at a time ({med(two):.1f} s), target at least 10x: read_excel + to_sql {med(pandas):.1f} s = "
         f"**{med(pandas) / med(one):.1f}x / {med(pandas) / med(two):.1f}x**; read_excel + ORM row by row "
         f"{med(orm):.0f} s = **{med(orm) / med(one):.1f}x / {med(orm) / med(two):.1f}x** (the ORM insert timed on "
         f"{size['orm_rows']:,} rows and extrapolated)",
         f'- the usual approach was given the files with their r="0" header rows repaired (not timed); '
         f"{report['headless_files']} of {report['usual_files']} still came back without a header.",
-        "- read and raw load run together (load_file, two files at a time); read is the share of the workers' time "
-        "spent parsing. dims, facts (inventory, billing, production, AR aging), genealogy (the production chain), "
+        "- read and raw load run together (load_files, two load tasks at a time); read is the share of the workers' "
+        "time spent parsing. dims, facts (inventory, billing, production, AR aging), genealogy (the production chain), "
         "reconcile and views are layers.rebuild of the year. gates are quality.validate_dates of the raw and the "
         f"facts gate on all {size['days']} dates at once, as a range run's gate tasks. alerts are evaluated once, as "
         "of the last date (the rules judge the latest state).",

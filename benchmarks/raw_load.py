@@ -5,14 +5,14 @@ fresh process (so peak memory is the stage's own) and on a fresh scratch databas
 
   read floor      python-calamine's bare read of the workbook (no typing, no database)
   copy floor      psql \\copy of the same rows, already typed, from a CSV file into a plain table
-  load            sap_warehouse.raw_load.load_file end to end: read, recognise, stage, type,
-                  hash, write, ledger (the function the DAG task calls)
+  load            sap_warehouse.raw_load.load_files end to end: read, recognise, stage, type,
+                  hash, write, ledger (the function a load task calls; one connection for its files)
   re-delivery     the same file again: recognised by sha256, rows not parsed
   overlap         the same rows in a file written differently (other cell shapes, r="0" header):
                   every row unchanged; compared with reading that file (read_sheet)
   parallel        two files of one date loaded one after the other, then two at a time
-  per-file cost   --small-files files of 1,000 lines loaded one after the other, against one file of
-                  the same lines: the difference per file is the loader's fixed cost of a file
+  per-file cost   --small-files files of 1,000 lines loaded one after the other by one task, against
+                  one file of the same lines: the difference per file is the loader's fixed cost of a file
   usual approach  pandas.read_excel (openpyxl, dtype=str) and DataFrame.to_sql of the same workbook
 
 Prints a table (median, min and max of --runs runs) and appends it to BENCHMARKS.md with the
@@ -68,13 +68,14 @@ def run_child(stage: str, args: list[str]) -> None:
         extra["rows"] = len(read_sheet(path.read_bytes(), path.name).rows)
     elif stage in ("load", "load2"):
         files = [Path(a) for a in args[1:]]
-        if stage == "load2":
+        if stage == "load2":  # two load tasks side by side, each with its share of the files
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(2) as pool:
-                results = list(pool.map(_load_one, files, [args[0]] * len(files)))
+                parts = list(pool.map(_load_many, [files[0::2], files[1::2]], [args[0]] * 2))
+            results = [result for part in parts for result in part]
         else:
-            results = [_load_one(f, args[0]) for f in files]
+            results = _load_many(files, args[0])
         extra["results"] = results
     elif stage == "usual":
         extra.update(_usual(Path(args[1]), args[0]))
@@ -110,11 +111,13 @@ def _usual(path: Path, conninfo: str) -> dict:
     return {"rows": len(frame), "seconds_read": read}
 
 
-def _load_one(path: Path, conninfo: str) -> dict:
-    from sap_warehouse.raw_load import load_file
+def _load_many(paths: list[Path], conninfo: str) -> list[dict]:
+    """The files loaded as one load task loads its share: load_files, one connection."""
+    from sap_warehouse.raw_load import load_files
 
-    quarantine = Path(tempfile.mkdtemp()) / "quarantine"
-    return load_file(path, DAY, quarantine_root=quarantine, conninfo=conninfo).as_dict()
+    quarantine = Path(tempfile.mkdtemp(prefix="bench-quarantine-"))
+    results = load_files([(path, DAY, False) for path in paths], quarantine_root=quarantine, conninfo=conninfo)
+    return [result.as_dict() for result in results]
 
 
 def copy_floor(movements, workdir: Path, url: str) -> float:

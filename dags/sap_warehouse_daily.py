@@ -23,10 +23,13 @@ names; each file's report is recognised from its header row) through the warehou
    **report_late_files**: files waiting in the folders of the `sap_late_file_lookback_days` (7) dates
    before D (dropped there after that date's run, or never loaded) go to operations.late_file and
    raise the critical `late_file` alert naming them: re-run their date.
-4. **load_raw_file** (one mapped task per file, `SAP_WAREHOUSE_LOAD_PARALLELISM` at a time, default 2):
-   one transaction per file: COPY, type, reject bad rows, upsert changed rows by business key, file
-   ledger row; then the file moves to the archive. A file already loaded (same sha256) is skipped; an
-   unusable file is quarantined and the others still load.
+4. **load_raw_files** (mapped: the run's files cut into tasks of neighbouring files, about equal bytes,
+   at least `SAP_WAREHOUSE_LOAD_PARALLELISM` of them (default 2, as many run at once) and one per 200
+   files; a year's range run maps about 20): each task on one connection, each file in its own
+   transaction: COPY, type, reject bad rows, upsert changed rows by business key, file ledger row;
+   then the file moves to the archive. A file already loaded (same sha256) is skipped; an unusable
+   file is quarantined and the others still load. The task's log has a line per file, the on-call page
+   a row per file.
 5. **record_missing_reports**: a `missing` ledger row for each expected report no file delivered.
 6. **quality_gate_raw**: the raw suites of include/quality/suites/ (Great Expectations, run as SQL on
    D's raw rows only). A failed critical expectation fails this task and nothing after it runs;
@@ -80,7 +83,7 @@ from sap_warehouse.dag_support import (
 from sap_warehouse.layers import FACT_INPUTS, FACTS
 from sap_warehouse.timetable import BusinessDayTimetable
 
-# Files of one date read at once (reading is CPU-bound: one per core). Read from the environment, not
+# Load tasks run at once (reading is CPU-bound: one per core). Read from the environment, not
 # a Variable, because it shapes the DAG and DAG files must not touch the database while parsed.
 LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
 
@@ -157,13 +160,13 @@ def sap_warehouse_daily():
 
     @task(trigger_rule="none_failed")
     def discover_files(dates: list[str]) -> list[dict]:
-        """Each date's whole files, ready to load ({file_name, business_date, keep_source}); refused
-        entries quarantined, skipped ones (hidden, lock files) recorded in the ledger."""
+        """Each date's whole files, cut into the load tasks ({label, files}); refused entries
+        quarantined, skipped ones (hidden, lock files) recorded in the ledger."""
         from sap_warehouse.dag_support import int_variable
-        from sap_warehouse.delivery import discover
+        from sap_warehouse.delivery import batches, discover
         from sap_warehouse.landing import location
 
-        return discover(
+        found = discover(
             dates,
             landing=location("landing"),
             quarantine=location("quarantine"),
@@ -171,6 +174,7 @@ def sap_warehouse_daily():
             give_up_seconds=60 * int_variable("sap_file_give_up_minutes", 60),
             run=run_info(),
         )
+        return batches(found, LOAD_PARALLELISM)
 
     @task(trigger_rule="none_failed")
     def report_late_files(dates: list[str]) -> list[str]:
@@ -185,30 +189,29 @@ def sap_warehouse_daily():
 
     @task(
         max_active_tis_per_dagrun=LOAD_PARALLELISM,
-        map_index_template="{{ file_name }}",
+        map_index_template="{{ files_label }}",
         multiple_outputs=False,
         # A mapped task does not take its doc from the docstring.
-        doc_md="One file in one transaction: read, type, reject bad rows, upsert by business key, ledger row; "
-        "then archived (or quarantined with the reason).",
+        doc_md="Neighbouring files of the run on one connection, each in its own transaction: read, type, reject "
+        "bad rows, upsert by business key, ledger row; then archived (or quarantined with the reason).",
     )
-    def load_raw_file(file_name: str, business_date: str, keep_source: bool = False) -> dict:
+    def load_raw_files(label: str, files: list[dict]) -> list[dict]:
         from airflow.sdk import Variable
 
         from sap_warehouse.landing import location
-        from sap_warehouse.raw_load import load_file
+        from sap_warehouse.raw_load import load_files
 
-        path = location("landing") / business_date / file_name
-        get_current_context()["file_name"] = file_name
-        result = load_file(
-            path,
-            dt.date.fromisoformat(business_date),
+        get_current_context()["files_label"] = label
+        landing = location("landing")
+        results = load_files(
+            [(landing / f["business_date"] / f["file_name"], dt.date.fromisoformat(f["business_date"]),
+              f["keep_source"]) for f in files],
             quarantine_root=location("quarantine"),
             archive_root=location("archive"),
             reject_ratio_max=float(Variable.get("sap_reject_ratio_max", default="0.05")),
             run=run_info(),
-            keep_source=keep_source,
-        )
-        return result.as_dict()
+        )  # fmt: skip
+        return [result.as_dict() for result in results]
 
     @task(trigger_rule="none_failed")
     def record_missing_reports(dates: list[str]) -> list[str]:
@@ -310,7 +313,7 @@ def sap_warehouse_daily():
     day = resolve_business_date()
     files = discover_files(day)
     wait_for_files(day) >> files
-    loads = load_raw_file.expand_kwargs(files)
+    loads = load_raw_files.expand_kwargs(files)
     missing = record_missing_reports(day)
     dims = build_dimensions(day)
     raw_gate = quality_gate.override(task_id="quality_gate_raw")("raw", day)

@@ -12,6 +12,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+# Airflow sets up logging (the root logger's handlers replaced) when it is first imported: here, at
+# collection, so that no test's log capture loses its handler to a first import inside the test.
+import airflow.configuration  # noqa: F401
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller

@@ -357,7 +357,7 @@ def test_a_critical_defect_stops_the_run_at_the_gate_and_a_fixed_file_passes(
     dag_run = daily_dag.test(run_conf={"business_date": SECOND.isoformat()})
     states = task_states(dag_run)
     assert str(dag_run.state) == "failed"
-    assert states["load_raw_file"] == "success"  # the file loaded: the currency is text, not a typing error
+    assert states["load_raw_files"] == "success"  # the file loaded: the currency is text, not a typing error
     assert states["quality_gate_raw"] == "failed"
     for task_id in ("build_dimensions", "build_fact_billing", "quality_gate_facts", "refresh_views"):
         assert states[task_id] == "upstream_failed", task_id

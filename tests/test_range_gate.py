@@ -1,140 +1,110 @@
-"""The range screen's rewriting of expectations: each rewritten expectation fails on the union of the
-dates' slices where the written one fails on a date's slice, and a suite with anything the union cannot
-judge is left to be validated date by date. (That the verdicts equal a run per date on real slices:
+"""The range screen's SQL, written from the suites' expectation definitions: per date it finds the rows
+each expectation finds unexpected on that date's slice alone, every shipped suite can be screened, and
+what it cannot judge it refuses by name. (That the stored verdicts equal a run per date on real slices:
 tests/test_quality.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 import pytest
 
 from sap_warehouse import quality, range_gate
 
 DATES = [dt.date(2026, 3, 2), dt.date(2026, 3, 3)]
-BATCH = "SELECT * FROM facts.fact_billing WHERE billing_date = :business_date"
+FUTURE_DAYS = 1
+BATCH = "SELECT * FROM screen_rows WHERE business_date = :business_date"
 
 
 def numbered(*expectations: dict) -> list[dict]:
     return [{"severity": "critical", **e, "meta": {"number": n}} for n, e in enumerate(expectations, 1)]
 
 
-def test_row_level_expectations_are_kept_and_uniqueness_is_per_date() -> None:
-    screened = range_gate.screen_expectations(
-        numbered(
-            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "plant"}},
-            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "order_number"}},
-            {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["doc", "item"]}},
-            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "t", "value_set": {"$PARAMETER": "kt"}}},
-        ),
-        DATES,
-        BATCH,
-    )
-    assert [(e["type"], e["kwargs"], e["meta"]["number"]) for e in screened] == [
-        ("expect_column_values_to_not_be_null", {"column": "plant"}, 1),
-        ("expect_compound_columns_to_be_unique", {"column_list": ["gate_date", "order_number"]}, 2),
-        ("expect_compound_columns_to_be_unique", {"column_list": ["gate_date", "doc", "item"]}, 3),
-        ("expect_column_values_to_be_in_set", {"column": "t", "value_set": {"$PARAMETER": "kt"}}, 4),
-    ]
-
-
-def test_a_date_dependent_bound_becomes_a_comparison_with_the_rows_own_date() -> None:
-    screened = range_gate.screen_expectations(
-        numbered(
-            {"type": "expect_column_values_to_be_between",
-             "kwargs": {"column": "posting_date", "max_value": {"$PARAMETER": "future_limit"}}, "severity": "warning"},
-            {"type": "expect_column_values_to_be_between",
-             "kwargs": {"column": "snap", "min_value": {"$PARAMETER": "month_ago"}, "max_value": 9,
-                        "strict_max": True}},
-            {"type": "expect_column_values_to_be_between",
-             "kwargs": {"column": "d", "min_value": {"$PARAMETER": "business_date"}, "strict_min": True}},
-        ),
-        DATES,
-        BATCH,
-    )  # fmt: skip
-    pair = "expect_column_pair_values_a_to_be_greater_than_b"
-    missing = {"ignore_row_if": "either_value_is_missing"}
-    assert [(e["type"], e["kwargs"], e["severity"], e["meta"]["number"]) for e in screened] == [
-        (
-            pair,
-            {"column_A": "gate_future_limit", "column_B": "posting_date", "or_equal": True, **missing},
-            "warning",
-            1,
-        ),
-        ("expect_column_values_to_be_between", {"column": "snap", "max_value": 9, "strict_max": True}, "critical", 2),
-        (pair, {"column_A": "snap", "column_B": "gate_month_ago", "or_equal": True, **missing}, "critical", 2),
-        (pair, {"column_A": "d", "column_B": "gate_date", "or_equal": False, **missing}, "critical", 3),
-    ]
+def test_every_shipped_suite_is_screened_in_sql() -> None:
+    """No suite falls back to GX date by date: a new expectation type or option must be taught to the
+    screen (range_gate.ROW_CHECKS) before a suite may use it."""
+    parameters = quality.expectation_parameters(DATES[-1], FUTURE_DAYS)
+    for suite in quality.load_suites():
+        statements = range_gate.screen(
+            suite.numbered()["expectations"], suite.batch_query, parameters, DATES, FUTURE_DAYS
+        )
+        assert statements, suite.name
 
 
 @pytest.mark.parametrize(
-    "expectation",
+    ("expectation", "reason"),
     [
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
-        {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "q", "min_value": 0}},
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "q", "mostly": 0.95}},
-        {"type": "expect_column_values_to_be_in_set",
-         "kwargs": {"column": "d", "value_set": [{"$PARAMETER": "next_day"}]}},
-        {"type": "unexpected_rows_expectation",
-         "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} AS b JOIN dims.dim_material m USING (material)"}},
+        ({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "mostly": 0.9}}, "mostly"),
+        ({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "row_condition": "b>1"}},
+         "row_condition"),
+        ({"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}, "not a type"),
+        ({"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "max_value": {"$PARAMETER": "x"}}},
+         "parameter"),
+        ({"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "a", "value_set": []}}, "empty"),
     ],
 )  # fmt: skip
-def test_what_the_union_cannot_judge_leaves_the_suite_to_each_date(expectation: dict) -> None:
-    keep = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "plant"}}
-    assert range_gate.screen_expectations(numbered(keep, expectation), DATES, BATCH) is None
+def test_what_the_screen_cannot_judge_is_refused_by_name(expectation: dict, reason: str) -> None:
+    with pytest.raises(range_gate.NotScreenable, match=reason):
+        range_gate.screen(numbered(expectation), BATCH, {}, DATES, FUTURE_DAYS)
 
 
-def test_an_sql_check_runs_once_per_date_on_that_dates_slice() -> None:
-    written = "WITH b AS (SELECT * FROM {batch}) SELECT * FROM raw.raw_zrsd002 r WHERE r.business_date = :business_date"
-    (screened,) = range_gate.screen_expectations(
-        numbered({"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": written}}), DATES, BATCH
-    )
-    assert screened["kwargs"]["unexpected_rows_query"] == (
-        "SELECT gate_days.gate_date FROM unnest(ARRAY[DATE '2026-03-02', DATE '2026-03-03']) AS "
-        "gate_days(gate_date), LATERAL (WITH b AS (SELECT * FROM (SELECT * FROM facts.fact_billing WHERE "
-        "billing_date = gate_days.gate_date) AS gate_slice) SELECT * FROM raw.raw_zrsd002 r WHERE r.business_date = "
-        "gate_days.gate_date) AS u /* each date's own slice, not the screened batch: {batch} */"
-    )
+# Rows of two dates' slices: (business_date, code, qty, posted, doc, item, note).
+ROWS = [
+    (DATES[0], "101", 5, DATES[0], "D1", 1, "ok"),
+    (DATES[0], "999", 5, DATES[0], "D1", 2, None),  # unknown code
+    (DATES[0], "101", -3, DATES[0] + dt.timedelta(days=3), "D1", 2, "x"),  # negative, too far ahead, key again
+    (DATES[0], None, None, None, None, None, "bad"),  # nulls: only the null check finds them
+    (DATES[1], "102", 7, DATES[1] + dt.timedelta(days=1), "D1", 1, "ok"),  # the same key as on day one: fine
+    (DATES[1], "12A", 7, DATES[1] - dt.timedelta(days=40), "D2", 1, "ok"),  # code format, a month back
+]
+EXPECTATIONS = numbered(
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "code"}},
+    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "code", "value_set": {"$PARAMETER": "codes"}}},
+    {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "code", "regex": "^[0-9]{3}$"}},
+    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "qty", "min_value": 0}},
+    {"type": "expect_column_values_to_be_between",
+     "kwargs": {"column": "posted", "max_value": {"$PARAMETER": "future_limit"}}},
+    {"type": "expect_column_values_to_be_between",
+     "kwargs": {"column": "posted", "min_value": {"$PARAMETER": "month_ago"}}},
+    {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["doc", "item"]}},
+    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "note"}},
+    {"type": "unexpected_rows_expectation", "kwargs": {
+        "unexpected_rows_query": "SELECT * FROM {batch} WHERE note LIKE 'ba%' AND business_date = :business_date"}},
+)  # fmt: skip
+CODES = ["101", "102", "12A"]
 
 
-def test_the_union_holds_the_columns_the_screened_expectations_read() -> None:
-    screened = range_gate.screen_expectations(
-        numbered(
-            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "plant"}},
-            {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["doc", "item"]}},
-            {
-                "type": "expect_column_values_to_be_between",
-                "kwargs": {"column": "d", "max_value": {"$PARAMETER": "next_day"}},
-            },
-            {"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch}"}},
-        ),
-        DATES,
-        BATCH,
-    )
-    assert range_gate.columns_of(screened) == {"plant", "doc", "item", "d"}
-    conditioned = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "row_condition": "b>1"}}
-    assert range_gate.columns_of([*screened, conditioned]) is None  # a condition may read any column
+def unexpected_by_python(day: dt.date) -> dict[int, int]:
+    """What each expectation finds on ``day``'s rows alone, by GX's meaning, worked out in Python."""
+    rows = [r for r in ROWS if r[0] == day]
+    keys = [(r[4], r[5]) for r in rows if (r[4], r[5]) != (None, None)]
+    notes = [r[6] for r in rows if r[6] is not None]
+    found = {
+        1: sum(r[1] is None for r in rows),
+        2: sum(r[1] is not None and r[1] not in CODES for r in rows),
+        3: sum(r[1] is not None and not (r[1].isdigit() and len(r[1]) == 3) for r in rows),
+        4: sum(r[2] is not None and r[2] < 0 for r in rows),
+        5: sum(r[3] is not None and r[3] > day + dt.timedelta(days=FUTURE_DAYS) for r in rows),
+        6: sum(r[3] is not None and r[3] < day - dt.timedelta(days=31) for r in rows),
+        7: sum(keys.count(k) > 1 for k in keys),
+        8: sum(notes.count(n) > 1 for n in notes),
+        9: sum(r[6] is not None and r[6].startswith("ba") for r in rows),
+    }
+    return {number: count for number, count in found.items() if count}
 
 
-def test_the_union_tags_each_slice_with_its_date_and_bounds() -> None:
-    query = range_gate.batch_query(quality.RAW_BATCH.format(table="raw_mb51"), DATES, 2, {"plant", "doc"})
-    assert query == (
-        "SELECT gate_days.gate_date, gate_days.gate_date - 31 AS gate_month_ago, gate_days.gate_date + 1 AS "
-        'gate_next_day, gate_days.gate_date + 2 AS gate_future_limit, gate_slice."doc", gate_slice."plant" FROM '
-        "unnest(ARRAY[DATE "
-        "'2026-03-02', DATE '2026-03-03']) AS gate_days(gate_date), LATERAL (SELECT * FROM raw.raw_mb51 WHERE "
-        "business_date = gate_days.gate_date) AS gate_slice"
-    )
-    assert set(range_gate.DATE_PARAMETERS) == set(quality.expectation_parameters(DATES[0])) - {"known_movement_types"}
-
-
-def test_gx_unexpected_row_query_is_used_only_in_its_one_column_shape() -> None:
-    batch = "SELECT 1 AS x"
-    gx_query = f"SELECT gate_date, movement_type \nFROM {batch} \nWHERE movement_type NOT IN ('101');"
-    column = {"column": "movement_type"}
-    assert range_gate.index_query("expect_column_values_to_be_in_set", column, gx_query, batch) == (
-        f"SELECT gate_date, movement_type \nFROM ({batch}) AS screened \nWHERE movement_type NOT IN ('101')"
-    )
-    joined = "SELECT gate_date, a \nFROM SELECT 1 AS x, (SELECT a FROM t) AS o WHERE x"
-    assert range_gate.index_query("expect_column_values_to_be_in_set", column, joined, batch) is None
-    assert range_gate.index_query("expect_compound_columns_to_be_unique", {}, gx_query, batch) is None
+def test_the_screen_finds_per_date_what_each_expectation_finds_on_that_date_alone(warehouse: str) -> None:
+    statements = range_gate.screen(EXPECTATIONS, BATCH, {"codes": CODES}, DATES, FUTURE_DAYS)
+    with psycopg.connect(warehouse) as conn:
+        conn.execute(
+            "CREATE TEMP TABLE screen_rows (business_date date, code text, qty numeric, posted date, doc text, "
+            "item integer, note text)"
+        )
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO screen_rows VALUES (%s, %s, %s, %s, %s, %s, %s)", ROWS)
+        found = range_gate.failing(conn, statements)
+    expected = {day: unexpected_by_python(day) for day in DATES}
+    assert {day: counts for day, counts in expected.items() if counts} == found
+    assert set(found[DATES[0]]) == {1, 2, 4, 5, 7, 9}  # the planted defects of the first date, each seen
+    assert set(found[DATES[1]]) == {3, 6, 8}

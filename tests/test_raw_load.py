@@ -9,8 +9,9 @@ import openpyxl
 import psycopg
 import pytest
 
-from sap_warehouse import raw_load
-from sap_warehouse.raw_load import Scratch, load_file
+from sap_warehouse.raw_load import load_file, stage
+from sap_warehouse.raw_load.stage import Scratch, stage_cells
+from sap_warehouse.raw_load.typed import type_rows
 from sap_warehouse.registry import COLUMN_TYPES, reports
 from sap_warehouse.workbook import read_sheet
 from sap_warehouse_kit.generator import MB51_HEADERS, Movement, mb51_movements, mb51_workbook
@@ -210,12 +211,12 @@ def _scratch_tables(warehouse: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-@pytest.mark.parametrize("parallel_cells", [0, raw_load.PARALLEL_CELLS], ids=["unlogged", "temporary"])
+@pytest.mark.parametrize("parallel_cells", [0, stage.PARALLEL_CELLS], ids=["unlogged", "temporary"])
 def test_staging_tables_never_outlive_the_load(warehouse: str, dirs, monkeypatch, parallel_cells: int) -> None:
     """The load stages in tables of its own transaction (unlogged for a large file, temporary for a
     small one): gone after a load, and after a file refused half-way (over the reject ratio: staged
     and typed, then rolled back)."""
-    monkeypatch.setattr(raw_load, "PARALLEL_CELLS", parallel_cells)
+    monkeypatch.setattr(stage, "PARALLEL_CELLS", parallel_cells)
     landing, quarantine = dirs
     good = _deliver(landing, "good.xlsx", mb51_workbook(mb51_movements(DAY, 30, seed=21), 21, header_row_zero=False))
     rows = [_row(m) for m in mb51_movements(DAY, 20, seed=22)]
@@ -236,7 +237,7 @@ def test_a_large_sheet_stages_where_parallel_workers_can_scan_it(warehouse: str)
     width = len(sheet.headers)
     with psycopg.connect(warehouse) as conn:
         small = Scratch.of(conn, sheet)
-        sheet.rows.extend([[None] * width] * (raw_load.PARALLEL_CELLS // width))
+        sheet.rows.extend([[None] * width] * (stage.PARALLEL_CELLS // width))
         large = Scratch.of(conn, sheet)
     assert (small.persistence.as_string(None), small.stage.as_string(None)[:9]) == ("TEMP", '"pg_temp"')
     assert (large.persistence.as_string(None), large.stage.as_string(None)[:12]) == ("UNLOGGED", '"operations"')
@@ -254,8 +255,8 @@ def test_typed_rows_match_the_raw_tables_key_types(warehouse: str) -> None:
     key = [*sheet.report.key, "row_hash"]
     with psycopg.connect(warehouse) as conn:
         scratch = Scratch.of(conn, sheet)
-        raw_load._stage(conn, sheet, scratch)
-        typed = raw_load._type(conn, sheet, scratch, DAY)
+        stage_cells(conn, sheet, scratch)
+        typed = type_rows(conn, sheet, scratch, DAY)
         typed_types = conn.execute(types, (typed.table.as_string(conn), key)).fetchall()
         raw_types = conn.execute(types, ("raw.raw_mb51", key)).fetchall()
         conn.rollback()

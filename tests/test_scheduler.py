@@ -81,6 +81,14 @@ def airflow(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture
+def airflow_celery(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+    """The local Airflow under CeleryExecutor: Redis and two workers, each with its own temp dir."""
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    with local_airflow(tmp_path, monkeypatch, due_time="23:59") as client:
+        yield client
+
+
+@pytest.fixture
 def airflow_short_deadline(
     warehouse: str, inbox: Inbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[httpx.Client]:
@@ -105,6 +113,20 @@ def wait_for(client: httpx.Client, runs: dict[str, str], timeout: float = 900) -
         time.sleep(3)
 
 
+def fail_stale_runs(client: httpx.Client, keep: set[str]) -> None:
+    """This Airflow's metadata outlives the test: a backfill a stopped scheduler never completed, or a
+    run an interrupted test left running, would take the active-run slots of this test's runs."""
+    for stale in client.get("/api/v2/backfills", params={"dag_id": DAG_ID, "limit": 100}).json()["backfills"]:
+        if stale["completed_at"] is None:
+            client.put(f"/api/v2/backfills/{stale['id']}/cancel")
+    for state in ("running", "queued"):
+        listed = client.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": state, "limit": 100}).json()
+        for run in listed["dag_runs"]:
+            if run["dag_run_id"] not in keep:
+                client.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run['dag_run_id'], safe='')}",
+                             json={"state": "failed"})  # fmt: skip
+
+
 def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, warehouse: str, tmp_path: Path) -> None:
     # Dates after the DAG's start_date, unlikely to have run in this Airflow's metadata before (it
     # outlives the test).
@@ -119,17 +141,7 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
         f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"business_date": days[0].isoformat()}}
     )
     assert triggered.status_code == 200, triggered.text
-    # This Airflow's metadata outlives the test: a backfill a stopped scheduler never completed, or a
-    # run an interrupted test left running (max_active_runs=1), blocks the runs of this one.
-    for stale in airflow.get("/api/v2/backfills", params={"dag_id": DAG_ID, "limit": 100}).json()["backfills"]:
-        if stale["completed_at"] is None:
-            airflow.put(f"/api/v2/backfills/{stale['id']}/cancel")
-    mine = triggered.json()["dag_run_id"]
-    for state in ("running", "queued"):
-        listed = airflow.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": state, "limit": 100}).json()
-        for run in listed["dag_runs"]:
-            if run["dag_run_id"] != mine:
-                airflow.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}", json={"state": "failed"})
+    fail_stale_runs(airflow, keep={triggered.json()["dag_run_id"]})
     # The morning's run of the date due, whose files have not landed: it waits in wait_for_files (as the
     # scheduled run that unpausing creates does) while every run below goes on beside it, not behind it.
     due = runs.latest_due(dt.datetime.now(dt.UTC))
@@ -231,3 +243,37 @@ def test_a_run_past_its_deadline_mails_on_call_once(airflow_short_deadline: http
         assert run["state"] in ("queued", "running"), "the deadline mail must come while the run is unfinished"
     finally:
         client.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}", json={"state": "failed"})
+
+
+def test_a_range_run_and_a_daily_run_on_two_celery_workers(
+    airflow_celery: httpx.Client, warehouse: str, tmp_path: Path
+) -> None:
+    """The production executor, on this machine: tasks go through the broker to two workers that
+    share nothing but the database and the storage folders, and both runs end as they do locally."""
+    client = airflow_celery
+    first = dt.date(2026, 1, 5) + dt.timedelta(days=random.randrange(270))
+    days = [first + dt.timedelta(days=i) for i in range(3)]
+    for day in days:
+        exports.write_day(tmp_path / "landing", day, rows=20, seed=19)
+    assert client.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).status_code == 200
+    conf = {"business_date": days[0].isoformat(), "business_date_to": days[1].isoformat()}
+    runs_url = f"/api/v2/dags/{DAG_ID}/dagRuns"
+    ranged = client.post(runs_url, json={"logical_date": None, "conf": conf}).json()["dag_run_id"]
+    daily = client.post(runs_url, json={"logical_date": None, "conf": {"business_date": days[2].isoformat()}})
+    daily = daily.json()["dag_run_id"]
+    fail_stale_runs(client, keep={ranged, daily})
+    assert wait_for(client, {ranged: days[0], daily: days[2]}) == {ranged: "success", daily: "success"}
+
+    with psycopg.connect(warehouse) as conn:
+        loaded = dict(conn.execute(
+            "SELECT business_date, count(DISTINCT run_id) FROM operations.etl_file_ledger "
+            "WHERE status = 'loaded' AND run_id = ANY(%s) GROUP BY 1", ([ranged, daily],)).fetchall())  # fmt: skip
+        alerts = {r[0] for r in conn.execute(
+            "SELECT run_id FROM operations.etl_run_log WHERE step = 'alerts' AND run_id = ANY(%s)",
+            ([ranged, daily],))}  # fmt: skip
+    assert loaded == dict.fromkeys(days, 1)
+    assert alerts == {ranged, daily}
+    # Both workers took tasks from the broker.
+    run_dir = Path(os.environ["WAREHOUSE_LOCAL_DIR"]) / "airflow" / "run"
+    received = {n: (run_dir / f"worker-{n}.log").read_text().count("] received") for n in (1, 2)}
+    assert all(received.values()), received

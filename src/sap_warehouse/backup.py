@@ -57,15 +57,15 @@ CHUNK = 1 << 20
 LOCAL_PROTOCOLS = ("file", "local", "")
 NAME_PATTERN = re.compile(r"^warehouse_\d{8}T\d{6}Z$")
 
-# Scratch tables a running load or range gate keeps in operations (raw_load.Scratch, range_gate's
-# screen), owned by the loader and gone when it ends: neither dumped nor counted.
-SCRATCH_TABLES = ("load_stage_*", "load_typed_*", "gate_screen_*")
+# Scratch tables a running load keeps in operations (raw_load.stage.Scratch), owned by the loader and
+# gone when it ends: neither dumped nor counted.
+SCRATCH_TABLES = ("load_stage_*", "load_typed_*")
 TABLES = """
 SELECT n.nspname, c.relname
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition AND (c.relkind <> 'm' OR c.relispopulated)
    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-   AND NOT (n.nspname = 'operations' AND c.relname ~ '^(load_stage|load_typed|gate_screen)_')
+   AND NOT (n.nspname = 'operations' AND c.relname ~ '^(load_stage|load_typed)_')
  ORDER BY 1, 2
 """
 DATABASE_SETTINGS = """

@@ -37,7 +37,8 @@ def discover(
     conninfo: str | None = None,
 ) -> list[dict]:
     """Each date's files ready to load, dates in order, names in order within a date:
-    ``{"file_name", "business_date", "keep_source"}`` (keep_source: an unfinished workbook given up)."""
+    ``{"file_name", "business_date", "keep_source", "size_bytes"}`` (keep_source: an unfinished
+    workbook given up)."""
     found = []
     for business_date in dates:
         day = dt.date.fromisoformat(business_date)
@@ -67,7 +68,50 @@ def discover(
                 "%s/%s: still not a complete workbook %.0f minutes after its last write: given up, copied to "
                 "quarantine (the file stays in the landing folder)", business_date, path.name, give_up_seconds / 60,
             )  # fmt: skip
-        deliveries.append({"file_name": path.name, "business_date": business_date, "keep_source": unfinished})
+        deliveries.append({"file_name": path.name, "business_date": business_date, "keep_source": unfinished,
+                           "size_bytes": _size(path)})  # fmt: skip
     for business_date, entries in waiting.items():
         record_skipped(dt.date.fromisoformat(business_date), entries, run=run, conninfo=conninfo)
     return deliveries
+
+
+def _size(path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # gone since the listing: its load records why
+        return 0
+
+
+# A load task takes at most this many files: a range run of a year (3,650 files) maps about 20 tasks,
+# each paying Airflow's start-up once for many files, while a failed task's retry stays small.
+FILES_PER_TASK = 200
+
+
+def batches(files: list[dict], parallelism: int, per_task: int = FILES_PER_TASK) -> list[dict]:
+    """The load tasks of a run: ``files`` (discover's, in date order) cut into contiguous parts of
+    about equal bytes: one part per ``per_task`` files, and at least ``parallelism`` parts (so every
+    load slot has work), never more than one per file; each part ``{"label", "files"}``, labelled
+    with its dates and files for the Airflow grid. Contiguous in date order: the tasks running side
+    by side load neighbouring dates, and each loads its dates oldest first."""
+    if not files:
+        return []
+    count = min(len(files), max(parallelism, -(-len(files) // per_task)))
+    total = sum(max(f.get("size_bytes", 0), 1) for f in files)
+    parts: list[list[dict]] = [[] for _ in range(count)]
+    done = 0
+    for index, delivered in enumerate(files):
+        # The part whose share of the bytes this file starts in; never fewer files left than parts.
+        part = min(count - 1, done * count // total, index)
+        part = max(part, count - (len(files) - index))
+        parts[part].append(delivered)
+        done += max(delivered.get("size_bytes", 0), 1)
+    return [{"label": _label(part), "files": part} for part in parts if part]
+
+
+def _label(part: list[dict]) -> str:
+    """How the grid names a load task: its file (one), or its dates and file count."""
+    first, last = part[0]["business_date"], part[-1]["business_date"]
+    if len(part) == 1:
+        return f"{first}/{part[0]['file_name']}"
+    dates = first if first == last else f"{first}..{last}"
+    return f"{dates} ({len(part)} files)"

@@ -9,8 +9,9 @@ SQL data source, so every expectation runs as SQL inside PostgreSQL on D's slice
 per suite to operations.dq_validation_result. A failed expectation of severity ``critical`` raises
 QualityGateError after the results are stored (the gate task fails, the layers downstream do not run);
 failed ``warning`` expectations are stored and logged and let the date go on. A range of dates (a range
-run's) is screened together first and validated date by date only where the screen failed
-(sap_warehouse.range_gate): each date's stored verdict is the one a run of that date alone stores.
+run's) is screened first in SQL written from the suites' expectations (sap_warehouse.range_gate); GX
+validates the last date and, on the others, only what the screen found failing there: each date's
+stored verdict is the one a run of that date alone stores.
 
 Inside the SQL of a suite (``batch_query``, ``unexpected_rows_query``) ``:business_date`` is replaced by
 D as a date literal; ``{batch}`` is D's slice (GX aliases it: select from it in a CTE, never alias it
@@ -57,15 +58,9 @@ DATE_TOKEN = range_gate.DATE_TOKEN
 SAMPLE_SIZE = 5
 DATA_DOCS_SITE = "warehouse"  # the GX name of the Data Docs site (sap_warehouse.data_docs)
 FUTURE_DAYS = 1  # default of Variable sap_future_days_max
+
+
 # A range screen's result: enough to tell the dates of a failed expectation's unexpected rows.
-SCREEN_RESULT_FORMAT = {
-    "result_format": "SUMMARY",
-    "partial_unexpected_count": SAMPLE_SIZE,
-    "unexpected_index_column_names": ["gate_date"],
-    "return_unexpected_index_query": True,
-}
-
-
 class SuiteError(ValueError):
     """A suite file is not a valid Great Expectations suite for this project, or the gates' own
     configuration (the Data Docs location) is wrong: retrying cannot fix it."""
@@ -104,15 +99,6 @@ class Suite:
             if isinstance(query, str):
                 expectation["kwargs"]["unexpected_rows_query"] = with_date(query, business_date)
         return ExpectationSuite(**spec)
-
-    def for_range(self, dates: list[dt.date]) -> dict | None:
-        """The suite's spec for screening ``dates`` together (sap_warehouse.range_gate), or None when
-        the suite must be validated date by date."""
-        spec = self.numbered()
-        expectations = range_gate.screen_expectations(spec["expectations"], dates, self.batch_query)
-        if expectations is None:
-            return None
-        return {**spec, "name": f"{self.name} screen", "expectations": expectations}
 
 
 @dataclass
@@ -419,7 +405,7 @@ def _validate(
     data_docs: str | None,
 ) -> dict[dt.date, list[SuiteResult]]:
     """Every suite on each date's slice, through one GX context and data source for all the dates.
-    A range's dates but the last are screened together first (sap_warehouse.range_gate); then one GX
+    A range's dates but the last are screened in SQL first (sap_warehouse.range_gate); then one GX
     Checkpoint per date validates, with the suites as written, the range's last date (or the one
     date) and each date a screened suite failed on. With ``data_docs`` (a location URL) the
     Checkpoint's UpdateDataDocsAction writes the last date's validation pages there, and on the other
@@ -459,8 +445,7 @@ def _validate_in(
         results: dict[dt.date, list[SuiteResult]] = {day: [] for day in dates}
         exact = {last: list(suites)}
         if len(dates) > 1:
-            screened, exact_before = _screen(context, source, suites, sorted(set(dates) - {last}), future_days, run_id,
-                                             conninfo)  # fmt: skip
+            screened, exact_before = _screen(suites, sorted(set(dates) - {last}), future_days, conn)
             for day, of_day in screened.items():
                 results[day].extend(of_day)
             exact.update({day: of_day for day, of_day in exact_before.items() if of_day})
@@ -504,87 +489,52 @@ def _validate_in(
 
 
 def _screen(
-    context, source, suites: list[Suite], dates: list[dt.date], future_days: int, run_id, conninfo: str
-) -> tuple[dict[dt.date, list[SuiteResult]], dict[dt.date, list[Suite]]]:  # fmt: skip
-    """Screen ``dates`` together (sap_warehouse.range_gate): the results of the dates each suite passed
-    on, and per date the suites to validate on it as written: a suite that cannot be screened whole,
-    a screened one with only the expectations that failed on that date (``Suite.only``)."""
-    gx = _gx()
-    from great_expectations.core.expectation_suite import ExpectationSuite
-
+    suites: list[Suite], dates: list[dt.date], future_days: int, conn: psycopg.Connection
+) -> tuple[dict[dt.date, list[SuiteResult]], dict[dt.date, list[Suite]]]:
+    """Screen ``dates`` together in SQL written from the suites (sap_warehouse.range_gate): the results
+    of the dates each suite passed on, and per date the suites GX validates on it as written: a suite
+    the screen cannot judge, a screened one with only the expectations that found unexpected rows on
+    that date (``Suite.only``). Each suite's screen reads in a savepoint of ``conn`` (which holds the
+    dates' locks): a statement PostgreSQL refuses leaves that suite to GX, date by date."""
     started = time.perf_counter()
     exact: dict[dt.date, list[Suite]] = {day: [] for day in dates}
     passed: dict[dt.date, list[SuiteResult]] = {day: [] for day in dates}
-    specs = {}
+    parameters = expectation_parameters(dates[-1], future_days)
+    screened = 0
     for suite in suites:
-        spec = suite.for_range(dates)
-        if spec is None:
+        suite_started = time.perf_counter()
+        try:
+            statements = range_gate.screen(
+                suite.numbered()["expectations"], suite.batch_query, parameters, dates, future_days
+            )
+            with conn.transaction():
+                failing = range_gate.failing(conn, statements)
+        except (range_gate.NotScreenable, psycopg.Error) as why:
+            log.warning("%s gate screen: %s is validated date by date: %s", suite.gate, suite.name, why)
             for day in dates:
                 exact[day].append(suite)
-        else:
-            specs[suite.name] = spec
-    if not specs:
-        return passed, exact
-    unions = {
-        s.name: range_gate.batch_query(
-            s.batch_query, dates, future_days, range_gate.columns_of(specs[s.name]["expectations"])
-        )
-        for s in suites
-        if s.name in specs
-    }
-    with connect(conninfo, autocommit=True) as scratch, range_gate.scratch_tables(scratch, unions) as tables:
-        definitions, screened, batches = [], {}, {}
-        for suite in (s for s in suites if s.name in specs):
-            batches[suite.name] = tables[suite.name]
-            asset = source.add_query_asset(f"{suite.name} {dates[0]}..{dates[-1]}", query=batches[suite.name])
-            screened[specs[suite.name]["name"]] = suite
-            definitions.append(
-                context.validation_definitions.add(
-                    gx.ValidationDefinition(
-                        name=f"{suite.name} {dates[0]}..{dates[-1]}",
-                        data=asset.add_batch_definition_whole_table("range"),
-                        suite=context.suites.add_or_update(ExpectationSuite(**specs[suite.name])),
-                    )
-                )
-            )
-        checkpoint = context.checkpoints.add(
-            gx.Checkpoint(
-                name=f"{suites[0].gate} gate screen {dates[0]}..{dates[-1]}",
-                validation_definitions=definitions,
-                actions=[],
-                result_format=SCREEN_RESULT_FORMAT,
-            )
-        )
-        outcome = checkpoint.run(expectation_parameters=expectation_parameters(dates[-1], future_days), run_id=run_id)
-        failing: dict[str, dict[dt.date, set[int]]] = {}
-        for result in outcome.run_results.values():
-            suite = screened[result.suite_name]
-            of_suite = failing.setdefault(suite.name, {})
-            for expectation in (r for r in result.results if not r.success):
-                for day in _failing_dates(expectation, batches[suite.name], scratch, dates):
-                    of_suite.setdefault(day, set()).add(expectation.expectation_config.meta["number"])
-    seconds = round((time.perf_counter() - started) / len(dates) / len(definitions), 3)
-    for suite in screened.values():
+            continue
+        screened += 1
         count = len(suite.spec["expectations"])
         statistics = {
             "evaluated_expectations": count,
             "successful_expectations": count,
             "unsuccessful_expectations": 0,
             "success_percent": 100.0,
-            "seconds": seconds,
+            "seconds": round((time.perf_counter() - suite_started) / len(dates), 3),
             "range_screen": f"{dates[0]}..{dates[-1]}",
         }
         for day in dates:
-            if day in failing[suite.name]:
-                exact[day].append(dataclasses.replace(suite, only=frozenset(failing[suite.name][day])))
+            if day in failing:
+                exact[day].append(dataclasses.replace(suite, only=frozenset(failing[day])))
             else:
                 passed[day].append(SuiteResult(suite.name, suite.gate, True, dict(statistics)))
     log.info(
-        "%s gate screen of %s..%s: %d suites screened in %.1f s; %d suites validated date by date on %d dates",
-        suites[0].gate,
+        "%s gate screen of %s..%s: %d suites screened in SQL in %.1f s; %d suites validated by GX on %d dates",
+        suites[0].gate if suites else "",
         dates[0],
         dates[-1],
-        len(definitions),
+        screened,
         time.perf_counter() - started,
         len({s.name for of_day in exact.values() for s in of_day}),
         sum(1 for of_day in exact.values() if of_day),
@@ -604,26 +554,6 @@ def _with_screened(statistics: dict, suite: Suite) -> dict:
         "success_percent": round(100.0 * successful / count, 2) if count else 100.0,
         "range_screen": "validated on this date: " + ", ".join(f"#{n}" for n in sorted(suite.only)),
     }
-
-
-def _failing_dates(result, batch: str, conn: psycopg.Connection, dates: list[dt.date]) -> set[dt.date]:
-    """The dates a failed screened expectation fails on: from its unexpected rows' ``gate_date``; every
-    date when they cannot be told (an error, or no query for them)."""
-    config = result.expectation_config
-    if result.exception_info and result.exception_info.get("raised_exception"):
-        log.warning("gate screen: %s raised %s; validating it date by date", config.type,
-                    result.exception_info.get("exception_message"))  # fmt: skip
-        return set(dates)
-    query = range_gate.unexpected_query(config.type, config.kwargs, batch)
-    if query is not None:
-        return range_gate.failing_dates(conn, query)
-    index_query = range_gate.index_query(
-        config.type, config.kwargs, (result.result or {}).get("unexpected_index_query"), batch
-    )
-    if index_query is None:
-        log.warning("gate screen: %s gave no query for its unexpected rows; validating it date by date", config.type)
-        return set(dates)
-    return range_gate.failing_dates(conn, index_query)
 
 
 def _page(context, key) -> str | None:

@@ -2,265 +2,201 @@
 
 A gate judges each business date on its own slice. Date by date, Great Expectations spends most of
 a gate in Python (a metric graph per expectation and batch: about 3 s a date for both gates), which
-would dominate a range run's backfill. So a range's dates are screened together first: every suite
-once, on the union of the dates' slices, each row tagged with the date whose slice it belongs to
-(``gate_date``; a row in the slices of two dates is there twice), and each expectation rewritten so
-that it passes on the union exactly when it would pass on every date's slice:
+would dominate a range run's backfill. So a range's dates are screened first in plain SQL written
+from the suites' own expectation definitions (never from the SQL GX emits, whose shape may change
+with any GX release): per suite one statement reads each date's slice (the suite's batch_query with
+that date for ``:business_date``) and counts, grouped by date, the rows each expectation finds
+unexpected; each ``unexpected_rows_query`` runs once on every date's slice, in a statement of its own.
+sap_warehouse.quality then validates with GX, suites as written, the range's last date and each date
+where the screen found an unexpected row, so a failing date stores exactly what a run of it alone
+stores (counts, samples, Data Docs page), and a date the screen passed stores a success.
 
-- a row-level expectation (not null, in a set, a format, constant bounds, ...) stays as written;
-- uniqueness, of one column or compound, takes ``gate_date`` into its columns;
-- a bound that depends on the date (``$PARAMETER`` business_date, month_ago, next_day, future_limit)
-  becomes a comparison with that date's bound, which the tagged slice carries as a column;
-- an ``unexpected_rows_query`` runs for each date (LATERAL over the dates) on that date's own slice
-  (the suite's batch_query) with ``:business_date`` that date; it returns the date of each unexpected row.
+The screen follows GX's meaning of each expectation it knows (a NULL value is never unexpected but
+to the null checks; a bound given as ``$PARAMETER`` is that date's: business_date, month_ago,
+next_day, future_limit; any other parameter is a constant of the run):
 
-The union is written once into an unlogged scratch table (only the columns the checks read) and
-ANALYZEd, so GX's statements plan on real counts; the table is dropped after the screen.
+  expect_column_values_to_not_be_null / _to_be_null, _to_be_in_set / _to_not_be_in_set,
+  _to_match_regex / _to_not_match_regex (PostgreSQL's ``~``, as GX uses), _to_be_between,
+  expect_column_value_lengths_to_be_between, expect_column_values_to_be_unique and
+  expect_compound_columns_to_be_unique (within the date's slice), unexpected_rows_expectation.
 
-A suite with an expectation outside these (an aggregate such as a row count or a mean, ``mostly``, a
-date parameter elsewhere, a query with its own JOIN) is not screened: it runs date by date. For a
-screened suite that fails, the dates of its unexpected rows are looked up and only those dates are
-validated one by one with the expectations that failed there, as written, so a failing date stores the
-same failures (counts, samples) as a run of that date alone (its Data Docs page shows those
-expectations); a date that passes the screen stores a success with the screen's counts
-(``statistics.range_screen``).
+A suite holding anything else (another type, ``mostly``, a ``row_condition``, an unknown option) is
+not screened: ``NotScreenable`` says which expectation and why, quality logs it, and the suite is
+validated date by date. tests/test_range_gate.py checks that every shipped suite screens.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 
 from psycopg import sql
 
-DATE_PARAMETERS = {  # expectation parameter -> the tagged slice's column holding it for each row's date
+DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
+# A date-dependent parameter -> the column of the range's dates holding it for each date.
+DATE_PARAMETERS = {
     "business_date": "gate_date",
     "month_ago": "gate_month_ago",
     "next_day": "gate_next_day",
     "future_limit": "gate_future_limit",
 }
-ROW_LEVEL = frozenset(  # each row passes or fails on its own values: the union fails where a date does
-    {
-        "expect_column_values_to_not_be_null",
-        "expect_column_values_to_be_null",
-        "expect_column_values_to_be_in_set",
-        "expect_column_values_to_not_be_in_set",
-        "expect_column_values_to_match_regex",
-        "expect_column_values_to_not_match_regex",
-        "expect_column_values_to_match_regex_list",
-        "expect_column_values_to_not_match_regex_list",
-        "expect_column_values_to_match_like_pattern",
-        "expect_column_values_to_not_match_like_pattern",
-        "expect_column_values_to_be_between",
-        "expect_column_value_lengths_to_be_between",
-        "expect_column_value_lengths_to_equal",
-        "expect_column_pair_values_to_be_equal",
-        "expect_column_pair_values_a_to_be_greater_than_b",
-        "expect_column_pair_values_to_be_in_set",
-        "expect_multicolumn_sum_to_equal",
-        "expect_select_column_values_to_be_unique_within_record",
-    }
+# The range's dates with their bounds (the dates and future_days written as literals: the suites' SQL
+# may hold a % that query parameters would take for a placeholder).
+DAYS = sql.SQL(
+    "(SELECT gate_date, gate_date - 31 AS gate_month_ago, gate_date + 1 AS gate_next_day, "
+    "gate_date + {future_days} AS gate_future_limit FROM unnest(ARRAY[{days}]::date[]) AS g(gate_date)) AS d"
 )
-JOIN = re.compile(r"\bjoin\b", re.IGNORECASE)
-DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
-# Templates filled with the suite's own SQL and the range's dates (date literals written from dt.date).
-TAGGED_SLICES = (
-    "SELECT gate_days.gate_date, gate_days.gate_date - 31 AS gate_month_ago, gate_days.gate_date + 1 AS gate_next_day, "
-    "gate_days.gate_date + {future_days} AS gate_future_limit{columns} FROM unnest({days}) AS "
-    "gate_days(gate_date), LATERAL ({query}) AS gate_slice"
-)
-# GX wants {batch} in an unexpected_rows_query; a screened one reads each date's own slice instead.
-ROWS_PER_DATE = (
-    "SELECT gate_days.gate_date FROM unnest({days}) AS gate_days(gate_date), LATERAL ({query}) AS u "
-    "/* each date's own slice, not the screened batch: {{batch}} */"
-)
-SCRATCH_PREFIX = "gate_screen_"  # operations.gate_screen_<backend pid>_<n>: a screen's tagged unions
+OPTIONS = {"column", "column_list", "value_set", "regex", "min_value", "max_value", "strict_min", "strict_max",
+           "unexpected_rows_query"}  # fmt: skip
 
 
-def _days(dates: list[dt.date]) -> str:
-    return "ARRAY[" + ", ".join(f"DATE '{day.isoformat()}'" for day in sorted(dates)) + "]"
+class NotScreenable(ValueError):
+    """An expectation the screen cannot judge on its own (the suite is validated date by date)."""
 
 
-def batch_query(query: str, dates: list[dt.date], future_days: int, columns: set[str] | None = None) -> str:
-    """The union of ``query``'s slices of ``dates``, each row tagged with its date and that date's
-    bounds; of the slice's columns ``columns`` only (all when None)."""
-    chosen = ", gate_slice.*" if columns is None else "".join(f', gate_slice."{c}"' for c in sorted(columns))
-    return TAGGED_SLICES.format(
-        days=_days(dates), future_days=int(future_days), columns=chosen,
-        query=DATE_TOKEN.sub("gate_days.gate_date", query),
-    )  # fmt: skip
+def _slice(batch_query: str) -> sql.Composable:
+    """The suite's batch_query for each date of ``d``: ``:business_date`` is that date."""
+    return sql.SQL(DATE_TOKEN.sub("d.gate_date", batch_query))
 
 
-def rows_query(query: str, dates: list[dt.date], batch: str) -> str:
-    """``query`` (an unexpected_rows_query) for each of ``dates`` on that date's own slice (``batch``,
-    the suite's batch_query): one row, the date, for each row the query returns on that date."""
-    per_date = DATE_TOKEN.sub("gate_days.gate_date", query.replace("{batch}", f"({batch}) AS gate_slice"))
-    return ROWS_PER_DATE.format(days=_days(dates), query=per_date)
+def _days(dates: list[dt.date], future_days: int) -> sql.Composed:
+    listed = sql.SQL(", ").join(sql.Literal(day.isoformat()) for day in sorted(dates))
+    return DAYS.format(days=listed, future_days=sql.Literal(int(future_days)))
 
 
-def columns_of(expectations: list[dict]) -> set[str] | None:
-    """The columns the screened row-level expectations read (None: all of them, for a row_condition)."""
-    columns: set[str] = set()
-    for expectation in expectations:
-        kwargs = expectation["kwargs"]
-        if kwargs.get("row_condition"):
-            return None
-        if expectation["type"] != "unexpected_rows_expectation":
-            columns.update(
-                kwargs.get("column_list") or [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
-            )
-    return columns - set(DATE_PARAMETERS.values())
-
-
-@contextlib.contextmanager
-def scratch_tables(conn, queries: dict[str, str]) -> Iterator[dict[str, str]]:
-    """Each of ``queries`` (a tagged union) written once into an unlogged table of its own and
-    ANALYZEd, so that GX's statements read real rows with real statistics (the unions' estimates are
-    far off, and GX's uniqueness query reads its batch twice); by key, the SELECT of its table. ``conn``: an
-    autocommit connection (GX reads through its own); the tables are dropped at the end, and those a
-    killed screen left (their backend gone) at the start of the next."""
-    for (drop,) in conn.execute(
-        "SELECT format('DROP TABLE IF EXISTS operations.%%I', relname) FROM pg_stat_user_tables "
-        "WHERE schemaname = 'operations' AND relname ~ %s AND split_part(relname, '_', 3)::int NOT IN "
-        "(SELECT pid FROM pg_stat_activity)",
-        (f"^{SCRATCH_PREFIX}[0-9]+_[0-9]+$",),
-    ).fetchall():
-        conn.execute(drop)
-    tables: dict[str, sql.Identifier] = {}
-    try:
-        for number, (key, query) in enumerate(queries.items()):
-            table = tables[key] = sql.Identifier("operations", f"{SCRATCH_PREFIX}{conn.info.backend_pid}_{number}")
-            conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} AS {}").format(table, sql.SQL(query.replace("%", "%%"))))
-            conn.execute(sql.SQL("ANALYZE {}").format(table))
-        yield {key: sql.SQL("SELECT * FROM {}").format(table).as_string(conn) for key, table in tables.items()}
-    finally:
-        for table in tables.values():
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
-
-
-def _parameter(value) -> str | None:
-    """The date parameter ``value`` names ({"$PARAMETER": "future_limit"}), or None."""
-    if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
-        return value["$PARAMETER"] if value["$PARAMETER"] in DATE_PARAMETERS else None
-    return None
-
-
-def _names_date(value) -> bool:
+def _value(value, parameters: dict) -> sql.Composable:
+    """A bound or a set: a date parameter is the date's own column, another parameter its value."""
     if isinstance(value, dict):
-        return _parameter(value) is not None or any(_names_date(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_names_date(v) for v in value)
-    return isinstance(value, str) and bool(DATE_TOKEN.search(value))
+        name = value.get("$PARAMETER")
+        if set(value) != {"$PARAMETER"} or not (name in DATE_PARAMETERS or name in parameters):
+            raise NotScreenable(f"parameter {value!r} is not one the gate gives")
+        if name in DATE_PARAMETERS:
+            return sql.SQL("d.") + sql.Identifier(DATE_PARAMETERS[name])
+        value = parameters[name]
+    if isinstance(value, list | tuple):
+        if not value:
+            raise NotScreenable("an empty value_set")
+        return sql.SQL(", ").join(_value(v, parameters) for v in value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise NotScreenable(f"value {value!r} is not a constant the screen can compare")
+    return sql.Literal(value)
 
 
-def _between(expectation: dict) -> list[dict]:
-    """A between with a date-dependent bound as comparisons with the row's date's bound."""
+def _column(kwargs: dict) -> sql.Composable:
+    return sql.SQL("s.") + sql.Identifier(kwargs["column"])
+
+
+def _between(kwargs: dict, parameters: dict, measure: sql.Composable) -> sql.Composable:
+    sides = []
+    if kwargs.get("min_value") is not None:
+        below = "<=" if kwargs.get("strict_min") else "<"
+        sides.append(sql.SQL("{} {} {}").format(measure, sql.SQL(below), _value(kwargs["min_value"], parameters)))
+    if kwargs.get("max_value") is not None:
+        above = ">=" if kwargs.get("strict_max") else ">"
+        sides.append(sql.SQL("{} {} {}").format(measure, sql.SQL(above), _value(kwargs["max_value"], parameters)))
+    if not sides:
+        raise NotScreenable("a between without min_value or max_value")
+    return sql.SQL("{} IS NOT NULL AND ({})").format(measure, sql.SQL(" OR ").join(sides))
+
+
+def _in_set(kwargs: dict, parameters: dict) -> sql.Composable:
+    return sql.SQL("{0} IS NOT NULL AND {0} NOT IN ({1})").format(
+        _column(kwargs), _value(kwargs["value_set"], parameters)
+    )
+
+
+def _unique(columns: list[str]) -> sql.Composable:
+    """A row whose value(s) another row of the same date's slice repeats; a row of NULLs alone is not."""
+    names = [sql.SQL("s.") + sql.Identifier(c) for c in columns]
+    return sql.SQL("NOT ({nulls}) AND count(*) OVER (PARTITION BY d.gate_date, {names}) > 1").format(
+        nulls=sql.SQL(" AND ").join(sql.SQL("{} IS NULL").format(n) for n in names),
+        names=sql.SQL(", ").join(names),
+    )
+
+
+# Expectation type -> the condition (on a row ``s`` of the date ``d``'s slice) that makes the row unexpected.
+ROW_CHECKS: dict[str, Callable[[dict, dict], sql.Composable]] = {
+    "expect_column_values_to_not_be_null": lambda k, p: sql.SQL("{} IS NULL").format(_column(k)),
+    "expect_column_values_to_be_null": lambda k, p: sql.SQL("{} IS NOT NULL").format(_column(k)),
+    "expect_column_values_to_be_in_set": _in_set,
+    "expect_column_values_to_not_be_in_set": lambda k, p: sql.SQL("{} IN ({})").format(
+        _column(k), _value(k["value_set"], p)
+    ),
+    "expect_column_values_to_match_regex": lambda k, p: sql.SQL("NOT ({}::text ~ {})").format(
+        _column(k), sql.Literal(k["regex"])
+    ),
+    "expect_column_values_to_not_match_regex": lambda k, p: sql.SQL("{}::text ~ {}").format(
+        _column(k), sql.Literal(k["regex"])
+    ),
+    "expect_column_values_to_be_between": lambda k, p: _between(k, p, _column(k)),
+    "expect_column_value_lengths_to_be_between": lambda k, p: _between(
+        k, p, sql.SQL("length({}::text)").format(_column(k))
+    ),
+    "expect_column_values_to_be_unique": lambda k, p: _unique([k["column"]]),
+    "expect_compound_columns_to_be_unique": lambda k, p: _unique(k["column_list"]),
+}
+
+
+def _checked(expectation: dict) -> dict:
+    """The expectation's kwargs, or NotScreenable when it holds an option the screen does not know."""
     kwargs = expectation["kwargs"]
-    column = kwargs["column"]
-    keep = {k: v for k, v in kwargs.items() if k in ("row_condition", "condition_parser")}
-    constant = {k: kwargs[k] for k in ("min_value", "max_value") if k in kwargs and _parameter(kwargs[k]) is None}
-    parts = []
-    if constant:
-        strict = {k: kwargs[k] for k in ("strict_min", "strict_max") if k in kwargs}
-        parts.append({"type": expectation["type"], "kwargs": {"column": column, **constant, **strict, **keep}})
-    for side, strict_key in (("min_value", "strict_min"), ("max_value", "strict_max")):
-        name = _parameter(kwargs.get(side))
-        if name is None:
-            continue
-        bound = DATE_PARAMETERS[name]
-        greater, smaller = (column, bound) if side == "min_value" else (bound, column)
-        parts.append(
-            {
-                "type": "expect_column_pair_values_a_to_be_greater_than_b",
-                "kwargs": {"column_A": greater, "column_B": smaller, "or_equal": not kwargs.get(strict_key, False),
-                           "ignore_row_if": "either_value_is_missing", **keep},
-            }
-        )  # fmt: skip
-    return parts
+    unknown = set(kwargs) - OPTIONS
+    if unknown:
+        raise NotScreenable(f"#{expectation['meta']['number']} {expectation['type']}: option(s) {sorted(unknown)}")
+    if expectation["type"] not in ROW_CHECKS and expectation["type"] != "unexpected_rows_expectation":
+        raise NotScreenable(f"#{expectation['meta']['number']} {expectation['type']}: not a type the screen knows")
+    return kwargs
 
 
-def screen_expectations(expectations: list[dict], dates: list[dt.date], batch: str) -> list[dict] | None:
-    """The suite's expectations for the union of ``dates``' slices (each carrying ``meta.number``,
-    the expectation it stands for), or None when one of them cannot be judged on the union.
-    ``batch``: the suite's batch_query, which a screened SQL check reads each date's slice through."""
-    screened = []
+def screen(
+    expectations: list[dict], batch_query: str, parameters: dict, dates: list[dt.date], future_days: int
+) -> list[sql.Composed]:
+    """The statements that screen a suite (its expectations numbered in ``meta.number``) over
+    ``dates``: each returns ``(gate_date, number, unexpected)`` for every date and expectation with
+    unexpected rows. ``parameters``: the run's expectation parameters (the date-independent ones are
+    read from it); ``future_days``: how far after a date its future_limit lies."""
+    rows, queries = [], []
     for expectation in expectations:
-        kind, kwargs = expectation["type"], expectation["kwargs"]
-        if kwargs.get("mostly", 1) != 1:
-            return None
-        if kind == "unexpected_rows_expectation":
-            query = kwargs.get("unexpected_rows_query")
-            if not isinstance(query, str) or JOIN.search(query):
-                return None
-            parts = [{"type": kind, "kwargs": {**kwargs, "unexpected_rows_query": rows_query(query, dates, batch)}}]
-        elif kind == "expect_column_values_to_be_between" and any(
-            _parameter(kwargs.get(side)) for side in ("min_value", "max_value")
-        ):
-            if _names_date({k: v for k, v in kwargs.items() if k not in ("min_value", "max_value")}):
-                return None
-            parts = _between(expectation)
-        elif _names_date(kwargs):
-            return None
-        elif kind == "expect_column_values_to_be_unique":
-            rest = {k: v for k, v in kwargs.items() if k != "column"}
-            parts = [
-                {"type": "expect_compound_columns_to_be_unique",
-                 "kwargs": {**rest, "column_list": ["gate_date", kwargs["column"]]}}
-            ]  # fmt: skip
-        elif kind == "expect_compound_columns_to_be_unique":
-            parts = [{"type": kind, "kwargs": {**kwargs, "column_list": ["gate_date", *kwargs["column_list"]]}}]
-        elif kind in ROW_LEVEL:
-            parts = [copy.deepcopy(expectation)]
+        kwargs, number = _checked(expectation), expectation["meta"]["number"]
+        if expectation["type"] == "unexpected_rows_expectation":
+            queries.append((number, kwargs["unexpected_rows_query"]))
         else:
-            return None
-        for part in parts:
-            part["severity"] = expectation["severity"]
-            part["meta"] = {**(expectation.get("meta") or {}), "number": expectation["meta"]["number"]}
-        screened.extend(parts)
-    return screened
+            rows.append((number, ROW_CHECKS[expectation["type"]](kwargs, parameters)))
+    days = _days(dates, future_days)
+    statements = [_rows_statement(rows, batch_query, days)] if rows else []
+    statements += [_query_statement(number, query, batch_query, days) for number, query in queries]
+    return statements
 
 
-def unexpected_query(kind: str, kwargs: dict, batch: str) -> str | None:
-    """The screened rows of ``batch`` (the tagged union) that fail a screened expectation, ``gate_date``
-    first; None for a kind whose rows only GX can tell (sap_warehouse.quality then asks GX)."""
-    if kwargs.get("row_condition"):
-        return None
-    if kind == "unexpected_rows_expectation":
-        return kwargs["unexpected_rows_query"]  # its {batch} only in a comment
-    if kind == "expect_compound_columns_to_be_unique":
-        columns = sql.SQL(", ").join(map(sql.Identifier, kwargs["column_list"]))
-        statement = sql.SQL("SELECT gate_date FROM ({}) AS screened GROUP BY {} HAVING count(*) > 1")
-        return statement.format(sql.SQL(batch), columns).as_string(None)
-    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
-        greater, smaller = sql.Identifier(kwargs["column_A"]), sql.Identifier(kwargs["column_B"])
-        statement = sql.SQL(
-            "SELECT gate_date FROM ({}) AS screened WHERE {} IS NOT NULL AND {} IS NOT NULL AND NOT {} {} {}"
-        )
-        compare = sql.SQL(">=" if kwargs.get("or_equal") else ">")
-        return statement.format(sql.SQL(batch), greater, smaller, greater, compare, smaller).as_string(None)
-    return None
+def _rows_statement(rows: list[tuple[int, sql.Composable]], batch_query: str, days: sql.Composed) -> sql.Composed:
+    """One read of every date's slice: per date, each row-level expectation's unexpected rows."""
+    flags = sql.SQL(", ").join(sql.SQL("({}) AS {}").format(cond, sql.Identifier(f"u{n}")) for n, cond in rows)
+    counts = sql.SQL(", ").join(
+        sql.SQL("count(*) FILTER (WHERE {0}) AS {0}").format(sql.Identifier(f"u{n}")) for n, _ in rows
+    )
+    pairs = sql.SQL(", ").join(sql.SQL("({}, t.{})").format(sql.Literal(n), sql.Identifier(f"u{n}")) for n, _ in rows)
+    return sql.SQL(
+        "SELECT t.gate_date, v.number, v.unexpected FROM ("
+        "SELECT gate_date, {counts} FROM (SELECT d.gate_date, {flags} FROM {days}, LATERAL ({slice}) AS s) AS f "
+        "GROUP BY gate_date) AS t, LATERAL (VALUES {pairs}) AS v(number, unexpected) WHERE v.unexpected > 0"
+    ).format(counts=counts, flags=flags, days=days, slice=_slice(batch_query), pairs=pairs)
 
 
-def index_query(kind: str, kwargs: dict, query, batch: str) -> str | None:
-    """GX's query for the unexpected rows of a failed one-column expectation (``unexpected_index_query``:
-    ``SELECT gate_date, <column> FROM <batch> WHERE <condition>``, the batch written bare), with the
-    batch as a subquery; None for another kind or a query not of that form."""
-    bare = f"FROM {batch}"
-    if kind not in ROW_LEVEL or "column" not in kwargs or not isinstance(query, str) or query.count(bare) != 1:
-        return None
-    head, tail = query.split(bare)
-    if not head.startswith("SELECT gate_date,") or not re.fullmatch(r"\s*(WHERE\s.*)?", tail, re.DOTALL):
-        return None
-    return f"{head}FROM ({batch}) AS screened{tail}".rstrip("; \n")
+def _query_statement(number: int, query: str, batch_query: str, days: sql.Composed) -> sql.Composed:
+    """An unexpected_rows_query on every date's slice: ``{batch}`` that slice, ``:business_date`` the date."""
+    per_date = _slice(query.replace("{batch}", "(" + batch_query + ") AS gate_slice"))
+    return sql.SQL(
+        "SELECT d.gate_date, {number}, count(*) FROM {days}, LATERAL ({query}) AS u GROUP BY d.gate_date"
+    ).format(number=sql.Literal(number), days=days, query=per_date)
 
 
-def failing_dates(conn, query: str) -> set[dt.date]:
-    """The distinct dates in the first column (``gate_date``) of the rows ``query`` returns (by place:
-    the columns of a check on ``gate_date`` itself follow it under the same name)."""
-    statement = sql.SQL("SELECT DISTINCT day FROM ({}) AS unexpected(day)").format(sql.SQL(query.replace("%", "%%")))
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(statement)
-        return {row[0] for row in cur.fetchall()}
+def failing(conn, statements: list[sql.Composed]) -> dict[dt.date, dict[int, int]]:
+    """Run a suite's screen: per date with unexpected rows, expectation number -> unexpected rows."""
+    found: dict[dt.date, dict[int, int]] = {}
+    for statement in statements:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+            for day, number, unexpected in cur.fetchall():
+                found.setdefault(day, {})[number] = unexpected
+    return found

@@ -1,7 +1,7 @@
 """The file ledger keeps a fingerprint of each loaded file's rows.
 
 etl_file_ledger.rows_digest: the rows of a loaded file by their typed values, order ignored (see
-raw_load._rows_digest). A file whose bytes differ from every loaded file but whose rows are exactly
+raw_load.ledger.rows_digest). A file whose bytes differ from every loaded file but whose rows are exactly
 those of a file loaded for another business date (an old export opened and saved again) is a stale
 copy, like a byte-identical re-send. NULL for files loaded before this column existed, for files
 without data rows, and for ledger rows that are not a load.
