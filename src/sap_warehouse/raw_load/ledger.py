@@ -144,8 +144,9 @@ def same_rows_in(
     return (None, known) if row[4] else (known, None)
 
 
-def record_skipped(business_date: dt.date, skipped: list[tuple[object, str]], *, run: dict | None = None,
-                   conninfo: str | None = None) -> list[str]:  # fmt: skip
+def record_skipped(
+    business_date: dt.date, skipped: list[tuple[object, str]], *, run: dict | None = None, conninfo: str | None = None
+) -> list[str]:
     """A 'skipped' ledger row for each landing entry left alone on purpose (landing.Listing.skipped),
     once per date and name; returns the names recorded now."""
     if not skipped:
@@ -161,16 +162,23 @@ def record_skipped(business_date: dt.date, skipped: list[tuple[object, str]], *,
                                    WHERE l.business_date = %(day)s AND l.file_name = s.file_name
                                      AND l.status = 'skipped')
                RETURNING file_name""",
-            {"day": business_date, "names": [r[0] for r in rows], "paths": [r[1] for r in rows],
-             "reasons": [r[2] for r in rows], "dag_id": run.get("dag_id"), "run_id": run.get("run_id")},
-        ).fetchall()  # fmt: skip
+            {
+                "day": business_date,
+                "names": [r[0] for r in rows],
+                "paths": [r[1] for r in rows],
+                "reasons": [r[2] for r in rows],
+                "dag_id": run.get("dag_id"),
+                "run_id": run.get("run_id"),
+            },
+        ).fetchall()
     for _, _, reason in rows:
         log.warning("SKIPPED %s", reason)
     return [r[0] for r in recorded]
 
 
-def record_missing(business_date: dt.date, expected: list[str], *, landing: str, run: dict | None = None,
-                   conninfo: str | None = None) -> list[str]:  # fmt: skip
+def record_missing(
+    business_date: dt.date, expected: list[str], *, landing: str, run: dict | None = None, conninfo: str | None = None
+) -> list[str]:
     """Ledger rows with status 'missing' for the expected reports that no file of the business
     date delivered (loaded or already known); recorded once per date and report."""
     run = run or {}
@@ -209,8 +217,9 @@ _WAITING = """
      ORDER BY 1, 2"""
 
 
-def record_late_files(business_date: dt.date, found: list[tuple[dt.date, object]], lookback_days: int, *,
-                      conninfo: str | None = None) -> list[str]:  # fmt: skip
+def record_late_files(
+    business_date: dt.date, found: list[tuple[dt.date, object]], lookback_days: int, *, conninfo: str | None = None
+) -> list[str]:
     """Replace what operations.late_file holds for the ``lookback_days`` dates before
     ``business_date`` with ``found`` (date, file): the files waiting in those dates' landing folders.
     Returns (and logs) those no run of their date has recorded in the file ledger since their last

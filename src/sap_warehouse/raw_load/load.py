@@ -69,8 +69,17 @@ def load_sheet(
                 "deliver it and re-run the date"
             )
             result.reason = "; ".join(r for r in (result.reason, note) if r)
-    file_id = record_file(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data),
-                      reader=sheet.reader, run=run, started=landed.started, rows_digest=digest)  # fmt: skip
+    file_id = record_file(
+        conn,
+        result,
+        path=str(landed.path),
+        sha256=landed.sha256,
+        size=len(landed.data),
+        reader=sheet.reader,
+        run=run,
+        started=landed.started,
+        rows_digest=digest,
+    )
     record_evidence(conn, typed.table, file_id, result)
     scratch.drop(conn)
     return result
@@ -97,22 +106,19 @@ def load_landed(
         if known is None and sheet is not None and problem is None:
             try:
                 with conn.transaction():
-                    return load_sheet(conn, sheet, landed, file_name=file_name, business_date=business_date,
-                                      reject_ratio_max=reject_ratio_max, run=run)  # fmt: skip
+                    return load_sheet(
+                        conn,
+                        sheet,
+                        landed,
+                        file_name=file_name,
+                        business_date=business_date,
+                        reject_ratio_max=reject_ratio_max,
+                        run=run,
+                    )
             except BadFileError as exc:
                 problem = str(exc)
             except psycopg.Error as exc:
-                # SQLSTATE classes 22 (data exception) and 54 (program limit exceeded): the file's
-                # content, not the database, is at fault (a NUL character in a cell, a header wider
-                # than a table can be): this file is quarantined, the others load. Anything else
-                # (a lost connection, a deadlock) fails the task, and its retry loads the file.
-                if not (exc.sqlstate or "").startswith(REFUSED_CONTENT):
-                    raise
-                detail = str(exc).strip().splitlines()[0]
-                problem = (
-                    f"{file_name}: PostgreSQL refused the file ({type(exc).__name__}: {detail}); "
-                    "fix the cell or ask for the export again, then deliver it again"
-                )
+                problem = _refused(file_name, exc)
             except AlreadyLoaded as exc:
                 known = exc.known
         if problem is not None:
@@ -121,9 +127,31 @@ def load_landed(
             )
         else:
             result = repeat(known, file_name, business_date)
-        record_file(conn, result, path=str(landed.path), sha256=landed.sha256, size=len(landed.data), reader=None,
-                run=run, started=landed.started)  # fmt: skip
+        record_file(
+            conn,
+            result,
+            path=str(landed.path),
+            sha256=landed.sha256,
+            size=len(landed.data),
+            reader=None,
+            run=run,
+            started=landed.started,
+        )
     return result
+
+
+def _refused(file_name: str, exc: psycopg.Error) -> str:
+    """Why PostgreSQL refused the file, when the file's content is at fault: SQLSTATE classes 22 (data
+    exception) and 54 (program limit exceeded), e.g. a NUL character in a cell, a header wider than a
+    table can be; the file is quarantined, the others load. Anything else (a lost connection, a
+    deadlock) is raised again: it fails the task, and its retry loads the file."""
+    if not (exc.sqlstate or "").startswith(REFUSED_CONTENT):
+        raise exc
+    detail = str(exc).strip().splitlines()[0]
+    return (
+        f"{file_name}: PostgreSQL refused the file ({type(exc).__name__}: {detail}); "
+        "fix the cell or ask for the export again, then deliver it again"
+    )
 
 
 def _before_retention(conn: psycopg.Connection, sheet: Sheet, file_name: str, business_date: dt.date) -> str | None:
@@ -160,8 +188,14 @@ def load_file(
     sha256, and moves it. A file that cannot be read at all (gone, no permission) gets a quarantined
     ledger row with the reason and stays where it is."""
     files = [(path, business_date, keep_source)]
-    return load_files(files, quarantine_root=quarantine_root, archive_root=archive_root,
-                      reject_ratio_max=reject_ratio_max, run=run, conninfo=conninfo)[0]  # fmt: skip
+    return load_files(
+        files,
+        quarantine_root=quarantine_root,
+        archive_root=archive_root,
+        reject_ratio_max=reject_ratio_max,
+        run=run,
+        conninfo=conninfo,
+    )[0]
 
 
 def load_files(
@@ -182,9 +216,17 @@ def load_files(
     results = []
     with connect(conninfo, autocommit=True) as conn:
         for path, business_date, keep_source in files:
-            result = _load_one(conn, path, business_date, quarantine_root=quarantine_root, archive_root=archive_root,
-                               reject_ratio_max=reject_ratio_max, run=run or {}, conninfo=conninfo,
-                               keep_source=keep_source)  # fmt: skip
+            result = _load_one(
+                conn,
+                path,
+                business_date,
+                quarantine_root=quarantine_root,
+                archive_root=archive_root,
+                reject_ratio_max=reject_ratio_max,
+                run=run or {},
+                conninfo=conninfo,
+                keep_source=keep_source,
+            )
             results.append(result)
     return results
 
@@ -214,16 +256,40 @@ def _load_one(
         parsing = time.perf_counter()
         sheet, problem = parse(landed, path.name)
         seconds_read = time.perf_counter() - parsing
-    result = load_landed(conn, landed, sheet, problem, file_name=path.name, business_date=business_date,
-                         reject_ratio_max=reject_ratio_max, run=run)  # fmt: skip
-    settle(result, landed, business_date, quarantine_root=quarantine_root, archive_root=archive_root,
-           keep_source=keep_source)  # fmt: skip
+    result = load_landed(
+        conn,
+        landed,
+        sheet,
+        problem,
+        file_name=path.name,
+        business_date=business_date,
+        reject_ratio_max=reject_ratio_max,
+        run=run,
+    )
+    settle(
+        result,
+        landed,
+        business_date,
+        quarantine_root=quarantine_root,
+        archive_root=archive_root,
+        keep_source=keep_source,
+    )
     result.seconds_read = round(seconds_read, 3)
     result.seconds = round(time.perf_counter() - started, 3)
+    _log(result)
+    return result
+
+
+def _log(result: FileResult) -> None:
+    """The file's line in the task's log: what it was and did, and how long it took."""
+    counts = ("rows_read", "rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected", "rows_summary")
     log.info(
         "%s: %s %s, %s rows read, %s inserted, %s updated, %s unchanged, %s rejected, %s list totals, "
         "%.2f s (reading %.2f s)",
-        result.file_name, result.report, result.status, result.rows_read, result.rows_inserted, result.rows_updated,
-        result.rows_unchanged, result.rows_rejected, result.rows_summary, result.seconds, seconds_read,
-    )  # fmt: skip
-    return result
+        result.file_name,
+        result.report,
+        result.status,
+        *(getattr(result, count) for count in counts),
+        result.seconds,
+        result.seconds_read,
+    )

@@ -137,8 +137,13 @@ def repeat(known: Known, file_name: str, business_date: dt.date) -> FileResult:
     count as the date's delivery."""
     day = business_date.isoformat()
     if known.business_date == business_date or reports()[known.report].static:
-        return FileResult(file_name=file_name, business_date=day, status="duplicate", report=known.report,
-                          reason="same content (sha256) already loaded; nothing to do")  # fmt: skip
+        return FileResult(
+            file_name=file_name,
+            business_date=day,
+            status="duplicate",
+            report=known.report,
+            reason="same content (sha256) already loaded; nothing to do",
+        )
     return FileResult(
         file_name=file_name,
         business_date=day,

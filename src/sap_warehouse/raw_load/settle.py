@@ -23,8 +23,13 @@ def settle(
 ) -> None:
     """After the commit: the file moves to quarantine or the archive, and the log says what happened."""
     if result.status == "quarantined":
-        move_file(landed.path, quarantine_root / business_date.isoformat(), landed.data, landed.sha256,
-                  keep_source=keep_source and not landed.in_archive)  # fmt: skip
+        move_file(
+            landed.path,
+            quarantine_root / business_date.isoformat(),
+            landed.data,
+            landed.sha256,
+            keep_source=keep_source and not landed.in_archive,
+        )
         log.error("QUARANTINED %s", result.reason)
         return
     if result.status == "stale_copy":
@@ -42,8 +47,9 @@ def settle(
         move_file(landed.path, archive_root / business_date.isoformat(), landed.data, landed.sha256)
 
 
-def quarantine_entry(path, reason: str, business_date: dt.date, *, quarantine_root, run: dict | None = None,
-                     conninfo: str | None = None) -> FileResult:  # fmt: skip
+def quarantine_entry(
+    path, reason: str, business_date: dt.date, *, quarantine_root, run: dict | None = None, conninfo: str | None = None
+) -> FileResult:
     """Record a landing entry that must not be read (a link, an unsupported type) and take it out
     of the landing folder: a link is removed (its target is never touched), a file is moved to
     quarantine."""
@@ -54,13 +60,19 @@ def quarantine_entry(path, reason: str, business_date: dt.date, *, quarantine_ro
     else:
         data = path.read_bytes()
         # Under its shown name: a line break or a byte that is not UTF-8 does not travel further.
-        move_file(path, quarantine_root / business_date.isoformat(), data, hashlib.sha256(data).hexdigest(),
-                  name=result.file_name)  # fmt: skip
+        move_file(
+            path,
+            quarantine_root / business_date.isoformat(),
+            data,
+            hashlib.sha256(data).hexdigest(),
+            name=result.file_name,
+        )
     return result
 
 
-def _quarantined_unread(path, reason: str, business_date: dt.date, *, run: dict | None, conninfo: str | None
-                        ) -> FileResult:  # fmt: skip
+def _quarantined_unread(
+    path, reason: str, business_date: dt.date, *, run: dict | None, conninfo: str | None
+) -> FileResult:
     """The 'quarantined' ledger row (and log line) of an entry never read, under its shown name."""
     name = shown_name(path.name)
     result = FileResult(file_name=name, business_date=business_date.isoformat(), status="quarantined", reason=reason)
@@ -71,8 +83,9 @@ def _quarantined_unread(path, reason: str, business_date: dt.date, *, run: dict 
     return result
 
 
-def unreadable(path, business_date: dt.date, error: OSError, *, run: dict | None = None,
-               conninfo: str | None = None) -> FileResult:  # fmt: skip
+def unreadable(
+    path, business_date: dt.date, error: OSError, *, run: dict | None = None, conninfo: str | None = None
+) -> FileResult:
     """The ledger row of a landed file that cannot be read at all (it vanished, or its permissions
     keep the loader out): quarantined with the reason, the file left where it is (it cannot be moved
     unread). The date's other files still load."""
