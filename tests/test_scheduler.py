@@ -75,14 +75,9 @@ def wait_for_parse(client: httpx.Client, since: dt.datetime, timeout: float = 18
 
 @pytest.fixture
 def airflow(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
-    """The local Airflow; a run whose files have not landed waits for them all day (due at 23:59)."""
-    with local_airflow(tmp_path, monkeypatch, due_time="23:59") as client:
-        yield client
-
-
-@pytest.fixture
-def airflow_celery(warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
-    """The local Airflow under CeleryExecutor: Redis and two workers, each with its own temp dir."""
+    """The local Airflow under the production executor, CeleryExecutor (Redis and two workers, each
+    with its own temp dir); a run whose files have not landed waits for them all day (due at 23:59).
+    The deadline test below runs on scripts/dev's default, LocalExecutor."""
     monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
     with local_airflow(tmp_path, monkeypatch, due_time="23:59") as client:
         yield client
@@ -127,7 +122,7 @@ def fail_stale_runs(client: httpx.Client, keep: set[str]) -> None:
                              json={"state": "failed"})  # fmt: skip
 
 
-def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, warehouse: str, tmp_path: Path) -> None:
+def test_trigger_backfill_and_range_run_on_two_celery_workers(airflow: httpx.Client, warehouse: str, tmp_path: Path) -> None:
     # Dates after the DAG's start_date, unlikely to have run in this Airflow's metadata before (it
     # outlives the test).
     first = dt.date(2026, 1, 5) + dt.timedelta(days=random.randrange(270))
@@ -213,6 +208,11 @@ def test_trigger_and_backfill_through_the_rest_api(airflow: httpx.Client, wareho
     still = airflow.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(waiting, safe='')}").json()["state"]
     airflow.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(waiting, safe='')}", json={"state": "failed"})
     assert still == "running", "every run above finished while the run without files still waited"
+    # Every run above went through the broker, and both workers took tasks: no task needed the
+    # machine (or the temp dir) another task ran on.
+    run_dir = Path(os.environ["WAREHOUSE_LOCAL_DIR"]) / "airflow" / "run"
+    received = {n: (run_dir / f"worker-{n}.log").read_text().count("] received") for n in (1, 2)}
+    assert all(received.values()), received
 
 
 def test_a_run_past_its_deadline_mails_on_call_once(airflow_short_deadline: httpx.Client, inbox: Inbox) -> None:
@@ -243,37 +243,3 @@ def test_a_run_past_its_deadline_mails_on_call_once(airflow_short_deadline: http
         assert run["state"] in ("queued", "running"), "the deadline mail must come while the run is unfinished"
     finally:
         client.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}", json={"state": "failed"})
-
-
-def test_a_range_run_and_a_daily_run_on_two_celery_workers(
-    airflow_celery: httpx.Client, warehouse: str, tmp_path: Path
-) -> None:
-    """The production executor, on this machine: tasks go through the broker to two workers that
-    share nothing but the database and the storage folders, and both runs end as they do locally."""
-    client = airflow_celery
-    first = dt.date(2026, 1, 5) + dt.timedelta(days=random.randrange(270))
-    days = [first + dt.timedelta(days=i) for i in range(3)]
-    for day in days:
-        exports.write_day(tmp_path / "landing", day, rows=20, seed=19)
-    assert client.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).status_code == 200
-    conf = {"business_date": days[0].isoformat(), "business_date_to": days[1].isoformat()}
-    runs_url = f"/api/v2/dags/{DAG_ID}/dagRuns"
-    ranged = client.post(runs_url, json={"logical_date": None, "conf": conf}).json()["dag_run_id"]
-    daily = client.post(runs_url, json={"logical_date": None, "conf": {"business_date": days[2].isoformat()}})
-    daily = daily.json()["dag_run_id"]
-    fail_stale_runs(client, keep={ranged, daily})
-    assert wait_for(client, {ranged: days[0], daily: days[2]}) == {ranged: "success", daily: "success"}
-
-    with psycopg.connect(warehouse) as conn:
-        loaded = dict(conn.execute(
-            "SELECT business_date, count(DISTINCT run_id) FROM operations.etl_file_ledger "
-            "WHERE status = 'loaded' AND run_id = ANY(%s) GROUP BY 1", ([ranged, daily],)).fetchall())  # fmt: skip
-        alerts = {r[0] for r in conn.execute(
-            "SELECT run_id FROM operations.etl_run_log WHERE step = 'alerts' AND run_id = ANY(%s)",
-            ([ranged, daily],))}  # fmt: skip
-    assert loaded == dict.fromkeys(days, 1)
-    assert alerts == {ranged, daily}
-    # Both workers took tasks from the broker.
-    run_dir = Path(os.environ["WAREHOUSE_LOCAL_DIR"]) / "airflow" / "run"
-    received = {n: (run_dir / f"worker-{n}.log").read_text().count("] received") for n in (1, 2)}
-    assert all(received.values()), received

@@ -28,6 +28,7 @@ class BusinessDayTimetable(CronDataIntervalTimetable):
     def generate_run_id(self, *, run_type: DagRunType, run_after: Any, data_interval: Any, **extra: Any) -> str:
         if run_type != DagRunType.SCHEDULED or data_interval is None:
             return super().generate_run_id(run_type=run_type, run_after=run_after, data_interval=data_interval, **extra)
-        day = bd.resolve(None, data_interval.start)
+        # The date alone, not bd.resolve's checks: the scheduler calls this, and must never fail on it.
+        day = pendulum.instance(data_interval.start).in_timezone(bd.BUSINESS_TIMEZONE).date()
         at = pendulum.instance(run_after).in_timezone(bd.BUSINESS_TIMEZONE).isoformat()
         return DagRunType(run_type).generate_run_id(suffix=f"{day}__at_{at}")
