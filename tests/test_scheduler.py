@@ -122,7 +122,9 @@ def fail_stale_runs(client: httpx.Client, keep: set[str]) -> None:
                              json={"state": "failed"})  # fmt: skip
 
 
-def test_trigger_backfill_and_range_run_on_two_celery_workers(airflow: httpx.Client, warehouse: str, tmp_path: Path) -> None:
+def test_trigger_backfill_and_range_run_on_two_celery_workers(
+    airflow: httpx.Client, warehouse: str, tmp_path: Path
+) -> None:
     # Dates after the DAG's start_date, unlikely to have run in this Airflow's metadata before (it
     # outlives the test).
     first = dt.date(2026, 1, 5) + dt.timedelta(days=random.randrange(270))
