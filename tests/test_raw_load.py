@@ -9,7 +9,8 @@ import openpyxl
 import psycopg
 import pytest
 
-from sap_warehouse.raw_load import load_file, stage
+from sap_warehouse.raw_load import load as load_module
+from sap_warehouse.raw_load import load_file, load_files, stage
 from sap_warehouse.raw_load.stage import Scratch, stage_cells
 from sap_warehouse.raw_load.typed import type_rows
 from sap_warehouse.registry import COLUMN_TYPES, reports
@@ -317,3 +318,30 @@ def test_blank_rows_are_not_rows_and_row_numbers_stay_true(warehouse: str, dirs)
         assert conn.execute("SELECT source_row FROM operations.etl_row_reject").fetchone()[0] == 5
         stored = sorted(r[0] for r in conn.execute("SELECT source_row FROM raw.raw_mb51"))
     assert stored == [2, 3, 8, 9, 10]
+
+
+def test_a_file_whose_move_fails_does_not_stop_the_other_files_of_its_task(warehouse: str, tmp_path: Path) -> None:
+    """A load task's files go on past one that stops on its own error (here its archive folder is a
+    plain file): they load and move, and the task then fails naming that one file."""
+    days = [DAY + dt.timedelta(days=i) for i in range(3)]
+    paths = []
+    for number, day in enumerate(days):
+        folder = tmp_path / "landing" / day.isoformat()
+        folder.mkdir(parents=True)
+        movements = mb51_movements(day, 20, seed=60 + number)
+        paths.append(
+            _deliver(folder, f"mb51_{number}.xlsx", mb51_workbook(movements, 60 + number, header_row_zero=False))
+        )
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / days[1].isoformat()).write_text("not a folder")
+    with pytest.raises(load_module.FilesNotLoaded, match=r"1 of 3 file\(s\).*mb51_1\.xlsx"):
+        load_files([(p, d, False) for p, d in zip(paths, days, strict=True)], quarantine_root=tmp_path / "q",
+                   archive_root=archive, conninfo=warehouse)  # fmt: skip
+    with psycopg.connect(warehouse) as conn:
+        ledger = "SELECT file_name, status FROM operations.etl_file_ledger WHERE file_name LIKE 'mb51_%'"
+        loaded = dict(conn.execute(ledger).fetchall())
+    assert loaded == dict.fromkeys(["mb51_0.xlsx", "mb51_1.xlsx", "mb51_2.xlsx"], "loaded")  # committed before the move
+    assert (archive / days[2].isoformat() / "mb51_2.xlsx").is_file()  # the file after it loaded and moved
+    assert not paths[2].exists()
+    assert paths[1].exists()  # left in the landing folder for the retry

@@ -22,6 +22,11 @@ FIRST_DATE = dt.date(2020, 1, 1)
 MAX_RANGE_DAYS = 731  # two years: the calendar's reach ahead, and a bound on one run's work
 
 
+def of_interval(data_interval_start: dt.datetime) -> dt.date:
+    """The business date a data interval covers: the plant-time date its start falls on."""
+    return pendulum.instance(data_interval_start).in_timezone(BUSINESS_TIMEZONE).date()
+
+
 def resolve(param: str | None, data_interval_start: dt.datetime | None) -> dt.date:
     """Business date from the run's Param or, failing that, its data interval."""
     if param:
@@ -30,7 +35,7 @@ def resolve(param: str | None, data_interval_start: dt.datetime | None) -> dt.da
         except ValueError as exc:
             raise ValueError(f"business_date Param {param!r} is not a date; give it as YYYY-MM-DD") from exc
     elif data_interval_start is not None:
-        day = pendulum.instance(data_interval_start).in_timezone(BUSINESS_TIMEZONE).date()
+        day = of_interval(data_interval_start)
     else:
         raise ValueError("This run has no data interval: trigger it with the business_date Param (YYYY-MM-DD)")
     if day < FIRST_DATE:

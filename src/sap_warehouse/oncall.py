@@ -153,7 +153,8 @@ def day_view(
     """Everything the page shows for ``business_date`` (default: the latest business date that should
     have run by ``now``, whatever the newest file is): its verdict from its latest run and the
     warehouse, the date list with theirs, files, gates, alerts, the chart and database health."""
-    due = runs.latest_due(now or dt.datetime.now(dt.UTC))
+    now = now or dt.datetime.now(dt.UTC)
+    due = runs.latest_due(now)
     business_date = business_date or due
     with read_only(conninfo) as conn:
         ledger = {r["business_date"]: r for r in query_rows(conn, "oncall/dates.sql", {"limit": DATES_LISTED})}
@@ -198,9 +199,7 @@ def day_view(
             "rows_by_report": query_rows(conn, "oncall/rows_by_report.sql", {**day, "days": CHART_DAYS}),
             "health": (query_rows(conn, "oncall/database_health.sql") or [None])[0],
         }
-    view["arrivals"] = arrivals(
-        expected, files, [m["report"] for m in view["missing"]], files_due_at, now or dt.datetime.now(dt.UTC)
-    )
+    view["arrivals"] = arrivals(expected, files, [m["report"] for m in view["missing"]], files_due_at, now)
     view["alert_groups"] = alert_groups(view["alerts"])
     statuses = {(r["gate"], r["suite"]): r for r in quality.stored_results(business_date, conninfo=conninfo)}
     for gate in view["gates"]:

@@ -60,7 +60,6 @@ DATA_DOCS_SITE = "warehouse"  # the GX name of the Data Docs site (sap_warehouse
 FUTURE_DAYS = 1  # default of Variable sap_future_days_max
 
 
-# A range screen's result: enough to tell the dates of a failed expectation's unexpected rows.
 class SuiteError(ValueError):
     """A suite file is not a valid Great Expectations suite for this project, or the gates' own
     configuration (the Data Docs location) is wrong: retrying cannot fix it."""

@@ -29,6 +29,6 @@ class BusinessDayTimetable(CronDataIntervalTimetable):
         if run_type != DagRunType.SCHEDULED or data_interval is None:
             return super().generate_run_id(run_type=run_type, run_after=run_after, data_interval=data_interval, **extra)
         # The date alone, not bd.resolve's checks: the scheduler calls this, and must never fail on it.
-        day = pendulum.instance(data_interval.start).in_timezone(bd.BUSINESS_TIMEZONE).date()
+        day = bd.of_interval(data_interval.start)
         at = pendulum.instance(run_after).in_timezone(bd.BUSINESS_TIMEZONE).isoformat()
         return DagRunType(run_type).generate_run_id(suffix=f"{day}__at_{at}")

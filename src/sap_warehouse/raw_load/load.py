@@ -187,15 +187,18 @@ def load_file(
     hold). The move comes after the commit: if it fails, the next run finds the file, knows its
     sha256, and moves it. A file that cannot be read at all (gone, no permission) gets a quarantined
     ledger row with the reason and stays where it is."""
-    files = [(path, business_date, keep_source)]
-    return load_files(
-        files,
-        quarantine_root=quarantine_root,
-        archive_root=archive_root,
-        reject_ratio_max=reject_ratio_max,
-        run=run,
-        conninfo=conninfo,
-    )[0]
+    with connect(conninfo, autocommit=True) as conn:
+        return _load_one(
+            conn,
+            path,
+            business_date,
+            quarantine_root=quarantine_root,
+            archive_root=archive_root,
+            reject_ratio_max=reject_ratio_max,
+            run=run or {},
+            conninfo=conninfo,
+            keep_source=keep_source,
+        )
 
 
 def load_files(
@@ -210,25 +213,43 @@ def load_files(
     """Load many landed files, in the order given, each exactly as load_file loads one: its own
     transaction, its ledger row, its move after its commit. ``files``: (path, business date,
     keep_source). They share one connection, so a file pays no connection and no cold catalog
-    caches of its own. A file's bad content quarantines that file and the next one loads; any other
-    error (the database gone, a deadlock) stops here: the files before it stay loaded, and a retry
-    finds them known by their sha256 and goes on from there."""
-    results = []
+    caches of its own. A file's bad content quarantines that file and the next one loads. Any other
+    error of one file (its move refused by the storage) is logged and the next file loads;
+    FilesNotLoaded then names those files, so the task fails and its retry, finding the loaded files
+    known by their sha256, tries them again. An error of the database or its connection (a lost
+    connection, a deadlock) stops at once: every file after it would meet the same."""
+    results, failed = [], []
     with connect(conninfo, autocommit=True) as conn:
         for path, business_date, keep_source in files:
-            result = _load_one(
-                conn,
-                path,
-                business_date,
-                quarantine_root=quarantine_root,
-                archive_root=archive_root,
-                reject_ratio_max=reject_ratio_max,
-                run=run or {},
-                conninfo=conninfo,
-                keep_source=keep_source,
-            )
+            try:
+                result = _load_one(
+                    conn,
+                    path,
+                    business_date,
+                    quarantine_root=quarantine_root,
+                    archive_root=archive_root,
+                    reject_ratio_max=reject_ratio_max,
+                    run=run or {},
+                    conninfo=conninfo,
+                    keep_source=keep_source,
+                )
+            except psycopg.OperationalError:
+                raise  # the database or the connection: every file after this one would fail the same way
+            except Exception as error:  # this file's trouble (a move the storage refuses): the others go on
+                log.exception("%s: its load stopped", path.name)
+                failed.append(f"{path.name}: {type(error).__name__}: {error}")
+                continue
             results.append(result)
+    if failed:
+        raise FilesNotLoaded(
+            f"{len(failed)} of {len(files)} file(s) stopped (the others loaded; the log has each one's trace); "
+            "fix the cause and retry the task, the loaded files are known by their sha256: " + "; ".join(failed)
+        )
     return results
+
+
+class FilesNotLoaded(RuntimeError):
+    """Some files of a load task stopped on an error of their own; the task's other files loaded."""
 
 
 def _load_one(
