@@ -168,6 +168,7 @@ def stage_daily_run(p: dict) -> dict:
         "AIRFLOW_VAR_SAP_ARCHIVE_PATH": f"file://{p['work']}/archive",
         "AIRFLOW_VAR_SAP_QUARANTINE_PATH": f"file://{p['work']}/quarantine",
         "SAP_WAREHOUSE_DEADLINES": "off",  # dag.test cannot finish a run with a deadline (runner.py)
+        "AIRFLOW_VAR_SAP_FILE_STABLE_SECONDS": "0",  # the copied files are whole: no waiting for them to settle
     }
     airflow = str(Path(sys.executable).parent / "airflow")
     conf = json.dumps({"business_date": p["day"]})
@@ -176,7 +177,21 @@ def stage_daily_run(p: dict) -> dict:
     )
     if out.returncode != 0:
         raise SystemExit(f"airflow dags test failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-    return {}
+    return {"tasks": _task_seconds("sap_warehouse_daily")}
+
+
+def _task_seconds(dag_id: str) -> dict[str, float]:
+    """Seconds each task of the DAG's latest run took, a mapped task's instances summed (Airflow's record)."""
+    from airflow.models import DagRun, TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).first()
+        found = session.query(TaskInstance).filter(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id)
+        seconds: dict[str, float] = {}
+        for ti in found:
+            seconds[ti.task_id] = seconds.get(ti.task_id, 0.0) + (ti.duration or 0.0)
+    return seconds
 
 
 def stage_usual(p: dict) -> dict:
@@ -382,6 +397,9 @@ def main() -> None:
     )
     parser.add_argument("--orm-rows", type=int, help=f"rows inserted row by row (default {FULL['orm_rows']})")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--daily-only", action="store_true", help="only the daily run at full and 1/12 history (the year loaded once)"
+    )
     parser.add_argument("--no-record", action="store_true", help="print only: no BENCHMARKS.md entry, no chart")
     args = parser.parse_args()
     size = {k: getattr(args, k) or v for k, v in (QUICK if args.quick else FULL).items()}
@@ -392,7 +410,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     bench = Bench(work)
     try:
-        report = measure(bench, work, size, args.runs)
+        report = measure(bench, work, size, args.runs, args.daily_only)
     finally:
         for name in list(bench.databases):
             bench.drop(name.removeprefix(f"{PREFIX}_"))
@@ -402,10 +420,13 @@ def main() -> None:
     extra = [f"--{k.replace('_', '-')} {v}" for k, v in size.items() if v != (QUICK if args.quick else FULL)[k]]
     if args.runs != 3:
         extra.append(f"--runs {args.runs}")
-    command += "".join(f" {e}" for e in extra)
-    lines = render(bench, size, args.runs, report, command, total)
+    command += "".join(f" {e}" for e in extra) + (" --daily-only" if args.daily_only else "")
+    if args.daily_only:
+        lines = render_daily(bench, size, args.runs, report, command, total)
+    else:
+        lines = render(bench, size, args.runs, report, command, total)
     publish(lines, record=not args.no_record)
-    if not args.no_record:
+    if not args.no_record and not args.daily_only:
         chart(bench, size)
 
 
@@ -430,7 +451,7 @@ def measure_floor(bench: Bench, files: list[str], csv_dir: Path, types: dict[str
     return rows
 
 
-def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
+def measure(bench: Bench, work: Path, size: dict, runs: int, daily_only: bool = False) -> dict:
     days = [FIRST + dt.timedelta(days=i) for i in range(size["days"])]
     next_day = FIRST + dt.timedelta(days=size["days"])
     t0 = time.perf_counter()
@@ -446,7 +467,11 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
 
     migrate(bench.database("empty"))
     report: dict = {}
-    for run in range(1, runs + 1):
+    if daily_only:  # the year loaded once, not timed
+        url = bench.database("year", template="empty")
+        bench.child("raw_load", {"url": url, "files": year_files, "quarantine": quarantine, "workers": WORKERS})
+        bench.child("rebuild", {"url": url, "first": days[0].isoformat(), "last": days[-1].isoformat()})
+    for run in range(1, 0 if daily_only else runs + 1):
         measure_floor(bench, [f for f, _ in year_files], csv_dir, types)
 
         # initial load of the year, through the DAG tasks' functions
@@ -478,16 +503,21 @@ def measure(bench: Bench, work: Path, size: dict, runs: int) -> dict:
     bench.child("rebuild", {"url": url, "first": history[0].isoformat(), "last": history[-1].isoformat()})
     report["history_dates"] = {"full": len(days), "tenth": len(history)}
     for run in range(1, runs + 1):
-        for kind, template in (("full history", "year"), ("1/12 of the history", "tenth")):
+        kinds = (("full history", "year"), ("1/12 of the history", "tenth"))
+        for kind, template in kinds if run % 2 else reversed(kinds):  # each goes first in turn
             url = bench.database("daily", template=template)
             day_landing = work / "daily" / "landing"
             shutil.rmtree(work / "daily", ignore_errors=True)
             shutil.copytree(landing / next_day.isoformat(), day_landing / next_day.isoformat())
-            bench.child("daily_run", {"url": url, "landing": str(day_landing), "work": str(work / "daily"),
-                                      "day": next_day.isoformat()}, f"daily run, {kind}")  # fmt: skip
+            r = bench.child("daily_run", {"url": url, "landing": str(day_landing), "work": str(work / "daily"),
+                                          "day": next_day.isoformat()}, f"daily run, {kind}")  # fmt: skip
+            for task, seconds in r["tasks"].items():
+                report.setdefault("daily_tasks", {}).setdefault(kind, {}).setdefault(task, []).append(seconds)
             _check_daily_run(url, next_day)
             bench.drop("daily")
         print(f"run {run}/{runs}: daily runs done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    if daily_only:
+        return report
 
     # the usual approach on every file of the first dates that loaded (the ledger knows which they are)
     with psycopg.connect(database_url(f"{PREFIX}_year"), autocommit=True) as conn:
@@ -628,8 +658,42 @@ def render(bench: Bench, size: dict, runs: int, report: dict, command: str, seco
         "of the last date (the rules judge the latest state).",
         "- peak RSS is the stage's own processes (the largest of its workers); PostgreSQL's memory is not in it.",
         "",
+        *daily_breakdown(report),
+        "",
     ]
     return lines
+
+
+def daily_breakdown(report: dict, limit: int = 12) -> list[str]:
+    """The daily run's tasks at full history beside 1/12 of it (medians), the largest differences first."""
+    full, part = (report["daily_tasks"][kind] for kind in ("full history", "1/12 of the history"))
+    med = statistics.median
+    rows = sorted(((task, med(full[task]), med(part.get(task, [0.0]))) for task in full), key=lambda r: r[2] - r[1])
+    return [
+        "| task (mapped instances summed) | full history s | 1/12 history s | difference s |",
+        "| --- | ---: | ---: | ---: |",
+        *(f"| {task} | {a:.2f} | {b:.2f} | {a - b:+.2f} |" for task, a, b in rows[:limit]),
+        f"| all tasks | {sum(med(v) for v in full.values()):.2f} | {sum(med(v) for v in part.values()):.2f} | "
+        f"{sum(med(v) for v in full.values()) - sum(med(v) for v in part.values()):+.2f} |",
+    ]
+
+
+def render_daily(bench: Bench, size: dict, runs: int, report: dict, command: str, seconds: float) -> list[str]:
+    full, tenth = (f"daily run, {kind}" for kind in ("full history", "1/12 of the history"))
+    med = statistics.median
+    return [
+        f"### The daily run at 12x history, by task ({dt.date.today()})",
+        "",
+        f"Machine: {machine()}. Command: `{command}` ({runs} runs; {seconds / 60:.0f} min in all). The day after "
+        f"{size['days']} generated dates ({size['rows']} lines a day of MB51, ZRSD004, ZRSD002), run by `airflow dags "
+        f"test` on a copy of the loaded year and on a copy of its last {report['history_dates']['tenth']} dates.",
+        "",
+        f"- wall time: full history {med(bench.samples[full]):.1f} s, 1/12 {med(bench.samples[tenth]):.1f} s = "
+        f"**{med(bench.samples[full]) / med(bench.samples[tenth]):.2f}x** (target: at most 1.2x)",
+        "",
+        *daily_breakdown(report),
+        "",
+    ]
 
 
 def chart(bench: Bench, size: dict) -> None:

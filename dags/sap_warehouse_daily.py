@@ -11,8 +11,9 @@ names; each file's report is recognised from its header row) through the warehou
    (on-call's backfill): every file of every date loaded, each gate once per date inside one task,
    each layer built once for the range, views refreshed once, alerts evaluated as of the last date.
    It does not wait for files (what landed is what there is) and holds every date's lock in order.
-2. **wait_for_files**: until one file per expected report (`sap_expected_reports`) has landed or
-   `sap_files_due_time` (plant time, on D+1) has passed; reschedule mode, so no worker slot is held.
+2. **wait_for_files**: until every expected report (`sap_expected_reports`) has a file (known by its
+   header row, as the load knows it: several files of one report count once) or `sap_files_due_time`
+   (plant time, on D+1) has passed; reschedule mode, so no worker slot is held.
 3. **discover_files**: D's files, in name order; links, unsupported types and names that cannot travel
    (a line break, bytes that are not UTF-8, over 200 bytes) are quarantined; hidden files, Excel lock
    files and partial downloads are skipped and recorded in the ledger. A file is taken once it has not
@@ -58,6 +59,7 @@ Runbook: see README.md, "On-call runbook".
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 
 import pendulum
@@ -146,6 +148,8 @@ def sap_warehouse_daily():
             landing_ready,
             location,
             quiet,
+            reports_landed,
+            reports_waited_for,
             scan,
             still_written,
         )
@@ -154,9 +158,13 @@ def sap_warehouse_daily():
             return PokeReturnValue(is_done=True)  # a range run backfills: what landed is what there is
         day = dt.date.fromisoformat(dates[0])
         files = quiet(scan(location("landing"), day).files, int_variable("sap_file_stable_seconds", 60))
-        files = [path for path in files if not still_written(path)]  # copies still being written wait
+        landed = reports_landed([path for path in files if not still_written(path)])  # copies being written wait
+        expected = expected_reports()
         due = files_due(day, Variable.get("sap_files_due_time", default="09:00"))
-        return PokeReturnValue(is_done=landing_ready(len(files), len(expected_reports()), due, pendulum.now()))
+        waiting = reports_waited_for(landed, expected)
+        if waiting:
+            logging.getLogger(__name__).info("%s: waiting for %s (due %s)", day, ", ".join(waiting), due.isoformat())
+        return PokeReturnValue(is_done=landing_ready(landed, expected, due, pendulum.now()))
 
     @task(trigger_rule="none_failed")
     def discover_files(dates: list[str]) -> list[dict]:

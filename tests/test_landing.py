@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pendulum
 
-from sap_warehouse.landing import files_due, landing_ready, late_files, quiet, settle
+from sap_warehouse.landing import (
+    files_due,
+    landing_ready,
+    late_files,
+    quiet,
+    reports_landed,
+    reports_waited_for,
+    settle,
+)
+from sap_warehouse.registry import daily_reports
+from sap_warehouse_kit import exports, generator
 
 
 def test_files_are_due_the_next_morning_in_plant_time() -> None:
@@ -19,9 +29,38 @@ def test_files_are_due_the_next_morning_in_plant_time() -> None:
 def test_waiting_ends_when_every_expected_report_has_a_file_or_the_deadline_passes() -> None:
     due = pendulum.datetime(2026, 1, 6, 9, tz="Asia/Ho_Chi_Minh")
     before, after = due.subtract(minutes=1), due.add(minutes=1)
-    assert not landing_ready(files=3, expected=6, due=due, now=before)
-    assert landing_ready(files=6, expected=6, due=due, now=before)
-    assert landing_ready(files=0, expected=6, due=due, now=after)
+    expected = ["mb51", "zrsd002", "zrsd004"]
+    assert not landing_ready({"mb51", "zrsd002"}, expected, due=due, now=before)
+    assert landing_ready({"mb51", "zrsd002", "zrsd004", "cogs"}, expected, due=due, now=before)
+    assert landing_ready(set(), expected, due=due, now=after)
+
+
+def test_several_files_of_one_report_count_as_that_report_only(tmp_path: Path) -> None:
+    """Six MB51 exports of a date (one per plant, say) are one report landed, not six: the sensor
+    keeps waiting for the others. Files are told apart by their header rows (the names say nothing),
+    and a file no report's header matches counts for none."""
+    day = dt.date(2026, 1, 5)
+    folder = tmp_path / day.isoformat()
+    folder.mkdir()
+    for seed in range(6):
+        movements = generator.mb51_movements(day, 5, seed)
+        data = generator.mb51_workbook(movements, seed, header_row_zero=seed % 2 == 0)
+        (folder / generator.export_name("mb51", day, seed)).write_bytes(data)
+    (folder / "notes.xlsx").write_bytes(exports.bad_file("unknown_layout", day, 1))
+    files = sorted(folder.iterdir())
+
+    landed = reports_landed(files)
+
+    assert set(landed) == {"mb51"}
+    assert len(landed["mb51"]) == 6
+    expected = daily_reports()
+    assert "mb51" in expected
+    assert len(expected) > 1
+    assert reports_waited_for(landed, expected) == [report for report in expected if report != "mb51"]
+    due = pendulum.datetime(2026, 1, 6, 9, tz="Asia/Ho_Chi_Minh")
+    assert not landing_ready(landed, expected, due=due, now=due.subtract(hours=1))
+    exports.write_day(tmp_path, day, rows=5, seed=3)
+    assert reports_waited_for(reports_landed(sorted(folder.iterdir())), expected) == []
 
 
 def test_a_file_still_being_copied_is_read_only_once_it_is_whole(tmp_path: Path) -> None:

@@ -284,6 +284,29 @@ def files_due(business_date: dt.date, due_time: str) -> dt.datetime:
     ).add(days=1)
 
 
-def landing_ready(files: int, expected: int, due: dt.datetime, now: dt.datetime) -> bool:
-    """Stop waiting once at least one file per expected report has landed, or the deadline passed."""
-    return files >= expected or now >= due
+def reports_landed(files: list) -> dict[str, list]:
+    """The reports ``files`` hold (report code -> its files), recognised by their header rows as a load
+    recognises them, not by their names: six MB51 files are one report. A file that cannot be read or
+    holds no known header counts for none (its load quarantines it with the reason)."""
+    from sap_warehouse.workbook import BadFileError, read_cells, recognise
+
+    landed: dict[str, list] = {}
+    for path in files:
+        try:
+            cells, _, _ = read_cells(path.read_bytes(), path.name)
+            report, _, _ = recognise(cells, path.name)
+        except (BadFileError, FileNotFoundError):
+            continue
+        landed.setdefault(report.code, []).append(path)
+    return landed
+
+
+def reports_waited_for(landed, expected: list[str]) -> list[str]:
+    """The expected reports no landed file holds yet, in the order they are expected."""
+    return [report for report in expected if report not in landed]
+
+
+def landing_ready(landed, expected: list[str], due: dt.datetime, now: dt.datetime) -> bool:
+    """Stop waiting once every expected report has a file (``landed``: the report codes that do), or the
+    deadline passed."""
+    return not reports_waited_for(landed, expected) or now >= due
