@@ -29,7 +29,7 @@ its own so that its peak memory is its own:
                   extrapolated to the same number of rows; against the load tasks' load_files of the
                   same files
 
-Prints the table, appends it to BENCHMARKS.md and draws the per-stage chart the README shows
+Prints the table, appends it to BENCHMARKS.md and draws the per-stage chart docs/benchmarks.md shows
 (docs/benchmark_stages.png). Drops its databases and deletes its files at the end. Not part of the
 test command.
 
@@ -569,11 +569,11 @@ def _counts(url: str) -> dict[str, int]:
     import psycopg
 
     from sap_warehouse.db import row_count
-    from sap_warehouse.layers import FACTS
+    from sap_warehouse.model import facts
 
     with psycopg.connect(url, autocommit=True) as conn:
         counts = {t: row_count(conn, f"raw.{t}") for t in RAW_TABLES}
-        counts.update({f: row_count(conn, f"facts.{f}") for f in FACTS})
+        counts.update({f: row_count(conn, f"facts.{f}") for f in facts()})
     return counts
 
 

@@ -29,7 +29,7 @@ import psycopg
 from psycopg import sql
 from raw_load import machine, publish
 
-from sap_warehouse import layers
+from sap_warehouse import layers, model
 from sap_warehouse.db import row_count, table_name
 from sap_warehouse.raw_load import load_file
 from sap_warehouse_kit import exports
@@ -44,7 +44,7 @@ def build(url: str, day: dt.date) -> dict[str, float]:
     start = time.perf_counter()
     layers.build_dimensions(day, conninfo=url)
     steps["dimensions"] = time.perf_counter() - start
-    for fact in layers.FACTS:
+    for fact in model.facts():
         start = time.perf_counter()
         layers.build_fact(fact, day, conninfo=url)
         steps[fact] = time.perf_counter() - start
@@ -102,16 +102,16 @@ def main() -> None:
                 row_count(conn, f"raw.{table}")
                 for table in ("raw_mb51", "raw_zrsd002", "raw_zrsd004", "raw_cooispi", "raw_zrpp062", "raw_zrfi005")
             )
-            dims = [f"dims.{f.split('/')[1].removesuffix('.sql')}" for f in layers.DIMENSION_FILES]
+            dims = [f"dims.{d.name}" for d in model.dimensions()]
             dims.remove("dims.dim_date")  # the migration's calendar, not rebuilt
-            targets = [table_name(t) for t in dims + [f"facts.{f}" for f in layers.FACTS]]
+            targets = [table_name(t) for t in dims + [f"facts.{f}" for f in model.facts()]]
             conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(targets)))
             conn.execute("VACUUM ANALYZE")
         start = time.perf_counter()
         per_step = layers.rebuild(days[0], days[-1], conninfo=url)
         full = time.perf_counter() - start
         with psycopg.connect(url, autocommit=True) as conn:
-            fact_rows = {f"build_{f}": row_count(conn, f"facts.{f}") for f in layers.FACTS}
+            fact_rows = {f"build_{f}": row_count(conn, f"facts.{f}") for f in model.facts()}
             fact_rows["build_dimensions"] = sum(row_count(conn, d) for d in dims)
     finally:
         drop_database(name)

@@ -53,7 +53,7 @@ After the run, successful or failed: the morning summary of D (files, rows, gate
 and, with the connection `warehouse_slack`, to Slack.
 
 Safe to re-run: every step is idempotent for D and holds D's advisory lock.
-Runbook: see README.md, "On-call runbook".
+Runbook: docs/runbook.md.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ from sap_warehouse.dag_support import (
     run_deadline,
     run_info,
 )
-from sap_warehouse.layers import FACT_INPUTS, FACTS
+from sap_warehouse.model import facts as model_facts
 from sap_warehouse.timetable import BusinessDayTimetable
 
 # Load tasks run at once (reading is CPU-bound: one per core). Read from the environment, not
@@ -100,7 +100,7 @@ def _span(dates: list[str]) -> dict[str, dt.date]:
     schedule=BusinessDayTimetable(),
     **{**dag_args(__doc__), "max_active_runs": DAILY_ACTIVE_RUNS},
     deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
-    # One morning summary per run for on-call, whatever the outcome (README, On-call runbook).
+    # One morning summary per run for on-call, whatever the outcome (docs/runbook.md).
     on_success_callback=[MorningSummaryNotifier()],
     on_failure_callback=[MorningSummaryNotifier()],
     params={
@@ -330,10 +330,10 @@ def sap_warehouse_daily():
     # One group in the UI; the task ids stay build_<fact> (no group prefix), as runs, logs and the
     # run log (operations.etl_run_log) name them.
     with TaskGroup("facts", prefix_group_id=False, tooltip="the fact builds of the dates, from raw"):
-        facts = {name: build_fact.override(task_id=f"build_{name}")(name, day) for name in FACTS}
-        for name, inputs in FACT_INPUTS.items():
-            [facts[i] for i in inputs] >> facts[name]
-    dims >> [facts[name] for name in FACTS if name not in FACT_INPUTS]
+        facts = {name: build_fact.override(task_id=f"build_{name}")(name, day) for name in model_facts()}
+        for name, fact in model_facts().items():
+            [facts[before] for before in fact.after] >> facts[name]
+    dims >> [facts[name] for name, fact in model_facts().items() if not fact.after]
     checks = [
         reconcile(day),
         quality_gate.override(task_id="quality_gate_facts", trigger_rule="all_success")("facts", day),

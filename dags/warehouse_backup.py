@@ -16,7 +16,7 @@ Daily at 02:00 plant time (before the 06:00 load):
 
 A failure at any step fails the run and leaves older backups as they were. Compression:
 `warehouse_backup_compression` (pg_dump -Z, default 1: 3.4x faster than the default for a 23% larger
-file). Restore: `sapwh backup restore ...` (README, "On-call runbook").
+file). Restore: `sapwh backup restore ...` (docs/runbook.md).
 """
 
 from __future__ import annotations

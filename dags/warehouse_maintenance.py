@@ -18,7 +18,7 @@ Runs after each daily run has refreshed the marts views (asset `sap_warehouse_ma
 3. **health_snapshot**: sizes, live/dead tuples, last (auto)vacuum/analyze of every table and the scans
    of every index (operations.table_health, index_health); the database's size and connections by
    state (database_health), sessions waiting on a lock or running over 5 minutes (session_health) and
-   the slowest statements of pg_stat_statements (statement_health). README: monitoring queries.
+   the slowest statements of pg_stat_statements (statement_health). docs/runbook.md: Is the database healthy?
 """
 
 from __future__ import annotations

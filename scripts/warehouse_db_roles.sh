@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run once by the postgres image when the warehouse volume is first initialised
 # (/docker-entrypoint-initdb.d): the logins of the four warehouse connections, and the database
-# handed to its owner. README, Production stack: roles.
+# handed to its owner. docs/production.md: roles.
 #   warehouse_owner   migrations, maintenance, retention; owns the tables; CREATEDB for a restore
 #                     that keeps owners and grants (sapwh backup restore)
 #   warehouse_loader  the daily DAG: rows only (the migrations grant them)

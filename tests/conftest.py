@@ -32,7 +32,7 @@ os.environ.setdefault("AIRFLOW_VAR_SAP_FILE_STABLE_SECONDS", "0")
 os.environ.setdefault("AIRFLOW_VAR_SAP_FILE_GIVE_UP_MINUTES", "0")
 
 
-# Test tiers (README, Tests): `dag`, `scheduler` and `browser` are marked by their modules; any other
+# Test tiers (docs/commands.md): `dag`, `scheduler` and `browser` are marked by their modules; any other
 # test is `db` when it asks for a database (these fixtures, directly or through others) and `unit`
 # otherwise: pure Python, no PostgreSQL, no Airflow metadata database (`scripts/dev test -m unit`).
 DATABASE_FIXTURES = {"admin_server", "migrated_template", "empty_database", "warehouse", "login_password"}

@@ -1,4 +1,4 @@
-"""The business date rule of the README, as sap_warehouse.business_date implements it."""
+"""The business date rule (docs/rules.md), as sap_warehouse.business_date implements it."""
 
 import datetime as dt
 

@@ -103,7 +103,7 @@ def test_no_secret_is_written_in_the_file() -> None:
 
 
 def test_the_warehouse_database_collates_in_byte_order_and_makes_four_logins(compose: dict) -> None:
-    """README, Decisions: C collation. The image's superuser only initialises the volume."""
+    """docs/decisions/0016-c-collation.md. The image's superuser only initialises the volume."""
     database = compose["services"]["warehouse-db"]
     assert "--lc-collate=C" in database["environment"]["POSTGRES_INITDB_ARGS"].split()
     assert database["environment"]["POSTGRES_USER"] == "warehouse_admin"
@@ -126,7 +126,7 @@ def test_the_warehouse_database_is_tuned_and_stops_cleanly(compose: dict) -> Non
 
 
 def test_ports_are_bound_to_this_host_only(compose: dict) -> None:
-    """Users reach the UI through the TLS proxy the README describes; psql through this host."""
+    """Users reach the UI through the TLS proxy docs/production.md describes; psql through this host."""
     published = {name: svc["ports"] for name, svc in compose["services"].items() if "ports" in svc}
     assert set(published) == {"airflow-apiserver", "warehouse-db"}
     for name, ports in published.items():
@@ -229,7 +229,7 @@ def test_archive_quarantine_and_backups_are_off_the_database_volumes(compose: di
         assert mounts["/opt/airflow/storage"].startswith("${SAP_STORAGE_DIR:?"), name
         assert mounts["/opt/airflow/data/landing"] == "${SAP_LANDING_DIR:-./landing}", name
     assert "SAP_STORAGE_DIR=" in (PROJECT_ROOT / ".env.example").read_text()
-    assert "./landing/<business date>/" in (PROJECT_ROOT / "README.md").read_text()
+    assert "./landing/<business date>/" in (PROJECT_ROOT / "docs" / "production.md").read_text()
 
 
 def test_workers_shut_down_warm_logs_are_kept_and_trimmed(compose: dict) -> None:

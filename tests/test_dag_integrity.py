@@ -57,9 +57,9 @@ def test_dags_have_owner_tags_docs_retries_and_pool(dagbag: DagBag) -> None:
 
 def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
     dag = dagbag.get_dag("sap_warehouse_daily")
-    facts = ["fact_inventory", "fact_billing", "fact_production", "fact_ar_aging", "fact_stock_snapshot",
-             "fact_production_chain"]  # fmt: skip
-    for fact in facts:
+    from sap_warehouse.model import facts
+
+    for fact in facts():
         task = dag.get_task(f"build_{fact}")
         assert {"reconcile", "quality_gate_facts"} <= task.downstream_task_ids, fact
     assert dag.get_task("build_fact_production_chain").upstream_task_ids == {
@@ -121,10 +121,10 @@ def test_there_are_dag_files() -> None:
 
 @pytest.mark.dag
 def test_the_fact_builds_sit_in_one_task_group(daily_dag) -> None:
-    from sap_warehouse.layers import FACTS
+    from sap_warehouse.model import facts
 
     group = daily_dag.task_group_dict["facts"]
-    assert {task.task_id for task in group} == {f"build_{fact}" for fact in FACTS}
+    assert {task.task_id for task in group} == {f"build_{fact}" for fact in facts()}
     assert daily_dag.get_task("build_fact_billing").task_group.group_id == "facts"
 
 

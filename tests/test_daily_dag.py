@@ -12,7 +12,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from psycopg import sql
 
-from sap_warehouse import layers
+from sap_warehouse import model
 from sap_warehouse.landing import late_files
 from sap_warehouse.quality import load_suites
 from sap_warehouse.raw_load import record_late_files
@@ -321,7 +321,7 @@ def test_raw_layer_links_batches_across_reports(warehouse: str, landing: Path, d
     assert issue_links == sum(1 for m in written["mb51"] if m.movement_type == "261" and m.order)
 
 
-VIEWS = tuple(f"marts.{view}" for view in layers.MATERIALIZED_VIEWS)
+VIEWS = tuple(f"marts.{view.name}" for view in model.views())
 
 
 def billing_file(day: dt.date, **changes) -> bytes:
@@ -394,7 +394,7 @@ def test_a_warning_is_stored_and_the_run_goes_on(warehouse: str, landing: Path, 
             "SELECT gate, count(*), sum(critical_failures) FROM operations.dq_validation_result GROUP BY 1 ORDER BY 1"
         ).fetchall()
         # Every suite of each gate ran (one per fact; one per raw table and the file ledger), none failed.
-        assert gates == [("facts", len(layers.FACTS), 0), ("raw", len(reports()) + 1, 0)]
+        assert gates == [("facts", len(model.facts()), 0), ("raw", len(reports()) + 1, 0)]
         assert conn.execute("SELECT count(*) FROM marts.view_sales_performance").fetchone()[0] > 0
 
 

@@ -1,4 +1,4 @@
-"""On-call hears about every delivery problem (README, Alert rules and On-call runbook): missing
+"""On-call hears about every delivery problem (docs/alerts.md, docs/runbook.md): missing
 reports, quarantined files, rejected rows, through the alert lifecycle; and one morning summary per
 run, success or failure, by e-mail and to Slack. Real generated files, the daily DAG run through
 dag.test(), a real SMTP server and a local stand-in for Slack's webhook endpoint."""

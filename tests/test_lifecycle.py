@@ -96,6 +96,46 @@ def test_a_corrected_billing_date_moves_the_line_and_revenue_counts_once(warehou
     assert on_first == [(len(lines) - len(redated),)]
 
 
+def test_the_gate_judges_the_billing_date_a_corrected_line_left(warehouse: str, tmp_path: Path) -> None:
+    """D+1's export moves a document to D+1: D+1's build rewrites D's billing lines too (the date the
+    document left), so D+1's facts gate judges them. A defect planted in a line of D, which D+1's files
+    do not carry, is found by D+1's gate: the gate's slice is the build's (include/sql/slices/)."""
+    first, second = DAYS[0], DAYS[1]
+    lines = exports.zrsd002_rows(first, exports.zrsd004_rows(first, 40, SEED), SEED)
+    moved = lines[0]["billing_document"]
+    redated = [dict(line, billing_date=second) for line in lines if line["billing_document"] == moved]
+    for day, rows in ((first, lines), (second, redated)):
+        folder = tmp_path / "landing" / day.isoformat()
+        folder.mkdir(parents=True)
+        (folder / "billing.xlsx").write_bytes(exports.render("zrsd002", rows, SEED))
+        load_file(folder / "billing.xlsx", day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
+    layers.rebuild(first, second, conninfo=warehouse)
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    shutil.copy(quality.SUITES_DIR / "fact_billing.json", suites)
+    carried = query(warehouse, "SELECT DISTINCT billing_date FROM raw.raw_zrsd002 WHERE business_date = %s", second)
+    assert carried == [(second,)], "D+1's file carries only D+1: D is in its slice through the moved line alone"
+    assert quality.validate_gate("facts", second, conninfo=warehouse, directory=suites)[0].success
+
+    stayed = query(
+        warehouse,
+        "SELECT billing_document, billing_item FROM facts.fact_billing "
+        "WHERE billing_date = %s AND billing_document <> %s ORDER BY 1, 2 LIMIT 1",
+        first,
+        moved,
+    )
+    assert stayed, "lines of D that did not move"
+    with psycopg.connect(warehouse) as conn:
+        conn.execute(
+            "UPDATE facts.fact_billing SET gross_margin = gross_margin + 1 "
+            "WHERE billing_document = %s AND billing_item = %s",
+            stayed[0],
+        )
+    with pytest.raises(quality.QualityGateError, match="margin_is_revenue_minus_cost") as failed:
+        quality.validate_gate("facts", second, conninfo=warehouse, directory=suites)
+    assert stayed[0][0] in str(failed.value)
+
+
 def test_a_file_another_run_already_archived_is_a_duplicate_not_an_error(warehouse: str, tmp_path: Path) -> None:
     """Two runs of one date race on a file: the first loads and archives it; the second (or a retry
     after the move) finds the landing copy gone and judges the archived one."""

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from sap_warehouse import layers, quality
+from sap_warehouse import model, quality
 from sap_warehouse.registry import formats, reports
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.scratch_db import create_database, drop_database
@@ -102,9 +102,9 @@ def critical_expectations(suites: list[quality.Suite]) -> set[tuple[str, int]]:
 
 def test_every_table_has_a_valid_suite_with_a_severity_on_each_expectation() -> None:
     suites = quality.load_suites()
-    assert {s.name for s in suites} == set(RAW_TABLES) | set(layers.FACTS) | {LEDGER_SUITE}
+    assert {s.name for s in suites} == set(RAW_TABLES) | set(model.facts()) | {LEDGER_SUITE}
     assert {s.name for s in quality.load_suites("raw")} == set(RAW_TABLES) | {LEDGER_SUITE}
-    assert {s.name for s in quality.load_suites("facts")} == set(layers.FACTS)
+    assert {s.name for s in quality.load_suites("facts")} == set(model.facts())
     for suite in suites:
         severities = [e.get("severity") for e in suite.spec["expectations"]]  # the file and the registry's
         assert set(severities) <= {"critical", "warning"}, suite.name

@@ -1,4 +1,4 @@
-"""The morning summary's text (README, On-call runbook): what it says for a given state, and that data
+"""The morning summary's text (docs/runbook.md): what it says for a given state, and that data
 never becomes markup. Pure: the summary as collect() hands it over, written out here."""
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from sap_warehouse import alerts, genealogy, layers
+from sap_warehouse import model as warehouse_model
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import DC, MATERIALS
 from sap_warehouse_kit.scratch_db import create_database, drop_database
@@ -413,10 +414,10 @@ def test_rebuilding_a_range_at_once_equals_building_its_dates_one_by_one(
     try:
         before = warehouse_checksums(copy)
         # Every dimension the build makes (dim_date's calendar rows are the migration's).
-        built = [f"dims.{f.split('/')[1].removesuffix('.sql')}" for f in layers.DIMENSION_FILES]
+        built = [f"dims.{d.name}" for d in warehouse_model.dimensions()]
         built.remove("dims.dim_date")
         with psycopg.connect(copy) as conn:
-            conn.execute(f"TRUNCATE {', '.join(built + [f'facts.{f}' for f in layers.FACTS])}")
+            conn.execute(f"TRUNCATE {', '.join(built + [f'facts.{f}' for f in warehouse_model.facts()])}")
         emptied = warehouse_checksums(copy)
         assert all(emptied[table] == "empty" for table in built), "the dimensions were not emptied"
 
@@ -431,7 +432,7 @@ def test_rebuilding_a_range_at_once_equals_building_its_dates_one_by_one(
             ).fetchall()
         assert [step for step, _ in logged] == [
             "build_dimensions",
-            *(f"build_{fact}" for fact in layers.FACTS),
+            *(f"build_{fact}" for fact in warehouse_model.facts()),
             "reconcile",
             "refresh_views",
         ]

@@ -66,7 +66,7 @@ def create_database(
                 )
             )
         else:
-            # Byte-order collation, as the warehouse database has (README, Decisions).
+            # Byte-order collation, as the warehouse database has (docs/decisions/0016-c-collation.md).
             conn.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE template0 LC_COLLATE 'C'{}").format(
                     sql.Identifier(name), sql.SQL(" OWNER {}").format(sql.Identifier(owner)) if owner else sql.SQL("")

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 # The rules: every file of include/sql/alerts/ but the three the rules share (the table they fill, the
 # budget that groups a flood, the lifecycle that applies it); each file opens with what its condition
-# means (README, Alert rules).
+# means (docs/alerts.md).
 SHARED_ALERT_FILES = ("condition_table", "budget", "lifecycle")
 RULES = tuple(sorted(p.stem for p in (SQL_DIR / "alerts").glob("*.sql") if p.stem not in SHARED_ALERT_FILES))
 
@@ -182,7 +182,7 @@ def digest(alerts: list[dict]) -> tuple[str, str]:
         f"{rows}</table>"
         "<p>Acknowledge on the on-call page (Airflow UI, Browse &gt; Warehouse on-call) or with "
         "<code>sapwh alerts ack ID --by NAME</code>. "
-        "Rules and what to do: README.md, Alert rules.</p>"
+        "Rules and what to do: docs/alerts.md.</p>"
     )
     return subject, body
 

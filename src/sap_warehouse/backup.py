@@ -15,7 +15,7 @@ verification a scratch database ``<name>_verify`` on the same server that is alw
 - rotate: keeps the newest verified backup of each of the last N days, weeks and months (7 / 4 / 12
   by default) and never the newest verified one; unverified backups newer than it are kept too.
 
-Restore a backup into a new database (the command the README's runbook shows):
+Restore a backup into a new database (the command docs/runbook.md shows):
 
     sapwh backup list --location file:///srv/backups
     sapwh backup restore --location file:///srv/backups \\

@@ -75,7 +75,7 @@ def failure_notifier() -> FailureNotifier:
         html_content=(
             "<p>Task <b>{{ ti.dag_id }}.{{ ti.task_id }}</b> failed on try {{ ti.try_number }} of run "
             "{{ run_id }} (business date {{ params.get('business_date') or 'from the data interval' }}).</p>"
-            "<p>{{ exception }}</p><p>Log: {{ ti.log_url }}</p><p>Runbook: README.md, On-call runbook.</p>"
+            "<p>{{ exception }}</p><p>Log: {{ ti.log_url }}</p><p>Runbook: docs/runbook.md.</p>"
         ),
     )
 
@@ -139,7 +139,7 @@ def run_deadline(setting: str, default_minutes: float) -> DeadlineAlert | None:
                     "{{ dag_run.queued_at }} and had not finished by its deadline {{ deadline.deadline_time }} "
                     f"({minutes:g} minutes, {setting}).</p>"
                     "<p>It is still running: look at its tasks in the Airflow UI.</p>"
-                    "<p>Runbook: README.md, On-call runbook, A run missed its deadline.</p>"
+                    "<p>Runbook: docs/runbook.md, A run missed its deadline.</p>"
                 ),
             },
         ),

@@ -33,7 +33,7 @@ LOCK_NAMESPACE = 0x5A9
 RAW_TABLE_LOCK_NAMESPACE = 0x5AA
 # JIT is off for these sessions: the planner's cost of a statement over the 133 partitions of a raw
 # table crosses jit_above_cost, and LLVM then spent 7.3 s compiling a dimension build that runs in
-# 60 ms (measured on a range rebuild; README, decisions).
+# 60 ms (measured on a range rebuild; docs/decisions/0001-jit-off.md).
 SESSION_OPTIONS = "-c jit=off"
 
 

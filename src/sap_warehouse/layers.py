@@ -25,43 +25,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from psycopg import ClientCursor, sql
+from psycopg import ClientCursor
 
+from sap_warehouse import model
 from sap_warehouse.db import connect, lock_business_date
 from sap_warehouse.progress import track
 from sap_warehouse.registry import site, sql_file
 
 log = logging.getLogger(__name__)
-
-DIMENSION_FILES = (
-    "dims/dim_movement_type.sql",
-    "dims/dim_date.sql",
-    "dims/dim_material.sql",
-    "dims/dim_customer.sql",
-    "dims/dim_location.sql",
-    "dims/dim_unit_conversion.sql",
-    "dims/dim_distribution_channel.sql",
-    "dims/dim_yield_rating.sql",
-)
-FACTS = (
-    "fact_inventory",
-    "fact_billing",
-    "fact_production",
-    "fact_ar_aging",
-    "fact_stock_snapshot",
-    "fact_production_chain",
-)
-# The facts a fact's build reads (built before it); the others read only raw and dims.
-FACT_INPUTS = {"fact_production_chain": ("fact_production",)}
-# Refreshed in this order: a view may read another only if that one comes earlier.
-MATERIALIZED_VIEWS = (
-    "view_inventory_summary",
-    "view_sales_performance",
-    "view_sales_monthly",
-    "view_production_yield",
-    "view_ar_aging",
-    "view_stock_reconciliation",
-)
 
 
 class ReconciliationError(RuntimeError):
@@ -130,28 +101,6 @@ def _locked(
         yield conn, dates, started
 
 
-def _dates(conn: psycopg.Connection, dates: list[dt.date], table: str, column: str) -> list[dt.date]:
-    """The business dates plus every other ``column`` date their files delivered to raw.``table``
-    (late postings, back-dated invoices): the slices of the date-partitioned facts to rebuild."""
-    query = sql.SQL(
-        "SELECT DISTINCT {col} FROM {table} WHERE business_date = ANY(%s) AND {col} IS NOT NULL "
-        "AND NOT {col} = ANY(%s) ORDER BY 1"
-    ).format(col=sql.Identifier(column), table=sql.Identifier("raw", table))
-    return dates + [row[0] for row in conn.execute(query, (dates, dates))]
-
-
-def _billing_dates(conn: psycopg.Connection, dates: list[dt.date]) -> list[dt.date]:
-    """The billing dates to rebuild for the business dates: those their files carried, and those
-    their files moved lines away from (an export that corrected a line's billing date)."""
-    carried = _dates(conn, dates, "raw_zrsd002", "billing_date")
-    left = conn.execute(
-        "SELECT DISTINCT previous_billing_date FROM raw.raw_zrsd002_line "
-        "WHERE business_date = ANY(%s) AND previous_billing_date IS NOT NULL ORDER BY 1",
-        (dates,),
-    ).fetchall()
-    return carried + [row[0] for row in left if row[0] not in carried]
-
-
 def raw_retired_before(conn: psycopg.Connection) -> dict[str, dt.date]:
     """Per raw table, the cutoff of the latest retention that deleted its rows: the raw rows of
     earlier dates are gone (archived), while the facts built from them are kept for good."""
@@ -174,8 +123,8 @@ def _params(conn: psycopg.Connection, dates: list[dt.date]) -> dict:
     by parameter, for the step's log and for the reconciliation, which then checks only the rest."""
     config = site()
     retired = raw_retired_before(conn)
-    movement_dates, old_movements = _live(_dates(conn, dates, "raw_mb51", "posting_date"), retired.get("raw.raw_mb51"))
-    billing_dates, old_billing = _live(_billing_dates(conn, dates), retired.get("raw.raw_zrsd002"))
+    movement_dates, old_movements = _live(model.slice_dates(conn, "movement_dates", dates), retired.get("raw.raw_mb51"))
+    billing_dates, old_billing = _live(model.slice_dates(conn, "billing_dates", dates), retired.get("raw.raw_zrsd002"))
     # Business-dated sources (COOISPI, ZRFI005, ZRPP062, and MB51 for the genealogy): the latest cutoff.
     business_dates, old_business = _live(dates, max(retired.values(), default=None))
     return {
@@ -227,10 +176,10 @@ def build_dimensions(
     counts = {}
     with _locked(business_date, through, conninfo) as (conn, dates, started):
         params = _params(conn, dates)
-        for relative in DIMENSION_FILES:
-            counts[relative] = run_sql_file(conn, relative, params)
-        for relative in DIMENSION_FILES:
-            analyze(conn, "dims", relative.split("/")[1].removesuffix(".sql"))
+        for dimension in model.dimensions():
+            counts[dimension.sql_file] = run_sql_file(conn, dimension.sql_file, params)
+        for dimension in model.dimensions():
+            analyze(conn, "dims", dimension.name)
         details = {**counts, "through": dates[-1]}
         record_step(conn, run or {}, business_date, "build_dimensions", sum(counts.values()), details, started)
     log.info("dimensions for %s: %s", _label(dates), counts)
@@ -246,8 +195,8 @@ def build_fact(
     conninfo: str | None = None,
 ) -> dict:
     """Rebuild one fact's slice for the business dates from include/sql/facts/<fact>.sql."""
-    if fact not in FACTS:
-        raise ValueError(f"unknown fact {fact!r}; choose from {', '.join(FACTS)}")
+    if fact not in model.facts():
+        raise ValueError(f"unknown fact {fact!r}; choose from {', '.join(model.facts())}")
     with _locked(business_date, through, conninfo) as (conn, dates, started):
         params = _params(conn, dates)
         rows = run_sql_file(conn, f"facts/{fact}.sql", params)
@@ -299,8 +248,8 @@ def reconcile(
 def refresh_all_views(conn: psycopg.Connection) -> None:
     """REFRESH ... CONCURRENTLY every marts view in dependency order, through the owner's function
     (REFRESH is reserved to a view's owner, and the loader owns nothing)."""
-    for view in MATERIALIZED_VIEWS:
-        conn.execute("SELECT operations.refresh_materialized_view(%s::regclass)", (f"marts.{view}",))
+    for view in model.views():
+        conn.execute("SELECT operations.refresh_materialized_view(%s::regclass)", (f"marts.{view.name}",))
 
 
 def refresh_views(
@@ -308,18 +257,13 @@ def refresh_views(
 ) -> list[str]:
     """REFRESH ... CONCURRENTLY each materialized view, in dependency order, so readers are never
     blocked."""
+    views = [view.name for view in model.views()]
     with _locked(business_date, through, conninfo) as (conn, dates, started):
         refresh_all_views(conn)
         record_step(
-            conn,
-            run or {},
-            business_date,
-            "refresh_views",
-            len(MATERIALIZED_VIEWS),
-            {"views": list(MATERIALIZED_VIEWS), "through": dates[-1]},
-            started,
+            conn, run or {}, business_date, "refresh_views", len(views), {"views": views, "through": dates[-1]}, started
         )
-    return list(MATERIALIZED_VIEWS)
+    return views
 
 
 def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> dict[str, float]:
@@ -333,7 +277,7 @@ def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> di
         function(*args, first, through=last, run={**run, "task_id": step}, conninfo=conninfo)
         steps[step] = time.perf_counter() - start
 
-    plan = [("build_dimensions", build_dimensions, ()), *((f"build_{f}", build_fact, (f,)) for f in FACTS),
+    plan = [("build_dimensions", build_dimensions, ()), *((f"build_{f}", build_fact, (f,)) for f in model.facts()),
             ("reconcile", reconcile, ()), ("refresh_views", refresh_views, ())]  # fmt: skip
     for step, function, args in track(plan, total=len(plan), desc=f"rebuild {first}..{last}", unit="step", logger=log):
         timed(step, function, *args)

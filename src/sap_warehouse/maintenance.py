@@ -11,7 +11,7 @@ session_health and statement_health.
   table) only when asked for.
 - run(): each statement on its own, in autocommit (VACUUM cannot run inside a transaction block).
 - snapshot(): sizes, live/dead tuples, the last (auto)vacuum/analyze of every table and the scans of
-  every index at one instant (an index never scanned shows up in ``unused indexes``, README); the
+  every index at one instant (an index never scanned shows up in ``unused indexes``, docs/runbook.md); the
   database's size and connections by state, sessions waiting on a lock or running long, and the
   slowest statements where pg_stat_statements is installed and preloaded.
 """

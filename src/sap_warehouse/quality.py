@@ -1,17 +1,18 @@
 """Quality gates: the Great Expectations suites of include/quality/suites/ run on one business date.
 
 Reads the suite files (one per raw table and one per fact; Great Expectations' own JSON with additions
-in ``meta``: ``gate``, the gate the suite belongs to, and ``batch_query``, the SQL that selects business
-date D's slice, ``:business_date`` standing for D; a raw suite names its ``report`` instead, and its
-structural checks come from the registry: required columns filled, business key unique, code formats,
-rows matching the ledger; the file adds what the registry cannot say) and the warehouse through a GX
-SQL data source, so every expectation runs as SQL inside PostgreSQL on D's slice only. Writes one row
-per suite to operations.dq_validation_result. A failed expectation of severity ``critical`` raises
-QualityGateError after the results are stored (the gate task fails, the layers downstream do not run);
-failed ``warning`` expectations are stored and logged and let the date go on. A range of dates (a range
-run's) is screened first in SQL written from the suites' expectations (sap_warehouse.range_gate); GX
-validates the last date and, on the others, only what the screen found failing there: each date's
-stored verdict is the one a run of that date alone stores.
+in ``meta``: ``gate``, the gate the suite belongs to, and ``batch_query``, the SQL that selects
+business date D's slice, ``:business_date`` standing for D; a raw suite names its ``report`` instead,
+and its structural checks come from the registry: required columns filled, business key unique, code
+formats, rows matching the ledger; the file adds what the registry cannot say; a fact's suite names its
+``fact``, and its slice is the model's, the rows the fact's build of D rewrites: sap_warehouse.model)
+and the warehouse through a GX SQL data source, so every expectation runs as SQL inside PostgreSQL on
+D's slice only. Writes one row per suite to operations.dq_validation_result. A failed expectation of
+severity ``critical`` raises QualityGateError after the results are stored (the gate task fails, the
+layers downstream do not run); failed ``warning`` expectations are stored and logged and let the date
+go on. A range of dates (a range run's) is screened first in SQL written from the suites' expectations
+(sap_warehouse.range_gate); GX validates the last date and, on the others, only what the screen found
+failing there: each date's stored verdict is the one a run of that date alone stores.
 
 Inside the SQL of a suite (``batch_query``, ``unexpected_rows_query``) ``:business_date`` is replaced by
 D as a date literal; ``{batch}`` is D's slice (GX aliases it: select from it in a CTE, never alias it
@@ -43,7 +44,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sap_warehouse import range_gate
+from sap_warehouse import model, range_gate
 from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
 from sap_warehouse.landing import default_url
 from sap_warehouse.progress import track
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 SUITES_DIR = PROJECT_ROOT / "include" / "quality" / "suites"
 GATES = ("raw", "facts")
 SEVERITIES = ("critical", "warning")
-DATE_TOKEN = range_gate.DATE_TOKEN
+DATE_TOKEN = model.DATE_TOKEN
 SAMPLE_SIZE = 5
 DATA_DOCS_SITE = "warehouse"  # the GX name of the Data Docs site (sap_warehouse.data_docs)
 FUTURE_DAYS = 1  # default of Variable sap_future_days_max
@@ -258,6 +259,19 @@ def _with_registry(spec: dict, where: str) -> dict:
     }
 
 
+def _with_model(spec: dict, where: str) -> dict:
+    """A fact's suite (``meta.fact``) judges the fact's slice as the model defines it (model.yaml and
+    include/sql/slices/): the rows the build of D rewrites, no more, no fewer."""
+    fact = model.facts().get(spec["meta"]["fact"])
+    if fact is None:
+        raise SuiteError(f"{where}: meta.fact {spec['meta']['fact']!r} is not a fact of include/config/model.yaml")
+    if "batch_query" in spec["meta"]:
+        raise SuiteError(
+            f"{where}: a fact's slice is the model's (include/sql/slices/{fact.dates}.sql): remove meta.batch_query"
+        )
+    return {**spec, "meta": {**spec["meta"], "batch_query": fact.slice_query()}}
+
+
 def load_suite(path: Path) -> Suite:
     """One suite file, checked: GX's schema (every expectation built and its arguments validated by
     GX), plus this project's rules (gate, batch_query, an explicit severity on every expectation)."""
@@ -287,6 +301,9 @@ def load_suite(path: Path) -> Suite:
             raise SuiteError(f"{label} is not a valid Great Expectations expectation: {error}") from error
     if meta.get("report"):
         spec = _with_registry(spec, where)
+        meta = spec["meta"]
+    elif meta.get("fact"):
+        spec = _with_model(spec, where)
         meta = spec["meta"]
     query = meta.get("batch_query")
     if not isinstance(query, str) or not DATE_TOKEN.search(query):

@@ -28,12 +28,12 @@ validated date by date. tests/test_range_gate.py checks that every shipped suite
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 
 from psycopg import sql
 
-DATE_TOKEN = re.compile(r"(?<![:\w]):business_date\b")
+from sap_warehouse.model import DATE_TOKEN
+
 # A date-dependent parameter -> the column of the range's dates holding it for each date.
 DATE_PARAMETERS = {
     "business_date": "gate_date",

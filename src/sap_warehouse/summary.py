@@ -154,7 +154,7 @@ def lines(summary: dict) -> dict[str, list[str]]:
         f"Open alerts ({summary['new_alerts']} new, {summary['open_critical']} critical)": shown or ["none"],
         "Links": [
             f"run: {summary['run_url'] or summary['run_id']}",
-            "runbook: README.md, On-call runbook",
+            "runbook: docs/runbook.md",
         ],
     }
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sap_warehouse import alerts, layers, maintenance, quality
+from sap_warehouse import alerts, layers, maintenance, model, quality
 from sap_warehouse.raw_load import load_file, record_missing
 from sap_warehouse.registry import reports
 from sap_warehouse_kit import exports
@@ -94,26 +94,9 @@ def table_checksum(conn: psycopg.Connection, table: str, *, leave_out: tuple[str
 RAW_TABLES = tuple(f"raw.{r.raw_table}" for r in reports().values())
 WAREHOUSE_TABLES = (
     *RAW_TABLES,
-    "dims.dim_material",
-    "dims.dim_location",
-    "dims.dim_movement_type",
-    "dims.dim_date",
-    "dims.dim_customer",
-    "dims.dim_unit_conversion",
-    "dims.dim_distribution_channel",
-    "dims.dim_yield_rating",
-    "facts.fact_inventory",
-    "facts.fact_billing",
-    "facts.fact_production",
-    "facts.fact_production_chain",
-    "facts.fact_ar_aging",
-    "facts.fact_stock_snapshot",
-    "marts.view_inventory_summary",
-    "marts.view_stock_reconciliation",
-    "marts.view_sales_performance",
-    "marts.view_sales_monthly",
-    "marts.view_production_yield",
-    "marts.view_ar_aging",
+    *(f"dims.{dimension.name}" for dimension in model.dimensions()),
+    *(f"facts.{fact}" for fact in model.facts()),
+    *(f"marts.{view.name}" for view in model.views()),
 )
 
 

@@ -165,7 +165,7 @@ def _before_retention(conn: psycopg.Connection, sheet: Sheet, file_name: str, bu
         f"{file_name}: a {sheet.report.code.upper()} export of {business_date}, before the retention cutoff of {table} "
         f"({cutoff}): that date's raw rows were archived and its facts are kept as they are, so this file's rows "
         f"would never reach them. To change {business_date}, reload its rows from the retention archive "
-        "(README, runbook: What would retention delete?), then deliver this file again and re-run the date"
+        "(docs/runbook.md: What would retention delete?), then deliver this file again and re-run the date"
     )
 
 
