@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 
 import pendulum
 from airflow.sdk import (
@@ -73,6 +72,7 @@ from airflow.sdk import (
 )
 
 from sap_warehouse import business_date as bd
+from sap_warehouse import settings
 from sap_warehouse.dag_support import (
     DAILY_ACTIVE_RUNS,
     MARTS_REFRESHED,
@@ -87,7 +87,7 @@ from sap_warehouse.timetable import BusinessDayTimetable
 
 # Load tasks run at once (reading is CPU-bound: one per core). Read from the environment, not
 # a Variable, because it shapes the DAG and DAG files must not touch the database while parsed.
-LOAD_PARALLELISM = int(os.environ.get("SAP_WAREHOUSE_LOAD_PARALLELISM", "2"))
+LOAD_PARALLELISM = settings.value("SAP_WAREHOUSE_LOAD_PARALLELISM")
 
 
 def _span(dates: list[str]) -> dict[str, dt.date]:
@@ -99,7 +99,7 @@ def _span(dates: list[str]) -> dict[str, dt.date]:
     dag_id="sap_warehouse_daily",
     schedule=BusinessDayTimetable(),
     **{**dag_args(__doc__), "max_active_runs": DAILY_ACTIVE_RUNS},
-    deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES", default_minutes=240),
+    deadline=run_deadline("SAP_WAREHOUSE_DAILY_DEADLINE_MINUTES"),
     # One morning summary per run for on-call, whatever the outcome (docs/runbook.md).
     on_success_callback=[MorningSummaryNotifier()],
     on_failure_callback=[MorningSummaryNotifier()],
@@ -139,9 +139,6 @@ def sap_warehouse_daily():
     @task.sensor(poke_interval=300, timeout=36 * 3600, mode="reschedule", soft_fail=True)
     def wait_for_files(dates: list[str]) -> PokeReturnValue:
         """Until every expected report's file has landed or sap_files_due_time has passed (not for a range)."""
-        from airflow.sdk import Variable
-
-        from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import (
             expected_reports,
             files_due,
@@ -153,14 +150,15 @@ def sap_warehouse_daily():
             scan,
             still_written,
         )
+        from sap_warehouse.settings import value
 
         if len(dates) > 1:
             return PokeReturnValue(is_done=True)  # a range run backfills: what landed is what there is
         day = dt.date.fromisoformat(dates[0])
-        files = quiet(scan(location("landing"), day).files, int_variable("sap_file_stable_seconds", 60))
+        files = quiet(scan(location("landing"), day).files, value("sap_file_stable_seconds"))
         landed = reports_landed([path for path in files if not still_written(path)])  # copies being written wait
         expected = expected_reports()
-        due = files_due(day, Variable.get("sap_files_due_time", default="09:00"))
+        due = files_due(day, value("sap_files_due_time"))
         waiting = reports_waited_for(landed, expected)
         if waiting:
             logging.getLogger(__name__).info("%s: waiting for %s (due %s)", day, ", ".join(waiting), due.isoformat())
@@ -170,16 +168,16 @@ def sap_warehouse_daily():
     def discover_files(dates: list[str]) -> list[dict]:
         """Each date's whole files, cut into the load tasks ({label, files}); refused entries
         quarantined, skipped ones (hidden, lock files) recorded in the ledger."""
-        from sap_warehouse.dag_support import int_variable
         from sap_warehouse.delivery import batches, discover
         from sap_warehouse.landing import location
+        from sap_warehouse.settings import value
 
         found = discover(
             dates,
             landing=location("landing"),
             quarantine=location("quarantine"),
-            stable_seconds=int_variable("sap_file_stable_seconds", 60),
-            give_up_seconds=60 * int_variable("sap_file_give_up_minutes", 60),
+            stable_seconds=value("sap_file_stable_seconds"),
+            give_up_seconds=60 * value("sap_file_give_up_minutes"),
             run=run_info(),
         )
         return batches(found, LOAD_PARALLELISM)
@@ -187,12 +185,12 @@ def sap_warehouse_daily():
     @task(trigger_rule="none_failed")
     def report_late_files(dates: list[str]) -> list[str]:
         """Files waiting in the folders of the dates before the run's first date (a range loads its own)."""
-        from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import late_files, location
         from sap_warehouse.raw_load import record_late_files
+        from sap_warehouse.settings import value
 
         day = dt.date.fromisoformat(dates[0])
-        lookback = int_variable("sap_late_file_lookback_days", 7)
+        lookback = value("sap_late_file_lookback_days")
         return record_late_files(day, late_files(location("landing"), day, lookback), lookback)
 
     @task(
@@ -204,10 +202,9 @@ def sap_warehouse_daily():
         "bad rows, upsert by business key, ledger row; then archived (or quarantined with the reason).",
     )
     def load_raw_files(label: str, files: list[dict]) -> list[dict]:
-        from airflow.sdk import Variable
-
         from sap_warehouse.landing import location
         from sap_warehouse.raw_load import load_files
+        from sap_warehouse.settings import value
 
         get_current_context()["files_label"] = label
         landing = location("landing")
@@ -216,7 +213,7 @@ def sap_warehouse_daily():
               f["keep_source"]) for f in files],
             quarantine_root=location("quarantine"),
             archive_root=location("archive"),
-            reject_ratio_max=float(Variable.get("sap_reject_ratio_max", default="0.05")),
+            reject_ratio_max=value("sap_reject_ratio_max"),
             run=run_info(),
         )  # fmt: skip
         return [result.as_dict() for result in results]
@@ -240,12 +237,12 @@ def sap_warehouse_daily():
         """The gate's suites on each date's slice (a GX Checkpoint per date, its Data Docs pages written to
         Variable warehouse_data_docs_path and named in the log); every date is judged, then one failure
         names them all. The raw gate first ANALYZEs the raw partitions the loads changed much."""
-        from airflow.sdk import Variable
         from airflow.sdk.exceptions import AirflowFailException
 
         from sap_warehouse.landing import location
         from sap_warehouse.maintenance import analyze_changed
         from sap_warehouse.quality import QualityGateError, SuiteError, validate_dates
+        from sap_warehouse.settings import value
 
         if gate == "raw":  # the partitions the loads changed much get fresh statistics first
             analyze_changed(("raw",))
@@ -254,7 +251,7 @@ def sap_warehouse_daily():
                 gate,
                 [dt.date.fromisoformat(day) for day in dates],
                 run=run_info(),
-                future_days=int(Variable.get("sap_future_days_max", default="1")),
+                future_days=value("sap_future_days_max"),
                 data_docs=str(location("data_docs")),
             )
         except (QualityGateError, SuiteError) as error:

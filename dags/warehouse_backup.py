@@ -31,7 +31,7 @@ from sap_warehouse.dag_support import BACKUP_VERIFIED, dag_args, run_deadline
     dag_id="warehouse_backup",
     schedule=CronTriggerTimetable("0 2 * * *", timezone=BUSINESS_TIMEZONE),
     **dag_args(__doc__),
-    deadline=run_deadline("SAP_WAREHOUSE_BACKUP_DEADLINE_MINUTES", default_minutes=120),
+    deadline=run_deadline("SAP_WAREHOUSE_BACKUP_DEADLINE_MINUTES"),
     tags=["warehouse", "operations", "backup"],
 )
 def warehouse_backup():
@@ -39,10 +39,10 @@ def warehouse_backup():
     def dump_warehouse() -> str:
         """pg_dump (custom format) of a consistent snapshot to the backup location, with its manifest."""
         from sap_warehouse import backup
-        from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import location
+        from sap_warehouse.settings import value
 
-        return backup.dump(location("backup"), compression=int_variable("warehouse_backup_compression", 1))["name"]
+        return backup.dump(location("backup"), compression=value("warehouse_backup_compression"))["name"]
 
     @task(outlets=[BACKUP_VERIFIED], multiple_outputs=False)
     def verify_backup(name: str) -> dict:
@@ -59,14 +59,14 @@ def warehouse_backup():
     def rotate_backups(verified: dict) -> dict:
         """Keep the newest verified backup of the last 7 days, 4 weeks and 12 months; delete the rest."""
         from sap_warehouse import backup
-        from sap_warehouse.dag_support import int_variable
         from sap_warehouse.landing import location
+        from sap_warehouse.settings import value
 
         return backup.rotate(
             location("backup"),
-            daily=int_variable("warehouse_backup_keep_daily", 7),
-            weekly=int_variable("warehouse_backup_keep_weekly", 4),
-            monthly=int_variable("warehouse_backup_keep_monthly", 12),
+            daily=value("warehouse_backup_keep_daily"),
+            weekly=value("warehouse_backup_keep_weekly"),
+            monthly=value("warehouse_backup_keep_monthly"),
         )
 
     rotate_backups(verify_backup(dump_warehouse()))

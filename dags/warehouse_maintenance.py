@@ -50,16 +50,14 @@ def warehouse_maintenance():
     def vacuum_and_analyze() -> list[dict]:
         """VACUUM (with ANALYZE) tables with many dead tuples, ANALYZE tables changed since their last
         analyze; FULL only with the vacuum_full Param; a dry run lists the statements."""
-        from airflow.sdk import Variable
-
         from sap_warehouse import maintenance
-        from sap_warehouse.dag_support import int_variable
+        from sap_warehouse.settings import value
 
         params = get_current_context()["params"]
         return maintenance.run(
-            dead_ratio=float(Variable.get("warehouse_vacuum_dead_ratio", default="0.1")),
-            min_dead=int_variable("warehouse_vacuum_min_dead_tuples", 1000),
-            min_changes=int_variable("warehouse_analyze_min_changes", 1),
+            dead_ratio=value("warehouse_vacuum_dead_ratio"),
+            min_dead=value("warehouse_vacuum_min_dead_tuples"),
+            min_changes=value("warehouse_analyze_min_changes"),
             full=bool(params["vacuum_full"]),
             dry_run=bool(params["dry_run"]),
         )
@@ -69,13 +67,13 @@ def warehouse_maintenance():
         """Keep dims.dim_date and the monthly partitions warehouse_horizon_months ahead of today, and its
         public holidays those of the holidays library."""
         from sap_warehouse import horizon
-        from sap_warehouse.dag_support import int_variable
+        from sap_warehouse.settings import value
 
         context = get_current_context()
         if context["params"]["dry_run"]:
             return {"dry_run": True}  # a dry run changes nothing, the calendar included
         today = pendulum.instance(context["dag_run"].run_after).in_timezone(BUSINESS_TIMEZONE).date()
-        return horizon.extend(today, int_variable("warehouse_horizon_months", horizon.DEFAULT_MONTHS))
+        return horizon.extend(today, value("warehouse_horizon_months"))
 
     @task(multiple_outputs=False)
     def health_snapshot() -> dict:

@@ -27,6 +27,7 @@ import sys
 import psycopg
 from psycopg.rows import dict_row
 
+from sap_warehouse import settings
 from sap_warehouse.db import connect
 from sap_warehouse.layers import record_step, run_sql_file
 from sap_warehouse.registry import SQL_DIR, site, sql_file
@@ -39,25 +40,9 @@ log = logging.getLogger(__name__)
 SHARED_ALERT_FILES = ("condition_table", "budget", "lifecycle")
 RULES = tuple(sorted(p.stem for p in (SQL_DIR / "alerts").glob("*.sql") if p.stem not in SHARED_ALERT_FILES))
 
-# Airflow Variable -> default. The SQL parameter is the name without the ``alert_`` prefix.
-THRESHOLDS: dict[str, float] = {
-    "alert_transit_days": 7,
-    "alert_transit_critical_days": 14,
-    "alert_batch_transit_hours": 48,
-    "alert_batch_transit_critical_hours": 72,
-    "alert_batch_transit_lookback_days": 30,
-    "alert_yield_pct": 85,
-    "alert_yield_warning_pct": 80,
-    "alert_yield_critical_pct": 70,
-    "alert_yield_window_days": 7,
-    "alert_low_stock_critical_ratio": 0.5,
-    "alert_ar_min_amount": 0.0,
-    "alert_delivery_lookback_days": 7,
-    "alert_rejected_rows_pct": 1.0,
-    "alert_cell_issues_pct": 5.0,
-    # The alert budget: more conditions of one rule than this in one evaluation are one grouped alert.
-    "alert_group_above": 20,
-}
+# Airflow Variable -> default (sap_warehouse.settings: every alert_* setting). The SQL parameter is the
+# name without the ``alert_`` prefix.
+THRESHOLDS: dict[str, float] = {name: settings.default(name) for name in settings.SETTINGS if name.startswith("alert_")}
 
 ALERTS_LOCK = "sap_warehouse.alerts"
 
@@ -66,23 +51,17 @@ def thresholds(values: dict[str, str | float | None] | None = None) -> dict[str,
     """The SQL parameters of the thresholds: ``values`` (by Variable name; missing or None = default),
     each checked to be a number (a whole one where the default is)."""
     values = values or {}
-    out = {}
-    for name, default in THRESHOLDS.items():
-        raw = values.get(name)
-        kind = type(default)
-        try:
-            out[name.removeprefix("alert_")] = default if raw is None else kind(str(raw).strip())
-        except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            raise ValueError(f"Airflow Variable {name} must be {what}, not {raw!r}") from None
-    return out
+    return {
+        name.removeprefix("alert_"): default
+        if values.get(name) is None
+        else settings.SETTINGS[name].parse(str(values[name]))
+        for name, default in THRESHOLDS.items()
+    }
 
 
 def thresholds_from_variables() -> dict[str, float]:
     """The thresholds as the Airflow Variables set them (inside a task)."""
-    from airflow.sdk import Variable
-
-    return thresholds({name: Variable.get(name, default=None) for name in THRESHOLDS})
+    return {name.removeprefix("alert_"): settings.value(name) for name in THRESHOLDS}
 
 
 def _site_tolerances() -> dict[str, float]:
@@ -193,7 +172,6 @@ def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
     the connection they are logged and stay unannounced; a connection that cannot send (wrong host,
     refused login) raises, the alerts stay unannounced and the task fails."""
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-    from airflow.sdk import Variable
 
     from sap_warehouse.dag_support import NOTIFY_CONN_ID, connection_exists
 
@@ -211,8 +189,8 @@ def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
         subject, body = digest(alerts)
         notifier = SmtpNotifier(
             smtp_conn_id=NOTIFY_CONN_ID,
-            to=Variable.get("warehouse_alert_emails", default="data-platform@localhost"),
-            from_email=Variable.get("warehouse_alert_from", default="airflow@localhost"),
+            to=settings.value("warehouse_alert_emails"),
+            from_email=settings.value("warehouse_alert_from"),
             subject=subject,
             html_content=body,
         )

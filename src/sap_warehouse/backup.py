@@ -48,6 +48,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from sap_warehouse import settings
 from sap_warehouse.db import BACKUP_CONN_ID, OWNER_CONN_ID, connect, row_count, table_name, warehouse_conninfo
 from sap_warehouse.layers import refresh_all_views
 
@@ -95,8 +96,8 @@ def pg_tool(name: str, server_major: int) -> tuple[str, int]:
     server's own major version's binaries, else the one on PATH. It must be at least as new as the
     server (an older pg_dump cannot read a newer server's catalogue)."""
     candidates = []
-    if os.environ.get("WAREHOUSE_PG_BIN_DIR"):
-        candidates.append(Path(os.environ["WAREHOUSE_PG_BIN_DIR"]) / name)
+    if settings.value("WAREHOUSE_PG_BIN_DIR"):
+        candidates.append(Path(settings.value("WAREHOUSE_PG_BIN_DIR")) / name)
     candidates.append(Path(f"/usr/lib/postgresql/{server_major}/bin/{name}"))
     if shutil.which(name):
         candidates.append(Path(shutil.which(name)))

@@ -8,12 +8,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-import os
 
 import pendulum
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import Asset, AsyncCallback, BaseNotifier, DeadlineAlert, DeadlineReference, Param
 
+from sap_warehouse import settings
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class DeadlineNotifier(SmtpNotifier):
         super().__init__(to=to or "", from_email=from_email, **kwargs)
 
     async def async_notify(self, context) -> None:
-        from airflow.sdk import BaseHook, Variable
+        from airflow.sdk import BaseHook
         from airflow.sdk.exceptions import AirflowNotFoundException
         from asgiref.sync import sync_to_async
 
@@ -103,13 +103,13 @@ class DeadlineNotifier(SmtpNotifier):
             log.warning("no Airflow connection %s: the missed deadline of %s %s is not e-mailed",
                         self.smtp_conn_id, run.get("dag_id"), run.get("dag_run_id"))  # fmt: skip
             return
-        get = sync_to_async(Variable.get)
-        self.to = self.to or await get("warehouse_alert_emails", default="data-platform@localhost")
-        self.from_email = self.from_email or await get("warehouse_alert_from", default="airflow@localhost")
+        get = sync_to_async(settings.value)
+        self.to = self.to or await get("warehouse_alert_emails")
+        self.from_email = self.from_email or await get("warehouse_alert_from")
         await super().async_notify(context)
 
 
-def run_deadline(setting: str, default_minutes: float) -> DeadlineAlert | None:
+def run_deadline(setting: str) -> DeadlineAlert | None:
     """A DAG run still unfinished ``setting`` minutes (environment variable, read when the DAG is parsed)
     after it was queued e-mails the on-call address once. Counted from queueing, so backfills and
     re-runs get the same allowance as the scheduled run.
@@ -118,13 +118,9 @@ def run_deadline(setting: str, default_minutes: float) -> DeadlineAlert | None:
     ``airflow dags test``) cannot finish a run of a DAG with a deadline alert (it looks the alert up by
     its serialized form instead of its id: apache/airflow#73428, fix proposed in apache/airflow#73430), so
     the commands that run DAGs through it set that. Drop the switch once a release carries the fix."""
-    if os.environ.get("SAP_WAREHOUSE_DEADLINES", "on") == "off":
+    if settings.value("SAP_WAREHOUSE_DEADLINES") == "off":
         return None
-    raw = os.environ.get(setting, str(default_minutes))
-    try:
-        minutes = float(raw)
-    except ValueError:
-        raise ValueError(f"environment variable {setting} must be a number of minutes, not {raw!r}") from None
+    minutes = settings.value(setting)
     return DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=dt.timedelta(minutes=minutes),
@@ -197,14 +193,3 @@ def run_info() -> dict:
 
     context = get_current_context()
     return {"dag_id": context["dag"].dag_id, "run_id": context["run_id"], "task_id": context["task"].task_id}
-
-
-def int_variable(name: str, default: int) -> int:
-    """An integer Airflow Variable, with a clear error naming it when it is not a number."""
-    from airflow.sdk import Variable
-
-    value = Variable.get(name, default=str(default))
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"Airflow Variable {name} must be a whole number, not {value!r}") from None

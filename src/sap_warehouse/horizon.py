@@ -18,12 +18,13 @@ from collections.abc import Iterable
 import pendulum
 import psycopg
 
+from sap_warehouse import settings
 from sap_warehouse.db import OWNER_CONN_ID, connect
 from sap_warehouse.registry import site, sql_file
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MONTHS = 24
+DEFAULT_MONTHS = settings.default("warehouse_horizon_months")
 
 
 class HorizonError(RuntimeError):

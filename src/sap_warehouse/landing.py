@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import pendulum
 
+from sap_warehouse import settings
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.registry import daily_reports
 from sap_warehouse.workbook import XLSX_MAGIC
@@ -37,15 +38,15 @@ LOCATION_VARIABLES = {
 
 
 def default_url(kind: str) -> str:
-    base = os.environ.get("WAREHOUSE_LOCAL_DIR", os.path.join(os.getcwd(), ".local"))
-    return f"file://{os.path.abspath(base)}/{'backups' if kind == 'backup' else kind}"
+    """A location's default URL (under WAREHOUSE_LOCAL_DIR)."""
+    return settings.default(LOCATION_VARIABLES[kind])
 
 
 def location(kind: str):
     """The ObjectStoragePath of a location from its Variable (default under WAREHOUSE_LOCAL_DIR)."""
-    from airflow.sdk import ObjectStoragePath, Variable
+    from airflow.sdk import ObjectStoragePath
 
-    return ObjectStoragePath(Variable.get(LOCATION_VARIABLES[kind], default=default_url(kind)))
+    return ObjectStoragePath(settings.value(LOCATION_VARIABLES[kind]))
 
 
 SUPPORTED_SUFFIXES = (".xlsx", ".csv", ".txt")
@@ -266,14 +267,10 @@ def archived_copy(archive_root, business_date: dt.date, name: str):
     return candidate if candidate.exists() else None
 
 
-DAILY_REPORTS = ",".join(daily_reports())
-
-
 def expected_reports() -> list[str]:
-    """Reports that should arrive every business date (Variable ``sap_expected_reports``)."""
-    from airflow.sdk import Variable
-
-    return [r.strip() for r in Variable.get("sap_expected_reports", default=DAILY_REPORTS).split(",") if r.strip()]
+    """Reports that should arrive every business date (Variable ``sap_expected_reports``; unset: the
+    registry's daily reports)."""
+    return settings.value("sap_expected_reports") or daily_reports()
 
 
 def files_due(business_date: dt.date, due_time: str) -> dt.datetime:

@@ -27,10 +27,10 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import pendulum
 
-from sap_warehouse import alerts, quality, runs, summary
+from sap_warehouse import alerts, quality, runs, settings, summary
 from sap_warehouse.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.db import query_rows, read_only
-from sap_warehouse.landing import LOCATION_VARIABLES, default_url, expected_reports, files_due
+from sap_warehouse.landing import expected_reports, files_due
 
 DAILY_DAG_ID = "sap_warehouse_daily"
 CHART_DAYS = 30
@@ -41,12 +41,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 # (Tableau 10 and four more of Tableau 20), so no two reports share one.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
            "#bab0ac", "#86bcb6", "#d37295", "#a0cbe8", "#8cd17d")  # fmt: skip
-
-
-def _variable(name: str, default: str) -> str:
-    from airflow.sdk import Variable
-
-    return Variable.get(name, default=default)
 
 
 def _light_headline(ledger: dict | None) -> str:
@@ -177,7 +171,7 @@ def day_view(
     with read_only(conninfo) as conn:
         day = {"day": business_date}
         files = query_rows(conn, "oncall/files.sql", day)
-        files_due_at = files_due(business_date, _variable("sap_files_due_time", "09:00"))
+        files_due_at = files_due(business_date, settings.value("sap_files_due_time"))
         view = {
             "business_date": business_date,
             "verdict": verdict,
@@ -380,9 +374,8 @@ def create_app():
     ]
 
     def docs_root() -> Path | None:
-        from airflow.sdk import Variable  # in the api-server (a server process) it reads the metadata database too
-
-        return data_docs_root(Variable.get(LOCATION_VARIABLES["data_docs"], default=default_url("data_docs")))
+        # In the api-server (a server process) a Variable is read from the metadata database too.
+        return data_docs_root(settings.value("warehouse_data_docs_path"))
 
     Severity = Annotated[
         str | None, Query(description="only alerts of this severity", pattern="^(critical|warning|info)?$")

@@ -44,9 +44,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sap_warehouse import model, range_gate
+from sap_warehouse import model, range_gate, settings
 from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
-from sap_warehouse.landing import default_url
 from sap_warehouse.progress import track
 from sap_warehouse.registry import PROJECT_ROOT, Report, formats, reports, site
 
@@ -58,7 +57,7 @@ SEVERITIES = ("critical", "warning")
 DATE_TOKEN = model.DATE_TOKEN
 SAMPLE_SIZE = 5
 DATA_DOCS_SITE = "warehouse"  # the GX name of the Data Docs site (sap_warehouse.data_docs)
-FUTURE_DAYS = 1  # default of Variable sap_future_days_max
+FUTURE_DAYS = settings.default("sap_future_days_max")
 
 
 class SuiteError(ValueError):
@@ -776,7 +775,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
     parser.add_argument(
         "--data-docs",
-        default=os.environ.get("AIRFLOW_VAR_WAREHOUSE_DATA_DOCS_PATH") or default_url("data_docs"),
+        default=settings.from_environment("warehouse_data_docs_path"),
         help="where the Data Docs pages go, file://... or s3://bucket/prefix (default: %(default)s); '' for none",
     )
     parser.add_argument("--json", action="store_true", help="the suites' results as a JSON array instead of a table")

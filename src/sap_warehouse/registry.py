@@ -7,16 +7,17 @@ types). Writes nothing. Everything that needs to know a report's layout asks thi
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from sap_warehouse import settings
+
 # The project's folder, whose include/ holds the configuration, SQL, suites and migrations: this
 # checkout for the editable install, SAP_WAREHOUSE_ROOT where the package is installed elsewhere
 # (the image: /opt/airflow, include/ mounted there).
-PROJECT_ROOT = Path(os.environ.get("SAP_WAREHOUSE_ROOT") or Path(__file__).resolve().parents[2])
+PROJECT_ROOT = Path(settings.value("SAP_WAREHOUSE_ROOT") or Path(__file__).resolve().parents[2])
 CONFIG_DIR = PROJECT_ROOT / "include" / "config"
 SQL_DIR = PROJECT_ROOT / "include" / "sql"
 COLUMN_TYPES = ("date", "number", "code", "text")

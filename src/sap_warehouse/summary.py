@@ -23,6 +23,7 @@ import logging
 import sys
 from urllib.parse import quote
 
+from sap_warehouse import settings
 from sap_warehouse.db import query_rows, read_only
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,6 @@ def deliver(summary: dict, context) -> list[str]:
     """Send ``summary`` through every configured channel; the channels it went to."""
     from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-    from airflow.sdk import Variable
 
     from sap_warehouse.dag_support import NOTIFY_CONN_ID
 
@@ -209,11 +209,10 @@ def deliver(summary: dict, context) -> list[str]:
     # notify(), not the notifiers' __call__: the text comes from the data and must not be rendered
     # as a Jinja template.
     if _configured(NOTIFY_CONN_ID):
-        alert_emails = Variable.get("warehouse_alert_emails", default="data-platform@localhost")
         SmtpNotifier(
             smtp_conn_id=NOTIFY_CONN_ID,
-            to=Variable.get("warehouse_summary_emails", default=alert_emails),
-            from_email=Variable.get("warehouse_alert_from", default="airflow@localhost"),
+            to=settings.value("warehouse_summary_emails") or settings.value("warehouse_alert_emails"),
+            from_email=settings.value("warehouse_alert_from"),
             subject=subject(summary),
             html_content=render_html(summary),
         ).notify(context)
