@@ -44,7 +44,7 @@ names; each file's report is recognised from its header row) through the warehou
 11. **quality_gate_facts**: the fact suites on D's fact slices (beside reconcile); a critical failure
     stops the run before the views, which keep serving the last good data.
 12. **refresh_views**: the five marts views, `REFRESH ... CONCURRENTLY`, in dependency order.
-13. **evaluate_alerts**: the alert rules (include/sql/alerts/, thresholds in `alert_*` Variables) as of D
+13. **evaluate_alerts**: the alert rules (include/sql/alerts/rules/, thresholds in `alert_*` Variables) as of D
     (or the latest date evaluated, when D is older): new problems open alerts, persisting ones update
     theirs, cleared ones resolve (facts.fact_alert).
 14. **notify_alerts**: one e-mail listing the critical alerts not announced yet; nothing when none.

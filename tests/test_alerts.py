@@ -359,7 +359,7 @@ def test_every_rule_file_is_a_rule_headed_by_its_name_and_the_docs_document_each
     assert set(alerts.RULES) == documented
     assert {"stuck_transit", "missing_report", "unmapped_channel"} <= set(alerts.RULES)
     for rule in alerts.RULES:
-        assert alerts.sql_file(f"alerts/{rule}.sql").startswith(f"-- {rule}"), rule
+        assert alerts.sql_file(f"alerts/rules/{rule}.sql").startswith(f"-- {rule}"), rule
 
 
 def test_a_link_is_judged_only_where_its_output_can_be_known(warehouse: str) -> None:

@@ -9,7 +9,7 @@ from psycopg import sql
 
 from sap_warehouse import model
 from sap_warehouse.db import row_count, table_name
-from sap_warehouse.registry import SQL_DIR, sql_file, view_definition
+from sap_warehouse.registry import SQL_DIR, sql_definition, sql_file, view_definition
 from sap_warehouse_kit.scratch_db import admin_url, alembic_config, create_database, drop_database
 
 RAW = ["raw_mb51", "raw_zrsd002", "raw_zrsd006", "raw_cooispi", "raw_zrfi005", "raw_cogs", "raw_zrsd004",
@@ -145,6 +145,26 @@ def test_every_whole_row_upsert_names_its_tables_columns_in_order(warehouse: str
                 (target,),
             ).fetchone()[0]
             assert listed == columns, target
+
+
+def test_the_cell_parsers_the_warehouse_holds_are_their_current_file(warehouse: str) -> None:
+    """include/sql/parsers/cell_parsers.sql is what the migrated database runs: running the file again
+    changes no function; the parsers as 0001 made them are kept in history/ for that migration."""
+    functions = (
+        "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'operations' AND p.proname LIKE 'sap\\_%' ORDER BY 1"
+    )
+    current = sql_file("parsers/cell_parsers.sql")
+    with psycopg.connect(warehouse) as conn:
+        live = conn.execute(functions).fetchall()
+        assert {name for name, _ in live} == {"sap_make_date", "sap_date", "sap_text_number", "sap_number", "sap_nfc",
+                                              "sap_code", "sap_text"}  # fmt: skip
+        with conn.transaction(force_rollback=True):
+            conn.execute(current)
+            assert conn.execute(functions).fetchall() == live
+    older = sql_definition("parsers/cell_parsers", "0001")
+    assert "sap_nfc" not in older
+    assert "CREATE FUNCTION operations.sap_code" in older
 
 
 def test_a_migration_names_the_view_definition_it_needs() -> None:

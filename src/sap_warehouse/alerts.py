@@ -1,4 +1,4 @@
-"""Alerts: the rules of include/sql/alerts/ judged against the warehouse, kept in facts.fact_alert with a
+"""Alerts: the rules of include/sql/alerts/rules/ judged against the warehouse, kept in facts.fact_alert with a
 lifecycle, and new critical alerts e-mailed in one message per run.
 
 Each rule is one SQL file that writes the conditions it finds (rule, entity, severity, value,
@@ -34,11 +34,10 @@ from sap_warehouse.registry import SQL_DIR, site, sql_file
 
 log = logging.getLogger(__name__)
 
-# The rules: every file of include/sql/alerts/ but the three the rules share (the table they fill, the
-# budget that groups a flood, the lifecycle that applies it); each file opens with what its condition
-# means (docs/alerts.md).
-SHARED_ALERT_FILES = ("condition_table", "budget", "lifecycle")
-RULES = tuple(sorted(p.stem for p in (SQL_DIR / "alerts").glob("*.sql") if p.stem not in SHARED_ALERT_FILES))
+# The rules: every file of include/sql/alerts/rules/, each opening with what its condition means
+# (docs/alerts.md). Beside them in include/sql/alerts/, what the rules share: the table they fill, the
+# budget that groups a flood, the lifecycle that applies it.
+RULES = tuple(sorted(p.stem for p in (SQL_DIR / "alerts" / "rules").glob("*.sql")))
 
 # Airflow Variable -> default (sap_warehouse.settings: every alert_* setting). The SQL parameter is the
 # name without the ``alert_`` prefix.
@@ -93,7 +92,7 @@ def evaluate(
         conn.execute(sql_file("alerts/condition_table.sql"))
         sql_params = {**params, **_site_tolerances(), "as_of": as_of, "rules": list(RULES)}
         for rule in RULES:
-            run_sql_file(conn, f"alerts/{rule}.sql", sql_params)
+            run_sql_file(conn, f"alerts/rules/{rule}.sql", sql_params)
         conditions = dict(conn.execute("SELECT severity, count(*) FROM alert_condition GROUP BY severity").fetchall())
         run_sql_file(conn, "alerts/budget.sql", sql_params)
         grouped = [row[0] for row in conn.execute("SELECT rule_code FROM alert_condition WHERE entity_key = 'group'")]

@@ -190,17 +190,25 @@ def sql_file(relative: str) -> str:
     return (SQL_DIR / relative).read_text(encoding="utf-8")
 
 
-def view_definition(view: str, revision: str) -> str:
-    """The definition of marts.<view> (CREATE MATERIALIZED VIEW and its unique index) as migration
-    ``revision`` creates it: include/sql/marts/<view>.sql when its first line is ``-- revision:
-    <revision>`` (the current definition), else include/sql/marts/history/<view>.<revision>.sql."""
-    current = sql_file(f"marts/{view}.sql")
+def sql_definition(relative: str, revision: str) -> str:
+    """The definition of include/sql/<relative>.sql as migration ``revision`` creates it: the current
+    file when its first line is ``-- revision: <revision>``, else history/<name>.<revision>.sql beside it.
+    A migration names the definition it creates, so a later change to the current file (with a
+    migration of its own) never changes what an older migration does."""
+    folder, _, name = relative.rpartition("/")
+    current = sql_file(f"{relative}.sql")
     if current.splitlines()[0] == f"-- revision: {revision}":
         return current
-    older = SQL_DIR / "marts" / "history" / f"{view}.{revision}.sql"
+    older = SQL_DIR / folder / "history" / f"{name}.{revision}.sql"
     if not older.exists():
         raise FileNotFoundError(
-            f"no definition of marts.{view} for migration {revision}: include/sql/marts/{view}.sql is "
+            f"no definition of {relative} for migration {revision}: include/sql/{relative}.sql is "
             f"{current.splitlines()[0].removeprefix('-- ')} and {older} does not exist"
         )
     return older.read_text(encoding="utf-8")
+
+
+def view_definition(view: str, revision: str) -> str:
+    """marts.<view>'s definition (CREATE MATERIALIZED VIEW and its unique index) as migration
+    ``revision`` creates it (include/sql/marts/, sql_definition)."""
+    return sql_definition(f"marts/{view}", revision)

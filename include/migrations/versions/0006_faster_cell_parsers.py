@@ -13,53 +13,21 @@ Create Date: 2026-11-22
 
 from alembic import op
 
+from sap_warehouse.registry import sql_definition
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
-
-UPGRADE = r"""
-CREATE OR REPLACE FUNCTION operations.sap_nfc(value text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
-    CASE
-        WHEN octet_length(value) = char_length(value) OR value IS NFC NORMALIZED THEN value
-        ELSE normalize(value, NFC)
-    END;
-
-CREATE OR REPLACE FUNCTION operations.sap_code(value text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
-    CASE
-        WHEN value IS NULL THEN NULL
-        -- A code cell stored as a number reads as 10000109155.0: drop the spurious fraction.
-        WHEN strpos(value, '.') > 0 AND value ~ '^\s*\d+\.0+\s*$' THEN split_part(btrim(value), '.', 1)
-        ELSE nullif(btrim(operations.sap_nfc(value)), '')
-    END;
-
-CREATE OR REPLACE FUNCTION operations.sap_text(value text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
-    nullif(btrim(operations.sap_nfc(value)), '');
-"""
-
-DOWNGRADE = r"""
-CREATE OR REPLACE FUNCTION operations.sap_code(value text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
-    CASE
-        WHEN value IS NULL THEN NULL
-        WHEN value ~ '^\s*\d+\.0+\s*$' THEN split_part(btrim(value), '.', 1)
-        ELSE nullif(btrim(normalize(value, NFC)), '')
-    END;
-
-CREATE OR REPLACE FUNCTION operations.sap_text(value text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN
-    nullif(btrim(normalize(value, NFC)), '');
-
-DROP FUNCTION operations.sap_nfc(text);
-"""
+PARSERS_BEFORE = "0001"  # the parsers before this migration: as 0001 created them
 
 
 def upgrade() -> None:
-    op.execute(UPGRADE)
+    op.execute(sql_definition("parsers/cell_parsers", revision))
 
 
 def downgrade() -> None:
-    op.execute(DOWNGRADE)
+    op.execute(
+        sql_definition("parsers/cell_parsers", PARSERS_BEFORE).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    )
+    op.execute("DROP FUNCTION operations.sap_nfc(text)")
