@@ -6,8 +6,6 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 LOCK, DEV_LOCK = ROOT / "requirements.lock", ROOT / "requirements-dev.lock"
 
@@ -19,20 +17,6 @@ def _pins(path: Path) -> dict[str, str]:
             name, _, pinned = line.partition("==")
             pins[re.sub(r"[-_.]+", "-", name).lower()] = pinned
     return pins
-
-
-@pytest.mark.parametrize(
-    ("package", "major_minor"),
-    [
-        ("apache-airflow", "3.3."),
-        ("great-expectations", "1.24."),
-        ("pandas", "3."),
-        ("SQLAlchemy", "2."),
-        ("apache-airflow-providers-postgres", "7.1."),
-    ],
-)
-def test_stack_versions(package: str, major_minor: str) -> None:
-    assert version(package).startswith(major_minor), f"{package} {version(package)} is not {major_minor}x"
 
 
 def test_defusedxml_is_installed() -> None:
@@ -63,8 +47,6 @@ def test_the_warehouse_is_an_installed_package_and_plugins_holds_only_the_plugin
     root = Path(__file__).resolve().parents[1]
     plugins = sorted(p.name for p in (root / "plugins").iterdir() if p.name != "__pycache__")
     assert plugins == ["warehouse_oncall_plugin.py"]
-    assert version("sap-warehouse") == "0.1.0"
-    assert version("sap-warehouse-devkit") == "0.1.0"
     assert Path(sap_warehouse.__file__).parent == root / "src" / "sap_warehouse"
     assert Path(sap_warehouse_kit.__file__).parent == root / "devkit" / "sap_warehouse_kit"
     project = tomllib.loads((root / "pyproject.toml").read_text())
@@ -77,7 +59,8 @@ def test_the_runtime_lock_holds_no_development_tool_and_the_set_is_consistent() 
     of requirements-dev.txt are pinned in requirements-dev.lock only. pip check: every installed
     package's requirements are met (the image runs the same check on the runtime set)."""
     runtime, dev = _pins(LOCK), _pins(DEV_LOCK)
-    assert not {"pytest", "ruff", "playwright", "aiosmtpd", "matplotlib", "moto"} & set(runtime)
+    tools = {"pytest", "ruff", "playwright", "aiosmtpd", "matplotlib", "moto", "mypy", "sqlfluff", "pre-commit"}
+    assert not tools & set(runtime)
     assert {"pytest", "ruff", "playwright", "moto"} <= set(dev)
     assert not set(runtime) & set(dev)
     # The production stack's own parts are in the runtime set: Celery with its broker client, the

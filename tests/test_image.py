@@ -7,6 +7,7 @@ write where the build user may not fails here as it fails in `docker build`."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import shlex
@@ -48,7 +49,13 @@ def context_files() -> list[Path]:
             path = ROOT / rule[1:].rstrip("/")
             sent += [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
     excluded = [r for r in rules[1:] if not r.startswith("!")]
-    return [p for p in sent if not any(p.relative_to(ROOT).match(r) or "__pycache__" in p.parts for r in excluded)]
+
+    def left_out(path: Path) -> bool:  # a rule matching the path or a folder above it (Docker's own reading)
+        parts = path.relative_to(ROOT).parts
+        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        return "__pycache__" in parts or any(fnmatch.fnmatchcase(p, r) for p in prefixes for r in excluded)
+
+    return [p for p in sent if not left_out(p)]
 
 
 class Build:

@@ -173,7 +173,7 @@ def test_a_migration_names_the_view_definition_it_needs() -> None:
     older = view_definition("view_ar_aging", "0001")
     assert "not_due_amount" in older
     assert "outstanding_amount" not in older
-    with pytest.raises(FileNotFoundError, match=r"no definition of marts\.view_ar_aging for migration 0007"):
+    with pytest.raises(FileNotFoundError, match=r"no definition of marts/view_ar_aging for migration 0007"):
         view_definition("view_ar_aging", "0007")
 
 

@@ -259,11 +259,13 @@ def _with_registry(spec: dict, where: str) -> dict:
 
 
 def _with_model(spec: dict, where: str) -> dict:
-    """A fact's suite (``meta.fact``) judges the fact's slice as the model defines it (model.yaml and
+    """A fact's suite (``meta.fact``) judges the fact's slice as the model defines it (sap_warehouse.model and
     include/sql/slices/): the rows the build of D rewrites, no more, no fewer."""
     fact = model.facts().get(spec["meta"]["fact"])
     if fact is None:
-        raise SuiteError(f"{where}: meta.fact {spec['meta']['fact']!r} is not a fact of include/config/model.yaml")
+        raise SuiteError(
+            f"{where}: meta.fact {spec['meta']['fact']!r} is not a fact of the model (src/sap_warehouse/model.py)"
+        )
     if "batch_query" in spec["meta"]:
         raise SuiteError(
             f"{where}: a fact's slice is the model's (include/sql/slices/{fact.dates}.sql): remove meta.batch_query"
