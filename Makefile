@@ -5,7 +5,7 @@
 demo:      ## generate a few days of SAP exports and run the daily DAG for each
 	scripts/dev demo
 
-test:      ## ruff, then the whole test suite on a real PostgreSQL
+test:      ## the commit checks (ruff, sqlfluff, mypy: .pre-commit-config.yaml), then the whole test suite on a real PostgreSQL
 	scripts/dev test
 
 setup:     ## bootstrap only
@@ -14,5 +14,5 @@ setup:     ## bootstrap only
 db-down:   ## stop the local PostgreSQL cluster and delete its data
 	scripts/dev db-down
 
-lint:
-	scripts/dev exec ruff check .
+lint:      ## the commit checks alone
+	scripts/dev exec pre-commit run --all-files

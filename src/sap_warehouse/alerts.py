@@ -23,12 +23,13 @@ import html
 import json
 import logging
 import sys
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
 from sap_warehouse import settings
-from sap_warehouse.db import connect
+from sap_warehouse.db import column_names, connect, first_row
 from sap_warehouse.layers import record_step, run_sql_file
 from sap_warehouse.registry import SQL_DIR, site, sql_file
 
@@ -41,12 +42,12 @@ RULES = tuple(sorted(p.stem for p in (SQL_DIR / "alerts" / "rules").glob("*.sql"
 
 # Airflow Variable -> default (sap_warehouse.settings: every alert_* setting). The SQL parameter is the
 # name without the ``alert_`` prefix.
-THRESHOLDS: dict[str, float] = {name: settings.default(name) for name in settings.SETTINGS if name.startswith("alert_")}
+THRESHOLDS: dict[str, Any] = {name: settings.default(name) for name in settings.SETTINGS if name.startswith("alert_")}
 
 ALERTS_LOCK = "sap_warehouse.alerts"
 
 
-def thresholds(values: dict[str, str | float | None] | None = None) -> dict[str, float]:
+def thresholds(values: dict[str, str | float | None] | None = None) -> dict[str, Any]:
     """The SQL parameters of the thresholds: ``values`` (by Variable name; missing or None = default),
     each checked to be a number (a whole one where the default is)."""
     values = values or {}
@@ -98,7 +99,7 @@ def evaluate(
         grouped = [row[0] for row in conn.execute("SELECT rule_code FROM alert_condition WHERE entity_key = 'group'")]
         with psycopg.ClientCursor(conn) as cur:
             cur.execute(sql_file("alerts/lifecycle.sql"), sql_params)
-            opened, updated, resolved = cur.fetchone()
+            opened, updated, resolved = first_row(cur)
         conn.execute(
             """INSERT INTO operations.alert_evaluation (as_of_date, business_date, dag_id, run_id, conditions,
                                                         opened, updated, resolved, thresholds)
@@ -140,7 +141,7 @@ def unnotified_critical(conn: psycopg.Connection) -> list[dict]:
             WHERE status <> 'resolved' AND severity = 'critical' AND notified_at IS NULL
             ORDER BY alert_id"""
     )
-    names = [c.name for c in cur.description]
+    names = column_names(cur)
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 

@@ -99,8 +99,9 @@ def pg_tool(name: str, server_major: int) -> tuple[str, int]:
     if settings.value("WAREHOUSE_PG_BIN_DIR"):
         candidates.append(Path(settings.value("WAREHOUSE_PG_BIN_DIR")) / name)
     candidates.append(Path(f"/usr/lib/postgresql/{server_major}/bin/{name}"))
-    if shutil.which(name):
-        candidates.append(Path(shutil.which(name)))
+    on_path = shutil.which(name)
+    if on_path:
+        candidates.append(Path(on_path))
     found = []
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
@@ -123,7 +124,7 @@ def _libpq(conninfo: str, dbname: str | None = None) -> tuple[str, dict]:
     env = {**os.environ, "PGAPPNAME": "sap_warehouse_backup"}
     if password:
         env["PGPASSWORD"] = str(password)
-    return psycopg.conninfo.make_conninfo(**params), env
+    return psycopg.conninfo.make_conninfo("", **params), env
 
 
 def table_rows(conn: psycopg.Connection) -> dict[str, int]:
@@ -241,6 +242,7 @@ def dump(location, *, compression: int = 1, conninfo: str | None = None, now: dt
         digest, size = hashlib.sha256(), 0
         with tempfile.TemporaryFile() as stderr:
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, env=env)  # noqa: S603
+            assert process.stdout is not None  # stdout=PIPE
             try:
                 _create_private(tmp)
                 with tmp.open("wb") as out:
@@ -507,7 +509,7 @@ def _tables_to_restore(live: psycopg.Connection, manifest: dict, tables: list[st
             f"{', '.join(unknown)}: not in backup {manifest['name']}; it holds "
             f"{', '.join(sorted(manifest['table_rows']))}"
         )
-    kinds = dict(
+    kinds: dict[str, str] = dict(
         live.execute(
             """SELECT n.nspname || '.' || c.relname, c.relkind FROM pg_class c
                  JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -767,8 +769,8 @@ def main(argv: list[str] | None = None, out=None) -> int:
     except BackupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    rows = restored.table_rows
-    print(f"restored {args.backup} into {args.into}: {len(rows)} tables, {sum(rows.values()):,} rows", file=out)
+    counts = restored.table_rows
+    print(f"restored {args.backup} into {args.into}: {len(counts)} tables, {sum(counts.values()):,} rows", file=out)
     for extension in restored.extensions_not_created:
         print(f"note: extension {extension} not created (needs a superuser): CREATE EXTENSION {extension}; "
               f"in {args.into}", file=out)  # fmt: skip

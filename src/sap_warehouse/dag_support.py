@@ -11,7 +11,9 @@ import logging
 
 import pendulum
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-from airflow.sdk import Asset, AsyncCallback, BaseNotifier, DeadlineAlert, DeadlineReference, Param
+from airflow.sdk import Asset, BaseNotifier, Param
+from airflow.sdk.definitions.callback import AsyncCallback
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
 from sap_warehouse import settings
 from sap_warehouse.business_date import BUSINESS_TIMEZONE

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -85,7 +86,7 @@ def sqlalchemy_url(conninfo: str | None = None, *, conn_id: str = CONN_ID) -> st
     character but letters and digits: SQLAlchemy's own rendering leaves a space or a quote as it is,
     which Great Expectations' URL check refuses, and a ``$`` that GX would read as a config template."""
     params = connection_params(conninfo, conn_id=conn_id)
-    names = ("user", "password", "dbname")
+    names: tuple[str, ...] = ("user", "password", "dbname")
     if params.get("port", "5432").isdigit() and "," not in params.get("host", ""):
         names += ("host", "port")  # one server; a list of them stays in the query, as libpq reads it
     address = {key: params.pop(key, None) for key in names}
@@ -114,7 +115,7 @@ def connect(
 ) -> Iterator[psycopg.Connection]:
     """A psycopg connection; without autocommit the block is one transaction (commit or rollback)."""
     params = {"application_name": "sap_warehouse", **connection_params(conninfo, conn_id=conn_id)}
-    conn = psycopg.connect(**params, autocommit=autocommit)
+    conn = psycopg.connect(psycopg.conninfo.make_conninfo(**params), autocommit=autocommit)
     try:
         if autocommit:
             yield conn
@@ -143,6 +144,19 @@ def lock_business_date(conn: psycopg.Connection, business_date: dt.date, *, shar
         sql.SQL("SELECT {}(%s, %s)").format(sql.Identifier(function)),
         (LOCK_NAMESPACE, business_date.toordinal()),
     )
+
+
+def first_row(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    """The row a statement that always returns one (an aggregate, a RETURNING of one row) returned."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the statement returned no row where one is always returned")
+    return tuple(row)
+
+
+def column_names(cursor: psycopg.Cursor[Any]) -> list[str]:
+    """The names of the columns the cursor's statement returned (none for a statement without rows)."""
+    return [column.name for column in cursor.description or []]
 
 
 def table_name(qualified: str) -> sql.Identifier:

@@ -51,7 +51,8 @@ def discover(
     # stable_seconds; one still growing after five times that is left for a re-run.
     ready, _ = settle([path for _, path in found], stable_seconds)
     ready_names = {str(path) for path in ready}
-    deliveries, waiting = [], {}
+    deliveries: list[dict] = []
+    waiting: dict[str, list] = {}  # by business date, as ISO text
     for business_date, path in found:
         if str(path) not in ready_names:
             continue

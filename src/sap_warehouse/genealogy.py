@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from psycopg import ClientCursor
 
-from sap_warehouse.db import connect
+from sap_warehouse.db import column_names, connect
 from sap_warehouse.registry import sql_file
 
 
@@ -26,7 +27,7 @@ def _trace(relative: str, upstream: bool, batch: str, material: str | None, conn
     statement = sql_file("genealogy/walk.sql") + sql_file(relative)
     with connect(conninfo, autocommit=True) as conn, ClientCursor(conn) as cur:
         cur.execute(statement, {"batch": batch, "material": material, "upstream": upstream})
-        names = [c.name for c in cur.description]
+        names = column_names(cur)
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
     parser.add_argument("--direction", choices=("backward", "forward", "both"), default="both")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args(argv)
-    result = {}
+    result: dict[str, Any] = {}
     if args.direction in ("backward", "both"):
         result["backward"] = trace_backward(args.batch, args.material)
     if args.direction in ("forward", "both"):

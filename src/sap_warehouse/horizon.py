@@ -19,7 +19,7 @@ import pendulum
 import psycopg
 
 from sap_warehouse import settings
-from sap_warehouse.db import OWNER_CONN_ID, connect
+from sap_warehouse.db import OWNER_CONN_ID, connect, first_row
 from sap_warehouse.registry import site, sql_file
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,11 @@ def extend(today: dt.date, months: int = DEFAULT_MONTHS, *, conninfo: str | None
     """Calendar days and monthly partitions through the end of the month ``months`` after ``today``."""
     through = pendulum.date(today.year, today.month, 1).add(months=months + 1).subtract(days=1)
     with connect(conninfo, conn_id=OWNER_CONN_ID) as conn:  # partitions are the owner's to make
-        made, added, ends = conn.execute(
-            "SELECT * FROM operations.extend_horizon(%s)", (dt.date(through.year, through.month, through.day),)
-        ).fetchone()
+        made, added, ends = first_row(
+            conn.execute(
+                "SELECT * FROM operations.extend_horizon(%s)", (dt.date(through.year, through.month, through.day),)
+            )
+        )
         starts = conn.execute("SELECT min(calendar_date) FROM dims.dim_date").fetchone()[0]
         holidays = sync_holidays(conn, starts.year, ends.year)
     log.info("horizon: %s partitions and %s calendar days added; the calendar ends %s", made, added, ends)
@@ -47,7 +49,7 @@ def extend(today: dt.date, months: int = DEFAULT_MONTHS, *, conninfo: str | None
 def check(day: dt.date, *, conninfo: str | None = None) -> None:
     """Raise HorizonError unless ``day`` is a date of dims.dim_date."""
     with connect(conninfo) as conn:
-        first, last = conn.execute("SELECT min(calendar_date), max(calendar_date) FROM dims.dim_date").fetchone()
+        first, last = first_row(conn.execute("SELECT min(calendar_date), max(calendar_date) FROM dims.dim_date"))
     if first is None or not first <= day <= last:
         raise HorizonError(
             f"business date {day} is outside the warehouse calendar ({first}..{last}, dims.dim_date and the "

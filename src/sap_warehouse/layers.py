@@ -28,7 +28,7 @@ import psycopg
 from psycopg import ClientCursor
 
 from sap_warehouse import model
-from sap_warehouse.db import connect, lock_business_date
+from sap_warehouse.db import column_names, connect, lock_business_date
 from sap_warehouse.progress import track
 from sap_warehouse.registry import site, sql_file
 
@@ -223,7 +223,7 @@ def reconcile(
         params = _params(conn, dates)
         with ClientCursor(conn) as cur:
             cur.execute(sql_file("checks/reconciliation.sql"), params)
-            names = [c.name for c in cur.description]
+            names = column_names(cur)
             checks = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         failed = [c for c in checks if not c["ok"]]
         details = {"checks": checks, "through": dates[-1], "raw_retired": params["raw_retired"]}

@@ -37,7 +37,8 @@ def plan(
 ) -> list[dict]:
     """The VACUUM and ANALYZE statements the statistics call for, with the reason for each."""
     actions = []
-    for schema, table, live, dead, changed in conn.execute(sql_file("maintenance/statistics.sql"), (SCHEMAS,)):
+    statistics = conn.execute(sql_file("maintenance/statistics.sql"), {"schemas": SCHEMAS})
+    for schema, table, live, dead, changed in statistics:
         ratio = dead / (live + dead) if live + dead else 0.0
         if dead >= min_dead and ratio >= dead_ratio:
             reason = f"{dead} dead tuples ({ratio:.0%} of {live + dead})"

@@ -12,6 +12,7 @@ build rebuilds exactly those rows, the gate judges exactly those rows, from the 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -154,7 +155,7 @@ def slice_sql(dates: str) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("--"))
 
 
-def slice_dates(conn: psycopg.Connection, dates: str, business_dates: list) -> list:
+def slice_dates(conn: psycopg.Connection, dates: str, business_dates: list[dt.date]) -> list[dt.date]:
     """Every date of the ``dates`` slice of any of ``business_dates``, in order."""
     per_date = sql.SQL(DATE_TOKEN.sub("b.business_date", slice_sql(dates)))
     query = sql.SQL(

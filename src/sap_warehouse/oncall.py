@@ -191,7 +191,7 @@ def day_view(
             "alerts": query_rows(conn, "oncall/alerts.sql", {**day, "severity": severity, "rule": rule}),
             "filters": {"severity": severity, "rule": rule},
             "rows_by_report": query_rows(conn, "oncall/rows_by_report.sql", {**day, "days": CHART_DAYS}),
-            "health": (query_rows(conn, "oncall/database_health.sql") or [None])[0],
+            "health": next(iter(query_rows(conn, "oncall/database_health.sql")), None),
         }
     view["arrivals"] = arrivals(expected, files, [m["report"] for m in view["missing"]], files_due_at, now)
     view["alert_groups"] = alert_groups(view["alerts"])
@@ -478,7 +478,7 @@ def create_app():
             conf={"business_date": day.isoformat(), "business_date_to": None},
             note=f"business date {day}: re-run from the on-call page by {who}",
         )
-        return _back(f"re-run of {day} triggered by {who}: {run.run_id}", date, 2)
+        return _back(f"re-run of {day} triggered by {who}: {run.run_id if run else '(no run id)'}", date, 2)
 
     @app.post("/alerts/acknowledge", dependencies=[can_edit])
     def acknowledge_selected(

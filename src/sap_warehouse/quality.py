@@ -45,7 +45,7 @@ import psycopg
 from psycopg import sql
 
 from sap_warehouse import model, range_gate, settings
-from sap_warehouse.db import connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
+from sap_warehouse.db import column_names, connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
 from sap_warehouse.progress import track
 from sap_warehouse.registry import PROJECT_ROOT, Report, formats, reports, site
 
@@ -370,7 +370,7 @@ def _failure(result, suite: Suite, business_date: dt.date, conn: psycopg.Connect
         try:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute(statement, {"business_date": business_date})
-                names = [c.name for c in cur.description]
+                names = column_names(cur)
                 failure["sample"] = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         except psycopg.Error as error:
             failure["sample_error"] = str(error).strip()
@@ -496,8 +496,8 @@ def _validate_in(
                 from sap_warehouse.data_docs import browser_link
 
                 base = _ui_base_url()
-                links = [browser_link(page, data_docs, base) for page in pages]
-                log.info("%s gate, %s: Data Docs of this run: %s", gate, business_date, " ".join(links))
+                links = [browser_link(page, data_docs or "", base) for page in pages]
+                log.info("%s gate, %s: Data Docs of this run: %s", gate, business_date, " ".join(filter(None, links)))
         for of_day in results.values():
             of_day.sort(key=lambda r: r.suite)
     finally:
@@ -569,7 +569,7 @@ def _with_screened(statistics: dict, suite: Suite) -> dict:
         "evaluated_expectations": count,
         "successful_expectations": successful,
         "success_percent": round(100.0 * successful / count, 2) if count else 100.0,
-        "range_screen": "validated on this date: " + ", ".join(f"#{n}" for n in sorted(suite.only)),
+        "range_screen": "validated on this date: " + ", ".join(f"#{n}" for n in sorted(suite.only or ())),
     }
 
 

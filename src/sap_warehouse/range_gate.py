@@ -29,10 +29,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from sap_warehouse.model import DATE_TOKEN
+
+# An expectation, its kwargs or the parameters, as the suite JSON holds them.
+Json = dict[str, Any]
 
 # A date-dependent parameter -> the column of the range's dates holding it for each date.
 DATE_PARAMETERS = {
@@ -65,7 +70,7 @@ def _days(dates: list[dt.date], future_days: int) -> sql.Composed:
     return DAYS.format(days=listed, future_days=sql.Literal(int(future_days)))
 
 
-def _value(value, parameters: dict) -> sql.Composable:
+def _value(value: Any, parameters: Json) -> sql.Composable:
     """A bound or a set: a date parameter is the date's own column, another parameter its value."""
     if isinstance(value, dict):
         name = value.get("$PARAMETER")
@@ -83,11 +88,11 @@ def _value(value, parameters: dict) -> sql.Composable:
     return sql.Literal(value)
 
 
-def _column(kwargs: dict) -> sql.Composable:
+def _column(kwargs: Json) -> sql.Composable:
     return sql.SQL("s.") + sql.Identifier(kwargs["column"])
 
 
-def _between(kwargs: dict, parameters: dict, measure: sql.Composable) -> sql.Composable:
+def _between(kwargs: Json, parameters: Json, measure: sql.Composable) -> sql.Composable:
     sides = []
     if kwargs.get("min_value") is not None:
         below = "<=" if kwargs.get("strict_min") else "<"
@@ -100,7 +105,7 @@ def _between(kwargs: dict, parameters: dict, measure: sql.Composable) -> sql.Com
     return sql.SQL("{} IS NOT NULL AND ({})").format(measure, sql.SQL(" OR ").join(sides))
 
 
-def _in_set(kwargs: dict, parameters: dict) -> sql.Composable:
+def _in_set(kwargs: Json, parameters: Json) -> sql.Composable:
     return sql.SQL("{0} IS NOT NULL AND {0} NOT IN ({1})").format(
         _column(kwargs), _value(kwargs["value_set"], parameters)
     )
@@ -116,7 +121,7 @@ def _unique(columns: list[str]) -> sql.Composable:
 
 
 # Expectation type -> the condition (on a row ``s`` of the date ``d``'s slice) that makes the row unexpected.
-ROW_CHECKS: dict[str, Callable[[dict, dict], sql.Composable]] = {
+ROW_CHECKS: dict[str, Callable[[Json, Json], sql.Composable]] = {
     "expect_column_values_to_not_be_null": lambda k, p: sql.SQL("{} IS NULL").format(_column(k)),
     "expect_column_values_to_be_null": lambda k, p: sql.SQL("{} IS NOT NULL").format(_column(k)),
     "expect_column_values_to_be_in_set": _in_set,
@@ -138,9 +143,9 @@ ROW_CHECKS: dict[str, Callable[[dict, dict], sql.Composable]] = {
 }
 
 
-def _checked(expectation: dict) -> dict:
+def _checked(expectation: Json) -> Json:
     """The expectation's kwargs, or NotScreenable when it holds an option the screen does not know."""
-    kwargs = expectation["kwargs"]
+    kwargs: Json = expectation["kwargs"]
     unknown = set(kwargs) - OPTIONS
     if unknown:
         raise NotScreenable(f"#{expectation['meta']['number']} {expectation['type']}: option(s) {sorted(unknown)}")
@@ -150,7 +155,7 @@ def _checked(expectation: dict) -> dict:
 
 
 def screen(
-    expectations: list[dict], batch_query: str, parameters: dict, dates: list[dt.date], future_days: int
+    expectations: list[Json], batch_query: str, parameters: Json, dates: list[dt.date], future_days: int
 ) -> list[sql.Composed]:
     """The statements that screen a suite (its expectations numbered in ``meta.number``) over
     ``dates``: each returns ``(gate_date, number, unexpected)`` for every date and expectation with
@@ -191,7 +196,7 @@ def _query_statement(number: int, query: str, batch_query: str, days: sql.Compos
     ).format(number=sql.Literal(number), days=days, query=per_date)
 
 
-def failing(conn, statements: list[sql.Composed]) -> dict[dt.date, dict[int, int]]:
+def failing(conn: psycopg.Connection, statements: list[sql.Composed]) -> dict[dt.date, dict[int, int]]:
     """Run a suite's screen: per date with unexpected rows, expectation number -> unexpected rows."""
     found: dict[dt.date, dict[int, int]] = {}
     for statement in statements:

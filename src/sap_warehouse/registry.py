@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -99,7 +100,7 @@ class Format:
     why: str
 
 
-def _report(code: str, spec: dict, formats: dict[str, Format]) -> Report:
+def _report(code: str, spec: dict[str, Any], formats: dict[str, Format]) -> Report:
     columns = tuple(
         Column(
             name=name,
@@ -153,9 +154,10 @@ def _report(code: str, spec: dict, formats: dict[str, Format]) -> Report:
 
 
 @functools.cache
-def _spec() -> dict:
+def _spec() -> dict[str, Any]:
     with open(CONFIG_DIR / "sap_reports.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        spec: dict[str, Any] = yaml.safe_load(fh)
+    return spec
 
 
 @functools.cache
@@ -180,9 +182,10 @@ def daily_reports() -> list[str]:
 
 
 @functools.cache
-def site() -> dict:
+def site() -> dict[str, Any]:
     with open(CONFIG_DIR / "site.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        config: dict[str, Any] = yaml.safe_load(fh)
+    return config
 
 
 def sql_file(relative: str) -> str:

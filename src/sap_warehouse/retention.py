@@ -30,7 +30,7 @@ import psycopg
 import yaml
 from psycopg import sql
 
-from sap_warehouse.db import OWNER_CONN_ID, connect
+from sap_warehouse.db import OWNER_CONN_ID, connect, first_row
 from sap_warehouse.registry import CONFIG_DIR
 
 log = logging.getLogger(__name__)
@@ -206,11 +206,13 @@ def _apply_policy(
                 if upper > cutoff:
                     break
                 ident = sql.Identifier(*name.split("."))
-                rows, newest = conn.execute(
-                    sql.SQL("SELECT count(*), max({}) FROM {}").format(
-                        sql.Identifier(policy.get("written_column", "loaded_at")), ident
+                rows, newest = first_row(
+                    conn.execute(
+                        sql.SQL("SELECT count(*), max({}) FROM {}").format(
+                            sql.Identifier(policy.get("written_column", "loaded_at")), ident
+                        )
                     )
-                ).fetchone()
+                )
                 if newest is not None and newest >= backup_at:
                     continue  # rows loaded after the backup: left to the row-wise pass below
                 action = {"action": "drop_partition", "target": name, "rows": rows}

@@ -14,10 +14,14 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 VARIABLE, ENVIRONMENT = "Variable", "env"
 KINDS = ("whole number", "number", "text", "time", "list", "location")
 TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+# A setting's value: a whole number, a number, text, a list of text (its kind says which; callers read
+# it as that kind, hence value() is typed Any).
+Value = int | float | str | list[str]
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class Setting:
     doc: str
     source: str = VARIABLE
 
-    def parse(self, raw: str):
+    def parse(self, raw: str) -> Value:
         """``raw`` as this setting's type; ValueError naming the setting when it is not one."""
         text = raw.strip()
         try:
@@ -260,20 +264,20 @@ def raw(name: str) -> str:
         from airflow.sdk import Variable
 
         found = Variable.get(name, default=None)
-    return setting.default if found is None else found
+    return setting.default if found is None else str(found)
 
 
-def value(name: str):
+def value(name: str) -> Any:
     """The setting, typed (whole number, number, text, list of text, a location URL)."""
     return SETTINGS[name].parse(raw(name))
 
 
-def from_environment(name: str):
+def from_environment(name: str) -> Any:
     """A Variable outside Airflow's tasks (a command run by hand): ``AIRFLOW_VAR_<NAME>``, else its default."""
     return SETTINGS[name].parse(os.environ.get(f"AIRFLOW_VAR_{name.upper()}") or SETTINGS[name].default)
 
 
-def default(name: str):
+def default(name: str) -> Any:
     """The setting's default, typed."""
     return SETTINGS[name].parse(SETTINGS[name].default)
 

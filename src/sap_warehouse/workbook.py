@@ -128,7 +128,7 @@ def _copy_row_zero_repaired(src: zipfile.ZipFile, dst: zipfile.ZipFile) -> None:
             if not sheet:
                 shutil.copyfileobj(fh, out, SCAN_CHUNK_BYTES)
                 continue
-            repaired = False
+            repaired = 0
             for part in _chunks(fh, b"<"):
                 if not repaired:
                     part, repaired = _ROW_ZERO.subn(b'<row r="1"', part, count=1)
@@ -203,7 +203,8 @@ def _first_sheet_name(zf: zipfile.ZipFile) -> str | None:
 
 def _area(first: bytes, last: bytes) -> int:
     """Cells of a range such as A1:P20001 (column letters and row digits of its two corners)."""
-    split = [re.match(rb"([A-Z]+)([0-9]+)", corner).groups() for corner in (first, last)]
+    corners = [re.match(rb"([A-Z]+)([0-9]+)", corner) for corner in (first, last)]
+    split = [corner.groups() for corner in corners if corner is not None]  # <dimension>'s pattern matched
     (c1, r1), (c2, r2) = split
     return (abs(_column_number(c2) - _column_number(c1)) + 1) * (abs(int(r2) - int(r1)) + 1)
 

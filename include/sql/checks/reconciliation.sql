@@ -13,7 +13,7 @@
 WITH signs AS (
     SELECT movement_type, direction FROM dims.dim_movement_type
 ),
-checks(check_name, scope, expected, actual, excluded) AS (
+checks (check_name, scope, expected, actual, excluded) AS (
     SELECT 'billing_revenue', b.billing_date || ' ' || b.currency, b.raw_amount, coalesce(f.amount, 0), 0::numeric
       FROM (SELECT billing_date, curr AS currency, sum(net_value) AS raw_amount
               FROM raw.raw_zrsd002

@@ -9,7 +9,8 @@
 WITH touched AS (
     SELECT unnest(ARRAY[sold_to, bill_to, ship_to, payer]) AS code
       FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[])
-    UNION SELECT unnest(ARRAY[sold_to_party, ship_to_party]) FROM raw.raw_zrsd004 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT unnest(ARRAY[sold_to_party, ship_to_party]) FROM raw.raw_zrsd004
+           WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT customer_code FROM raw.raw_zrfi005 WHERE business_date = ANY(%(business_dates)s::date[])
     -- every line the billing fact rebuilds for these dates reads, whichever date's file delivered it
     UNION SELECT unnest(ARRAY[sold_to, bill_to, ship_to, payer]) FROM raw.raw_zrsd002
@@ -17,7 +18,8 @@ WITH touched AS (
 ),
 recent_billing AS (
     SELECT r.* FROM raw.raw_zrsd002 r
-     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
+     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002
+                               WHERE business_date = ANY(%(business_dates)s::date[]))
 ),
 bill AS (
     SELECT DISTINCT ON (r.bill_to) r.bill_to AS code, r.name_of_bill_to AS b_name, r.cust_city AS b_city,
@@ -71,6 +73,6 @@ SELECT code,
   FROM described
 ON CONFLICT (customer_code) DO UPDATE
    SET (customer_code, customer_name, city, customer_group, distribution_channel, sales_office, salesman_id,
-        salesman_name, transportation_zone, is_inferred, source_report) = ROW(excluded.*)  -- all, in table order
+        salesman_name, transportation_zone, is_inferred, source_report) = ROW (excluded.*)  -- all, in table order
  WHERE c IS DISTINCT FROM excluded
    AND (excluded.source_report = 'zrsd002' OR c.source_report <> 'zrsd002');

@@ -11,10 +11,13 @@ touched AS (
       FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT plant, '#' FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[])
     UNION SELECT plant, '#' FROM raw.raw_cooispi WHERE business_date = ANY(%(business_dates)s::date[])
-    UNION SELECT unnest(ARRAY[suppl_plant, dest_plant]), '#' FROM raw.raw_zrmm024 WHERE business_date = ANY(%(business_dates)s::date[])
-    UNION SELECT plant, coalesce(storage_location, '#') FROM raw.raw_mb52 WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT unnest(ARRAY[suppl_plant, dest_plant]), '#' FROM raw.raw_zrmm024
+           WHERE business_date = ANY(%(business_dates)s::date[])
+    UNION SELECT plant, coalesce(storage_location, '#') FROM raw.raw_mb52
+           WHERE business_date = ANY(%(business_dates)s::date[])
     -- every line the inventory fact rebuilds for these dates reads, whichever date's file delivered it
-    UNION SELECT plant, coalesce(storage_location, '#') FROM raw.raw_mb51 WHERE posting_date = ANY(%(movement_dates)s::date[])
+    UNION SELECT plant, coalesce(storage_location, '#') FROM raw.raw_mb51
+           WHERE posting_date = ANY(%(movement_dates)s::date[])
 )
 INSERT INTO dims.dim_location AS l (plant, storage_location, plant_name, plant_type, is_inferred)
 SELECT t.plant, t.storage_location, p.plant_name, coalesce(p.plant_type, 'other'), p.plant IS NULL

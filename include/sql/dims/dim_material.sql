@@ -27,14 +27,16 @@ WITH touched AS (
 latest_mb51 AS (
     SELECT DISTINCT ON (r.material) r.material, r.material_description, r.unit_of_entry
       FROM raw.raw_mb51 r
-     WHERE r.posting_date >= (SELECT min(posting_date) FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[]))
+     WHERE r.posting_date >= (SELECT min(posting_date) FROM raw.raw_mb51
+                               WHERE business_date = ANY(%(business_dates)s::date[]))
        AND r.material IN (SELECT code FROM touched)
      ORDER BY r.material, r.posting_date DESC, r.material_document DESC, r.row_hash DESC, r.occurrence DESC
 ),
 latest_billing AS (
     SELECT DISTINCT ON (r.material) r.material, r.description, r.sales_unit, r.material_type
       FROM raw.raw_zrsd002 r
-     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
+     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002
+                               WHERE business_date = ANY(%(business_dates)s::date[]))
        AND r.material IN (SELECT code FROM touched)
      ORDER BY r.material, r.billing_date DESC, r.billing_document DESC, r.billing_item DESC
 ),
@@ -119,5 +121,5 @@ SELECT d.code,
 ON CONFLICT (material_code) DO UPDATE
    SET (material_code, material_description, material_type, site_material_type, mrp_controller, base_unit,
         division, business, sub_business, product_group, product_group_1, product_group_2, series, color, item,
-        material_group_1, product_hierarchy, is_inferred, source_report) = ROW(excluded.*)  -- all, in table order
+        material_group_1, product_hierarchy, is_inferred, source_report) = ROW (excluded.*)  -- all, in table order
  WHERE m IS DISTINCT FROM excluded;

@@ -12,4 +12,5 @@ ON CONFLICT (movement_type) DO UPDATE
    SET description = excluded.description, category = excluded.category, direction = excluded.direction,
        is_reversal = excluded.is_reversal, reverses = excluded.reverses
  WHERE (d.description, d.category, d.direction, d.is_reversal, d.reverses)
-       IS DISTINCT FROM (excluded.description, excluded.category, excluded.direction, excluded.is_reversal, excluded.reverses);
+       IS DISTINCT FROM (excluded.description, excluded.category, excluded.direction, excluded.is_reversal,
+                         excluded.reverses);

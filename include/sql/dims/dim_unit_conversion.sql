@@ -12,9 +12,12 @@ WITH weights AS (
 ),
 fixed AS (
     SELECT DISTINCT u.material, u.unit, w.kg AS kg_per_unit, 'weight unit' AS derived_from
-      FROM (SELECT material, sales_unit AS unit FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[])
-            UNION SELECT material, sales_unit FROM raw.raw_zrsd004 WHERE business_date = ANY(%(business_dates)s::date[])
-            UNION SELECT material, unit_of_entry FROM raw.raw_mb51 WHERE business_date = ANY(%(business_dates)s::date[])) u
+      FROM (SELECT material, sales_unit AS unit FROM raw.raw_zrsd002
+             WHERE business_date = ANY(%(business_dates)s::date[])
+            UNION SELECT material, sales_unit FROM raw.raw_zrsd004
+                   WHERE business_date = ANY(%(business_dates)s::date[])
+            UNION SELECT material, unit_of_entry FROM raw.raw_mb51
+                   WHERE business_date = ANY(%(business_dates)s::date[])) u
       JOIN weights w ON w.unit = u.unit
      WHERE u.material IS NOT NULL
 ),
@@ -25,7 +28,8 @@ weighed AS (
            r.net_weight * w.kg AS kg, r.billing_qty AS qty
       FROM raw.raw_zrsd002 r
       JOIN weights w ON w.unit = r.weight_unit
-     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002 WHERE business_date = ANY(%(business_dates)s::date[]))
+     WHERE r.billing_date >= (SELECT min(billing_date) FROM raw.raw_zrsd002
+                               WHERE business_date = ANY(%(business_dates)s::date[]))
        AND (r.material, r.sales_unit) IN (SELECT material, sales_unit FROM raw.raw_zrsd002
                                            WHERE business_date = ANY(%(business_dates)s::date[]))
        AND r.billing_qty > 0 AND r.net_weight > 0 AND r.cancelled IS NULL AND r.doc_cancel IS NULL

@@ -40,5 +40,5 @@ SELECT r.order_number,
 ON CONFLICT (order_number) DO UPDATE
    SET (order_number, order_number_norm, plant, material_code, order_type, mrp_controller, batch, sales_order,
         basic_start_date, basic_finish_date, release_date, actual_finish_date, order_qty, delivered_qty, unit,
-        yield_pct, system_status, status, business_date) = ROW(excluded.*)  -- all, in table order
+        yield_pct, system_status, status, business_date) = ROW (excluded.*)  -- all, in table order
  WHERE f IS DISTINCT FROM excluded;

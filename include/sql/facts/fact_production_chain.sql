@@ -21,7 +21,8 @@ UNION SELECT ltrim(process_order, '0') FROM raw.raw_zrpp062 WHERE business_date 
 -- orders consuming a batch that D's COOISPI made: that batch's level may have changed
 UNION SELECT ltrim(m.order_number, '0')
   FROM raw.raw_cooispi c JOIN raw.raw_mb51 m ON m.batch = c.batch AND m.material = c.material_number
- WHERE c.business_date = ANY(%(business_dates)s::date[]) AND m.movement_type IN ('261', '262') AND m.order_number IS NOT NULL
+ WHERE c.business_date = ANY(%(business_dates)s::date[]) AND m.movement_type IN ('261', '262')
+   AND m.order_number IS NOT NULL
 -- P01 orders whose liquid order is in D's COOISPI
 UNION SELECT ltrim(z.process_order, '0')
   FROM raw.raw_cooispi c JOIN raw.raw_zrpp062 z ON ltrim(z.order_sfg_liquid, '0') = ltrim(c.order_number, '0')
@@ -99,6 +100,6 @@ SELECT parent_material, parent_batch, parent_order, parent_level, child_material
 ON CONFLICT (parent_material, parent_batch, child_material, child_batch) DO UPDATE
    SET (parent_material, parent_batch, parent_order, parent_level, child_material, child_batch, child_order,
         child_level, link_rule, consumed_qty, produced_qty, yield_pct, business_date, consumed_unit,
-        produced_unit, consumed_kg, produced_kg) = ROW(excluded.*)  -- all, in table order
+        produced_unit, consumed_kg, produced_kg) = ROW (excluded.*)  -- all, in table order
  WHERE (c.link_rule = excluded.link_rule OR excluded.link_rule = 'mb51_261_order')
    AND c IS DISTINCT FROM excluded;

@@ -7,7 +7,7 @@ SELECT %(at)s, a.pid,
        CASE WHEN a.wait_event_type = 'Lock' OR cardinality(pg_blocking_pids(a.pid)) > 0
             THEN 'waiting' ELSE 'long_running' END,
        a.usename, a.application_name, a.state, a.wait_event_type, a.wait_event, pg_blocking_pids(a.pid),
-       round(extract(epoch FROM %(at)s - coalesce(a.xact_start, a.query_start))::numeric, 1), left(a.query, 2000)
+       round(extract(EPOCH FROM %(at)s - coalesce(a.xact_start, a.query_start))::numeric, 1), left(a.query, 2000)
   FROM pg_stat_activity a
  WHERE a.datname = current_database() AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
    AND (a.wait_event_type = 'Lock' OR cardinality(pg_blocking_pids(a.pid)) > 0

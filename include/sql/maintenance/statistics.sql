@@ -3,5 +3,5 @@
 SELECT s.schemaname, s.relname, s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze
   FROM pg_stat_user_tables s
   JOIN pg_class c ON c.oid = s.relid
- WHERE s.schemaname = ANY(%s) AND c.relkind IN ('r', 'm')
+ WHERE s.schemaname = ANY(%(schemas)s) AND c.relkind IN ('r', 'm')
  ORDER BY s.schemaname, s.relname

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from sap_warehouse.db import first_row
 from sap_warehouse.raw_load.stage import Scratch
 from sap_warehouse.raw_load.typed import Typed
 from sap_warehouse.registry import Report
@@ -56,7 +57,7 @@ def key_rows(conn: psycopg.Connection, report: Report, scratch: Scratch, typed: 
                 "row_hash, raw_data FROM {typed} WHERE {valid} ORDER BY {key}, source_row DESC"
             ).format(keyed=scratch.keyed, key=key_cols, names=names, typed=typed.table, valid=valid)
         )
-        rows, key = scratch.keyed, list(report.key)
+        rows, key = sql.Composed([scratch.keyed]), list(report.key)
         kept = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(rows)).fetchone()[0]
         if kept < typed.rows_read - typed.rejected:
             conn.execute(
@@ -87,7 +88,7 @@ def match_condition(
     # the other partitions itself instead of planning all of them (a daily file's whole write
     # took 0.3-0.4 s, most of it planning over the 133 monthly partitions).
     part = sql.Identifier(report.partition_column)
-    low, high = conn.execute(sql.SQL("SELECT min({p}), max({p}) FROM {t}").format(p=part, t=typed.table)).fetchone()
+    low, high = first_row(conn.execute(sql.SQL("SELECT min({p}), max({p}) FROM {t}").format(p=part, t=typed.table)))
     bounded = sql.SQL("{} AND t.{p} BETWEEN {low} AND {high}").format(
         match, p=part, low=sql.Literal(low), high=sql.Literal(high)
     )

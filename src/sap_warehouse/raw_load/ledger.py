@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -145,7 +146,7 @@ def same_rows_in(
 
 
 def record_skipped(
-    business_date: dt.date, skipped: list[tuple[object, str]], *, run: dict | None = None, conninfo: str | None = None
+    business_date: dt.date, skipped: list[tuple[Any, str]], *, run: dict | None = None, conninfo: str | None = None
 ) -> list[str]:
     """A 'skipped' ledger row for each landing entry left alone on purpose (landing.Listing.skipped),
     once per date and name; returns the names recorded now."""
@@ -218,7 +219,7 @@ _WAITING = """
 
 
 def record_late_files(
-    business_date: dt.date, found: list[tuple[dt.date, object]], lookback_days: int, *, conninfo: str | None = None
+    business_date: dt.date, found: list[tuple[dt.date, Any]], lookback_days: int, *, conninfo: str | None = None
 ) -> list[str]:
     """Replace what operations.late_file holds for the ``lookback_days`` dates before
     ``business_date`` with ``found`` (date, file): the files waiting in those dates' landing folders.

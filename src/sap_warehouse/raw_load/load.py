@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from typing import Any
 
 import psycopg
 
@@ -126,6 +127,7 @@ def load_landed(
                 file_name=file_name, business_date=business_date.isoformat(), status="quarantined", reason=problem
             )
         else:
+            assert known is not None  # no problem and no load: the file was known (AlreadyLoaded)
             result = repeat(known, file_name, business_date)
         record_file(
             conn,
@@ -202,7 +204,7 @@ def load_file(
 
 
 def load_files(
-    files: list[tuple[object, dt.date, bool]],
+    files: list[tuple[Any, dt.date, bool]],
     *,
     quarantine_root,
     archive_root=None,

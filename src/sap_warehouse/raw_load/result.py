@@ -107,7 +107,7 @@ def file_result(
         return result
     notes = [sheet_notes(sheet)]
     if written.superseded:
-        scopes = ", ".join(sheet.report.snapshot_scope) or "the report"
+        scopes = ", ".join(sheet.report.snapshot_scope or ()) or "the report"
         notes.append(
             f"{written.superseded} line(s) of the scopes this file covers ({scopes}) are missing from it: marked "
             "superseded (kept in raw, left out of the facts)"
@@ -123,7 +123,7 @@ def file_result(
     # Rows of a business key repeated in this file are rejects (the last one was kept), so rows read
     # still add up: read = inserted + updated + unchanged + rejected.
     result.rows_inserted, result.rows_updated = written.inserted, written.updated
-    result.rows_rejected = typed.rows_read - keyed.kept
+    result.rows_rejected = typed.rows_read - (keyed.kept if keyed is not None else 0)
     result.rows_unchanged = typed.rows_read - result.rows_rejected - written.inserted - written.updated
     return result
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from sap_warehouse.db import first_row
 from sap_warehouse.raw_load.stage import Scratch
 from sap_warehouse.registry import Column
 from sap_warehouse.workbook import Sheet
@@ -197,13 +198,15 @@ def type_rows(conn: psycopg.Connection, sheet: Sheet, scratch: Scratch, business
             scratch.persistence, typed, _typed_select(sheet, business_date, scratch.stage, ranges)
         )
     )
-    rows_read, rejected, summary = conn.execute(
-        sql.SQL(
-            "SELECT count(*) FILTER (WHERE NOT is_summary), "
-            "count(*) FILTER (WHERE NOT is_summary AND cardinality(problems) > 0), "
-            "count(*) FILTER (WHERE is_summary) FROM {}"
-        ).format(typed)
-    ).fetchone()
+    rows_read, rejected, summary = first_row(
+        conn.execute(
+            sql.SQL(
+                "SELECT count(*) FILTER (WHERE NOT is_summary), "
+                "count(*) FILTER (WHERE NOT is_summary AND cardinality(problems) > 0), "
+                "count(*) FILTER (WHERE is_summary) FROM {}"
+            ).format(typed)
+        )
+    )
     issue_columns = conn.execute(
         sql.SQL("SELECT p.column_name, count(*)::integer FROM {} t, unnest(t.issues) p GROUP BY 1 ORDER BY 1").format(
             typed
