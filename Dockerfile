@@ -5,7 +5,7 @@
 # - final stage: the PostgreSQL 15 client tools the backup DAG runs (pg_dump, pg_restore; the server's
 #   major), the runtime dependencies resolved in requirements.lock (scripts/lock; not the development
 #   venv), the wheel, and `pip check` (a broken set fails the build, not the first task).
-# Nothing of the development kit or the test tools is in it. tests/test_image.py runs these steps as a
+# Nothing of the development kit or the test tools is in it. tests/image/test_image.py runs these steps as a
 # non-root user on a root-owned copy of the context.
 FROM apache/airflow:slim-3.3.2-python3.11 AS build
 # requirements.txt: the package's declared dependencies (pyproject.toml reads them from it).

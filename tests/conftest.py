@@ -32,17 +32,23 @@ os.environ.setdefault("AIRFLOW_VAR_SAP_FILE_STABLE_SECONDS", "0")
 os.environ.setdefault("AIRFLOW_VAR_SAP_FILE_GIVE_UP_MINUTES", "0")
 
 
-# Test tiers (docs/commands.md): `dag`, `scheduler` and `browser` are marked by their modules; any other
-# test is `db` when it asks for a database (these fixtures, directly or through others) and `unit`
-# otherwise: pure Python, no PostgreSQL, no Airflow metadata database (`scripts/dev test -m unit`).
+# Test tiers (docs/commands.md): a test lives in the folder of its tier, which marks it: unit (pure
+# Python: no PostgreSQL, no Airflow metadata database), db (scratch warehouse databases), dag (DAGs run
+# or parsed through Airflow), scheduler (a real scheduler and api-server), browser (headless Chromium on
+# the local Airflow), image (the Dockerfile's steps, emulated). `scripts/dev test -m unit` runs the first.
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "db", "dag", "scheduler", "browser", "image")
 DATABASE_FIXTURES = {"admin_server", "migrated_template", "empty_database", "warehouse", "login_password"}
-EXPLICIT_TIERS = {"dag", "scheduler", "browser"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if not EXPLICIT_TIERS & {mark.name for mark in item.iter_markers()}:
-            item.add_marker("db" if DATABASE_FIXTURES & set(item.fixturenames) else "unit")
+        tier = Path(str(item.path)).resolve().relative_to(TESTS).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test lives in its tier's folder, tests/<{'|'.join(TIERS)}>/")
+        if tier == "unit" and DATABASE_FIXTURES & set(item.fixturenames):
+            raise pytest.UsageError(f"{item.nodeid} asks for a database: it belongs in tests/db/, not tests/unit/")
+        item.add_marker(tier)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ next_day, future_limit; any other parameter is a constant of the run):
 
 A suite holding anything else (another type, ``mostly``, a ``row_condition``, an unknown option) is
 not screened: ``NotScreenable`` says which expectation and why, quality logs it, and the suite is
-validated date by date. tests/test_range_gate.py checks that every shipped suite screens.
+validated date by date. tests/db/test_range_gate.py checks that every shipped suite screens.
 """
 
 from __future__ import annotations
