@@ -259,11 +259,19 @@ def stage_orm(p: dict) -> dict:
         for line in lines:
             session.add(
                 OrmMovement(
-                    posting_date=dt.date.fromisoformat(line[0]), movement_type=line[1], plant=line[2],
-                    storage_location=line[3], material=line[4], unit=line[5], quantity=Decimal(line[6]),
-                    material_document=line[7], batch=line[8], text=line[9] or None, purchase_order=line[10] or None,
+                    posting_date=dt.date.fromisoformat(line[0]),
+                    movement_type=line[1],
+                    plant=line[2],
+                    storage_location=line[3],
+                    material=line[4],
+                    unit=line[5],
+                    quantity=Decimal(line[6]),
+                    material_document=line[7],
+                    batch=line[8],
+                    text=line[9] or None,
+                    purchase_order=line[10] or None,
                 )
-            )  # fmt: skip
+            )
             session.commit()
     seconds = time.perf_counter() - start
     engine.dispose()
@@ -443,8 +451,9 @@ def measure_floor(bench: Bench, files: list[str], csv_dir: Path, types: dict[str
         for name, columns in types.items():
             body = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns)
             conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(f"floor_{name}"), body))
-        bench.child("floor_copy", {"url": url, "csv_dir": str(csv_dir), "tables": [f"floor_{n}" for n in types]},
-                    "floor: copy")  # fmt: skip
+        bench.child(
+            "floor_copy", {"url": url, "csv_dir": str(csv_dir), "tables": [f"floor_{n}" for n in types]}, "floor: copy"
+        )
         count = sql.SQL("SELECT count(*) FROM {}")
         rows = sum(conn.execute(count.format(sql.Identifier(f"floor_{n}"))).fetchone()[0] for n in types)
     bench.drop("floor")
@@ -486,8 +495,11 @@ def measure(bench: Bench, work: Path, size: dict, runs: int, daily_only: bool = 
         for label, keys in REBUILD_STAGES.items():
             bench.record(label, sum(r["steps"][k] for k in keys), r["peak_mb"])
         r = bench.child("gates", {"url": url, "dates": [d.isoformat() for d in days]}, "gates")
-        print(f"run {run}/{runs}: gates {r['seconds']:.1f} s (raw {r['raw']:.1f} s, facts {r['facts']:.1f} s, "
-              "the rest importing Great Expectations)", flush=True)  # fmt: skip
+        print(
+            f"run {run}/{runs}: gates {r['seconds']:.1f} s (raw {r['raw']:.1f} s, facts {r['facts']:.1f} s, "
+            "the rest importing Great Expectations)",
+            flush=True,
+        )
         bench.child("alerts", {"url": url, "day": days[-1].isoformat()}, "alerts")
         if run == 1:
             report["tables"] = _counts(url)
@@ -498,8 +510,9 @@ def measure(bench: Bench, work: Path, size: dict, runs: int, daily_only: bool = 
     # the daily run, on the full year and on its last twelfth
     history = days[-max(1, round(len(days) / HISTORY_SHARE)) :]
     url = bench.database("tenth", template="empty")
-    bench.child("raw_load", {"url": url, "files": files_of(landing, history), "quarantine": quarantine,
-                             "workers": WORKERS})  # fmt: skip
+    bench.child(
+        "raw_load", {"url": url, "files": files_of(landing, history), "quarantine": quarantine, "workers": WORKERS}
+    )
     bench.child("rebuild", {"url": url, "first": history[0].isoformat(), "last": history[-1].isoformat()})
     report["history_dates"] = {"full": len(days), "tenth": len(history)}
     for run in range(1, runs + 1):
@@ -509,8 +522,11 @@ def measure(bench: Bench, work: Path, size: dict, runs: int, daily_only: bool = 
             day_landing = work / "daily" / "landing"
             shutil.rmtree(work / "daily", ignore_errors=True)
             shutil.copytree(landing / next_day.isoformat(), day_landing / next_day.isoformat())
-            r = bench.child("daily_run", {"url": url, "landing": str(day_landing), "work": str(work / "daily"),
-                                          "day": next_day.isoformat()}, f"daily run, {kind}")  # fmt: skip
+            r = bench.child(
+                "daily_run",
+                {"url": url, "landing": str(day_landing), "work": str(work / "daily"), "day": next_day.isoformat()},
+                f"daily run, {kind}",
+            )
             for task, seconds in r["tasks"].items():
                 report.setdefault("daily_tasks", {}).setdefault(kind, {}).setdefault(task, []).append(seconds)
             _check_daily_run(url, next_day)

@@ -100,9 +100,23 @@ def _values(i: int, text: str | None) -> list:
     if text is None:
         return [float(i % 7)] * 16
     return [
-        DAY.strftime("%d.%m.%Y"), "101" if i % 3 else "261", "1201", "0001", f"10000{i % 5000:05d}", text,
-        f"26008P{i % 999999:06d}", float(i % 997) + 0.5, "KG", "", "0013100000", f"49{i:08d}", text, "", "", "",
-    ]  # fmt: skip
+        DAY.strftime("%d.%m.%Y"),
+        "101" if i % 3 else "261",
+        "1201",
+        "0001",
+        f"10000{i % 5000:05d}",
+        text,
+        f"26008P{i % 999999:06d}",
+        float(i % 997) + 0.5,
+        "KG",
+        "",
+        "0013100000",
+        f"49{i:08d}",
+        text,
+        "",
+        "",
+        "",
+    ]
 
 
 def write_case(

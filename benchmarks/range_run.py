@@ -93,8 +93,10 @@ def main() -> None:
         template = f"wh_bench_range_template_{uuid.uuid4().hex[:8]}"
         migrate(create_database(template))
         try:
-            measured = {mode: [one(mode, days, files, template) for _ in range(args.runs)]
-                        for mode in ("per-date runs", "range run")}  # fmt: skip
+            measured = {
+                mode: [one(mode, days, files, template) for _ in range(args.runs)]
+                for mode in ("per-date runs", "range run")
+            }
         finally:
             drop_database(template)
     lines = [

@@ -126,8 +126,21 @@ def copy_floor(movements, workdir: Path, url: str) -> float:
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         for m in movements:
-            writer.writerow([m.posting_date, m.movement_type, m.plant, m.storage_location, m.material, m.batch,
-                             m.quantity, m.unit, m.material_document, m.text, m.purchase_order])  # fmt: skip
+            writer.writerow(
+                [
+                    m.posting_date,
+                    m.movement_type,
+                    m.plant,
+                    m.storage_location,
+                    m.material,
+                    m.batch,
+                    m.quantity,
+                    m.unit,
+                    m.material_document,
+                    m.text,
+                    m.purchase_order,
+                ]
+            )
     create = (
         "DROP TABLE IF EXISTS copy_floor; CREATE TABLE copy_floor (posting_date date, movement_type text, "
         "plant text, storage_location text, material text, batch text, qty numeric(18,3), unit text, "
@@ -195,8 +208,10 @@ def main() -> None:
     for name, data in files.items():
         paths[name] = workdir / f"{name}.xlsx"
         paths[name].write_bytes(data)
-    print(f"generated {len(movements)} MB51 lines ({len(files['main']) / 1e6:.1f} MB xlsx) "
-          f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+    print(
+        f"generated {len(movements)} MB51 lines ({len(files['main']) / 1e6:.1f} MB xlsx) "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
 
     template = "bench_raw_load_template"
     migrate(create_database(template))

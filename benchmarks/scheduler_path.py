@@ -224,9 +224,10 @@ def render(bench: Bench, args: argparse.Namespace, runs: list[dict], files: int,
     wall = bench.samples["range run through the scheduler"]
     command = f"scripts/dev exec python benchmarks/scheduler_path.py --days {args.days}"
     command += "".join(
-        f" --{k} {v}" for k, v in (("rows", args.rows), ("executor", args.executor), ("runs", args.runs))
+        f" --{k} {v}"
+        for k, v in (("rows", args.rows), ("executor", args.executor), ("runs", args.runs))
         if v != {"rows": 1000, "executor": "local", "runs": 3}[k]
-    )  # fmt: skip
+    )
     lines = [
         f"### Range run through the scheduler: {args.days} dates, {EXECUTORS[args.executor]} ({dt.date.today()})",
         "",

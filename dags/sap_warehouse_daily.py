@@ -209,13 +209,19 @@ def sap_warehouse_daily():
         get_current_context()["files_label"] = label
         landing = location("landing")
         results = load_files(
-            [(landing / f["business_date"] / f["file_name"], dt.date.fromisoformat(f["business_date"]),
-              f["keep_source"]) for f in files],
+            [
+                (
+                    landing / f["business_date"] / f["file_name"],
+                    dt.date.fromisoformat(f["business_date"]),
+                    f["keep_source"],
+                )
+                for f in files
+            ],
             quarantine_root=location("quarantine"),
             archive_root=location("archive"),
             reject_ratio_max=value("sap_reject_ratio_max"),
             run=run_info(),
-        )  # fmt: skip
+        )
         return [result.as_dict() for result in results]
 
     @task(trigger_rule="none_failed")
@@ -228,8 +234,10 @@ def sap_warehouse_daily():
         for business_date in dates:
             landing = str(location("landing") / business_date)
             day = dt.date.fromisoformat(business_date)
-            missing += [f"{business_date} {report}" for report in record_missing(
-                day, expected_reports(), landing=landing, run=run_info())]  # fmt: skip
+            missing += [
+                f"{business_date} {report}"
+                for report in record_missing(day, expected_reports(), landing=landing, run=run_info())
+            ]
         return missing
 
     @task(trigger_rule="none_failed", multiple_outputs=False)

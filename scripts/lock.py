@@ -36,8 +36,19 @@ def resolve(requirements: Path, constraints: list[Path]) -> dict[str, str]:
     """name -> version of everything pip would install for ``requirements`` into an empty environment."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-                   "--report", str(report), "-r", str(requirements)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            "-r",
+            str(requirements),
+        ]
         for path in constraints:
             command += ["-c", str(path)]
         subprocess.run(command, check=True, cwd=ROOT)  # noqa: S603 (the project's own files)

@@ -148,16 +148,29 @@ def cooispi_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
         # Yields of a healthy plant: 91-102 % (the low_yield alert starts below 85 %).
         delivered = (qty * Decimal(rnd.randint(91, 102)) / 100).quantize(Decimal("0.001")) if done else Decimal(0)
         status = "TECO MSPT PRT  PCNF DLV" if done else "REL PRT  PCNF"
-        out.append({
-            "plant": FACTORY, "sales_order": "", "order_number": "0" + _order_no(day, i), "order_type": "ZP01",
-            "material_number": code, "basic_start_date": day - dt.timedelta(days=2),
-            "release_date_actual": day - dt.timedelta(days=1), "actual_finish_date": day if done else None,
-            "material_description": desc, "bom_alternative": "1", "batch": f"{day:%y%j}{mrp}{i:04d}",
-            "system_status": status, "mrp_controller": mrp, "order_quantity": qty,
-            "delivered_quantity": delivered, "unit_of_measure": unit, "created_on": day - dt.timedelta(days=3),
-            "basic_finish_date": day,
-            "__cells__": {"system_status": status + "*"} if rnd.random() < 0.3 else {},
-        })  # fmt: skip
+        out.append(
+            {
+                "plant": FACTORY,
+                "sales_order": "",
+                "order_number": "0" + _order_no(day, i),
+                "order_type": "ZP01",
+                "material_number": code,
+                "basic_start_date": day - dt.timedelta(days=2),
+                "release_date_actual": day - dt.timedelta(days=1),
+                "actual_finish_date": day if done else None,
+                "material_description": desc,
+                "bom_alternative": "1",
+                "batch": f"{day:%y%j}{mrp}{i:04d}",
+                "system_status": status,
+                "mrp_controller": mrp,
+                "order_quantity": qty,
+                "delivered_quantity": delivered,
+                "unit_of_measure": unit,
+                "created_on": day - dt.timedelta(days=3),
+                "basic_finish_date": day,
+                "__cells__": {"system_status": status + "*"} if rnd.random() < 0.3 else {},
+            }
+        )
     for chain in _chains(out):
         _size_chain(chain, rnd)
     return out
@@ -196,29 +209,52 @@ def zrpp062_rows(day: dt.date, orders: list[dict], seed: int) -> list[dict]:
         roll = rnd.random()
         sg_actual = Decimal(rnd.randint(1220, 1280)) / 1000 if roll >= 0.05 else None
         sg_cell = "?" if roll < 0.03 else ("" if sg_actual is None else f"{sg_actual:.3f}".replace(".", ","))
-        out.append({
-            "mrp_controller": "P01", "product_group_1": _product_group(order["material_number"]),
-            "product_group_2": "Interior",
-            "material": order["material_number"], "material_description": order["material_description"],
-            "batch": order["batch"], "process_order": order["order_number"].lstrip("0"),
-            "order_sfg_liquid": sfg["order_number"].lstrip("0") if sfg else None,
-            "qty_order_sfg_liquid": sfg["order_quantity"] if sfg else None, "tb": "", "pv": "0001",
-            "bom_alt": "1", "bom_text": "Công thức chuẩn", "group_recipe": "GR-01", "process_order_qty": qty,
-            "process_order_qty_uom": order["unit_of_measure"], "tonase_pos": _q3(qty * KG_PER_UNIT["PC"] / 1000),
-            "uom_tonase": "TO", "system_status": order["system_status"], "ud_status": "UD A",
-            "gi_packaging_to_order_lbl": qty, "gi_packaging_to_order_lbl_uom": "PC",
-            "gi_sfg_liquid_to_order_filling": _q3(qty * KG_PER_UNIT["PC"]),
-            "gi_sfg_liquid_to_order_filling_uom": "KG", "gr_qty_to_0201": order["delivered_quantity"],
-            "tonase_alkana_0201": _q3(order["delivered_quantity"] * KG_PER_UNIT["PC"] / 1000),
-            "tonase_alkana_0201_uom": "TO", "gr_by_product": Decimal(0), "gr_by_product_uom": "KG",
-            "bar_sfg": _money(rnd, 0, 50), "qty_allowance": _money(rnd, 0, 20),
-            "sg_theoretical": Decimal("1.2500"), "sg_actual": sg_actual,
-            "variant_prod_sfg_result_pct": Decimal(rnd.randint(-300, 300)) / 100,
-            "variant_fg_pc": Decimal(rnd.randint(-5, 5)), "variant_fg_pct": Decimal(rnd.randint(-200, 200)) / 100,
-            "losses_fg_result_kg": _money(rnd, 0, 40), "losses_fg_result_pct": Decimal(rnd.randint(0, 300)) / 100,
-            "pc_to_kg_actual": KG_PER_UNIT["PC"], "pd_manager": "Phạm Minh Đức", "pd_leader": "Vũ Thị Hoa",
-            "__cells__": {"sg_actual": sg_cell},
-        })  # fmt: skip
+        out.append(
+            {
+                "mrp_controller": "P01",
+                "product_group_1": _product_group(order["material_number"]),
+                "product_group_2": "Interior",
+                "material": order["material_number"],
+                "material_description": order["material_description"],
+                "batch": order["batch"],
+                "process_order": order["order_number"].lstrip("0"),
+                "order_sfg_liquid": sfg["order_number"].lstrip("0") if sfg else None,
+                "qty_order_sfg_liquid": sfg["order_quantity"] if sfg else None,
+                "tb": "",
+                "pv": "0001",
+                "bom_alt": "1",
+                "bom_text": "Công thức chuẩn",
+                "group_recipe": "GR-01",
+                "process_order_qty": qty,
+                "process_order_qty_uom": order["unit_of_measure"],
+                "tonase_pos": _q3(qty * KG_PER_UNIT["PC"] / 1000),
+                "uom_tonase": "TO",
+                "system_status": order["system_status"],
+                "ud_status": "UD A",
+                "gi_packaging_to_order_lbl": qty,
+                "gi_packaging_to_order_lbl_uom": "PC",
+                "gi_sfg_liquid_to_order_filling": _q3(qty * KG_PER_UNIT["PC"]),
+                "gi_sfg_liquid_to_order_filling_uom": "KG",
+                "gr_qty_to_0201": order["delivered_quantity"],
+                "tonase_alkana_0201": _q3(order["delivered_quantity"] * KG_PER_UNIT["PC"] / 1000),
+                "tonase_alkana_0201_uom": "TO",
+                "gr_by_product": Decimal(0),
+                "gr_by_product_uom": "KG",
+                "bar_sfg": _money(rnd, 0, 50),
+                "qty_allowance": _money(rnd, 0, 20),
+                "sg_theoretical": Decimal("1.2500"),
+                "sg_actual": sg_actual,
+                "variant_prod_sfg_result_pct": Decimal(rnd.randint(-300, 300)) / 100,
+                "variant_fg_pc": Decimal(rnd.randint(-5, 5)),
+                "variant_fg_pct": Decimal(rnd.randint(-200, 200)) / 100,
+                "losses_fg_result_kg": _money(rnd, 0, 40),
+                "losses_fg_result_pct": Decimal(rnd.randint(0, 300)) / 100,
+                "pc_to_kg_actual": KG_PER_UNIT["PC"],
+                "pd_manager": "Phạm Minh Đức",
+                "pd_leader": "Vũ Thị Hoa",
+                "__cells__": {"sg_actual": sg_cell},
+            }
+        )
     # Listed by product group, as the report sorts them (its subtotals follow each group).
     return sorted(out, key=lambda row: row["product_group_1"])
 
@@ -237,20 +273,44 @@ def zrsd004_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
         customer = CUSTOMERS[(i // 2) % len(CUSTOMERS)]
         code, desc, unit, _ = rnd.choice(goods)
         qty = Decimal(rnd.randint(1, 300))
-        out.append({
-            "delivery_date": day, "actual_gi_date": day, "delivery": delivery,
-            "so_reference": f"11{delivery[2:]}", "req_type": "ZS", "delivery_type": "ZLF",
-            "shipping_point": DC, "sloc": "1001", "sales_office": "VN01", "dist_channel": customer[4],
-            "cust_group": customer[3], "sold_to_party": customer[0], "ship_to_party": customer[0],
-            "name_of_ship_to": customer[1], "city_of_ship_to": customer[2], "regional_stru_grp": "R1",
-            "transportation_zone": "TZ01", "salesman_id": customer[5], "salesman_name": SALESMEN[customer[5]],
-            "material": code, "description": desc, "delivery_qty": qty,
-            "tonase": _q3(qty * KG_PER_UNIT[unit] / 1000), "tonase_unit": "TO",
-            "actual_delivery_qty": qty, "sales_unit": unit, "net_weight": qty * KG_PER_UNIT[unit],
-            "weight_unit": "KG", "volume": qty * 18, "volume_unit": "L", "created_by": "SDUSER01",
-            "product_hierarchy": "0102030405", "line_item": f"{(i % 2 + 1) * 10:06d}",
-            "total_movement_goods_stat": "C",
-        })  # fmt: skip
+        out.append(
+            {
+                "delivery_date": day,
+                "actual_gi_date": day,
+                "delivery": delivery,
+                "so_reference": f"11{delivery[2:]}",
+                "req_type": "ZS",
+                "delivery_type": "ZLF",
+                "shipping_point": DC,
+                "sloc": "1001",
+                "sales_office": "VN01",
+                "dist_channel": customer[4],
+                "cust_group": customer[3],
+                "sold_to_party": customer[0],
+                "ship_to_party": customer[0],
+                "name_of_ship_to": customer[1],
+                "city_of_ship_to": customer[2],
+                "regional_stru_grp": "R1",
+                "transportation_zone": "TZ01",
+                "salesman_id": customer[5],
+                "salesman_name": SALESMEN[customer[5]],
+                "material": code,
+                "description": desc,
+                "delivery_qty": qty,
+                "tonase": _q3(qty * KG_PER_UNIT[unit] / 1000),
+                "tonase_unit": "TO",
+                "actual_delivery_qty": qty,
+                "sales_unit": unit,
+                "net_weight": qty * KG_PER_UNIT[unit],
+                "weight_unit": "KG",
+                "volume": qty * 18,
+                "volume_unit": "L",
+                "created_by": "SDUSER01",
+                "product_hierarchy": "0102030405",
+                "line_item": f"{(i % 2 + 1) * 10:06d}",
+                "total_movement_goods_stat": "C",
+            }
+        )
     return out
 
 
@@ -267,27 +327,68 @@ def zrsd002_rows(day: dt.date, deliveries: list[dict], seed: int) -> list[dict]:
         cancelled = rnd.random() < 0.03
         # Discount holds the pricing conditions as text on about a quarter of the lines (real exports).
         discount = rnd.choice(DISCOUNT_CONDITIONS) if rnd.random() < 0.25 else None
-        out.append({
-            "billing_date": day, "billing_document": f"90{line['delivery'][2:]}", "sloc": line["sloc"],
-            "tax_classification": "1", "top": "Z030", "billing_type": "ZF2", "sales_organization": "VN10",
-            "sales_office": "VN01", "dist_channel": customer[4], "sold_to": customer[0], "payer": customer[0],
-            "bill_to": customer[0], "name_of_bill_to": customer[1], "cust_city": customer[2],
-            "cust_group": customer[3], "trans_zone": "TZ01", "reg_stru_group": "R1", "ship_to": customer[0],
-            "name_of_ship_to": customer[1], "address_of_ship_to": f"Số {i + 1} đường Lê Lợi, {customer[2]}",
-            "usage": "", "salesman_id": customer[5], "salesman_name": SALESMEN[customer[5]],
-            "billing_item": line["line_item"], "material": line["material"], "material_type": "ZFGD",
-            "description": line["description"], "item_proposal": "", "prod_hierarchy": "0102030405",
-            "billing_qty": line["delivery_qty"], "sales_unit": line["sales_unit"],
-            "curr": "USD" if export else "VND", "exchange_rate": Decimal("25350.0000") if export else Decimal(1),
-            "cust_pricing_proc": "1", "price": price, "total_price": net, "discount_item": Decimal(0),
-            "discount_header": Decimal(0), "dp": Decimal(0), "discount": discount, "net_value": net, "tax": tax,
-            "total": net + tax, "net_weight": line["net_weight"], "weight_unit": "KG", "volum": line["volume"],
-            "volum_unit": "L", "cust_formula_reason": "", "so_no": line["so_reference"],
-            "so_date": day - dt.timedelta(days=2), "doc_reference_od": line["delivery"],
-            "cancelled": "X" if cancelled else "", "doc_cancel": f"91{line['delivery'][2:]}" if cancelled else "",
-            "tonase": line["tonase"], "tonase_unit": "TO", "created_by": "SDUSER02", "pos_status": "C",
-            "ins_freight_export": _money(rnd, 10, 200) if export else Decimal(0),
-        })  # fmt: skip
+        out.append(
+            {
+                "billing_date": day,
+                "billing_document": f"90{line['delivery'][2:]}",
+                "sloc": line["sloc"],
+                "tax_classification": "1",
+                "top": "Z030",
+                "billing_type": "ZF2",
+                "sales_organization": "VN10",
+                "sales_office": "VN01",
+                "dist_channel": customer[4],
+                "sold_to": customer[0],
+                "payer": customer[0],
+                "bill_to": customer[0],
+                "name_of_bill_to": customer[1],
+                "cust_city": customer[2],
+                "cust_group": customer[3],
+                "trans_zone": "TZ01",
+                "reg_stru_group": "R1",
+                "ship_to": customer[0],
+                "name_of_ship_to": customer[1],
+                "address_of_ship_to": f"Số {i + 1} đường Lê Lợi, {customer[2]}",
+                "usage": "",
+                "salesman_id": customer[5],
+                "salesman_name": SALESMEN[customer[5]],
+                "billing_item": line["line_item"],
+                "material": line["material"],
+                "material_type": "ZFGD",
+                "description": line["description"],
+                "item_proposal": "",
+                "prod_hierarchy": "0102030405",
+                "billing_qty": line["delivery_qty"],
+                "sales_unit": line["sales_unit"],
+                "curr": "USD" if export else "VND",
+                "exchange_rate": Decimal("25350.0000") if export else Decimal(1),
+                "cust_pricing_proc": "1",
+                "price": price,
+                "total_price": net,
+                "discount_item": Decimal(0),
+                "discount_header": Decimal(0),
+                "dp": Decimal(0),
+                "discount": discount,
+                "net_value": net,
+                "tax": tax,
+                "total": net + tax,
+                "net_weight": line["net_weight"],
+                "weight_unit": "KG",
+                "volum": line["volume"],
+                "volum_unit": "L",
+                "cust_formula_reason": "",
+                "so_no": line["so_reference"],
+                "so_date": day - dt.timedelta(days=2),
+                "doc_reference_od": line["delivery"],
+                "cancelled": "X" if cancelled else "",
+                "doc_cancel": f"91{line['delivery'][2:]}" if cancelled else "",
+                "tonase": line["tonase"],
+                "tonase_unit": "TO",
+                "created_by": "SDUSER02",
+                "pos_status": "C",
+                "ins_freight_export": _money(rnd, 10, 200) if export else Decimal(0),
+            }
+        )
     return out
 
 
@@ -296,15 +397,35 @@ def zrsd006_rows() -> list[dict]:
     out = []
     for code, desc, unit, level in MATERIALS:
         for channel in ("10", "20"):
-            out.append({
-                "sorg": "VN10", "distribution_channel": channel, "material_code": code, "mat_description": desc,
-                "mat_type": SITE_MATERIAL_TYPE[level], "uom": unit, "ph_1": "01", "division": "Sơn trang trí",
-                "ph_2": "0102", "business": "Decorative", "ph_3": "010203", "sub_business": "Nội thất",
-                "ph_4": "01020304", "product_group": "Sơn nước", "ph_5": "0102030405",
-                "product_group_1": "Premium", "ph_6": "010203040506", "product_group_2": "Bóng mờ",
-                "ph_7": "01020304050607", "series": "Series A", "ph_8": "0102030405060708", "color": "Trắng",
-                "ph_9": "010203040506070809", "item": desc, "material_group_1": level,
-            })  # fmt: skip
+            out.append(
+                {
+                    "sorg": "VN10",
+                    "distribution_channel": channel,
+                    "material_code": code,
+                    "mat_description": desc,
+                    "mat_type": SITE_MATERIAL_TYPE[level],
+                    "uom": unit,
+                    "ph_1": "01",
+                    "division": "Sơn trang trí",
+                    "ph_2": "0102",
+                    "business": "Decorative",
+                    "ph_3": "010203",
+                    "sub_business": "Nội thất",
+                    "ph_4": "01020304",
+                    "product_group": "Sơn nước",
+                    "ph_5": "0102030405",
+                    "product_group_1": "Premium",
+                    "ph_6": "010203040506",
+                    "product_group_2": "Bóng mờ",
+                    "ph_7": "01020304050607",
+                    "series": "Series A",
+                    "ph_8": "0102030405060708",
+                    "color": "Trắng",
+                    "ph_9": "010203040506070809",
+                    "item": desc,
+                    "material_group_1": level,
+                }
+            )
     return out
 
 
@@ -318,19 +439,36 @@ def zrfi005_rows(day: dt.date, seed: int) -> list[dict]:
         if code == CUSTOMERS[-1][0] and rnd.random() < 0.5:
             channel = None  # real receivable lines without a distribution channel
         realised = [(b * Decimal(rnd.randint(0, 100)) / 100).quantize(Decimal("0.01")) for b in buckets]
-        out.append({
-            "snapshot_date": day, "company_code": "VN10", "profit_center": "PC1201",
-            "distribution_channel": channel, "customer_hierarchy": "Khách hàng miền Bắc", "customer_group": group,
-            "salesman_code": salesman, "salesman_name": SALESMEN[salesman], "customer_code": code,
-            "customer_name": name, "currency": "VND",
-            "target_1_30_days": buckets[0], "target_31_60_days": buckets[1], "target_61_90_days": buckets[2],
-            "target_91_120_days": buckets[3], "target_121_180_days": buckets[4],
-            "target_over_180_days": buckets[5], "total_target": sum(buckets),
-            "realization_not_due": _money(rnd, 0, 100_000_000), "realization_1_30_days": realised[0],
-            "realization_31_60_days": realised[1], "realization_61_90_days": realised[2],
-            "realization_91_120_days": realised[3], "realization_121_180_days": realised[4],
-            "realization_over_180_days": realised[5], "total_realization": sum(realised),
-        })  # fmt: skip
+        out.append(
+            {
+                "snapshot_date": day,
+                "company_code": "VN10",
+                "profit_center": "PC1201",
+                "distribution_channel": channel,
+                "customer_hierarchy": "Khách hàng miền Bắc",
+                "customer_group": group,
+                "salesman_code": salesman,
+                "salesman_name": SALESMEN[salesman],
+                "customer_code": code,
+                "customer_name": name,
+                "currency": "VND",
+                "target_1_30_days": buckets[0],
+                "target_31_60_days": buckets[1],
+                "target_61_90_days": buckets[2],
+                "target_91_120_days": buckets[3],
+                "target_121_180_days": buckets[4],
+                "target_over_180_days": buckets[5],
+                "total_target": sum(buckets),
+                "realization_not_due": _money(rnd, 0, 100_000_000),
+                "realization_1_30_days": realised[0],
+                "realization_31_60_days": realised[1],
+                "realization_61_90_days": realised[2],
+                "realization_91_120_days": realised[3],
+                "realization_121_180_days": realised[4],
+                "realization_over_180_days": realised[5],
+                "total_realization": sum(realised),
+            }
+        )
     return out
 
 
@@ -361,31 +499,67 @@ def sto_rows(day: dt.date, rows: int, seed: int) -> list[dict]:
         gi_date = day - dt.timedelta(days=rnd.randint(0, 4)) if gi else None
         lag = _transit_days(rnd, STO_TRANSIT_DAYS)
         row = {
-            "purch_order": f"45{day.toordinal() % 100000:05d}{i // 3:03d}", "item": f"{(i % 3 + 1) * 10:05d}",
-            "purch_date": day - dt.timedelta(days=rnd.randint(1, 6)), "suppl_plant": FACTORY, "dest_plant": DC,
-            "material": code, "material_description": desc, "qty_order": qty, "free_on_mm": "",
-            "gross_weight": qty * KG_PER_UNIT[unit], "tonnage_order": _q3(qty * KG_PER_UNIT[unit] / 1000),
-            "tolerance_pct": Decimal("5.0000"), "qty_tolerance": qty * 5 / 100, "qty_order_plus_tol": qty * 105 / 100,
-            "delivery_date": day, "qty_gi": qty if gi else Decimal(0),
+            "purch_order": f"45{day.toordinal() % 100000:05d}{i // 3:03d}",
+            "item": f"{(i % 3 + 1) * 10:05d}",
+            "purch_date": day - dt.timedelta(days=rnd.randint(1, 6)),
+            "suppl_plant": FACTORY,
+            "dest_plant": DC,
+            "material": code,
+            "material_description": desc,
+            "qty_order": qty,
+            "free_on_mm": "",
+            "gross_weight": qty * KG_PER_UNIT[unit],
+            "tonnage_order": _q3(qty * KG_PER_UNIT[unit] / 1000),
+            "tolerance_pct": Decimal("5.0000"),
+            "qty_tolerance": qty * 5 / 100,
+            "qty_order_plus_tol": qty * 105 / 100,
+            "delivery_date": day,
+            "qty_gi": qty if gi else Decimal(0),
             "tonnage_gi": _q3(qty * KG_PER_UNIT[unit] / 1000) if gi else Decimal(0),
-            "mat_doc_gi": f"49{rnd.randint(10**7, 10**8 - 1)}" if gi else None, "year_gi": f"{day.year}" if gi else "",
+            "mat_doc_gi": f"49{rnd.randint(10**7, 10**8 - 1)}" if gi else None,
+            "year_gi": f"{day.year}" if gi else "",
             "gi_date": gi_date,
-            "qty_receipt": Decimal(0), "tonnage_receipt": Decimal(0), "mat_doc_receipt": "", "year_gr": "",
+            "qty_receipt": Decimal(0),
+            "tonnage_receipt": Decimal(0),
+            "mat_doc_receipt": "",
+            "year_gr": "",
             "gr_date": None,
             "qty_intransit": qty if gi else Decimal(0),
             "tonnage_intransit": _q3(qty * KG_PER_UNIT[unit] / 1000) if gi else Decimal(0),
-            "gr_status": None, "pr_number": f"10{i:08d}", "pr_item": "00010", "requester": "Kho Bình Dương",
-            "contract_number": "", "contract_item": "", "compl_delv_pct": Decimal(0),
-            "final_delv_pct": Decimal(0), "compl_delv": "",
-            "so_number": None, "so_item": "", "od_number": f"81{i:08d}", "od_item": "000010", "qty_od": qty,
-            "tonnage_od": _q3(qty * KG_PER_UNIT[unit] / 1000), "uom_od": unit, "od_date": day - dt.timedelta(days=1),
-            "do_number": "", "sold_to": "", "sold_to_cust_name": "", "ship_to": "", "ship_to_cust_name": "",
-            "ship_to_address": "", "ship_to_city": "", "ph_level_7": "01020304050607", "dc_1": "", "dc_2": "",
-            "dc_3": "", "safety_stock": Decimal(rnd.randint(0, 100)), "mts_mto": "MTS",
+            "gr_status": None,
+            "pr_number": f"10{i:08d}",
+            "pr_item": "00010",
+            "requester": "Kho Bình Dương",
+            "contract_number": "",
+            "contract_item": "",
+            "compl_delv_pct": Decimal(0),
+            "final_delv_pct": Decimal(0),
+            "compl_delv": "",
+            "so_number": None,
+            "so_item": "",
+            "od_number": f"81{i:08d}",
+            "od_item": "000010",
+            "qty_od": qty,
+            "tonnage_od": _q3(qty * KG_PER_UNIT[unit] / 1000),
+            "uom_od": unit,
+            "od_date": day - dt.timedelta(days=1),
+            "do_number": "",
+            "sold_to": "",
+            "sold_to_cust_name": "",
+            "ship_to": "",
+            "ship_to_cust_name": "",
+            "ship_to_address": "",
+            "ship_to_city": "",
+            "ph_level_7": "01020304050607",
+            "dc_1": "",
+            "dc_2": "",
+            "dc_3": "",
+            "safety_stock": Decimal(rnd.randint(0, 100)),
+            "mts_mto": "MTS",
             "size_dimension_od": "18L",
             "__arrives__": max(day, gi_date + dt.timedelta(days=lag)) if gi and lag is not None else None,
             "__receipt_doc__": f"50{rnd.randint(10**7, 10**8 - 1)}",
-        }  # fmt: skip
+        }
         out.append(row)
     return out
 
@@ -394,10 +568,17 @@ def sto_received(row: dict, on: dt.date) -> dict:
     """The export row of an STO item whose goods arrived at the distribution centre on ``on``."""
     received = dict(row)
     received.update(
-        qty_receipt=row["qty_gi"], tonnage_receipt=row["tonnage_gi"], mat_doc_receipt=row["__receipt_doc__"],
-        year_gr=f"{on.year}", gr_date=on, qty_intransit=Decimal(0), tonnage_intransit=Decimal(0),
-        compl_delv_pct=Decimal(100), final_delv_pct=Decimal(100), compl_delv="X",
-    )  # fmt: skip
+        qty_receipt=row["qty_gi"],
+        tonnage_receipt=row["tonnage_gi"],
+        mat_doc_receipt=row["__receipt_doc__"],
+        year_gr=f"{on.year}",
+        gr_date=on,
+        qty_intransit=Decimal(0),
+        tonnage_intransit=Decimal(0),
+        compl_delv_pct=Decimal(100),
+        final_delv_pct=Decimal(100),
+        compl_delv="X",
+    )
     return received
 
 
@@ -447,12 +628,19 @@ def transfer_movements(day: dt.date, rows: int, seed: int) -> list[Movement]:
                 doc += 1
                 lines.append(
                     Movement(
-                        posting_date=day, movement_type=mvt, plant=plant, storage_location=sloc,
-                        material=order["material_number"], unit=units[order["material_number"]],
-                        quantity=sign * order["delivered_quantity"], material_document=str(doc),
-                        batch=order["batch"], text="Chuyển hàng về kho phân phối", purchase_order=po,
+                        posting_date=day,
+                        movement_type=mvt,
+                        plant=plant,
+                        storage_location=sloc,
+                        material=order["material_number"],
+                        unit=units[order["material_number"]],
+                        quantity=sign * order["delivered_quantity"],
+                        material_document=str(doc),
+                        batch=order["batch"],
+                        text="Chuyển hàng về kho phân phối",
+                        purchase_order=po,
                     )
-                )  # fmt: skip
+                )
     return lines
 
 
@@ -592,8 +780,9 @@ def render(
     sheet.append([file_header(c) for c in columns])
     for row in with_subtotals(report_code, rows) if totals else rows:
         if row.get("__subtotal__"):
-            sheet.append([float(row[c.name]) if c.type == "number" and c.name in row else row.get(c.name, "")
-                          for c in columns])  # fmt: skip
+            sheet.append(
+                [float(row[c.name]) if c.type == "number" and c.name in row else row.get(c.name, "") for c in columns]
+            )
             continue
         rnd = random.Random(f"{report_code}-cells:{seed}:{sorted(row.items(), key=str)!r}")
         cells = row.get("__cells__", {})
@@ -601,8 +790,9 @@ def render(
             [cells[c.name] if c.name in cells else _cell(row.get(c.name), c.type, rnd, sheet) for c in columns]
         )
     for total in list_totals(report_code, rows) if totals else []:
-        sheet.append([float(total[c.name]) if c.name in total and c.type == "number" else total.get(c.name, "")
-                      for c in columns])  # fmt: skip
+        sheet.append(
+            [float(total[c.name]) if c.name in total and c.type == "number" else total.get(c.name, "") for c in columns]
+        )
     buf = io.BytesIO()
     book.save(buf)
     return finalise_workbook(buf.getvalue(), header_row_zero=header_row_zero and not title)
@@ -754,23 +944,38 @@ def production_movements(day: dt.date, orders: list[dict]) -> list[Movement]:
             doc += 1
             lines.append(
                 Movement(
-                    posting_date=day, movement_type="261", plant=FACTORY, storage_location="0101",
-                    material=source["material_number"], unit=units[source["material_number"]],
-                    quantity=-(source["delivered_quantity"] or source["order_quantity"]), material_document=str(doc),
-                    batch=source["batch"], text="Xuất cho lệnh sản xuất", purchase_order="",
+                    posting_date=day,
+                    movement_type="261",
+                    plant=FACTORY,
+                    storage_location="0101",
+                    material=source["material_number"],
+                    unit=units[source["material_number"]],
+                    quantity=-(source["delivered_quantity"] or source["order_quantity"]),
+                    material_document=str(doc),
+                    batch=source["batch"],
+                    text="Xuất cho lệnh sản xuất",
+                    purchase_order="",
                     order=consumer["order_number"].lstrip("0"),
                 )
-            )  # fmt: skip
+            )
         for order in (o for o in chain if o["delivered_quantity"]):
             doc += 1
             lines.append(
                 Movement(
-                    posting_date=day, movement_type="101", plant=FACTORY, storage_location="0201",
-                    material=order["material_number"], unit=order["unit_of_measure"],
-                    quantity=order["delivered_quantity"], material_document=str(doc), batch=order["batch"],
-                    text="Nhập kho thành phẩm", purchase_order="", order=order["order_number"].lstrip("0"),
+                    posting_date=day,
+                    movement_type="101",
+                    plant=FACTORY,
+                    storage_location="0201",
+                    material=order["material_number"],
+                    unit=order["unit_of_measure"],
+                    quantity=order["delivered_quantity"],
+                    material_document=str(doc),
+                    batch=order["batch"],
+                    text="Nhập kho thành phẩm",
+                    purchase_order="",
+                    order=order["order_number"].lstrip("0"),
                 )
-            )  # fmt: skip
+            )
     return lines
 
 
@@ -790,12 +995,20 @@ def delivery_movements(day: dt.date, orders: list[dict], deliveries: list[dict])
         doc += 1
         lines.append(
             Movement(
-                posting_date=day, movement_type="601", plant=DC, storage_location=line["sloc"],
-                material=line["material"], unit=line["sales_unit"], quantity=-line["delivery_qty"],
-                material_document=str(doc), batch=order["batch"], text="Giao hàng cho khách", purchase_order="",
+                posting_date=day,
+                movement_type="601",
+                plant=DC,
+                storage_location=line["sloc"],
+                material=line["material"],
+                unit=line["sales_unit"],
+                quantity=-line["delivery_qty"],
+                material_document=str(doc),
+                batch=order["batch"],
+                text="Giao hàng cho khách",
+                purchase_order="",
                 reference=line["delivery"],
             )
-        )  # fmt: skip
+        )
     return lines
 
 
@@ -845,18 +1058,34 @@ def plant_condition(condition: str, day: dt.date, reports_of_day: dict[str, list
         # (plus two) what the centre holds: critical (at or below half the safety stock).
         held = sum(stock.level((goods[0], DC, sloc), day, seed) for sloc in SLOCS[DC])
         row = sto_received(sto_rows(day, 1, seed)[0], day)
-        row.update(purch_order="4599999901", item="00010", material=goods[0], safety_stock=held * 2 + 2,
-                   uom_od="PC", __cells__={"so_number": "Summary", "gr_status": "@5B@"})  # fmt: skip
+        row.update(
+            purch_order="4599999901",
+            item="00010",
+            material=goods[0],
+            safety_stock=held * 2 + 2,
+            uom_od="PC",
+            __cells__={"so_number": "Summary", "gr_status": "@5B@"},
+        )
         reports_of_day["zrmm024"].append(row)
     elif condition == "negative_stock":
         # A goods issue at the distribution centre of 100 more of a finished good than its returns
         # location holds: one position below zero (the total at the centre stays above any safety stock).
         qty = stock.level((goods[1], DC, "1002"), day, seed) + 100
-        movements.append(Movement(
-            posting_date=day, movement_type="601", plant=DC, storage_location="1002", material=goods[1],
-            unit="PC", quantity=-qty, material_document="4969999999", batch="", text="Xuất vượt tồn",
-            purchase_order="",
-        ))  # fmt: skip
+        movements.append(
+            Movement(
+                posting_date=day,
+                movement_type="601",
+                plant=DC,
+                storage_location="1002",
+                material=goods[1],
+                unit="PC",
+                quantity=-qty,
+                material_document="4969999999",
+                batch="",
+                text="Xuất vượt tồn",
+                purchase_order="",
+            )
+        )
     elif condition == "stock_drift":
         # The count finds a tenth (and 50) more of one finished good than the books expect.
         row = next(r for r in reports_of_day["mb52"] if r["material"] == goods[0] and r["plant"] == FACTORY)
@@ -866,15 +1095,27 @@ def plant_condition(condition: str, day: dt.date, reports_of_day: dict[str, list
         left = day - dt.timedelta(days=15)
         row = dict(sto_rows(left, 1, seed)[0])
         cells = {"so_number": "Summary", "gr_status": "", "mat_doc_gi": row["mat_doc_gi"] or "Summary"}
-        row.update(purch_order="4599999801", item="00010", gi_date=left, qty_gi=row["qty_order"],
-                   qty_intransit=row["qty_order"], __cells__=cells)  # fmt: skip
+        row.update(
+            purch_order="4599999801",
+            item="00010",
+            gi_date=left,
+            qty_gi=row["qty_order"],
+            qty_intransit=row["qty_order"],
+            __cells__=cells,
+        )
         reports_of_day["zrmm024"].append(row)
     elif condition == "low_yield":
         # A raw-material (P03) order, outside any chain, finished today with 60 % of its quantity.
         order = dict(next(o for o in reports_of_day["cooispi"] if o["mrp_controller"] == "P03"))
-        order.update(order_number="0" + _order_no(day, 999), batch=f"{day:%y%j}P03Y999", actual_finish_date=day,
-                     order_quantity=Decimal(1000), delivered_quantity=Decimal(600),
-                     system_status="TECO MSPT PRT  PCNF DLV", __cells__={})  # fmt: skip
+        order.update(
+            order_number="0" + _order_no(day, 999),
+            batch=f"{day:%y%j}P03Y999",
+            actual_finish_date=day,
+            order_quantity=Decimal(1000),
+            delivered_quantity=Decimal(600),
+            system_status="TECO MSPT PRT  PCNF DLV",
+            __cells__={},
+        )
         reports_of_day["cooispi"].append(order)
     elif condition == "ar_overdue":
         # One customer owes an amount overdue for more than 180 days: critical.
@@ -986,8 +1227,10 @@ def main(argv: list[str] | None = None) -> None:
             plan = day_plan(day, args.rows, args.seed, volume, first=args.start, conditions=conditions)
             files = [f"{code} {name} ({len(rows)} rows)" for code, name, _, rows in plan]
             files += [f"bad-{kind}.xlsx ({kind})" for kind in inject if kind in BAD_INPUTS]
-            print(f"{day} (x{volume.factor(day):.2f}): would write to {args.landing / day.isoformat()}: "
-                  + ", ".join(files))  # fmt: skip
+            print(
+                f"{day} (x{volume.factor(day):.2f}): would write to {args.landing / day.isoformat()}: "
+                + ", ".join(files)
+            )
         else:
             written = write_day(args.landing, day, args.rows, args.seed, inject=inject, volume=volume, first=args.start)
             print(f"{day}: " + ", ".join(f"{code} {len(rows)}" for code, rows in written.items()))

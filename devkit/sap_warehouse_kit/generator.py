@@ -169,11 +169,23 @@ def mb51_workbook(
         if rnd.random() < 0.2:
             desc = unicodedata.normalize("NFD", desc)
         row = [
-            date_cell, m.movement_type, m.plant, m.storage_location, m.material, desc, m.batch,
-            _quantity_cell(m.quantity, rnd), m.unit, "CC1201" if m.movement_type == "261" else "",
-            "0051100000" if m.quantity < 0 else "0013100000", m.material_document, m.text,
-            m.reference, "", m.purchase_order,
-        ]  # fmt: skip
+            date_cell,
+            m.movement_type,
+            m.plant,
+            m.storage_location,
+            m.material,
+            desc,
+            m.batch,
+            _quantity_cell(m.quantity, rnd),
+            m.unit,
+            "CC1201" if m.movement_type == "261" else "",
+            "0051100000" if m.quantity < 0 else "0013100000",
+            m.material_document,
+            m.text,
+            m.reference,
+            "",
+            m.purchase_order,
+        ]
         if with_order:
             row.append(m.order)
         sheet.append(row)

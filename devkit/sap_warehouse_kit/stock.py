@@ -114,11 +114,19 @@ def balancing(day: dt.date, lines: list[Movement], seed: int) -> list[Movement]:
             kind, text, po = ("261", "Xuất cho sản xuất", "") if plant == FACTORY else ("601", "Xuất bán lẻ", "")
         out.append(
             Movement(
-                posting_date=day, movement_type=kind, plant=plant, storage_location=sloc, material=material,
-                unit=UNITS[material], quantity=change, material_document=str(doc), batch="", text=text,
+                posting_date=day,
+                movement_type=kind,
+                plant=plant,
+                storage_location=sloc,
+                material=material,
+                unit=UNITS[material],
+                quantity=change,
+                material_document=str(doc),
+                batch="",
+                text=text,
                 purchase_order=po,
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -139,19 +147,34 @@ def mb52_rows(day: dt.date, seed: int, costs: dict[tuple[str, str], Decimal]) ->
             quality = (share * Decimal(rnd.choice((0, 0, 0, 5, 10))) / 100).quantize(_quantum(unit))
             blocked = (share * Decimal(rnd.choice((0, 0, 0, 0, 2))) / 100).quantize(_quantum(unit))
             free = share - quality - blocked
-            rows.append({
-                "snapshot_date": day, "material": material, "material_description": desc, "plant": plant,
-                "plant_name": SITE_NAMES[plant], "storage_location": sloc, "storage_location_name": SLOC_NAMES[sloc],
-                "batch": "" if kind == "PACK" else f"{day:%y}K{int(_fraction(material, plant, sloc, i) * 1e5):05d}",
-                "base_unit_of_measure": unit, "unrestricted": free, "currency": "VND",
-                "value_unrestricted": (free * cost).quantize(Decimal("0.01")),
-                "transit_and_transfer": Decimal(0), "value_in_transit": Decimal(0),
-                "in_quality_insp": quality, "value_in_qualinsp": (quality * cost).quantize(Decimal("0.01")),
-                "restricted_use": Decimal(0), "value_restricted": Decimal(0),
-                "blocked": blocked, "value_blocked": (blocked * cost).quantize(Decimal("0.01")),
-                "returns": Decimal(0), "value_returns": Decimal(0),
-                "material_type": SITE_MATERIAL_TYPE[kind], "material_group": kind,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "snapshot_date": day,
+                    "material": material,
+                    "material_description": desc,
+                    "plant": plant,
+                    "plant_name": SITE_NAMES[plant],
+                    "storage_location": sloc,
+                    "storage_location_name": SLOC_NAMES[sloc],
+                    "batch": "" if kind == "PACK" else f"{day:%y}K{int(_fraction(material, plant, sloc, i) * 1e5):05d}",
+                    "base_unit_of_measure": unit,
+                    "unrestricted": free,
+                    "currency": "VND",
+                    "value_unrestricted": (free * cost).quantize(Decimal("0.01")),
+                    "transit_and_transfer": Decimal(0),
+                    "value_in_transit": Decimal(0),
+                    "in_quality_insp": quality,
+                    "value_in_qualinsp": (quality * cost).quantize(Decimal("0.01")),
+                    "restricted_use": Decimal(0),
+                    "value_restricted": Decimal(0),
+                    "blocked": blocked,
+                    "value_blocked": (blocked * cost).quantize(Decimal("0.01")),
+                    "returns": Decimal(0),
+                    "value_returns": Decimal(0),
+                    "material_type": SITE_MATERIAL_TYPE[kind],
+                    "material_group": kind,
+                }
+            )
     return rows
 
 

@@ -126,8 +126,9 @@ def evaluate(
         }
         record_step(conn, run, business_date, "alerts", opened + updated + resolved, result, started)
     if as_of != business_date:
-        log.info("alerts judged as of %s, the latest business date evaluated (this run is for %s)",
-                 as_of, business_date)  # fmt: skip
+        log.info(
+            "alerts judged as of %s, the latest business date evaluated (this run is for %s)", as_of, business_date
+        )
     log.info("alerts as of %s: %s", as_of, result)
     return result
 
@@ -183,8 +184,12 @@ def notify_new_critical(context, *, conninfo: str | None = None) -> list[int]:
             return []
         ids = [a["alert_id"] for a in alerts]
         if not connection_exists(NOTIFY_CONN_ID):  # e-mail not configured at all; a broken one fails below
-            log.warning("no Airflow connection %s: %d new critical alerts are not e-mailed: %s",
-                        NOTIFY_CONN_ID, len(alerts), ids)  # fmt: skip
+            log.warning(
+                "no Airflow connection %s: %d new critical alerts are not e-mailed: %s",
+                NOTIFY_CONN_ID,
+                len(alerts),
+                ids,
+            )
             return []
         subject, body = digest(alerts)
         notifier = SmtpNotifier(
@@ -225,9 +230,11 @@ def acknowledge_many(
         ]
         refused = sorted(set(alert_ids) - set(done))
         if refused:  # the error leaves the transaction: nothing is acknowledged
-            states = dict(conn.execute(
-                "SELECT alert_id, status FROM facts.fact_alert WHERE alert_id = ANY(%s)", (refused,)
-            ).fetchall())  # fmt: skip
+            states = dict(
+                conn.execute(
+                    "SELECT alert_id, status FROM facts.fact_alert WHERE alert_id = ANY(%s)", (refused,)
+                ).fetchall()
+            )
             why = "; ".join(
                 f"alert {i} is {states[i]}, not active" if i in states else f"no alert {i}" for i in refused
             )

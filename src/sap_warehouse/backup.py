@@ -236,9 +236,15 @@ def dump(location, *, compression: int = 1, conninfo: str | None = None, now: dt
         ).fetchone()[0]
         pg_dump, client_major = pg_tool("pg_dump", server_major)
         target, env = _libpq(conninfo)
-        command = [pg_dump, "--format=custom", f"--compress={compression}", f"--snapshot={snapshot}",
-                   *(f"--exclude-table=operations.{t}" for t in SCRATCH_TABLES),
-                   "--no-password", f"--dbname={target}"]  # fmt: skip
+        command = [
+            pg_dump,
+            "--format=custom",
+            f"--compress={compression}",
+            f"--snapshot={snapshot}",
+            *(f"--exclude-table=operations.{t}" for t in SCRATCH_TABLES),
+            "--no-password",
+            f"--dbname={target}",
+        ]
         digest, size = hashlib.sha256(), 0
         with tempfile.TemporaryFile() as stderr:
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, env=env)  # noqa: S603
@@ -425,11 +431,20 @@ def restore(
         local = _fetch(location, manifest, folder)
         use_list, extensions = _toc_without_extensions(pg_restore, local, folder)
         result = subprocess.run(  # noqa: S603
-            [pg_restore, "--exit-on-error", "--no-password", f"--jobs={min(2, os.cpu_count() or 1)}",
-             f"--use-list={use_list}", *([] if keep_roles else ["--no-owner", "--no-privileges"]),
-             f"--dbname={target}", local],
-            capture_output=True, text=True, env=env,
-        )  # fmt: skip
+            [
+                pg_restore,
+                "--exit-on-error",
+                "--no-password",
+                f"--jobs={min(2, os.cpu_count() or 1)}",
+                f"--use-list={use_list}",
+                *([] if keep_roles else ["--no-owner", "--no-privileges"]),
+                f"--dbname={target}",
+                local,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
     if result.returncode != 0:
         raise BackupError(
             f"pg_restore of {name} into {into} failed (exit {result.returncode}): {result.stderr.strip()}"
@@ -754,14 +769,24 @@ def main(argv: list[str] | None = None, out=None) -> int:
         if args.command == "list":
             from sap_warehouse.cli import show
 
-            rows = [{"name": m["name"], "status": m["status"], "bytes": m["size_bytes"],
-                     "rows": sum(m["table_rows"].values())} for m in manifests(location)]  # fmt: skip
+            rows = [
+                {
+                    "name": m["name"],
+                    "status": m["status"],
+                    "bytes": m["size_bytes"],
+                    "rows": sum(m["table_rows"].values()),
+                }
+                for m in manifests(location)
+            ]
             show(rows, as_json=args.json, title=f"backups at {args.location}, newest last", out=out)
             return 0
         if args.command == "restore-tables":
             for table, counts in restore_tables(location, args.backup, args.tables).items():
-                print(f"{table}: {counts['rows_before']:,} rows replaced by {counts['rows_restored']:,} "
-                      f"from {args.backup}", file=out)  # fmt: skip
+                print(
+                    f"{table}: {counts['rows_before']:,} rows replaced by {counts['rows_restored']:,} "
+                    f"from {args.backup}",
+                    file=out,
+                )
             return 0
         # As the owner: the restored database keeps the warehouse's owners and grants.
         owner = warehouse_conninfo(conn_id=OWNER_CONN_ID)
@@ -772,8 +797,11 @@ def main(argv: list[str] | None = None, out=None) -> int:
     counts = restored.table_rows
     print(f"restored {args.backup} into {args.into}: {len(counts)} tables, {sum(counts.values()):,} rows", file=out)
     for extension in restored.extensions_not_created:
-        print(f"note: extension {extension} not created (needs a superuser): CREATE EXTENSION {extension}; "
-              f"in {args.into}", file=out)  # fmt: skip
+        print(
+            f"note: extension {extension} not created (needs a superuser): CREATE EXTENSION {extension}; "
+            f"in {args.into}",
+            file=out,
+        )
     return 0
 
 

@@ -2,34 +2,43 @@
 
     sapwh COMMAND [options]       sapwh COMMAND --help for a command's options and their defaults
 
-The warehouse's own commands (quality, summary, layers, genealogy, alerts, backup) come with the package; run,
-exports and demo are the development kit's (devkit/) and answer where it is installed (locally, not
-in the image). Each command is its module's ``main``: ``python -m sap_warehouse.<module>`` does the
-same. Long work shows progress (dates done, rate, ETA); ``--json`` gives what scripts consume where a
+A command is an entry point of the group ``sap_warehouse.commands``: the warehouse's own (quality,
+summary, layers, genealogy, alerts, backup) come with this package, and another installed package adds
+its own (the development kit, devkit/, adds run, exports and demo where it is installed: locally, not
+in the image). Each is its module's ``main``; its help line is the first sentence of that module's
+docstring. Long work shows progress (dates done, rate, ETA); ``--json`` gives what scripts consume where a
 command lists things (alerts list, backup list, genealogy).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import decimal
-import importlib
+import importlib.util
 import json
 import sys
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
-# command -> (module, what it does)
-COMMANDS = {
-    "quality": ("sap_warehouse.quality", "run a quality gate on a date (results stored), or show stored results"),
-    "summary": ("sap_warehouse.summary", "the morning summary of a business date, as its last run left it"),
-    "layers": ("sap_warehouse.layers", "rebuild dimensions, facts and views of a date range from the raw layer"),
-    "genealogy": ("sap_warehouse.genealogy", "trace a batch: made from, made into, shipped and billed to"),
-    "alerts": ("sap_warehouse.alerts", "list the open alerts, or acknowledge one"),
-    "backup": ("sap_warehouse.backup", "list, take, verify and restore backups; restore chosen tables"),
-    "run": ("sap_warehouse_kit.runner", "run the daily DAG locally for dates, or one range run (development kit)"),
-    "exports": ("sap_warehouse_kit.exports", "write generated SAP exports into a landing zone (development kit)"),
-    "demo": ("sap_warehouse_kit.demo", "the main job: generate days of exports and run them (development kit)"),
-}
+GROUP = "sap_warehouse.commands"
+
+
+def commands() -> dict[str, EntryPoint]:
+    """The installed sapwh commands by name."""
+    return {point.name: point for point in sorted(entry_points(group=GROUP), key=lambda p: p.name)}
+
+
+def _summary(point: EntryPoint) -> str:
+    """The first sentence of the command's module docstring, read without importing the module."""
+    spec = importlib.util.find_spec(point.module)
+    if spec is None or not spec.origin:
+        return ""
+    doc = ast.get_docstring(ast.parse(Path(spec.origin).read_text(encoding="utf-8"))) or ""
+    first = " ".join(doc.split("\n\n", 1)[0].split())  # the first paragraph, on one line
+    sentence = first.split(". ", 1)[0].rstrip(".")
+    return sentence if len(sentence) <= 90 else sentence[:87].rsplit(" ", 1)[0] + " ..."
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -87,32 +96,34 @@ def command_parser(command: str, description: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(prog=f"sapwh {command}", formatter_class=HelpFormatter, description=description)
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(found: dict[str, EntryPoint]) -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="sapwh", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="sapwh",
+        description=__doc__.split("\n\n")[0],
+        epilog="The development kit's commands (run, exports, demo) are there where devkit/ is installed "
+        "(pip install -e devkit; scripts/dev does).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (_, what) in COMMANDS.items():
+    names = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, point in found.items():
         # The command's own parser reads its options (and answers its --help).
-        commands.add_parser(name, help=what, add_help=False)
+        names.add_parser(name, help=_summary(point), add_help=False)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, rest = parser().parse_known_args(sys.argv[1:] if argv is None else argv)
-    module_name = COMMANDS[args.command][0]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name and error.name.startswith("sap_warehouse_kit"):
-            print(
-                f"sapwh {args.command} is part of the development kit, which is not installed here: "
-                "pip install -e devkit (scripts/dev does)",
-                file=sys.stderr,
-            )
-            return 2
-        raise
-    return module.main(rest) or 0
+    found = commands()
+    given = sys.argv[1:] if argv is None else argv
+    if given and not given[0].startswith("-") and given[0] not in found:
+        print(
+            f"sapwh: no command {given[0]!r} is installed here ({', '.join(found)}). The development kit's "
+            "commands (run, exports, demo) come with devkit/ where it is installed: pip install -e devkit "
+            "(scripts/dev does)",
+            file=sys.stderr,
+        )
+        return 2
+    args, rest = parser(found).parse_known_args(given)
+    return found[args.command].load()(rest) or 0
 
 
 if __name__ == "__main__":

@@ -48,8 +48,9 @@ class FailureNotifier(SmtpNotifier):
 
     def notify(self, context) -> None:
         if not connection_exists(self.smtp_conn_id):  # e-mail not configured at all; a broken one raises below
-            log.warning("no Airflow connection %s: the failure of %s is not e-mailed", self.smtp_conn_id,
-                        context["ti"].task_id)  # fmt: skip
+            log.warning(
+                "no Airflow connection %s: the failure of %s is not e-mailed", self.smtp_conn_id, context["ti"].task_id
+            )
             return
         super().notify(context)
 
@@ -102,8 +103,12 @@ class DeadlineNotifier(SmtpNotifier):
         try:
             await BaseHook.aget_connection(self.smtp_conn_id)
         except AirflowNotFoundException:  # e-mail not configured at all; a broken one raises below
-            log.warning("no Airflow connection %s: the missed deadline of %s %s is not e-mailed",
-                        self.smtp_conn_id, run.get("dag_id"), run.get("dag_run_id"))  # fmt: skip
+            log.warning(
+                "no Airflow connection %s: the missed deadline of %s %s is not e-mailed",
+                self.smtp_conn_id,
+                run.get("dag_id"),
+                run.get("dag_run_id"),
+            )
             return
         get = sync_to_async(settings.value)
         self.to = self.to or await get("warehouse_alert_emails")

@@ -58,19 +58,29 @@ def discover(
             continue
         unfinished = still_written(path)
         if unfinished and age_seconds(path) < give_up_seconds:
-            waiting.setdefault(business_date, []).append((path, (
+            reason = (
                 f"{path.name}: a workbook still being written (its zip is not complete yet): left in the landing "
                 f"folder until it is whole, or {give_up_seconds / 60:.0f} minutes after its last write (then it is "
                 "quarantined as damaged); re-run the date then"
-            )))  # fmt: skip
+            )
+            waiting.setdefault(business_date, []).append((path, reason))
             continue
         if unfinished:
             log.error(
                 "%s/%s: still not a complete workbook %.0f minutes after its last write: given up, copied to "
-                "quarantine (the file stays in the landing folder)", business_date, path.name, give_up_seconds / 60,
-            )  # fmt: skip
-        deliveries.append({"file_name": path.name, "business_date": business_date, "keep_source": unfinished,
-                           "size_bytes": _size(path)})  # fmt: skip
+                "quarantine (the file stays in the landing folder)",
+                business_date,
+                path.name,
+                give_up_seconds / 60,
+            )
+        deliveries.append(
+            {
+                "file_name": path.name,
+                "business_date": business_date,
+                "keep_source": unfinished,
+                "size_bytes": _size(path),
+            }
+        )
     for business_date, entries in waiting.items():
         record_skipped(dt.date.fromisoformat(business_date), entries, run=run, conninfo=conninfo)
     return deliveries

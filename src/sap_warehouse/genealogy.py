@@ -56,8 +56,16 @@ def customer_totals(forward: list[dict]) -> list[dict]:
         if r["kind"] != "delivery" or not r["customer_code"]:
             continue
         key = (r["customer_code"], r["unit"])
-        row = totals.setdefault(key, {"customer_code": r["customer_code"], "customer_name": r["customer_name"],
-                                      "quantity": 0, "unit": r["unit"], "deliveries": 0})  # fmt: skip
+        row = totals.setdefault(
+            key,
+            {
+                "customer_code": r["customer_code"],
+                "customer_name": r["customer_name"],
+                "quantity": 0,
+                "unit": r["unit"],
+                "deliveries": 0,
+            },
+        )
         row["quantity"] += r["quantity"] or 0
         row["deliveries"] += 1
     return sorted(totals.values(), key=lambda t: (-t["quantity"], t["customer_code"]))
@@ -100,8 +108,10 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
         if result.get("per_customer"):
             _print_table(f"shipped per customer, from batch {args.batch}", result["per_customer"], out)
         if "customers" in result:
-            print(f"== customers who received product made from {args.batch}: "
-                  f"{', '.join(result['customers']) or 'none'}", file=out)  # fmt: skip
+            print(
+                f"== customers who received product made from {args.batch}: {', '.join(result['customers']) or 'none'}",
+                file=out,
+            )
     found = any(result.get(k) for k in ("backward", "forward"))
     if not found:
         print(f"batch {args.batch} has no genealogy links and no shipments in the warehouse", file=sys.stderr)

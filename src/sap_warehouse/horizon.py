@@ -96,6 +96,7 @@ def sync_holidays(conn: psycopg.Connection, first_year: int, last_year: int, con
     ).rowcount
     conn.execute("DROP TABLE library_holiday")
     dates = conn.execute(sql_file("dims/dim_date.sql")).rowcount
-    log.info("holidays %s..%s: %s added, %s removed; %s calendar dates changed", first_year, last_year, added,
-             removed, dates)  # fmt: skip
+    log.info(
+        "holidays %s..%s: %s added, %s removed; %s calendar dates changed", first_year, last_year, added, removed, dates
+    )
     return {"holidays_added": added, "holidays_removed": removed, "dates_changed": dates}

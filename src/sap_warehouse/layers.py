@@ -104,10 +104,12 @@ def _locked(
 def raw_retired_before(conn: psycopg.Connection) -> dict[str, dt.date]:
     """Per raw table, the cutoff of the latest retention that deleted its rows: the raw rows of
     earlier dates are gone (archived), while the facts built from them are kept for good."""
-    return dict(conn.execute(
-        "SELECT table_name, max(cutoff) FROM operations.retention_log "
-        "WHERE NOT dry_run AND table_name LIKE 'raw.%' GROUP BY 1"
-    ).fetchall())  # fmt: skip
+    return dict(
+        conn.execute(
+            "SELECT table_name, max(cutoff) FROM operations.retention_log "
+            "WHERE NOT dry_run AND table_name LIKE 'raw.%' GROUP BY 1"
+        ).fetchall()
+    )
 
 
 def _live(dates: list[dt.date], cutoff: dt.date | None) -> tuple[list[dt.date], list[dt.date]]:
@@ -155,8 +157,10 @@ def _warn_retired(step: str, dates: list[dt.date], params: dict) -> None:
         log.warning(
             "%s for %s: left as they are, their raw rows were retired by retention (the facts are kept, the "
             "archives under <archive>/retention/ hold the rows): %s",
-            step, _label(dates), params["raw_retired"],
-        )  # fmt: skip
+            step,
+            _label(dates),
+            params["raw_retired"],
+        )
 
 
 def analyze(conn: psycopg.Connection, schema: str, table: str) -> None:
@@ -230,8 +234,14 @@ def reconcile(
         record_step(conn, run or {}, business_date, "reconcile", len(checks), details, started)
     _warn_retired("reconcile", dates, params)
     for c in checks if len(checks) <= 100 else failed:
-        log.info("%-20s %-22s expected %s, got %s (excluded %s)", c["check_name"], c["scope"], c["expected"],
-                 c["actual"], c["excluded"])  # fmt: skip
+        log.info(
+            "%-20s %-22s expected %s, got %s (excluded %s)",
+            c["check_name"],
+            c["scope"],
+            c["expected"],
+            c["actual"],
+            c["excluded"],
+        )
     if failed:
         shown = "; ".join(
             f"{c['check_name']} {c['scope']}: raw {c['expected']} vs facts {c['actual']}" for c in failed[:20]
@@ -277,8 +287,12 @@ def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> di
         function(*args, first, through=last, run={**run, "task_id": step}, conninfo=conninfo)
         steps[step] = time.perf_counter() - start
 
-    plan = [("build_dimensions", build_dimensions, ()), *((f"build_{f}", build_fact, (f,)) for f in model.facts()),
-            ("reconcile", reconcile, ()), ("refresh_views", refresh_views, ())]  # fmt: skip
+    plan = [
+        ("build_dimensions", build_dimensions, ()),
+        *((f"build_{f}", build_fact, (f,)) for f in model.facts()),
+        ("reconcile", reconcile, ()),
+        ("refresh_views", refresh_views, ()),
+    ]
     for step, function, args in track(plan, total=len(plan), desc=f"rebuild {first}..{last}", unit="step", logger=log):
         timed(step, function, *args)
     return steps

@@ -102,8 +102,12 @@ def analyze_changed(
         for table in tables:
             analyze(conn, table["schema"], table["table"])
     if tables:
-        log.info("analyzed %d tables a load changed much (%.2f s): %s", len(tables), time.perf_counter() - started,
-                 ", ".join(f"{t['schema']}.{t['table']} ({t['changed']} of {t['live']})" for t in tables))  # fmt: skip
+        log.info(
+            "analyzed %d tables a load changed much (%.2f s): %s",
+            len(tables),
+            time.perf_counter() - started,
+            ", ".join(f"{t['schema']}.{t['table']} ({t['changed']} of {t['live']})" for t in tables),
+        )
     return tables
 
 

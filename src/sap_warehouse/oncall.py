@@ -75,8 +75,17 @@ def arrivals(
             word = "QUARANTINED"
         else:
             word = "WAITING" if now < due_at and report not in recorded_missing else "MISSING"
-        out.append({"report": report, "arrival": word, "severity": ARRIVAL_SEVERITY[word], "first_loaded": first,
-                    "loaded": len(loaded), "quarantined": refused, "expected": report in expected})  # fmt: skip
+        out.append(
+            {
+                "report": report,
+                "arrival": word,
+                "severity": ARRIVAL_SEVERITY[word],
+                "first_loaded": first,
+                "loaded": len(loaded),
+                "quarantined": refused,
+                "expected": report in expected,
+            }
+        )
     return out
 
 
@@ -102,8 +111,15 @@ def verdicts(
             headline=headline if day == chosen else _light_headline(ledger.get(day)),
         )
         counts = ledger.get(day) or {"loaded": 0, "quarantined": 0, "missing": 0}
-        out.append({"business_date": day, "verdict": word, "run_id": run.run_id if run else None, **counts,
-                    "severity": severity_of(word)})  # fmt: skip
+        out.append(
+            {
+                "business_date": day,
+                "verdict": word,
+                "run_id": run.run_id if run else None,
+                **counts,
+                "severity": severity_of(word),
+            }
+        )
     return out
 
 
@@ -125,8 +141,9 @@ def alert_groups(alerts_of_day: list[dict]) -> list[dict]:
     SHOWN_PER_RULE alerts, the rules with critical alerts first (then by count)."""
     groups: dict[str, dict] = {}
     for a in alerts_of_day:
-        group = groups.setdefault(a["rule_code"], {"rule": a["rule_code"], "alerts": [],
-                                                    "counts": dict.fromkeys(SEVERITIES, 0)})  # fmt: skip
+        group = groups.setdefault(
+            a["rule_code"], {"rule": a["rule_code"], "alerts": [], "counts": dict.fromkeys(SEVERITIES, 0)}
+        )
         group["counts"][a["severity"]] += 1
         group["alerts"].append(a)
     for group in groups.values():
@@ -256,8 +273,11 @@ def chart(rows: list[dict], last: dt.date, days: int = CHART_DAYS, width: int = 
     dates = [first + dt.timedelta(days=d) for d in range(days)]
     band = []
     for day in dates:
-        same = [totals.get(other, 0) for other in dates if other.weekday() == day.weekday() and other != day
-                and other >= min(totals, default=last)]  # fmt: skip
+        same = [
+            totals.get(other, 0)
+            for other in dates
+            if other.weekday() == day.weekday() and other != day and other >= min(totals, default=last)
+        ]
         band.append((day, min(same), max(same)) if same else None)
     peak = max([*(r["rows_loaded"] for r in rows), *(b[2] for b in band if b)], default=0) or 1
 
@@ -271,11 +291,19 @@ def chart(rows: list[dict], last: dt.date, days: int = CHART_DAYS, width: int = 
     for i, (report, values) in enumerate(sorted(by_report.items())):
         start = min(values)
         drawn = [day for day in dates if day >= start]
-        dots = [{"x": round(x(day), 1), "y": round(y(values.get(day, 0)), 1), "date": day, "rows": values.get(day, 0)}
-                for day in drawn]  # fmt: skip
-        series.append({"report": report, "color": PALETTE[i % len(PALETTE)],
-                       "points": " ".join(f"{d['x']:.1f},{d['y']:.1f}" for d in dots), "dots": dots,
-                       "total": sum(values.values())})  # fmt: skip
+        dots = [
+            {"x": round(x(day), 1), "y": round(y(values.get(day, 0)), 1), "date": day, "rows": values.get(day, 0)}
+            for day in drawn
+        ]
+        series.append(
+            {
+                "report": report,
+                "color": PALETTE[i % len(PALETTE)],
+                "points": " ".join(f"{d['x']:.1f},{d['y']:.1f}" for d in dots),
+                "dots": dots,
+                "total": sum(values.values()),
+            }
+        )
     shown = [b for b in band if b]
     upper = " ".join(f"{x(day):.1f},{y(high):.1f}" for day, _, high in shown)
     lower = " ".join(f"{x(day):.1f},{y(low):.1f}" for day, low, _ in reversed(shown))
@@ -401,8 +429,14 @@ def create_app():
         can_acknowledge = manager.is_authorized_dag(method="PUT", details=daily, user=user)
         run_entity = DagAccessEntity.RUN
         can_rerun = manager.is_authorized_dag(method="POST", access_entity=run_entity, details=daily, user=user)
-        context = {"view": view, "user": user.get_name(), "message": message, "can_acknowledge": can_acknowledge,
-                   "can_rerun": can_rerun, "rules": alerts.RULES}  # fmt: skip
+        context = {
+            "view": view,
+            "user": user.get_name(),
+            "message": message,
+            "can_acknowledge": can_acknowledge,
+            "can_rerun": can_rerun,
+            "rules": alerts.RULES,
+        }
         return templates.TemplateResponse(request, "oncall.html", context)
 
     @app.get("/static/oncall.js", include_in_schema=False)

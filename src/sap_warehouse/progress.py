@@ -46,8 +46,16 @@ def track(
         yield from tqdm(items, total=total, desc=desc, unit=unit, dynamic_ncols=True)
         return
     target = _LogLines(logger or logging.getLogger("sap_warehouse.progress"))
-    bar = tqdm(total=total, desc=desc, unit=unit, file=target, mininterval=log_every, ascii=True, ncols=100,
-               bar_format="{desc}: {n_fmt}/{total_fmt} {unit}s [{elapsed}<{remaining}, {rate_fmt}]")  # fmt: skip
+    bar = tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=target,
+        mininterval=log_every,
+        ascii=True,
+        ncols=100,
+        bar_format="{desc}: {n_fmt}/{total_fmt} {unit}s [{elapsed}<{remaining}, {rate_fmt}]",
+    )
     try:
         for item in items:
             yield item

@@ -147,8 +147,17 @@ def _gx():
 
 
 # Every column a raw table has besides the report's own (the loader's provenance and key columns).
-RAW_OWN_COLUMNS = {"raw_data", "source_file", "source_row", "loaded_at", "row_hash", "business_date", "occurrence",
-                   "superseded_on", "superseded_by"}  # fmt: skip
+RAW_OWN_COLUMNS = {
+    "raw_data",
+    "source_file",
+    "source_row",
+    "loaded_at",
+    "row_hash",
+    "business_date",
+    "occurrence",
+    "superseded_on",
+    "superseded_by",
+}
 RAW_BATCH = "SELECT * FROM raw.{table} WHERE business_date = :business_date"
 LEDGER_CHECK = (
     "WITH slice AS (SELECT count(*) AS rows_in_slice FROM {{batch}}), ledger AS (SELECT coalesce(sum(rows_inserted "
@@ -443,8 +452,9 @@ def _validate(
             context.add_data_docs_site(DATA_DOCS_SITE, config)
         else:
             public = None  # no site: no page is documented, so nothing is turned
-        return _validate_in(context, suites, dates, conninfo, conn, future_days, run=run, data_docs=data_docs,
-                            public=public)  # fmt: skip
+        return _validate_in(
+            context, suites, dates, conninfo, conn, future_days, run=run, data_docs=data_docs, public=public
+        )
 
 
 def _validate_in(
@@ -663,8 +673,12 @@ def validate_dates(
     failed = {}
     for business_date, of_date in results.items():
         words = [status_of(len(r.critical), len(r.warnings), None) for r in of_date]
-        log.info("%s gate, %s: %s", gate, business_date,
-                 ", ".join(f"{words.count(w)} {w}" for w in (PASSED, WARNING, FAILED) if w in words))  # fmt: skip
+        log.info(
+            "%s gate, %s: %s",
+            gate,
+            business_date,
+            ", ".join(f"{words.count(w)} {w}" for w in (PASSED, WARNING, FAILED) if w in words),
+        )
         critical = [_line(r.suite, f) for r in of_date for f in r.critical]
         for line in (_line(r.suite, f) for r in of_date for f in r.warnings):
             log.warning("quality warning, %s: %s", business_date, line)
@@ -742,11 +756,19 @@ def stored_results(business_date: dt.date, *, conninfo: str | None = None) -> li
                     sql.SQL(with_date(suite.batch_query, business_date))
                 )
                 rows = conn.execute(counted).fetchone()[0]
-            out.append({
-                "gate": gate, "suite": name, "status": status_of(critical, warnings, rows), "rows": rows,
-                "critical": critical, "warnings": warnings, "validated_at": validated_at, "run_id": run_id,
-                "data_docs_page": page,
-            })  # fmt: skip
+            out.append(
+                {
+                    "gate": gate,
+                    "suite": name,
+                    "status": status_of(critical, warnings, rows),
+                    "rows": rows,
+                    "critical": critical,
+                    "warnings": warnings,
+                    "validated_at": validated_at,
+                    "run_id": run_id,
+                    "data_docs_page": page,
+                }
+            )
     return out
 
 

@@ -52,8 +52,17 @@ DAYS = sql.SQL(
     "(SELECT gate_date, gate_date - 31 AS gate_month_ago, gate_date + 1 AS gate_next_day, "
     "gate_date + {future_days} AS gate_future_limit FROM unnest(ARRAY[{days}]::date[]) AS g(gate_date)) AS d"
 )
-OPTIONS = {"column", "column_list", "value_set", "regex", "min_value", "max_value", "strict_min", "strict_max",
-           "unexpected_rows_query"}  # fmt: skip
+OPTIONS = {
+    "column",
+    "column_list",
+    "value_set",
+    "regex",
+    "min_value",
+    "max_value",
+    "strict_min",
+    "strict_max",
+    "unexpected_rows_query",
+}
 
 
 class NotScreenable(ValueError):

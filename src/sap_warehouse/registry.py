@@ -146,8 +146,13 @@ def _report(code: str, spec: dict[str, Any], formats: dict[str, Format]) -> Repo
         raise ValueError(
             f"sap_reports.yaml: {code} is a snapshot, so its lines need a business key (key_strategy columns)"
         )
-    for name in (*report.key, report.partition_column, report.identity, *report.summary_carries,
-                 *(report.snapshot_scope or ())):  # fmt: skip
+    for name in (
+        *report.key,
+        report.partition_column,
+        report.identity,
+        *report.summary_carries,
+        *(report.snapshot_scope or ()),
+    ):
         if name and name not in names:
             raise ValueError(f"sap_reports.yaml: {code} names column {name!r}, which is not one of its columns")
     return report

@@ -60,9 +60,13 @@ def policies() -> dict[str, dict]:
 
 def _columns(conn: psycopg.Connection, table: str) -> set[str]:
     schema, name = table.split(".")
-    columns = {r[0] for r in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
-        (schema, name))}  # fmt: skip
+    columns = {
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (schema, name),
+        )
+    }
     if not columns:
         raise RetentionError(f"retention.yaml: no table {table}")
     return columns
@@ -175,15 +179,30 @@ def _log(conn: psycopg.Connection, run_id: str, table: str, cutoff: dt.date, dry
         """INSERT INTO operations.retention_log (run_id, table_name, cutoff, dry_run, action, target, rows_affected,
                                                  archive_path, archive_sha256)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (run_id, table, cutoff, dry_run, action["action"], action.get("target"), action["rows"],
-         action.get("archive"), action.get("sha256")),
-    )  # fmt: skip
+        (
+            run_id,
+            table,
+            cutoff,
+            dry_run,
+            action["action"],
+            action.get("target"),
+            action["rows"],
+            action.get("archive"),
+            action.get("sha256"),
+        ),
+    )
 
 
 def _apply_policy(
-    conninfo: str | None, table: str, policy: dict, today: dt.date, backup_at: dt.datetime, archive, run_id: str,
+    conninfo: str | None,
+    table: str,
+    policy: dict,
+    today: dt.date,
+    backup_at: dt.datetime,
+    archive,
+    run_id: str,
     dry_run: bool,
-) -> list[dict]:  # fmt: skip
+) -> list[dict]:
     cutoff = min(today - dt.timedelta(days=int(policy["keep_days"])), backup_at.date() - dt.timedelta(days=1))
     actions: list[dict] = []
     folder = archive / "retention" / table
@@ -246,8 +265,14 @@ def _apply_policy(
         for action in actions:
             _log(conn, run_id, table, cutoff, dry_run, action)
     for action in actions:
-        log.info("%s%s %s %s: %s rows", "(dry run) " if dry_run else "", table, action["action"], action["target"],
-                 action["rows"])  # fmt: skip
+        log.info(
+            "%s%s %s %s: %s rows",
+            "(dry run) " if dry_run else "",
+            table,
+            action["action"],
+            action["target"],
+            action["rows"],
+        )
     return actions
 
 

@@ -41,8 +41,9 @@ class Setting:
             if self.kind == "number":
                 return float(text)
         except ValueError:
-            raise ValueError(f"{self.label} must be {'a whole number' if self.kind == 'whole number' else 'a number'}, "
-                             f"not {raw!r}") from None  # fmt: skip
+            raise ValueError(
+                f"{self.label} must be {'a whole number' if self.kind == 'whole number' else 'a number'}, not {raw!r}"
+            ) from None
         if self.kind == "time" and not TIME.fullmatch(text):
             raise ValueError(f"{self.label} must be a time of day as HH:MM (plant time), not {raw!r}")
         if self.kind == "list":

@@ -241,8 +241,9 @@ def send(context, *, conninfo: str | None = None) -> dict | None:
     params = context.get("params") or {}
     try:
         # A range run's summary is of its last date, as its alerts are.
-        day = bd.resolve_range(params.get("business_date"), params.get("business_date_to"),
-                               context.get("data_interval_start"))[-1]  # fmt: skip
+        day = bd.resolve_range(
+            params.get("business_date"), params.get("business_date_to"), context.get("data_interval_start")
+        )[-1]
     except ValueError as error:
         log.error("no morning summary for run %s: %s", context.get("run_id"), error)
         return None

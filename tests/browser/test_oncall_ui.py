@@ -121,8 +121,9 @@ def failed_run(landing: Path, day: dt.date) -> None:
     """A real daily run of ``day`` that fails at the raw gate (a billing line in no currency)."""
     folder = landing / day.isoformat()
     folder.mkdir(parents=True)
-    (folder / "mb51.xlsx").write_bytes(exports.mb51_workbook(exports.mb51_movements(day, 20, 3), 3,
-                                                             header_row_zero=False))  # fmt: skip
+    (folder / "mb51.xlsx").write_bytes(
+        exports.mb51_workbook(exports.mb51_movements(day, 20, 3), 3, header_row_zero=False)
+    )
     billing = exports.zrsd002_rows(day, exports.zrsd004_rows(day, 6, 3), 3)
     billing[0]["curr"] = "VN$"
     (folder / "zrsd002.xlsx").write_bytes(exports.render("zrsd002", billing, 3))
@@ -132,14 +133,17 @@ def failed_run(landing: Path, day: dt.date) -> None:
 def hostile_mb51(tmp: Path, url: str, data_docs: str) -> None:
     """An MB51 export of HOSTILE_DAY whose first material is markup, loaded and gated: the material
     format check (a warning) lists it on the suite's Data Docs page."""
-    movements = [dataclasses.replace(m, material=HOSTILE) if i == 0 else m
-                 for i, m in enumerate(exports.day_plan(HOSTILE_DAY, 5, 17)[0][3])]  # fmt: skip
+    movements = [
+        dataclasses.replace(m, material=HOSTILE) if i == 0 else m
+        for i, m in enumerate(exports.day_plan(HOSTILE_DAY, 5, 17)[0][3])
+    ]
     path = tmp / "hostile" / "mb51.xlsx"
     path.parent.mkdir()
     path.write_bytes(exports.mb51_workbook(movements, 17, header_row_zero=False))
     assert load_file(path, HOSTILE_DAY, quarantine_root=tmp / "quarantine", conninfo=url).status == "loaded"
-    quality.validate_dates("raw", [HOSTILE_DAY], run={"run_id": "hostile", "dag_id": "test"}, conninfo=url,
-                           data_docs=data_docs)  # fmt: skip
+    quality.validate_dates(
+        "raw", [HOSTILE_DAY], run={"run_id": "hostile", "dag_id": "test"}, conninfo=url, data_docs=data_docs
+    )
 
 
 def test_no_page_without_a_login(site: Site) -> None:
@@ -258,9 +262,14 @@ def test_a_failed_day_bulk_acknowledge_and_the_dark_theme_in_the_browser(site: S
     from playwright.sync_api import expect, sync_playwright
 
     with psycopg.connect(site.warehouse) as conn:
-        active = [r[0] for r in conn.execute(
-            "SELECT alert_id FROM facts.fact_alert WHERE status = 'active' AND first_business_date <= %s "
-            "AND last_business_date >= %s", (DAY, DAY))]  # fmt: skip
+        active = [
+            r[0]
+            for r in conn.execute(
+                "SELECT alert_id FROM facts.fact_alert WHERE status = 'active' AND first_business_date <= %s "
+                "AND last_business_date >= %s",
+                (DAY, DAY),
+            )
+        ]
     assert len(active) >= 2, "the seeded day raised too few alerts to acknowledge several"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

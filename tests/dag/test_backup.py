@@ -63,8 +63,9 @@ def test_backup_verifies_and_restores_with_equal_row_counts(
     assert source["raw.raw_mb51"] > 0
     with psycopg.connect(loaded) as conn:
         assert conn.execute("SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'").fetchone()
-        assert conn.execute("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'raw.raw_mb51'::regclass"
-                            ).fetchone() == ("warehouse_owner",)  # fmt: skip
+        assert conn.execute(
+            "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'raw.raw_mb51'::regclass"
+        ).fetchone() == ("warehouse_owner",)
 
     manifest = backup.dump(location, now=T0)  # the backup connection
     assert sorted(files(folder)) == [f"{manifest['name']}.dump", f"{manifest['name']}.json"], "no partial left"
@@ -200,9 +201,11 @@ def test_rotation_keeps_7_daily_4_weekly_12_monthly_and_the_newest_verified() ->
     # Each of the last 4 ISO weeks is kept by its newest backup: the Sundays.
     weekly = {name(dt.date(2026, 11, 22) - dt.timedelta(weeks=n)) for n in range(4)}
     # Each of the last 12 months by its last day (this month: today).
-    month_ends = [dt.date(2026, 11, 22)] + [
-        dt.date(2026, m + 1, 1) - dt.timedelta(days=1) for m in range(10, 0, -1)
-    ] + [dt.date(2025, 12, 31)]  # fmt: skip
+    month_ends = (
+        [dt.date(2026, 11, 22)]
+        + [dt.date(2026, m + 1, 1) - dt.timedelta(days=1) for m in range(10, 0, -1)]
+        + [dt.date(2025, 12, 31)]
+    )
     monthly = {name(d) for d in month_ends}
     assert len(monthly) == 12
     assert keep == daily | weekly | monthly

@@ -80,8 +80,11 @@ def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
 def test_daily_dag_takes_one_date_or_a_range_in_its_params_form(dagbag: DagBag) -> None:
     params = dagbag.get_dag("sap_warehouse_daily").params
     for name in ("business_date", "business_date_to"):
-        assert params.get_param(name).schema == {**params.get_param(name).schema, "type": ["null", "string"],
-                                                 "format": "date"}, name  # fmt: skip
+        assert params.get_param(name).schema == {
+            **params.get_param(name).schema,
+            "type": ["null", "string"],
+            "format": "date",
+        }, name
         assert params[name] is None, f"{name} defaults to empty: a scheduled run takes its data interval"
     assert "range" in params.get_param("business_date_to").schema["title"]
 

@@ -24,15 +24,27 @@ from tests.helpers import asset_event_extras, query, table_checksum, warehouse_c
 
 FIRST, SECOND = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
 # What each movement type means, written out independently of include/config/site.yaml.
-CATEGORY = {"101": "receipt", "102": "receipt", "261": "production_issue", "262": "production_issue",
-            "601": "delivery", "602": "delivery", "311": "transfer", "351": "transfer", "413": "transfer"}  # fmt: skip
+CATEGORY = {
+    "101": "receipt",
+    "102": "receipt",
+    "261": "production_issue",
+    "262": "production_issue",
+    "601": "delivery",
+    "602": "delivery",
+    "311": "transfer",
+    "351": "transfer",
+    "413": "transfer",
+}
 
 
 def open_alerts(url: str) -> set[tuple]:
     with psycopg.connect(url) as conn:
-        return set(conn.execute(
-            "SELECT rule_code, entity_key, severity, current_value, last_business_date FROM facts.fact_alert "
-            "WHERE status <> 'resolved'"))  # fmt: skip
+        return set(
+            conn.execute(
+                "SELECT rule_code, entity_key, severity, current_value, last_business_date FROM facts.fact_alert "
+                "WHERE status <> 'resolved'"
+            )
+        )
 
 
 def run(dag, day: dt.date) -> str:
@@ -94,10 +106,17 @@ def test_daily_run_builds_fact_inventory_from_the_exports(warehouse: str, landin
         )
         assert Path(unquote(page.removeprefix("file://"))).is_file()
     actual = {
-        r[:5]: {"net_qty": r[5], "receipt_qty": r[6], "production_issue_qty": r[7], "delivery_qty": r[8],
-                "transfer_qty": r[9], "movement_count": r[10], "other_qty": r[11]}
+        r[:5]: {
+            "net_qty": r[5],
+            "receipt_qty": r[6],
+            "production_issue_qty": r[7],
+            "delivery_qty": r[8],
+            "transfer_qty": r[9],
+            "movement_count": r[10],
+            "other_qty": r[11],
+        }
         for r in rows
-    }  # fmt: skip
+    }
     assert set(actual) == set(expected)
     for key, want in expected.items():
         for measure, value in want.items():
@@ -108,8 +127,9 @@ def test_daily_run_builds_fact_inventory_from_the_exports(warehouse: str, landin
         net[(m.material, m.plant, m.storage_location or "#", m.unit)] += m.quantity
     assert view == dict(net)
     # SAP's list totals (one per unit, at the end of each export) are counted, never loaded.
-    assert ledger == [(day, "loaded", len(written[day]), len(written[day]), len(unit_totals(written[day])))
-                      for day in (FIRST, SECOND)]  # fmt: skip
+    assert ledger == [
+        (day, "loaded", len(written[day]), len(written[day]), len(unit_totals(written[day]))) for day in (FIRST, SECOND)
+    ]
     assert missing == [(FIRST, "zrsd002"), (SECOND, "zrsd002")]
     archived = sorted(p.parent.name for p in (landing.parent / "archive").rglob("*.xlsx"))
     assert archived == [FIRST.isoformat(), SECOND.isoformat()]
@@ -272,9 +292,16 @@ def test_a_day_of_every_report_with_every_bad_input(warehouse: str, landing: Pat
     assert cells == (30, 0, 10, {"Gross Weight": 10})
     quarantined = {name for name, entry in ledger.items() if entry[1] == "quarantined"}
     assert quarantined == {
-        "bad-wrong_type.xlsx", "bad-truncated.xlsx", "bad-zip_bomb.xlsx", "bad-entity_bomb.xlsx",
-        "bad-empty_sheet.xlsx", "bad-missing_column.xlsx", "bad-unknown_layout.xlsx", "link.xlsx", "notes.pdf",
-    }  # fmt: skip
+        "bad-wrong_type.xlsx",
+        "bad-truncated.xlsx",
+        "bad-zip_bomb.xlsx",
+        "bad-entity_bomb.xlsx",
+        "bad-empty_sheet.xlsx",
+        "bad-missing_column.xlsx",
+        "bad-unknown_layout.xlsx",
+        "link.xlsx",
+        "notes.pdf",
+    }
     assert "symbolic link" in ledger["link.xlsx"][4]
     assert ledger["bad-text_in_number.xlsx"][1:4] == ("loaded", 40, 1)
     assert ledger["bad-bad_date.xlsx"][1:4] == ("loaded", 40, 0)

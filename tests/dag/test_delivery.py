@@ -221,10 +221,11 @@ def test_no_single_file_fails_the_date_and_nothing_is_passed_over(
     ledger = {
         name: (status, reason)
         for name, status, reason in query(
-            warehouse, "SELECT file_name, status, reason FROM operations.etl_file_ledger WHERE business_date = %s",
+            warehouse,
+            "SELECT file_name, status, reason FROM operations.etl_file_ledger WHERE business_date = %s",
             HOSTILE,
         )
-    }  # fmt: skip
+    }
     assert [ledger[name][0] for name in good] == ["loaded", "loaded"]
     assert ledger["mb51\\nsecond part.xlsx"][0] == "quarantined"
     assert "control character" in ledger["mb51\\nsecond part.xlsx"][1]

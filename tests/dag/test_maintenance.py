@@ -129,8 +129,10 @@ def test_health_snapshot_records_size_connections_waits_long_runs_and_slow_state
         for _ in range(3):
             conn.execute("SELECT pg_sleep(0.2), 'slow on purpose'")
     with psycopg.connect(warehouse) as conn:
-        conn.execute("INSERT INTO operations.table_restore_log (backup_name, table_name, rows_before, rows_restored) "
-                     "VALUES ('b', 't', 0, 0)")  # fmt: skip
+        conn.execute(
+            "INSERT INTO operations.table_restore_log (backup_name, table_name, rows_before, rows_restored) "
+            "VALUES ('b', 't', 0, 0)"
+        )
     holder = psycopg.connect(warehouse)  # a row lock held (table locks would hold up the size functions too)
     holder.execute("SELECT * FROM operations.table_restore_log FOR UPDATE")
     holder_pid = holder.info.backend_pid

@@ -23,7 +23,10 @@ def test_the_page_shows_what_the_day_left(warehouse: str, as_analyst: str, tmp_p
     assert view["business_date"] == DAY
     listed = {d["business_date"]: d for d in view["dates"]}
     assert (listed[DAY]["loaded"], listed[DAY]["quarantined"], listed[DAY]["missing"]) == (
-        sum(r.status == "loaded" for r in results.values()), 1, 1)  # fmt: skip
+        sum(r.status == "loaded" for r in results.values()),
+        1,
+        1,
+    )
     by_name = {f["file_name"]: f for f in view["files"]}
     assert set(by_name) == set(results)
     for name, result in results.items():
@@ -91,8 +94,9 @@ def test_each_date_has_its_verdict_from_its_run_and_the_default_is_the_date_due(
     for day in (FAILED_DAY, GOOD_DAY):
         folder = landing / day.isoformat()
         folder.mkdir(parents=True)
-        (folder / export_name("mb51", day, 5)).write_bytes(mb51_workbook(mb51_movements(day, 30, 5), 5,
-                                                                        header_row_zero=False))  # fmt: skip
+        (folder / export_name("mb51", day, 5)).write_bytes(
+            mb51_workbook(mb51_movements(day, 30, 5), 5, header_row_zero=False)
+        )
         billing = exports.zrsd002_rows(day, exports.zrsd004_rows(day, 10, 5), 5)
         if day == FAILED_DAY:
             billing[0]["curr"] = "VN$"  # a currency that is none: the raw gate's critical failure

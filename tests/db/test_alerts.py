@@ -33,8 +33,14 @@ AR_CRIT, AR_WARN = "0019999991", "0019999992"
 
 def sto(day: dt.date, order: tuple[str, str], gi_date: dt.date, **changes) -> dict:
     row = dict(exports.sto_rows(day, 1, SEED)[0])
-    row.update(purch_order=order[0], item=order[1], gi_date=gi_date, qty_gi=Decimal(40), qty_intransit=Decimal(40),
-               safety_stock=Decimal(0))  # fmt: skip
+    row.update(
+        purch_order=order[0],
+        item=order[1],
+        gi_date=gi_date,
+        qty_gi=Decimal(40),
+        qty_intransit=Decimal(40),
+        safety_stock=Decimal(0),
+    )
     row.update(changes)
     row["__cells__"] = {"mat_doc_gi": row["mat_doc_gi"], "so_number": "Summary", "gr_status": ""}
     return row
@@ -43,10 +49,17 @@ def sto(day: dt.date, order: tuple[str, str], gi_date: dt.date, **changes) -> di
 def order(number: str, *, mrp: str, material: str, batch: str, finished: dt.date, delivered: int) -> dict:
     row = dict(exports.cooispi_rows(D1, 3, SEED)[0])
     row.update(
-        order_number=number, mrp_controller=mrp, material_number=material, batch=batch, actual_finish_date=finished,
-        order_quantity=Decimal(100), delivered_quantity=Decimal(delivered), unit_of_measure="PC",
-        system_status="TECO DLV", __cells__={},
-    )  # fmt: skip
+        order_number=number,
+        mrp_controller=mrp,
+        material_number=material,
+        batch=batch,
+        actual_finish_date=finished,
+        order_quantity=Decimal(100),
+        delivered_quantity=Decimal(delivered),
+        unit_of_measure="PC",
+        system_status="TECO DLV",
+        __cells__={},
+    )
     return row
 
 
@@ -60,13 +73,23 @@ def ar(day: dt.date, customer: str, *, over_180: int, days_91_120: int) -> dict:
     row = dict(exports.zrfi005_rows(day, SEED)[0])
     zero = Decimal(0)
     row.update(
-        customer_code=customer, customer_name=f"Khách hàng {customer}", target_1_30_days=zero,
-        target_31_60_days=zero, target_61_90_days=zero, target_91_120_days=Decimal(days_91_120),
-        target_121_180_days=zero, target_over_180_days=Decimal(over_180),
-        total_target=Decimal(over_180 + days_91_120), realization_1_30_days=zero, realization_31_60_days=zero,
-        realization_61_90_days=zero, realization_91_120_days=zero, realization_121_180_days=zero,
-        realization_over_180_days=zero, total_realization=zero,
-    )  # fmt: skip
+        customer_code=customer,
+        customer_name=f"Khách hàng {customer}",
+        target_1_30_days=zero,
+        target_31_60_days=zero,
+        target_61_90_days=zero,
+        target_91_120_days=Decimal(days_91_120),
+        target_121_180_days=zero,
+        target_over_180_days=Decimal(over_180),
+        total_target=Decimal(over_180 + days_91_120),
+        realization_1_30_days=zero,
+        realization_31_60_days=zero,
+        realization_61_90_days=zero,
+        realization_91_120_days=zero,
+        realization_121_180_days=zero,
+        realization_over_180_days=zero,
+        total_realization=zero,
+    )
     return row
 
 
@@ -74,42 +97,82 @@ def plant(landing: Path, day: dt.date) -> None:
     """The day's planted conditions, as extra export files next to the generated ones."""
     folder = landing / day.isoformat()
     files: dict[str, bytes] = {}
-    safety = sto(D1, ("4599999999", "00010"), D1, material=STOCK_MAT, dest_plant=DC, uom_od="PC",
-                 safety_stock=Decimal(150), qty_intransit=Decimal(0))  # fmt: skip
+    safety = sto(
+        D1,
+        ("4599999999", "00010"),
+        D1,
+        material=STOCK_MAT,
+        dest_plant=DC,
+        uom_od="PC",
+        safety_stock=Decimal(150),
+        qty_intransit=Decimal(0),
+    )
     if day == D1:
         files["zrmm024"] = exports.render(
-            "zrmm024", [sto(D1, STO_WARN, D1 - dt.timedelta(days=9)), sto(D1, STO_CRIT, D1 - dt.timedelta(days=20)),
-                        safety], SEED)  # fmt: skip
-        files["cooispi"] = exports.render("cooispi", [
-            order("0019999990001", mrp="P03", material="000300001", batch="TYIELD0001", finished=D1, delivered=60),
-            order("0019999990002", mrp="P03", material="000300002", batch="TYIELD0002", finished=D1, delivered=75),
-            order("0019999990003", mrp="P03", material="000300003", batch="TYIELD0003", finished=D1, delivered=83),
-            order("0019999990004", mrp="P01", material=FG, batch=BATCH, finished=D1 - dt.timedelta(days=2),
-                  delivered=100),
-        ], SEED)  # fmt: skip
-        moves = [movement(D1, "4999999001", "351", FACTORY, "0201", FG, -100, BATCH),
-                 movement(D1, "4999999002", "101", DC, "1001", STOCK_MAT, 100)]  # fmt: skip
+            "zrmm024",
+            [sto(D1, STO_WARN, D1 - dt.timedelta(days=9)), sto(D1, STO_CRIT, D1 - dt.timedelta(days=20)), safety],
+            SEED,
+        )
+        files["cooispi"] = exports.render(
+            "cooispi",
+            [
+                order("0019999990001", mrp="P03", material="000300001", batch="TYIELD0001", finished=D1, delivered=60),
+                order("0019999990002", mrp="P03", material="000300002", batch="TYIELD0002", finished=D1, delivered=75),
+                order("0019999990003", mrp="P03", material="000300003", batch="TYIELD0003", finished=D1, delivered=83),
+                order(
+                    "0019999990004",
+                    mrp="P01",
+                    material=FG,
+                    batch=BATCH,
+                    finished=D1 - dt.timedelta(days=2),
+                    delivered=100,
+                ),
+            ],
+            SEED,
+        )
+        moves = [
+            movement(D1, "4999999001", "351", FACTORY, "0201", FG, -100, BATCH),
+            movement(D1, "4999999002", "101", DC, "1001", STOCK_MAT, 100),
+        ]
         # The DC's stock count at the end of D1, the baseline of its stock: the generated plant's
         # positions at their levels, and the 100 STOCK_MAT received that day.
         count = [r for r in stock.mb52_rows(D1, SEED, {}) if r["plant"] == DC]
-        count.append(dict(count[0], material=STOCK_MAT, storage_location="1001", batch="", unrestricted=Decimal(100),
-                          in_quality_insp=Decimal(0), blocked=Decimal(0)))  # fmt: skip
+        count.append(
+            dict(
+                count[0],
+                material=STOCK_MAT,
+                storage_location="1001",
+                batch="",
+                unrestricted=Decimal(100),
+                in_quality_insp=Decimal(0),
+                blocked=Decimal(0),
+            )
+        )
         files["mb52"] = exports.render("mb52", count, SEED)
     elif day == D2:
-        moves = [movement(D2, "4999999004", "601", DC, "1001", STOCK_MAT, -40),
-                 movement(D2, "4999999003", "601", DC, "1002", NEG_MAT, -30)]  # fmt: skip
+        moves = [
+            movement(D2, "4999999004", "601", DC, "1001", STOCK_MAT, -40),
+            movement(D2, "4999999003", "601", DC, "1002", NEG_MAT, -30),
+        ]
     elif day == D3:
-        received = [exports.sto_received(sto(D1, o, D1 - dt.timedelta(days=d)), D3)
-                    for o, d in ((STO_WARN, 9), (STO_CRIT, 20))]  # fmt: skip
+        received = [
+            exports.sto_received(sto(D1, o, D1 - dt.timedelta(days=d)), D3) for o, d in ((STO_WARN, 9), (STO_CRIT, 20))
+        ]
         files["zrmm024"] = exports.render("zrmm024", received, SEED)
-        files["cooispi"] = exports.render("cooispi", [
-            order("0019999990001", mrp="P03", material="000300001", batch="TYIELD0001", finished=D1, delivered=95),
-        ], SEED)  # fmt: skip
+        files["cooispi"] = exports.render(
+            "cooispi",
+            [
+                order("0019999990001", mrp="P03", material="000300001", batch="TYIELD0001", finished=D1, delivered=95),
+            ],
+            SEED,
+        )
         master = [dict(exports.zrsd006_rows()[0], material_code=m) for m in (STOCK_MAT, NEG_MAT)]
         files["zrsd006"] = exports.render("zrsd006", master, SEED)
-        moves = [movement(D3, "4999999005", "101", DC, "1001", FG, 100, BATCH),
-                 movement(D3, "4999999006", "101", DC, "1001", STOCK_MAT, 500),
-                 movement(D3, "4999999007", "101", DC, "1002", NEG_MAT, 30)]  # fmt: skip
+        moves = [
+            movement(D3, "4999999005", "101", DC, "1001", FG, 100, BATCH),
+            movement(D3, "4999999006", "101", DC, "1001", STOCK_MAT, 500),
+            movement(D3, "4999999007", "101", DC, "1002", NEG_MAT, 30),
+        ]
     else:
         moves = []
     if day in (D1, D2):
@@ -169,8 +232,9 @@ def states(seen: dict, key: tuple[str, str]) -> list[tuple]:
     for day in (D1, D2, D3, D4):
         rows = seen[day].get(key, [])
         assert len(rows) <= 1, f"{key} has {len(rows)} alerts on {day}: one per problem"
-        out.append((rows[0]["alert_id"], rows[0]["status"], rows[0]["severity"], rows[0]["current_value"])
-                   if rows else None)  # fmt: skip
+        out.append(
+            (rows[0]["alert_id"], rows[0]["status"], rows[0]["severity"], rows[0]["current_value"]) if rows else None
+        )
     return out
 
 
@@ -178,10 +242,18 @@ def test_transport_orders_in_transit_too_long_alert_until_received(history) -> N
     _, _, seen = history
     warn = states(seen, WARN_KEY)
     crit = states(seen, CRIT_KEY)
-    assert [s[1:] for s in warn] == [("active", "warning", 9), ("active", "warning", 10),
-                                     ("resolved", "warning", 10), ("resolved", "warning", 10)]  # fmt: skip
-    assert [s[1:] for s in crit] == [("active", "critical", 20), ("acknowledged", "critical", 21),
-                                     ("resolved", "critical", 21), ("resolved", "critical", 21)]  # fmt: skip
+    assert [s[1:] for s in warn] == [
+        ("active", "warning", 9),
+        ("active", "warning", 10),
+        ("resolved", "warning", 10),
+        ("resolved", "warning", 10),
+    ]
+    assert [s[1:] for s in crit] == [
+        ("active", "critical", 20),
+        ("acknowledged", "critical", 21),
+        ("resolved", "critical", 21),
+        ("resolved", "critical", 21),
+    ]
     assert len({s[0] for s in warn}) == len({s[0] for s in crit}) == 1, "the same alert from first seen to resolved"
     resolved = seen[D3][CRIT_KEY][0]
     assert (resolved["resolved_business_date"], resolved["acknowledged_by"]) == (D3, "oncall")
@@ -193,8 +265,11 @@ def test_a_batch_late_at_the_distribution_centre_escalates_and_resolves_after_ar
     batch = states(seen, ("stuck_transit", f"batch:{FG}/{BATCH}"))
     # Finished D1 - 2: 48 h on D1 is not late; 72 h on D2 is; it arrives on D3 after 96 h (critical).
     assert batch[0] is None
-    assert [s[1:] for s in batch[1:]] == [("active", "warning", 72), ("active", "critical", 96),
-                                          ("resolved", "critical", 96)]  # fmt: skip
+    assert [s[1:] for s in batch[1:]] == [
+        ("active", "warning", 72),
+        ("active", "critical", 96),
+        ("resolved", "critical", 96),
+    ]
     assert len({s[0] for s in batch[1:]}) == 1
     assert "reached the distribution centre" in seen[D3][("stuck_transit", f"batch:{FG}/{BATCH}")][0]["message"]
 
@@ -202,8 +277,12 @@ def test_a_batch_late_at_the_distribution_centre_escalates_and_resolves_after_ar
 def test_low_yield_severity_follows_the_yield_and_clears_when_corrected(history) -> None:
     _, _, seen = history
     critical = states(seen, ("low_yield", "order:19999990001"))
-    assert [s[1:] for s in critical] == [("active", "critical", 60), ("active", "critical", 60),
-                                         ("resolved", "critical", 60), ("resolved", "critical", 60)]  # fmt: skip
+    assert [s[1:] for s in critical] == [
+        ("active", "critical", 60),
+        ("active", "critical", 60),
+        ("resolved", "critical", 60),
+        ("resolved", "critical", 60),
+    ]
     assert [s[1:] for s in states(seen, ("low_yield", "order:19999990002"))] == [("active", "warning", 75)] * 4
     assert [s[1:] for s in states(seen, ("low_yield", "order:19999990003"))] == [("active", "info", 83)] * 4
 
@@ -211,18 +290,29 @@ def test_low_yield_severity_follows_the_yield_and_clears_when_corrected(history)
 def test_low_stock_warns_then_turns_critical_then_clears(history) -> None:
     _, _, seen = history
     low = states(seen, ("low_stock", f"{STOCK_MAT}@{DC}"))
-    assert [s[1:] for s in low] == [("active", "warning", 100), ("active", "critical", 60),
-                                      ("resolved", "critical", 60), ("resolved", "critical", 60)]  # fmt: skip
+    assert [s[1:] for s in low] == [
+        ("active", "warning", 100),
+        ("active", "critical", 60),
+        ("resolved", "critical", 60),
+        ("resolved", "critical", 60),
+    ]
     assert seen[D2][("low_stock", f"{STOCK_MAT}@{DC}")][0]["threshold_value"] == 150
 
 
 def test_overdue_receivables_alert_by_bucket_until_paid(history) -> None:
     _, _, seen = history
     assert [s[1:] for s in states(seen, ("ar_overdue", f"{AR_CRIT}/VND"))] == [
-        ("active", "critical", 5_000_000), ("active", "critical", 5_000_000),
-        ("resolved", "critical", 5_000_000), ("resolved", "critical", 5_000_000)]  # fmt: skip
+        ("active", "critical", 5_000_000),
+        ("active", "critical", 5_000_000),
+        ("resolved", "critical", 5_000_000),
+        ("resolved", "critical", 5_000_000),
+    ]
     assert [s[1:3] for s in states(seen, ("ar_overdue", f"{AR_WARN}/VND"))] == [
-        ("active", "warning"), ("active", "warning"), ("resolved", "warning"), ("resolved", "warning")]  # fmt: skip
+        ("active", "warning"),
+        ("active", "warning"),
+        ("resolved", "warning"),
+        ("resolved", "warning"),
+    ]
 
 
 def condition(seen: dict, day: dt.date, rule: str, entity: str) -> tuple | None:
@@ -239,14 +329,22 @@ def condition(seen: dict, day: dt.date, rule: str, entity: str) -> tuple | None:
 def test_data_alerts_for_negative_stock_and_inferred_master_data(history) -> None:
     _, _, seen = history
     assert [condition(seen, day, "negative_stock", f"{NEG_MAT}@{DC}/1002/PC") for day in (D1, D2, D3, D4)] == [
-        None, ("warning", -30), None, None]  # fmt: skip
+        None,
+        ("warning", -30),
+        None,
+        None,
+    ]
     # The generated plant's own positions are counted at the DC and conserved: none below zero; the
     # factory was never counted, so its positions are not judged at all.
     assert {e for d in (D1, D2, D3, D4) for r, e in seen[d] if r == "negative_stock"} == {f"{NEG_MAT}@{DC}/1002/PC"}
     # One alert for the materials MB51 named first that the master data lacks, until ZRSD006 has them.
     inferred = states(seen, ("inferred_master_data", "materials:mb51"))
-    assert [s[1:3] for s in inferred] == [("active", "info"), ("active", "info"), ("resolved", "info"),
-                                          ("resolved", "info")]  # fmt: skip
+    assert [s[1:3] for s in inferred] == [
+        ("active", "info"),
+        ("active", "info"),
+        ("resolved", "info"),
+        ("resolved", "info"),
+    ]
     assert {STOCK_MAT, NEG_MAT} <= set(seen[D2][("inferred_master_data", "materials:mb51")][0]["details"]["codes"])
 
 
@@ -342,10 +440,12 @@ def test_a_link_is_judged_only_where_its_output_can_be_known(warehouse: str) -> 
     "not produced yet", not 0 %; a link without a unit conversion has no yield; a finished order that
     delivered nothing, and a link that produced half, are low yields."""
     day = dt.date(2026, 4, 6)
-    link = ("INSERT INTO facts.fact_production_chain (parent_material, parent_batch, parent_level, child_material, "
-            "child_batch, child_order, child_level, link_rule, consumed_qty, produced_qty, consumed_kg, produced_kg, "
-            "yield_pct, business_date) VALUES (%s, %s, 'P02', %s, %s, %s, 'P01', 'zrpp062_sfg_liquid', 100, %s, "
-            "100, %s, %s, %s)")  # fmt: skip
+    link = (
+        "INSERT INTO facts.fact_production_chain (parent_material, parent_batch, parent_level, child_material, "
+        "child_batch, child_order, child_level, link_rule, consumed_qty, produced_qty, consumed_kg, produced_kg, "
+        "yield_pct, business_date) VALUES (%s, %s, 'P02', %s, %s, %s, 'P01', 'zrpp062_sfg_liquid', 100, %s, "
+        "100, %s, %s, %s)"
+    )
     with psycopg.connect(warehouse) as conn:
         for child, order_no, produced, kg, pct in (
             ("NOTYET", "0090000001", 0, 0, 0),  # the P01 order is not in any export yet

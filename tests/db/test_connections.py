@@ -45,10 +45,17 @@ EXTRAS = {
 def json_secret(url: str, **extra) -> str:
     """The connection as a secrets backend stores it: JSON fields, not a URI."""
     params = psycopg.conninfo.conninfo_to_dict(url)
-    return json.dumps({
-        "conn_type": "postgres", "host": params["host"], "port": int(params["port"]), "login": params["user"],
-        "password": params.get("password"), "schema": params["dbname"], "extra": {**EXTRAS, **extra},
-    })  # fmt: skip
+    return json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": params["host"],
+            "port": int(params["port"]),
+            "login": params["user"],
+            "password": params.get("password"),
+            "schema": params["dbname"],
+            "extra": {**EXTRAS, **extra},
+        }
+    )
 
 
 def test_the_airflow_connection_keeps_its_libpq_extras_and_drops_the_hooks_own(monkeypatch: pytest.MonkeyPatch):
@@ -56,14 +63,25 @@ def test_the_airflow_connection_keeps_its_libpq_extras_and_drops_the_hooks_own(m
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", json_secret(url, sslcert="/etc/ssl/loader.crt"))
     params = connection_params()
     assert params == {
-        "host": "db.example", "port": "6432", "user": "loader", "password": "p@ss word", "dbname": "warehouse",
-        "sslmode": "disable", "keepalives": "1", "keepalives_idle": "30", "target_session_attrs": "read-write",
-        "sslcert": "/etc/ssl/loader.crt", "options": "-c work_mem=7MB -c jit=off",
-    }  # fmt: skip
+        "host": "db.example",
+        "port": "6432",
+        "user": "loader",
+        "password": "p@ss word",
+        "dbname": "warehouse",
+        "sslmode": "disable",
+        "keepalives": "1",
+        "keepalives_idle": "30",
+        "target_session_attrs": "read-write",
+        "sslcert": "/etc/ssl/loader.crt",
+        "options": "-c work_mem=7MB -c jit=off",
+    }
     engine_url = make_url(sqlalchemy_url())
     assert (engine_url.drivername, engine_url.host, engine_url.port, engine_url.password) == (
-        "postgresql+psycopg", "db.example", 6432, "p@ss word",
-    )  # fmt: skip
+        "postgresql+psycopg",
+        "db.example",
+        6432,
+        "p@ss word",
+    )
     assert engine_url.query["sslmode"] == "disable"
     assert engine_url.query["options"] == "-c work_mem=7MB -c jit=off"
     # A key=value conninfo (what warehouse_conninfo hands pg_dump) gives the same URL back.

@@ -18,8 +18,12 @@ def test_external_warehouse_server_skips_the_local_cluster(warehouse: str, tmp_p
 
     out = subprocess.run(
         [str(PROJECT_ROOT / "scripts" / "dev"), "exec", "python", "-c", probe],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
     assert out.returncode == 0, out.stderr[-2000:]
     assert "using that server, no local cluster" in out.stderr
@@ -71,9 +75,13 @@ def test_db_down_removes_the_cluster_and_keeps_the_landing_zone_and_backups() ->
             path.write_text("x")
         env = {**os.environ, "WAREHOUSE_LOCAL_DIR": str(local), "PG_BIN": str(bin_dir)}
         out = subprocess.run(
-            [str(PROJECT_ROOT / "scripts" / "dev"), "db-down"], env=env, capture_output=True, text=True, timeout=60,
+            [str(PROJECT_ROOT / "scripts" / "dev"), "db-down"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
             check=False,
-        )  # fmt: skip
+        )
         assert out.returncode == 0, out.stderr
         assert not (local / "pg").exists()
         assert [path.exists() for path in kept] == [True] * len(kept)

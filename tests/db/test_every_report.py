@@ -183,8 +183,9 @@ def test_zrpp062_subtotal_rows_inside_the_list_are_list_totals_not_rejects(wareh
     assert subtotals, "the generator writes subtotals"
     assert any(r.get("product_group_1") for r in subtotals)
     assert any(not r.get("product_group_1") for r in subtotals)
-    assert any(not after.get("__subtotal__") for before, after in itertools.pairwise(written)
-               if before.get("__subtotal__")), "inside the list, not only at its end"  # fmt: skip
+    assert any(
+        not after.get("__subtotal__") for before, after in itertools.pairwise(written) if before.get("__subtotal__")
+    ), "inside the list, not only at its end"
 
     result = _load(warehouse, tmp_path, "zrpp062.xlsx", exports.render("zrpp062", rows, 21))
 
@@ -201,8 +202,16 @@ def test_an_mb52_variant_layout_without_batches_or_values_loads_as_mb52(warehous
     sheet = book.create_sheet("Sheet1")
     sheet.append(["Plnt", "SLoc", "Material", "BUn", "Unrestr.", "Blocked"])
     for r in count:
-        sheet.append([r["plant"], r["storage_location"], r["material"], r["base_unit_of_measure"],
-                      float(r["unrestricted"]), float(r["blocked"])])  # fmt: skip
+        sheet.append(
+            [
+                r["plant"],
+                r["storage_location"],
+                r["material"],
+                r["base_unit_of_measure"],
+                float(r["unrestricted"]),
+                float(r["blocked"]),
+            ]
+        )
     buf = io.BytesIO()
     book.save(buf)
 

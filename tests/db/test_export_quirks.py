@@ -168,8 +168,24 @@ def test_ar_lines_without_a_channel_load_once_and_redeliver_unchanged(warehouse:
 
 
 def _movement_row(day: dt.date, document: str) -> list:
-    return [day.strftime("%d.%m.%Y"), "101", "1201", "0101", "000300001", "d", "B1", 5, "KG", "", "", document,
-            "", "", "", ""]  # fmt: skip
+    return [
+        day.strftime("%d.%m.%Y"),
+        "101",
+        "1201",
+        "0101",
+        "000300001",
+        "d",
+        "B1",
+        5,
+        "KG",
+        "",
+        "",
+        document,
+        "",
+        "",
+        "",
+        "",
+    ]
 
 
 def _mb51_csv(rows: int, bad_cell: str) -> bytes:
@@ -179,9 +195,26 @@ def _mb51_csv(rows: int, bad_cell: str) -> bytes:
     writer.writerow(MB51_HEADERS)
     for i, m in enumerate(movements):
         text = bad_cell if i == len(movements) - 1 else m.text
-        writer.writerow([m.posting_date.strftime("%d.%m.%Y"), m.movement_type, m.plant, m.storage_location,
-                         m.material, "desc", m.batch, str(m.quantity).replace(".", ","), m.unit, "", "",
-                         m.material_document, text, "", "", ""])  # fmt: skip
+        writer.writerow(
+            [
+                m.posting_date.strftime("%d.%m.%Y"),
+                m.movement_type,
+                m.plant,
+                m.storage_location,
+                m.material,
+                "desc",
+                m.batch,
+                str(m.quantity).replace(".", ","),
+                m.unit,
+                "",
+                "",
+                m.material_document,
+                text,
+                "",
+                "",
+                "",
+            ]
+        )
     return buf.getvalue().encode()
 
 

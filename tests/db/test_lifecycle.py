@@ -345,9 +345,11 @@ def test_a_corrected_snapshot_supersedes_the_line_it_lacks_and_a_later_file_can_
     # export repeating the first file's rows exactly would be a stale copy of it.)
     both = lines + _billing_lines(DAYS[1])[:1]
     again = load_file(
-        _deliver(landing, DAYS[1], "billing-next.xlsx", both, layout=SEED + 1), DAYS[1], quarantine_root=quarantine,
+        _deliver(landing, DAYS[1], "billing-next.xlsx", both, layout=SEED + 1),
+        DAYS[1],
+        quarantine_root=quarantine,
         conninfo=warehouse,
-    )  # fmt: skip
+    )
     assert again.status == "loaded"
     layers.rebuild(day, DAYS[1], conninfo=warehouse)
     with psycopg.connect(warehouse) as conn:
@@ -362,8 +364,10 @@ def test_a_snapshot_loaded_before_an_older_one_still_supersedes_its_missing_line
     export of its billing document lacks is superseded by that export either way."""
     first, second = DAYS[0], DAYS[1]
     lines = _billing_lines(first)
-    files = [(first, _deliver(tmp_path / "a", first, "billing.xlsx", lines)),
-             (second, _deliver(tmp_path / "a", second, "billing-again.xlsx", lines[:-1]))]  # fmt: skip
+    files = [
+        (first, _deliver(tmp_path / "a", first, "billing.xlsx", lines)),
+        (second, _deliver(tmp_path / "a", second, "billing-again.xlsx", lines[:-1])),
+    ]
     reverse_name = f"{warehouse.rsplit('/', 1)[1]}_rev"
     reverse = create_database(reverse_name, template=migrated_template)
     try:

@@ -12,8 +12,19 @@ from sap_warehouse.db import row_count, table_name
 from sap_warehouse.registry import SQL_DIR, sql_definition, sql_file, view_definition
 from sap_warehouse_kit.scratch_db import admin_url, alembic_config, create_database, drop_database
 
-RAW = ["raw_mb51", "raw_zrsd002", "raw_zrsd006", "raw_cooispi", "raw_zrfi005", "raw_cogs", "raw_zrsd004",
-       "raw_zrmm024", "raw_zrpp062", "raw_target", "raw_mb52"]  # fmt: skip
+RAW = [
+    "raw_mb51",
+    "raw_zrsd002",
+    "raw_zrsd006",
+    "raw_cooispi",
+    "raw_zrfi005",
+    "raw_cogs",
+    "raw_zrsd004",
+    "raw_zrmm024",
+    "raw_zrpp062",
+    "raw_target",
+    "raw_mb52",
+]
 DIMS = [d.name for d in model.dimensions()] + ["holiday_calendar"]  # the calendar the plant edits
 FACTS = [*model.facts(), "fact_alert"]  # the alerts' own fact, written by the alert step
 OPERATIONS = ["etl_file_ledger", "etl_row_reject", "dq_validation_result", "etl_run_log"]
@@ -36,14 +47,21 @@ def test_upgrade_creates_the_design_schema(empty_database: str) -> None:
     with psycopg.connect(empty_database) as conn:
         tables = _tables(conn)
         expected = (
-            {("raw", t) for t in RAW} | {("dims", t) for t in DIMS} | {("facts", t) for t in FACTS}
-            | {("operations", t) for t in OPERATIONS} | {("marts", v) for v in VIEWS}
-        )  # fmt: skip
+            {("raw", t) for t in RAW}
+            | {("dims", t) for t in DIMS}
+            | {("facts", t) for t in FACTS}
+            | {("operations", t) for t in OPERATIONS}
+            | {("marts", v) for v in VIEWS}
+        )
         assert expected <= tables, expected - tables
         for table in RAW:
-            cols = {r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = %s",
-                (table,))}  # fmt: skip
+            cols = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = %s",
+                    (table,),
+                )
+            }
             assert RAW_COMMON <= cols, (table, RAW_COMMON - cols)
             unique = conn.execute(
                 "SELECT count(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'", (f"raw.{table}",)
@@ -90,8 +108,12 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
         assert not {("operations", "backup_log"), ("operations", "retention_log")} & _tables(conn)
     command.downgrade(cfg, "0001")
     with psycopg.connect(empty_database) as conn:
-        columns = {r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'fact_ar_aging'")}  # fmt: skip
+        columns = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'fact_ar_aging'"
+            )
+        }
         assert "not_due_amount" in columns
         assert "collected_total_amount" not in columns
     command.upgrade(cfg, "head")
@@ -157,8 +179,15 @@ def test_the_cell_parsers_the_warehouse_holds_are_their_current_file(warehouse: 
     current = sql_file("parsers/cell_parsers.sql")
     with psycopg.connect(warehouse) as conn:
         live = conn.execute(functions).fetchall()
-        assert {name for name, _ in live} == {"sap_make_date", "sap_date", "sap_text_number", "sap_number", "sap_nfc",
-                                              "sap_code", "sap_text"}  # fmt: skip
+        assert {name for name, _ in live} == {
+            "sap_make_date",
+            "sap_date",
+            "sap_text_number",
+            "sap_number",
+            "sap_nfc",
+            "sap_code",
+            "sap_text",
+        }
         with conn.transaction(force_rollback=True):
             conn.execute(current)
             assert conn.execute(functions).fetchall() == live

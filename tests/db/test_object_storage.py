@@ -33,8 +33,12 @@ def s3() -> Iterator[boto3.client]:
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
-    connection = {"conn_type": "aws", "login": keys["aws_access_key_id"], "password": keys["aws_secret_access_key"],
-                  "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}}  # fmt: skip
+    connection = {
+        "conn_type": "aws",
+        "login": keys["aws_access_key_id"],
+        "password": keys["aws_secret_access_key"],
+        "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+    }
     client = boto3.client("s3", endpoint_url=endpoint, **keys)
     client.create_bucket(Bucket=BUCKET)
     with pytest.MonkeyPatch.context() as patch:

@@ -433,10 +433,16 @@ def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, cap
         # Two runs at once on one site: each builds apart and puts whole files in place when done.
         with ThreadPoolExecutor(2) as pool:
             runs = [
-                pool.submit(quality.validate_gate, "raw", DAYS[-1], conninfo=url, run={"run_id": f"parallel{i}"},
-                            data_docs=f"file://{site}")
+                pool.submit(
+                    quality.validate_gate,
+                    "raw",
+                    DAYS[-1],
+                    conninfo=url,
+                    run={"run_id": f"parallel{i}"},
+                    data_docs=f"file://{site}",
+                )
                 for i in range(2)
-            ]  # fmt: skip
+            ]
             outcomes = [future.result() for future in runs]
         for outcome in outcomes:
             for result in outcome:

@@ -34,15 +34,23 @@ EXPECTATIONS = numbered(
     {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "code", "value_set": {"$PARAMETER": "codes"}}},
     {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "code", "regex": "^[0-9]{3}$"}},
     {"type": "expect_column_values_to_be_between", "kwargs": {"column": "qty", "min_value": 0}},
-    {"type": "expect_column_values_to_be_between",
-     "kwargs": {"column": "posted", "max_value": {"$PARAMETER": "future_limit"}}},
-    {"type": "expect_column_values_to_be_between",
-     "kwargs": {"column": "posted", "min_value": {"$PARAMETER": "month_ago"}}},
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "posted", "max_value": {"$PARAMETER": "future_limit"}},
+    },
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "posted", "min_value": {"$PARAMETER": "month_ago"}},
+    },
     {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["doc", "item"]}},
     {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "note"}},
-    {"type": "unexpected_rows_expectation", "kwargs": {
-        "unexpected_rows_query": "SELECT * FROM {batch} WHERE note LIKE 'ba%' AND business_date = :business_date"}},
-)  # fmt: skip
+    {
+        "type": "unexpected_rows_expectation",
+        "kwargs": {
+            "unexpected_rows_query": "SELECT * FROM {batch} WHERE note LIKE 'ba%' AND business_date = :business_date"
+        },
+    },
+)
 CODES = ["101", "102", "12A"]
 
 

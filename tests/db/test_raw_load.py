@@ -55,8 +55,24 @@ def _workbook(rows: list[list]) -> bytes:
 
 
 def _row(m: Movement) -> list:
-    return [m.posting_date.strftime("%d.%m.%Y"), m.movement_type, m.plant, m.storage_location, m.material, "desc",
-            m.batch, float(m.quantity), m.unit, "", "", m.material_document, "", "", "", ""]  # fmt: skip
+    return [
+        m.posting_date.strftime("%d.%m.%Y"),
+        m.movement_type,
+        m.plant,
+        m.storage_location,
+        m.material,
+        "desc",
+        m.batch,
+        float(m.quantity),
+        m.unit,
+        "",
+        "",
+        m.material_document,
+        "",
+        "",
+        "",
+        "",
+    ]
 
 
 def test_row_zero_export_loads_every_row_including_identical_lines(warehouse: str, dirs) -> None:
@@ -124,7 +140,11 @@ def test_same_rows_in_a_differently_written_file_change_nothing(warehouse: str, 
     result = load_file(second, DAY, quarantine_root=quarantine, conninfo=warehouse)
 
     assert (result.status, result.rows_inserted, result.rows_updated, result.rows_unchanged) == (
-        "loaded", 0, 0, len(movements))  # fmt: skip
+        "loaded",
+        0,
+        0,
+        len(movements),
+    )
     with psycopg.connect(warehouse) as conn:
         assert table_checksum(conn, "raw.raw_mb51") == before
 
@@ -133,11 +153,19 @@ def test_overlapping_file_inserts_only_what_is_new(warehouse: str, dirs) -> None
     landing, quarantine = dirs
     movements = mb51_movements(DAY, 900, seed=6)
     part_a, part_b = movements[:600], movements[300:]
-    load_file(_deliver(landing, "a.xlsx", mb51_workbook(part_a, 1, header_row_zero=False)), DAY,
-              quarantine_root=quarantine, conninfo=warehouse)  # fmt: skip
+    load_file(
+        _deliver(landing, "a.xlsx", mb51_workbook(part_a, 1, header_row_zero=False)),
+        DAY,
+        quarantine_root=quarantine,
+        conninfo=warehouse,
+    )
 
-    result = load_file(_deliver(landing, "b.xlsx", mb51_workbook(part_b, 2, header_row_zero=True)), DAY,
-                       quarantine_root=quarantine, conninfo=warehouse)  # fmt: skip
+    result = load_file(
+        _deliver(landing, "b.xlsx", mb51_workbook(part_b, 2, header_row_zero=True)),
+        DAY,
+        quarantine_root=quarantine,
+        conninfo=warehouse,
+    )
 
     new = len(_keys(part_b) - _keys(part_a))
     assert (result.rows_inserted, result.rows_unchanged, result.rows_updated) == (new, len(part_b) - new, 0)
@@ -336,8 +364,12 @@ def test_a_file_whose_move_fails_does_not_stop_the_other_files_of_its_task(wareh
     archive.mkdir()
     (archive / days[1].isoformat()).write_text("not a folder")
     with pytest.raises(load_module.FilesNotLoaded, match=r"1 of 3 file\(s\).*mb51_1\.xlsx"):
-        load_files([(p, d, False) for p, d in zip(paths, days, strict=True)], quarantine_root=tmp_path / "q",
-                   archive_root=archive, conninfo=warehouse)  # fmt: skip
+        load_files(
+            [(p, d, False) for p, d in zip(paths, days, strict=True)],
+            quarantine_root=tmp_path / "q",
+            archive_root=archive,
+            conninfo=warehouse,
+        )
     with psycopg.connect(warehouse) as conn:
         ledger = "SELECT file_name, status FROM operations.etl_file_ledger WHERE file_name LIKE 'mb51_%'"
         loaded = dict(conn.execute(ledger).fetchall())

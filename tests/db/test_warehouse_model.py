@@ -41,8 +41,10 @@ def has_order_column(day: dt.date) -> bool:
 
 def write_days(landing: Path) -> dict[dt.date, dict[str, list]]:
     # The first day also has an order finished at 60 % (a healthy plant's yields are 91-102 %).
-    truth = {day: exports.write_day(landing, day, rows=60, seed=SEED, inject=("low_yield",) if day == DAYS[0] else ())
-             for day in DAYS}  # fmt: skip
+    truth = {
+        day: exports.write_day(landing, day, rows=60, seed=SEED, inject=("low_yield",) if day == DAYS[0] else ())
+        for day in DAYS
+    }
     # One billing line of a material the master data lacks (an inferred member), on the middle day.
     day = DAYS[1]
     line = dict(exports.zrsd002_rows(day, exports.zrsd004_rows(day, 60, SEED), SEED)[0])
@@ -138,9 +140,16 @@ def test_sales_view_has_one_row_per_billed_line_with_names_and_channels(model) -
                 continue
             channel = line["dist_channel"]
             expected[(line["billing_document"], line["billing_item"])] = (
-                line["so_no"], line["billing_date"], names[line["sold_to"]], line["material"], line["net_value"],
-                line["curr"], line["billing_qty"], channel, CHANNEL_NAMES.get(channel, f"Other ({channel})"),
-            )  # fmt: skip
+                line["so_no"],
+                line["billing_date"],
+                names[line["sold_to"]],
+                line["material"],
+                line["net_value"],
+                line["curr"],
+                line["billing_qty"],
+                channel,
+                CHANNEL_NAMES.get(channel, f"Other ({channel})"),
+            )
             monthly[(line["billing_date"].replace(day=1), line["curr"])] += line["net_value"]
     rows = query(
         url,
@@ -158,15 +167,20 @@ def test_sales_view_has_one_row_per_billed_line_with_names_and_channels(model) -
 def test_an_unnamed_channel_is_a_data_alert(model) -> None:
     url, truth = model
     lines = sum(
-        1 for day in DAYS for line in truth[day]["zrsd002"]
+        1
+        for day in DAYS
+        for line in truth[day]["zrsd002"]
         if line["dist_channel"] == "15" and not (line["cancelled"] or line["doc_cancel"])
-    )  # fmt: skip
+    )
     name = f"wh_channel_{uuid.uuid4().hex[:10]}"
     copy = create_database(name, template=url.rsplit("/", 1)[1])
     try:
         alerts.evaluate(DAYS[-1], conninfo=copy)
-        found = query(copy, "SELECT entity_key, severity, current_value FROM facts.fact_alert "
-                            "WHERE rule_code = 'unmapped_channel' AND status = 'active'")  # fmt: skip
+        found = query(
+            copy,
+            "SELECT entity_key, severity, current_value FROM facts.fact_alert "
+            "WHERE rule_code = 'unmapped_channel' AND status = 'active'",
+        )
         assert found == [("channel:15", "warning", lines)]
     finally:
         drop_database(name)
@@ -182,8 +196,9 @@ def test_production_yield_view_rates_each_order_that_delivered(model) -> None:
             pct = cents(100 * order["delivered_quantity"] / order["order_quantity"])
             rating = next(name for floor, name in YIELD_BANDS if pct >= floor)
             expected[order["order_number"]] = (order["batch"], order["actual_finish_date"], pct, rating)
-    rows = query(url, "SELECT order_number, batch, production_date, yield_pct, yield_rating "
-                      "FROM marts.view_production_yield")  # fmt: skip
+    rows = query(
+        url, "SELECT order_number, batch, production_date, yield_pct, yield_rating FROM marts.view_production_yield"
+    )
     assert {r[0]: r[1:] for r in rows} == expected
     assert {r[4] for r in rows} >= {"Excellent", "Good", "Poor"}
 
@@ -195,8 +210,9 @@ def test_production_yield_view_rates_each_order_that_delivered(model) -> None:
         with psycopg.connect(copy) as conn:
             conn.execute("UPDATE facts.fact_production SET actual_finish_date = NULL WHERE order_number = %s", (order,))
         layers.refresh_views(DAYS[-1], conninfo=copy)
-        assert query(copy, "SELECT is_finished, yield_rating FROM marts.view_production_yield "
-                           "WHERE order_number = %s", (order,)) == [(False, None)]  # fmt: skip
+        assert query(
+            copy, "SELECT is_finished, yield_rating FROM marts.view_production_yield WHERE order_number = %s", (order,)
+        ) == [(False, None)]
     finally:
         drop_database(name)
 
@@ -380,8 +396,9 @@ def test_reconciliation_counts_exclusions_and_fails_on_a_mismatch(model) -> None
 
 
 def billing_lines(url: str) -> dict[tuple, tuple]:
-    rows = query(url, "SELECT billing_date, billing_document, billing_item, sales_amount, gross_margin "
-                      "FROM facts.fact_billing")  # fmt: skip
+    rows = query(
+        url, "SELECT billing_date, billing_document, billing_item, sales_amount, gross_margin FROM facts.fact_billing"
+    )
     return {r[:3]: r[3:] for r in rows}
 
 
@@ -462,8 +479,11 @@ def test_a_corrected_billing_file_changes_exactly_the_affected_facts(model, tmp_
         after = warehouse_checksums(copy)
         changed = {table for table in WAREHOUSE_TABLES if after[table] != before[table]}
         assert changed == {
-            "raw.raw_zrsd002", "facts.fact_billing", "marts.view_sales_performance", "marts.view_sales_monthly"
-        }  # fmt: skip
+            "raw.raw_zrsd002",
+            "facts.fact_billing",
+            "marts.view_sales_performance",
+            "marts.view_sales_monthly",
+        }
         billing_after = billing_lines(copy)
         key = (day, target["billing_document"], target["billing_item"])
         assert {k for k in billing_after if billing_after[k] != billing_before[k]} == {key}

@@ -85,12 +85,25 @@ class Build:
         """A Python 3.11 the build user may run: this one, or the system's when this one lies where
         that user cannot reach (a Python under root's home)."""
         for candidate in (sys._base_executable, "/usr/bin/python3.11"):
-            if not self.as_root or subprocess.run(
-                # through bash, as the steps run (a direct exec by setpriv may still pass where they fail)
-                ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "bash", "-c",
-                 '"$0" -c ""', candidate],
-                capture_output=True, check=False,
-            ).returncode == 0:  # fmt: skip
+            if (
+                not self.as_root
+                or subprocess.run(
+                    # through bash, as the steps run (a direct exec by setpriv may still pass where they fail)
+                    [
+                        "setpriv",
+                        f"--reuid={NOBODY}",
+                        f"--regid={NOBODY}",
+                        "--clear-groups",
+                        "bash",
+                        "-c",
+                        '"$0" -c ""',
+                        candidate,
+                    ],
+                    capture_output=True,
+                    check=False,
+                ).returncode
+                == 0
+            ):
                 return candidate
         raise AssertionError("no Python 3.11 the unprivileged build user can run")
 
@@ -188,8 +201,10 @@ def test_the_dockerfile_builds_as_its_non_root_user_on_a_root_owned_context(buil
     assert len(wheels) == 1, "the build stage's wheel reaches the final stage"
     installed = subprocess.run(
         [str(build.bin / "python"), "-c", "import sap_warehouse, sys; print(sap_warehouse.__file__)"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert installed.startswith(str(build.top / "venv")), installed
 
 

@@ -116,8 +116,9 @@ def fail_stale_runs(client: httpx.Client, keep: set[str]) -> None:
         listed = client.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": state, "limit": 100}).json()
         for run in listed["dag_runs"]:
             if run["dag_run_id"] not in keep:
-                client.patch(f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run['dag_run_id'], safe='')}",
-                             json={"state": "failed"})  # fmt: skip
+                client.patch(
+                    f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run['dag_run_id'], safe='')}", json={"state": "failed"}
+                )
 
 
 def test_trigger_backfill_and_range_run_on_two_celery_workers(
@@ -178,11 +179,15 @@ def test_trigger_backfill_and_range_run_on_two_celery_workers(
         assert time.monotonic() < deadline, "the scheduler did not complete the backfill"
         time.sleep(2)
     with psycopg.connect(warehouse) as conn:
-        loaded = {r[0] for r in conn.execute(
-            "SELECT business_date FROM operations.etl_file_ledger WHERE status = 'loaded'")}  # fmt: skip
-        reconciled = {r[0] for r in conn.execute(
-            "SELECT business_date FROM operations.etl_run_log WHERE step = 'reconcile' AND dag_id = %s",
-            (DAG_ID,))}  # fmt: skip
+        loaded = {
+            r[0] for r in conn.execute("SELECT business_date FROM operations.etl_file_ledger WHERE status = 'loaded'")
+        }
+        reconciled = {
+            r[0]
+            for r in conn.execute(
+                "SELECT business_date FROM operations.etl_run_log WHERE step = 'reconcile' AND dag_id = %s", (DAG_ID,)
+            )
+        }
     assert set(days) <= loaded
     assert set(days) <= reconciled
 
@@ -195,9 +200,13 @@ def test_trigger_backfill_and_range_run_on_two_celery_workers(
     assert ranged.status_code == 200, ranged.text
     assert wait_for(airflow, {ranged.json()["dag_run_id"]: more[0]}) == {ranged.json()["dag_run_id"]: "success"}
     with psycopg.connect(warehouse) as conn:
-        loaded = {r[0] for r in conn.execute(
-            "SELECT business_date FROM operations.etl_file_ledger WHERE status = 'loaded' AND run_id = %s",
-            (ranged.json()["dag_run_id"],))}  # fmt: skip
+        loaded = {
+            r[0]
+            for r in conn.execute(
+                "SELECT business_date FROM operations.etl_file_ledger WHERE status = 'loaded' AND run_id = %s",
+                (ranged.json()["dag_run_id"],),
+            )
+        }
         built = conn.execute(
             "SELECT business_date, details->>'through' FROM operations.etl_run_log "
             "WHERE step = 'reconcile' AND run_id = %s",

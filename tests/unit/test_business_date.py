@@ -41,7 +41,11 @@ def test_a_date_past_the_migrations_calendar_resolves() -> None:
 
 def test_a_range_run_takes_every_date_from_business_date_to_business_date_to() -> None:
     assert resolve_range("2026-01-30", "2026-02-02", None) == [
-        dt.date(2026, 1, 30), dt.date(2026, 1, 31), dt.date(2026, 2, 1), dt.date(2026, 2, 2)]  # fmt: skip
+        dt.date(2026, 1, 30),
+        dt.date(2026, 1, 31),
+        dt.date(2026, 2, 1),
+        dt.date(2026, 2, 2),
+    ]
     assert resolve_range("2026-01-30", "2026-01-30", None) == [dt.date(2026, 1, 30)]
     assert resolve_range("2026-01-30", None, None) == [dt.date(2026, 1, 30)]
 

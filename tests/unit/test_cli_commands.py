@@ -40,20 +40,48 @@ def test_defaults_are_shown_in_the_help(capsys) -> None:
 
 
 def test_a_kit_command_without_the_kit_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    def missing(name: str):
-        raise ModuleNotFoundError(f"No module named {name!r}", name="sap_warehouse_kit")
-
-    monkeypatch.setattr(cli.importlib, "import_module", missing)
+    """Where only the warehouse package is installed (the image), its entry points are all there are."""
+    installed = cli.entry_points(group=cli.GROUP)
+    monkeypatch.setattr(
+        cli, "entry_points", lambda group: [p for p in installed if p.module.startswith("sap_warehouse.")]
+    )
     assert cli.main(["demo"]) == 2
-    assert "sapwh demo is part of the development kit" in capsys.readouterr().err
+    assert "pip install -e devkit" in capsys.readouterr().err
+    assert set(cli.commands()) == {"quality", "summary", "layers", "genealogy", "alerts", "backup"}
+
+
+def hello(argv: list[str]) -> int:
+    """A command another package registers: its help line is its module docstring's first sentence."""
+    print("hello", *argv)
+    return 0
+
+
+def test_another_package_adds_a_command_through_the_entry_point_group(monkeypatch, capsys) -> None:
+    from importlib.metadata import EntryPoint
+
+    added = EntryPoint("hello", f"{__name__}:hello", cli.GROUP)
+    installed = cli.entry_points(group=cli.GROUP)
+    monkeypatch.setattr(cli, "entry_points", lambda group: [*installed, added])
+    assert cli.main(["hello", "there"]) == 0
+    assert capsys.readouterr().out == "hello there\n"
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    listed = capsys.readouterr().out
+    assert "\n    hello " in listed  # with its module's first sentence as its help line
+    assert "The sapwh command line without a warehouse" in listed
 
 
 def test_rows_show_as_a_table_or_as_json() -> None:
     rows = [
-        {"alert_id": 12345, "severity": "critical", "rows": 1234567, "amount": Decimal("10.50"),
-         "since": dt.date(2026, 1, 5)},
+        {
+            "alert_id": 12345,
+            "severity": "critical",
+            "rows": 1234567,
+            "amount": Decimal("10.50"),
+            "since": dt.date(2026, 1, 5),
+        },
         {"alert_id": 7, "severity": "warning", "rows": 3, "amount": None, "since": dt.date(2026, 1, 6)},
-    ]  # fmt: skip
+    ]
     table = io.StringIO()
     cli.show(rows, title="open alerts", out=table)
     text = table.getvalue()

@@ -12,8 +12,14 @@ import pytest
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
-                    "airflow-worker", "airflow-init")  # fmt: skip
+AIRFLOW_SERVICES = (
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+    "airflow-init",
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +70,14 @@ def test_each_secret_reaches_only_the_services_that_use_it(compose: dict) -> Non
     for variable, where in expected.items():
         assert {name for name, svc in services.items() if _uses(svc, variable)} == where, variable
     logins = {
-        name: {key: re.match(r"postgresql://([^:]+):", value).group(1)
-               for key, value in svc["environment"].items() if key.startswith("AIRFLOW_CONN_WAREHOUSE")}
-        for name, svc in services.items() if name in airflow
-    }  # fmt: skip
+        name: {
+            key: re.match(r"postgresql://([^:]+):", value).group(1)
+            for key, value in svc["environment"].items()
+            if key.startswith("AIRFLOW_CONN_WAREHOUSE")
+        }
+        for name, svc in services.items()
+        if name in airflow
+    }
     assert logins == {
         "airflow-apiserver": {"AIRFLOW_CONN_WAREHOUSE_ANALYST_DB": "warehouse_reader"},
         "airflow-dag-processor": {"AIRFLOW_CONN_WAREHOUSE_ANALYST_DB": "warehouse_reader"},
@@ -146,8 +156,9 @@ def test_a_real_auth_manager_with_per_person_logins(compose: dict) -> None:
 
     env = compose["x-airflow-common"]["environment"]
     assert env["AIRFLOW__CORE__AUTH_MANAGER"] == "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
-    assert not any("SIMPLE_AUTH_MANAGER" in key for svc in compose["services"].values()
-                   for key in svc.get("environment", {}))  # fmt: skip
+    assert not any(
+        "SIMPLE_AUTH_MANAGER" in key for svc in compose["services"].values() for key in svc.get("environment", {})
+    )
     script = compose["services"]["airflow-init"]["command"][1]
     assert 'airflow users create --role Admin --username "$${AIRFLOW_ADMIN_USER}"' in script
 
@@ -200,8 +211,13 @@ def test_the_storage_check_names_a_folder_the_airflow_user_cannot_write(folders:
         theirs.chmod(0o555)
 
     def check(*paths: Path, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", str(script), str(uid), *map(str, paths)], capture_output=True, text=True,
-                              check=False, env={"PATH": os.environ["PATH"], **env})  # fmt: skip
+        return subprocess.run(
+            ["bash", str(script), str(uid), *map(str, paths)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={"PATH": os.environ["PATH"], **env},
+        )
 
     assert check(mine).returncode == 0
     refused = check(mine, theirs)
@@ -221,8 +237,11 @@ def test_archive_quarantine_and_backups_are_off_the_database_volumes(compose: di
     """`docker compose down -v` removes named volumes: the database's, never the archive or backups,
     which default to a host folder (SAP_STORAGE_DIR, meant for another disk) or s3://."""
     env = compose["x-airflow-common"]["environment"]
-    for variable in ("AIRFLOW_VAR_SAP_ARCHIVE_PATH", "AIRFLOW_VAR_SAP_QUARANTINE_PATH",
-                     "AIRFLOW_VAR_WAREHOUSE_BACKUP_PATH"):  # fmt: skip
+    for variable in (
+        "AIRFLOW_VAR_SAP_ARCHIVE_PATH",
+        "AIRFLOW_VAR_SAP_QUARANTINE_PATH",
+        "AIRFLOW_VAR_WAREHOUSE_BACKUP_PATH",
+    ):
         assert re.fullmatch(r"\$\{[A-Z_]+:-file:///opt/airflow/storage/\w+\}", env[variable]), variable
     for name in AIRFLOW_SERVICES:
         mounts = dict(v.rsplit(":", 1)[::-1] for v in compose["services"][name]["volumes"])

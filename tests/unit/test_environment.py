@@ -65,7 +65,15 @@ def test_the_runtime_lock_holds_no_development_tool_and_the_set_is_consistent() 
     assert not set(runtime) & set(dev)
     # The production stack's own parts are in the runtime set: Celery with its broker client, the
     # FAB auth manager, s3:// storage.
-    assert {"apache-airflow-providers-celery", "celery", "kombu", "redis", "apache-airflow-providers-fab",
-            "flask-appbuilder", "apache-airflow-providers-amazon", "s3fs"} <= set(runtime)  # fmt: skip
+    assert {
+        "apache-airflow-providers-celery",
+        "celery",
+        "kombu",
+        "redis",
+        "apache-airflow-providers-fab",
+        "flask-appbuilder",
+        "apache-airflow-providers-amazon",
+        "s3fs",
+    } <= set(runtime)
     check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -44,7 +44,10 @@ def test_billing_bills_the_deliveries_of_the_day(day: dict) -> None:
     for bill in day["zrsd002"]:
         delivery = deliveries[(bill["doc_reference_od"], bill["billing_item"])]
         assert (bill["material"], bill["billing_qty"], bill["sold_to"]) == (
-            delivery["material"], delivery["delivery_qty"], delivery["sold_to_party"])  # fmt: skip
+            delivery["material"],
+            delivery["delivery_qty"],
+            delivery["sold_to_party"],
+        )
 
 
 def test_every_material_and_customer_is_in_the_master_data(day: dict) -> None:
@@ -60,8 +63,21 @@ def test_a_dry_run_prints_the_files_and_rows_a_run_would_write_and_writes_nothin
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     landing = tmp_path / "landing"
-    exports.main(["--landing", str(landing), "--from", "2026-01-05", "--to", "2026-01-06", "--rows", "20",
-                  "--inject", "truncated", "--dry-run"])  # fmt: skip
+    exports.main(
+        [
+            "--landing",
+            str(landing),
+            "--from",
+            "2026-01-05",
+            "--to",
+            "2026-01-06",
+            "--rows",
+            "20",
+            "--inject",
+            "truncated",
+            "--dry-run",
+        ]
+    )
     out = capsys.readouterr().out
     assert not landing.exists()
     assert out.splitlines()[-1] == "dry run: nothing written"

@@ -12,10 +12,15 @@ FIRST = dt.date(2025, 1, 1)
 
 def _files(days: int, per_day: int, size=lambda day, i: 1_000) -> list[dict]:
     return [
-        {"file_name": f"f{i}.xlsx", "business_date": (FIRST + dt.timedelta(days=d)).isoformat(),
-         "keep_source": False, "size_bytes": size(d, i)}
-        for d in range(days) for i in range(per_day)
-    ]  # fmt: skip
+        {
+            "file_name": f"f{i}.xlsx",
+            "business_date": (FIRST + dt.timedelta(days=d)).isoformat(),
+            "keep_source": False,
+            "size_bytes": size(d, i),
+        }
+        for d in range(days)
+        for i in range(per_day)
+    ]
 
 
 def _flat(parts: list[dict]) -> list[dict]:

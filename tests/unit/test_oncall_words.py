@@ -25,8 +25,13 @@ def test_each_report_gets_one_arrival_word_against_the_due_time() -> None:
     expected = ["mb51", "zrsd002", "zrsd004", "cogs", "zrfi005"]
     after = {a["report"]: a for a in oncall.arrivals(expected, files, [], due, now=late)}
     assert {r: a["arrival"] for r, a in after.items()} == {
-        "mb51": "OK", "zrsd002": "LATE", "zrsd004": "QUARANTINED", "cogs": "OK", "zrfi005": "MISSING",
-        "(unknown layout)": "QUARANTINED"}  # fmt: skip
+        "mb51": "OK",
+        "zrsd002": "LATE",
+        "zrsd004": "QUARANTINED",
+        "cogs": "OK",
+        "zrfi005": "MISSING",
+        "(unknown layout)": "QUARANTINED",
+    }
     assert after["mb51"]["first_loaded"] == early
     assert after["mb51"]["loaded"] == 2
     assert (after["zrsd002"]["loaded"], after["zrsd002"]["quarantined"]) == (1, 1)
@@ -90,9 +95,10 @@ def test_a_verdict_follows_the_run_then_the_warehouse() -> None:
     assert runs.verdict(None, known=True, due=True, headline="OK") == "NOT RUN"
     assert runs.verdict(None, known=True, due=False, headline=None) == "NOT DUE"
     assert runs.verdict(None, known=False, due=True, headline="OK") == "OK"  # runs unreadable: the warehouse's word
-    assert [oncall.severity_of(v) for v in ("FAILED at x", "NOT RUN", "ATTENTION: 2 new critical", "INCOMPLETE",
-                                            "OK", "NOT DUE")] == ["critical", "critical", "critical", "warning",
-                                                                  "ok", "muted"]  # fmt: skip
+    assert [
+        oncall.severity_of(v)
+        for v in ("FAILED at x", "NOT RUN", "ATTENTION: 2 new critical", "INCOMPLETE", "OK", "NOT DUE")
+    ] == ["critical", "critical", "critical", "warning", "ok", "muted"]
     # The run of D starts at D+1 06:00 plant time (UTC+7): at 05:59 the latest date due is D-1.
     plant = dt.timezone(dt.timedelta(hours=7))
     assert runs.latest_due(dt.datetime(2026, 5, 5, 6, 0, tzinfo=plant)) == day

@@ -33,14 +33,18 @@ def test_every_shipped_suite_is_screened_in_sql() -> None:
     ("expectation", "reason"),
     [
         ({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "mostly": 0.9}}, "mostly"),
-        ({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "row_condition": "b>1"}},
-         "row_condition"),
+        (
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "row_condition": "b>1"}},
+            "row_condition",
+        ),
         ({"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}, "not a type"),
-        ({"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "max_value": {"$PARAMETER": "x"}}},
-         "parameter"),
+        (
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "max_value": {"$PARAMETER": "x"}}},
+            "parameter",
+        ),
         ({"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "a", "value_set": []}}, "empty"),
     ],
-)  # fmt: skip
+)
 def test_what_the_screen_cannot_judge_is_refused_by_name(expectation: dict, reason: str) -> None:
     with pytest.raises(range_gate.NotScreenable, match=reason):
         range_gate.screen(numbered(expectation), BATCH, {}, DATES, FUTURE_DAYS)

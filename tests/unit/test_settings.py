@@ -13,8 +13,11 @@ import yaml
 from sap_warehouse import settings
 from sap_warehouse.registry import PROJECT_ROOT, daily_reports
 
-CODE = [*(PROJECT_ROOT / "src" / "sap_warehouse").rglob("*.py"), *(PROJECT_ROOT / "dags").glob("*.py"),
-        *(PROJECT_ROOT / "plugins").glob("*.py")]  # fmt: skip
+CODE = [
+    *(PROJECT_ROOT / "src" / "sap_warehouse").rglob("*.py"),
+    *(PROJECT_ROOT / "dags").glob("*.py"),
+    *(PROJECT_ROOT / "plugins").glob("*.py"),
+]
 START, END = "<!-- settings table: generated from src/sap_warehouse/settings.py -->", "<!-- end of settings table -->"
 
 

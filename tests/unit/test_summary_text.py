@@ -84,8 +84,13 @@ def test_new_critical_alerts_come_first_grouped_by_rule() -> None:
     def alert(n: int, rule: str, severity: str = "critical", new: bool = True) -> dict:
         return {"alert_id": n, "rule_code": rule, "severity": severity, "message": f"m{n}", "is_new": new}
 
-    alerts = [alert(1, "late_file"), alert(2, "low_yield"), alert(3, "low_yield"), alert(4, "low_yield", new=False),
-              alert(5, "negative_stock", "warning")]  # fmt: skip
+    alerts = [
+        alert(1, "late_file"),
+        alert(2, "low_yield"),
+        alert(3, "low_yield"),
+        alert(4, "low_yield", new=False),
+        alert(5, "negative_stock", "warning"),
+    ]
     text = summary.render_text(state(alerts=alerts, new_alerts=4, new_critical=3))
     section = text.split("New critical alerts (3):\n", 1)[1].split("\n\n", 1)[0]
     assert section.splitlines() == ["- low_yield: 2", "-   #2 m2", "-   #3 m3", "- late_file: 1", "-   #1 m1"]

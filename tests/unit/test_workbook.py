@@ -50,8 +50,26 @@ def test_header_below_title_rows_is_found(movements) -> None:
     ws.append([])
     ws.append(MB51_HEADERS)
     for m in movements[:5]:
-        ws.append([m.posting_date.strftime("%d.%m.%Y"), m.movement_type, m.plant, m.storage_location, m.material,
-                   "", m.batch, float(m.quantity), m.unit, "", "", m.material_document, "", "", "", ""])  # fmt: skip
+        ws.append(
+            [
+                m.posting_date.strftime("%d.%m.%Y"),
+                m.movement_type,
+                m.plant,
+                m.storage_location,
+                m.material,
+                "",
+                m.batch,
+                float(m.quantity),
+                m.unit,
+                "",
+                "",
+                m.material_document,
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
     buf = io.BytesIO()
     book.save(buf)
     sheet = read_sheet(buf.getvalue(), "titled.xlsx")
