@@ -14,7 +14,7 @@ its own so that its peak memory is its own:
                                           (the DAG's default); the read is its share of the workers' time
                     dims, facts, genealogy, reconcile, views
                                           layers.rebuild of the year: the daily build tasks' functions
-                                          over the range (`python -m sap_warehouse.layers`)
+                                          over the range (`python -m sap_warehouse.build.layers`)
                     gates                 quality.validate_dates, raw then facts, on every date of the
                                           year at once: the range run's gate tasks
                     alerts                alerts.evaluate as of the last date (a range run's alert task)
@@ -60,7 +60,7 @@ from raw_load import PSQL, ROOT, machine, peak_mb, publish
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from sap_warehouse.registry import reports
+from sap_warehouse.core.registry import reports
 
 FIRST = dt.date(2025, 1, 1)
 PREFIX = "bench_scale"
@@ -78,7 +78,7 @@ RAW_TABLES = tuple(report.raw_table for report in reports().values())
 def _read_bare(path: str) -> int:
     from python_calamine import CalamineError, CalamineWorkbook
 
-    from sap_warehouse.workbook import _repair_row_zero
+    from sap_warehouse.ingest.workbook import _repair_row_zero
 
     try:
         rows = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
@@ -90,7 +90,7 @@ def _read_bare(path: str) -> int:
 
 def _load_batch(files: list[tuple[str, str]], url: str, quarantine: str) -> list[dict]:
     """One load task's files (delivery.batches), loaded as the task loads them: load_files."""
-    from sap_warehouse.raw_load import load_files
+    from sap_warehouse.ingest.raw_load import load_files
 
     given = [(Path(path), dt.date.fromisoformat(day), False) for path, day in files]
     results = load_files(given, quarantine_root=Path(quarantine), conninfo=url)
@@ -118,7 +118,7 @@ def stage_floor_copy(p: dict) -> dict:
 
 def stage_raw_load(p: dict) -> dict:
     """The files cut into load tasks as the range run cuts them, ``workers`` tasks at a time."""
-    from sap_warehouse.delivery import batches
+    from sap_warehouse.ingest.delivery import batches
 
     found = [{"file_name": f, "business_date": d, "size_bytes": os.path.getsize(f)} for f, d in p["files"]]
     parts = [[(f["file_name"], f["business_date"]) for f in part["files"]] for part in batches(found, p["workers"])]
@@ -132,7 +132,7 @@ def stage_raw_load(p: dict) -> dict:
 
 
 def stage_rebuild(p: dict) -> dict:
-    from sap_warehouse import layers
+    from sap_warehouse.build import layers
 
     steps = layers.rebuild(dt.date.fromisoformat(p["first"]), dt.date.fromisoformat(p["last"]), conninfo=p["url"])
     return {"steps": steps}
@@ -141,7 +141,7 @@ def stage_rebuild(p: dict) -> dict:
 def stage_gates(p: dict) -> dict:
     """The range run's two gate tasks: every date of the range at once (a screen, then date by date
     where it failed and on the last date)."""
-    from sap_warehouse.quality import validate_dates
+    from sap_warehouse.gates.quality import validate_dates
 
     dates = [dt.date.fromisoformat(day) for day in p["dates"]]
     return {gate: _timed(validate_dates, gate, dates, conninfo=p["url"]) for gate in ("raw", "facts")}
@@ -154,7 +154,7 @@ def _timed(function, *args, **kwargs) -> float:
 
 
 def stage_alerts(p: dict) -> dict:
-    from sap_warehouse.alerts import evaluate
+    from sap_warehouse.signals.alerts import evaluate
 
     evaluate(dt.date.fromisoformat(p["day"]), conninfo=p["url"])
     return {}
@@ -199,8 +199,8 @@ def stage_usual(p: dict) -> dict:
     import pandas as pd
     from sqlalchemy import create_engine
 
-    from sap_warehouse.db import sqlalchemy_url
-    from sap_warehouse.workbook import _repair_row_zero
+    from sap_warehouse.core.db import sqlalchemy_url
+    from sap_warehouse.ingest.workbook import _repair_row_zero
 
     engine = create_engine(sqlalchemy_url(p["url"]))
     read = write = 0.0
@@ -248,7 +248,7 @@ def stage_orm(p: dict) -> dict:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from sap_warehouse.db import sqlalchemy_url
+    from sap_warehouse.core.db import sqlalchemy_url
 
     with open(p["csv"], newline="", encoding="utf-8") as fh:
         lines = [line for _, line in zip(range(p["rows"]), csv.reader(fh), strict=False)]
@@ -283,7 +283,7 @@ STAGES = {name.removeprefix("stage_"): f for name, f in dict(globals()).items() 
 
 def run_child(stage: str, payload_file: str) -> None:
     payload = json.loads(Path(payload_file).read_text())
-    import sap_warehouse.raw_load  # noqa: F401  (imported before the clock starts, as in a warm worker)
+    import sap_warehouse.ingest.raw_load  # noqa: F401  (imported before the clock starts, as in a warm worker)
 
     start = time.perf_counter()
     extra = STAGES[stage](payload)
@@ -584,8 +584,8 @@ INITIAL = ["read", "raw load", "dims", "facts", "genealogy", "reconcile", "gates
 def _counts(url: str) -> dict[str, int]:
     import psycopg
 
-    from sap_warehouse.db import row_count
-    from sap_warehouse.model import facts
+    from sap_warehouse.core.db import row_count
+    from sap_warehouse.core.model import facts
 
     with psycopg.connect(url, autocommit=True) as conn:
         counts = {t: row_count(conn, f"raw.{t}") for t in RAW_TABLES}

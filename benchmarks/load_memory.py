@@ -2,7 +2,7 @@
 
 Each case is a workbook written for the purpose (a streamed zip, MB51's headers, no <dimension>
 element, so the guard has to scan the sheet itself) and loaded end to end by
-sap_warehouse.raw_load.load_file in a fresh process on a fresh scratch database; the process's
+sap_warehouse.ingest.raw_load.load_file in a fresh process on a fresh scratch database; the process's
 peak resident memory (VmHWM) is the figure. Two loads run side by side in a worker, so the bound
 that matters is twice the worst case.
 
@@ -155,8 +155,8 @@ def write_case(
 
 
 def run_child(path: str, url: str) -> None:
-    import sap_warehouse.raw_load  # noqa: F401  (imported before the clock starts, as in a warm worker)
-    from sap_warehouse.raw_load import load_file
+    import sap_warehouse.ingest.raw_load  # noqa: F401  (imported before the clock starts, as in a warm worker)
+    from sap_warehouse.ingest.raw_load import load_file
 
     start = time.perf_counter()
     result = load_file(Path(path), DAY, quarantine_root=Path(tempfile.mkdtemp()) / "q", conninfo=url, keep_source=True)
@@ -181,7 +181,7 @@ def main() -> None:
         run_child(*args.child)
         return
 
-    from sap_warehouse import workbook
+    from sap_warehouse.ingest import workbook
     from sap_warehouse_kit.generator import MB51_HEADERS
     from sap_warehouse_kit.scratch_db import create_warehouse, drop_database
 

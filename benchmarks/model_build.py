@@ -8,7 +8,7 @@ measures:
   day build at N days   rebuilding the date N (all layers), --runs times, when N days are loaded:
                         at --early days and at the end (--days); the ratio must stay under 1.5
   full rebuild          every dimension and fact emptied, then all dates rebuilt at once
-                        (layers.rebuild, what `python -m sap_warehouse.layers` runs): rows/s per fact
+                        (layers.rebuild, what `python -m sap_warehouse.build.layers` runs): rows/s per fact
 
 Prints a table and appends it to BENCHMARKS.md with the command. Not part of the test command.
 
@@ -29,9 +29,10 @@ import psycopg
 from psycopg import sql
 from raw_load import machine, publish
 
-from sap_warehouse import layers, model
-from sap_warehouse.db import row_count, table_name
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.build import layers
+from sap_warehouse.core import model
+from sap_warehouse.core.db import row_count, table_name
+from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.scratch_db import create_database, drop_database, migrate
 

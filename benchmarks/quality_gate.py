@@ -3,7 +3,7 @@
 Loads two MB51 exports of --rows lines each (the day before D and D; the loader, as the DAG does) into
 a scratch warehouse, then measures, --runs times:
 
-  raw gate            sap_warehouse.quality.validate_gate("raw", D): every raw suite (the function the
+  raw gate            sap_warehouse.gates.quality.validate_gate("raw", D): every raw suite (the function the
                       DAG's quality_gate_raw task calls), each expectation run as SQL in PostgreSQL on
                       D's slice; the raw_mb51 suite's own share is reported too
   fetch into pandas   pandas.read_sql of the same slice: what a pandas-based validation would pay
@@ -26,9 +26,9 @@ from pathlib import Path
 
 from raw_load import machine, parse_arguments, publish
 
-from sap_warehouse import quality
-from sap_warehouse.db import sqlalchemy_url
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.core.db import sqlalchemy_url
+from sap_warehouse.gates import quality
+from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse_kit.generator import mb51_movements, mb51_workbook
 from sap_warehouse_kit.scratch_db import create_database, drop_database, migrate
 

@@ -5,7 +5,7 @@ fresh process (so peak memory is the stage's own) and on a fresh scratch databas
 
   read floor      python-calamine's bare read of the workbook (no typing, no database)
   copy floor      psql \\copy of the same rows, already typed, from a CSV file into a plain table
-  load            sap_warehouse.raw_load.load_files end to end: read, recognise, stage, type,
+  load            sap_warehouse.ingest.raw_load.load_files end to end: read, recognise, stage, type,
                   hash, write, ledger (the function a load task calls; one connection for its files)
   re-delivery     the same file again: recognised by sha256, rows not parsed
   overlap         the same rows in a file written differently (other cell shapes, r="0" header):
@@ -55,8 +55,8 @@ def child(stage: str, args: list[str]) -> dict:
 def run_child(stage: str, args: list[str]) -> None:
     from python_calamine import CalamineWorkbook
 
-    import sap_warehouse.raw_load  # noqa: F401  (imported before the clock starts, as in a warm worker)
-    from sap_warehouse.workbook import read_sheet
+    import sap_warehouse.ingest.raw_load  # noqa: F401  (imported before the clock starts, as in a warm worker)
+    from sap_warehouse.ingest.workbook import read_sheet
 
     start = time.perf_counter()
     extra: dict = {}
@@ -100,7 +100,7 @@ def _usual(path: Path, conninfo: str) -> dict:
     import pandas as pd
     from sqlalchemy import create_engine
 
-    from sap_warehouse.db import sqlalchemy_url
+    from sap_warehouse.core.db import sqlalchemy_url
 
     start = time.perf_counter()
     frame = pd.read_excel(path, engine="openpyxl", dtype=str)
@@ -113,7 +113,7 @@ def _usual(path: Path, conninfo: str) -> dict:
 
 def _load_many(paths: list[Path], conninfo: str) -> list[dict]:
     """The files loaded as one load task loads its share: load_files, one connection."""
-    from sap_warehouse.raw_load import load_files
+    from sap_warehouse.ingest.raw_load import load_files
 
     quarantine = Path(tempfile.mkdtemp(prefix="bench-quarantine-"))
     results = load_files([(path, DAY, False) for path in paths], quarantine_root=quarantine, conninfo=conninfo)

@@ -71,8 +71,9 @@ from airflow.sdk import (
     task,
 )
 
-from sap_warehouse import business_date as bd
-from sap_warehouse import settings
+from sap_warehouse.core import business_date as bd
+from sap_warehouse.core import settings
+from sap_warehouse.core.model import facts as model_facts
 from sap_warehouse.dag_support import (
     DAILY_ACTIVE_RUNS,
     MARTS_REFRESHED,
@@ -82,7 +83,6 @@ from sap_warehouse.dag_support import (
     run_deadline,
     run_info,
 )
-from sap_warehouse.model import facts as model_facts
 from sap_warehouse.timetable import BusinessDayTimetable
 
 # Load tasks run at once (reading is CPU-bound: one per core). Read from the environment, not
@@ -126,7 +126,7 @@ def sap_warehouse_daily():
         """The run's business dates: D, or D..business_date_to for a range run."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sap_warehouse import horizon
+        from sap_warehouse.operations import horizon
 
         try:
             days = bd.resolve_range(params.get("business_date"), params.get("business_date_to"), data_interval_start)
@@ -139,7 +139,8 @@ def sap_warehouse_daily():
     @task.sensor(poke_interval=300, timeout=36 * 3600, mode="reschedule", soft_fail=True)
     def wait_for_files(dates: list[str]) -> PokeReturnValue:
         """Until every expected report's file has landed or sap_files_due_time has passed (not for a range)."""
-        from sap_warehouse.landing import (
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.ingest.landing import (
             expected_reports,
             files_due,
             landing_ready,
@@ -150,7 +151,6 @@ def sap_warehouse_daily():
             scan,
             still_written,
         )
-        from sap_warehouse.settings import value
 
         if len(dates) > 1:
             return PokeReturnValue(is_done=True)  # a range run backfills: what landed is what there is
@@ -168,9 +168,9 @@ def sap_warehouse_daily():
     def discover_files(dates: list[str]) -> list[dict]:
         """Each date's whole files, cut into the load tasks ({label, files}); refused entries
         quarantined, skipped ones (hidden, lock files) recorded in the ledger."""
-        from sap_warehouse.delivery import batches, discover
-        from sap_warehouse.landing import location
-        from sap_warehouse.settings import value
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.ingest.delivery import batches, discover
+        from sap_warehouse.ingest.landing import location
 
         found = discover(
             dates,
@@ -185,9 +185,9 @@ def sap_warehouse_daily():
     @task(trigger_rule="none_failed")
     def report_late_files(dates: list[str]) -> list[str]:
         """Files waiting in the folders of the dates before the run's first date (a range loads its own)."""
-        from sap_warehouse.landing import late_files, location
-        from sap_warehouse.raw_load import record_late_files
-        from sap_warehouse.settings import value
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.ingest.landing import late_files, location
+        from sap_warehouse.ingest.raw_load import record_late_files
 
         day = dt.date.fromisoformat(dates[0])
         lookback = value("sap_late_file_lookback_days")
@@ -202,9 +202,9 @@ def sap_warehouse_daily():
         "bad rows, upsert by business key, ledger row; then archived (or quarantined with the reason).",
     )
     def load_raw_files(label: str, files: list[dict]) -> list[dict]:
-        from sap_warehouse.landing import location
-        from sap_warehouse.raw_load import load_files
-        from sap_warehouse.settings import value
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.ingest.landing import location
+        from sap_warehouse.ingest.raw_load import load_files
 
         get_current_context()["files_label"] = label
         landing = location("landing")
@@ -227,8 +227,8 @@ def sap_warehouse_daily():
     @task(trigger_rule="none_failed")
     def record_missing_reports(dates: list[str]) -> list[str]:
         """A `missing` ledger row per expected report no file of the date delivered."""
-        from sap_warehouse.landing import expected_reports, location
-        from sap_warehouse.raw_load import record_missing
+        from sap_warehouse.ingest.landing import expected_reports, location
+        from sap_warehouse.ingest.raw_load import record_missing
 
         missing = []
         for business_date in dates:
@@ -247,10 +247,10 @@ def sap_warehouse_daily():
         names them all. The raw gate first ANALYZEs the raw partitions the loads changed much."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sap_warehouse.landing import location
-        from sap_warehouse.maintenance import analyze_changed
-        from sap_warehouse.quality import QualityGateError, SuiteError, validate_dates
-        from sap_warehouse.settings import value
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.gates.quality import QualityGateError, SuiteError, validate_dates
+        from sap_warehouse.ingest.landing import location
+        from sap_warehouse.operations.maintenance import analyze_changed
 
         if gate == "raw":  # the partitions the loads changed much get fresh statistics first
             analyze_changed(("raw",))
@@ -273,14 +273,14 @@ def sap_warehouse_daily():
     @task(trigger_rule="none_failed", multiple_outputs=False)
     def build_dimensions(dates: list[str]) -> dict:
         """Dimension members for the codes the dates' rows mention (inferred ones for unknown codes)."""
-        from sap_warehouse.layers import build_dimensions as build
+        from sap_warehouse.build.layers import build_dimensions as build
 
         return build(**_span(dates), run=run_info())
 
     @task(multiple_outputs=False)
     def build_fact(fact: str, dates: list[str]) -> dict:
         """The fact's slice of the dates, rebuilt from raw in one transaction."""
-        from sap_warehouse.layers import build_fact as build
+        from sap_warehouse.build.layers import build_fact as build
 
         return build(fact, **_span(dates), run=run_info())
 
@@ -289,8 +289,8 @@ def sap_warehouse_daily():
         """Facts against their raw rows (revenue, quantities, row counts); a mismatch fails without retry."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sap_warehouse.layers import ReconciliationError
-        from sap_warehouse.layers import reconcile as check
+        from sap_warehouse.build.layers import ReconciliationError
+        from sap_warehouse.build.layers import reconcile as check
 
         try:
             return check(**_span(dates), run=run_info())
@@ -300,7 +300,7 @@ def sap_warehouse_daily():
     @task(outlets=[MARTS_REFRESHED])
     def refresh_views(dates: list[str]) -> list[str]:
         """REFRESH ... CONCURRENTLY each marts view; the asset event (extra: the dates) starts maintenance."""
-        from sap_warehouse.layers import refresh_views as refresh
+        from sap_warehouse.build.layers import refresh_views as refresh
 
         refreshed = refresh(**_span(dates), run=run_info())
         get_current_context()["outlet_events"][MARTS_REFRESHED].extra = {
@@ -312,14 +312,14 @@ def sap_warehouse_daily():
     @task(multiple_outputs=False)
     def evaluate_alerts(dates: list[str]) -> dict:
         """The alert rules as of the (last) date: open new alerts, update persisting ones, resolve cleared ones."""
-        from sap_warehouse.alerts import evaluate, thresholds_from_variables
+        from sap_warehouse.signals.alerts import evaluate, thresholds_from_variables
 
         return evaluate(dt.date.fromisoformat(dates[-1]), limits=thresholds_from_variables(), run=run_info())
 
     @task
     def notify_alerts() -> list[int]:
         """One e-mail listing the critical alerts not announced yet."""
-        from sap_warehouse.alerts import notify_new_critical
+        from sap_warehouse.signals.alerts import notify_new_critical
 
         return notify_new_critical(get_current_context())
 

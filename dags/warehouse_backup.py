@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.core.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.dag_support import BACKUP_VERIFIED, dag_args, run_deadline
 
 
@@ -38,9 +38,9 @@ def warehouse_backup():
     @task
     def dump_warehouse() -> str:
         """pg_dump (custom format) of a consistent snapshot to the backup location, with its manifest."""
-        from sap_warehouse import backup
-        from sap_warehouse.landing import location
-        from sap_warehouse.settings import value
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.ingest.landing import location
+        from sap_warehouse.operations import backup
 
         return backup.dump(location("backup"), compression=value("warehouse_backup_compression"))["name"]
 
@@ -48,8 +48,8 @@ def warehouse_backup():
     def verify_backup(name: str) -> dict:
         """Restore the dump into a scratch database and compare every table's rows with the manifest;
         the asset event (its extra names the backup) starts the retention DAG."""
-        from sap_warehouse import backup
-        from sap_warehouse.landing import location
+        from sap_warehouse.ingest.landing import location
+        from sap_warehouse.operations import backup
 
         manifest = backup.verify(location("backup"), name)
         get_current_context()["outlet_events"][BACKUP_VERIFIED].extra = {"backup": name}
@@ -58,9 +58,9 @@ def warehouse_backup():
     @task(multiple_outputs=False)
     def rotate_backups(verified: dict) -> dict:
         """Keep the newest verified backup of the last 7 days, 4 weeks and 12 months; delete the rest."""
-        from sap_warehouse import backup
-        from sap_warehouse.landing import location
-        from sap_warehouse.settings import value
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.ingest.landing import location
+        from sap_warehouse.operations import backup
 
         return backup.rotate(
             location("backup"),

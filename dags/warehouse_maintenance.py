@@ -26,7 +26,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.core.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.dag_support import MARTS_REFRESHED, dag_args
 
 
@@ -50,8 +50,8 @@ def warehouse_maintenance():
     def vacuum_and_analyze() -> list[dict]:
         """VACUUM (with ANALYZE) tables with many dead tuples, ANALYZE tables changed since their last
         analyze; FULL only with the vacuum_full Param; a dry run lists the statements."""
-        from sap_warehouse import maintenance
-        from sap_warehouse.settings import value
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.operations import maintenance
 
         params = get_current_context()["params"]
         return maintenance.run(
@@ -66,8 +66,8 @@ def warehouse_maintenance():
     def extend_horizon() -> dict:
         """Keep dims.dim_date and the monthly partitions warehouse_horizon_months ahead of today, and its
         public holidays those of the holidays library."""
-        from sap_warehouse import horizon
-        from sap_warehouse.settings import value
+        from sap_warehouse.core.settings import value
+        from sap_warehouse.operations import horizon
 
         context = get_current_context()
         if context["params"]["dry_run"]:
@@ -78,7 +78,7 @@ def warehouse_maintenance():
     @task(multiple_outputs=False)
     def health_snapshot() -> dict:
         """Sizes, tuples, index use, connections, waiting and long sessions, slowest statements."""
-        from sap_warehouse import maintenance
+        from sap_warehouse.operations import maintenance
 
         return maintenance.snapshot()
 

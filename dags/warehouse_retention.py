@@ -17,7 +17,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
-from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.core.business_date import BUSINESS_TIMEZONE
 from sap_warehouse.dag_support import BACKUP_VERIFIED, dag_args, optional_param
 
 
@@ -39,8 +39,8 @@ def warehouse_retention():
     def apply_retention() -> dict:
         """Archive each policy's old rows (gzip CSV, read back and counted), then delete them; a run the
         verified backup's asset event started deletes for real, a manual one only plans."""
-        from sap_warehouse import retention
-        from sap_warehouse.landing import location
+        from sap_warehouse.ingest.landing import location
+        from sap_warehouse.operations import retention
 
         context = get_current_context()
         dry_run = context["params"]["dry_run"]

@@ -1,4 +1,4 @@
-"""The warehouse's Airflow plugin: the on-call page (sap_warehouse.oncall), mounted in the api-server
+"""The warehouse's Airflow plugin: the on-call page (sap_warehouse.signals.oncall), mounted in the api-server
 at /warehouse and linked from the Airflow UI's navigation (Browse > Warehouse on-call), and the daily
 DAG's timetable (sap_warehouse.timetable: run ids that name the business date), which Airflow only
 accepts from a plugin."""
@@ -23,7 +23,7 @@ class OnCallApp:
 
     async def __call__(self, scope, receive, send) -> None:
         if self._app is None:
-            from sap_warehouse.oncall import create_app
+            from sap_warehouse.signals.oncall import create_app
 
             self._app = create_app()
         await self._app(scope, receive, send)

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from psycopg import sql
 
-from sap_warehouse.registry import PROJECT_ROOT
+from sap_warehouse.core.registry import PROJECT_ROOT
 from sap_warehouse_kit.scratch_db import admin_url, create_database, create_warehouse, drop_database
 from tests.helpers import Inbox, free_port, login_url
 

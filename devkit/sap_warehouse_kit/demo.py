@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 from psycopg import sql
 
-from sap_warehouse import model
-from sap_warehouse.db import connect
-from sap_warehouse.registry import reports
+from sap_warehouse.core import model
+from sap_warehouse.core.db import connect
+from sap_warehouse.core.registry import reports
 from sap_warehouse_kit.exports import (
     BAD_INPUTS,
     CONDITIONS,
@@ -38,7 +38,7 @@ def landing_dir() -> Path:
     """The landing location as a local directory (the demo writes its exports there)."""
     from airflow.models.variable import Variable
 
-    from sap_warehouse.landing import default_url
+    from sap_warehouse.ingest.landing import default_url
 
     url = Variable.get("sap_landing_path", default_var=default_url("landing"))
     parts = urlsplit(url)

@@ -32,7 +32,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from sap_warehouse.registry import Column, reports
+from sap_warehouse.core.registry import Column, reports
 from sap_warehouse_kit import stock
 from sap_warehouse_kit.generator import (
     DC,

@@ -27,7 +27,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from sap_warehouse.registry import reports
+from sap_warehouse.core.registry import reports
 
 # SAP's default header of every column an MB51 layout always has ("Order" is added when asked for).
 MB51_HEADERS = [c.headers[0] for c in reports()["mb51"].file_columns if not c.optional_header]

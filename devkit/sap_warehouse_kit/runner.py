@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 
-from sap_warehouse.registry import PROJECT_ROOT
+from sap_warehouse.core.registry import PROJECT_ROOT
 
 DAG_ID = "sap_warehouse_daily"
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def run_daily_dag(business_date: dt.date, through: dt.date | None = None) -> str
 
 def run_range(start: dt.date, end: dt.date) -> dict[dt.date, str]:
     """One run per date, in order, with progress (dates done of total, ETA)."""
-    from sap_warehouse.progress import track
+    from sap_warehouse.core.progress import track
 
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     states = {}
@@ -54,8 +54,8 @@ def preview(start: dt.date, end: dt.date, *, conninfo: str | None = None) -> lis
     the ledger; changes nothing."""
     import hashlib
 
-    from sap_warehouse.db import connect
-    from sap_warehouse.landing import location, scan
+    from sap_warehouse.core.db import connect
+    from sap_warehouse.ingest.landing import location, scan
 
     landing, lines, day = location("landing"), [], start
     with connect(conninfo) as conn:

@@ -18,8 +18,8 @@ from alembic import command
 from alembic.config import Config
 from psycopg import sql
 
-from sap_warehouse.db import sqlalchemy_url
-from sap_warehouse.registry import PROJECT_ROOT
+from sap_warehouse.core.db import sqlalchemy_url
+from sap_warehouse.core.registry import PROJECT_ROOT
 
 
 def admin_url() -> str:

@@ -1,7 +1,7 @@
 """Alembic environment for the warehouse database.
 
 The target database is the Airflow connection ``warehouse_db``, read the way every other warehouse
-connection is (sap_warehouse.db: a URI or JSON in AIRFLOW_CONN_WAREHOUSE_DB, or a secrets backend,
+connection is (sap_warehouse.core.db: a URI or JSON in AIRFLOW_CONN_WAREHOUSE_DB, or a secrets backend,
 with its libpq extras), or an explicit ``sqlalchemy.url`` set by the caller, as the tests do.
 Alembic keeps its own version table, ``public.alembic_version`` in the warehouse database.
 """
@@ -9,7 +9,7 @@ Alembic keeps its own version table, ``public.alembic_version`` in the warehouse
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from sap_warehouse.db import OWNER_CONN_ID, sqlalchemy_url
+from sap_warehouse.core.db import OWNER_CONN_ID, sqlalchemy_url
 
 
 def run_migrations_online() -> None:

@@ -15,25 +15,11 @@ from airflow.sdk import Asset, BaseNotifier, Param
 from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
-from sap_warehouse import settings
-from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.core import settings
+from sap_warehouse.core.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.signals.notify import NOTIFY_CONN_ID, connection_exists
 
 log = logging.getLogger(__name__)
-
-NOTIFY_CONN_ID = "warehouse_smtp"
-
-
-def connection_exists(conn_id: str) -> bool:
-    """Whether the Airflow connection ``conn_id`` is configured at all (a broken one exists: using it
-    raises, which is how a misconfiguration fails its task)."""
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:
-        BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        return False
-    return True
 
 
 class FailureNotifier(SmtpNotifier):
@@ -57,14 +43,14 @@ class FailureNotifier(SmtpNotifier):
 
 class MorningSummaryNotifier(BaseNotifier):
     """The daily run's callback on success and on failure: the morning summary of its business date
-    (sap_warehouse.summary), by e-mail and to Slack where their connections are configured."""
+    (sap_warehouse.signals.summary), by e-mail and to Slack where their connections are configured."""
 
     def render_template_fields(self, context, jinja_env=None) -> None:
         """Nothing to render: the summary is made from the data, never from templates (a run callback's
         DAG may be the serialized one, which has no template environment)."""
 
     def notify(self, context) -> None:
-        from sap_warehouse import summary
+        from sap_warehouse.signals import summary
 
         summary.send(context)
 

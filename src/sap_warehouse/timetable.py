@@ -16,7 +16,7 @@ import pendulum
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.utils.types import DagRunType
 
-from sap_warehouse import business_date as bd
+from sap_warehouse.core import business_date as bd
 
 
 class BusinessDayTimetable(CronDataIntervalTimetable):

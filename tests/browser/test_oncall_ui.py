@@ -19,8 +19,9 @@ import httpx
 import psycopg
 import pytest
 
-from sap_warehouse import quality, runs
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.gates import quality
+from sap_warehouse.ingest.raw_load import load_file
+from sap_warehouse.operations import runs
 from sap_warehouse_kit import exports, runner
 from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import free_port, login_url, seeded_day

@@ -18,9 +18,9 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import ObjectStoragePath
 
-from sap_warehouse import backup
-from sap_warehouse.db import row_count
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.core.db import row_count
+from sap_warehouse.ingest.raw_load import load_file
+from sap_warehouse.operations import backup
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.scratch_db import drop_database
 from tests.helpers import asset_event_extras, build_day, table_checksum, warehouse_checksums
@@ -148,7 +148,7 @@ def test_a_damaged_dump_fails_verification_and_is_marked_failed(loaded: str, tmp
 FULL_DISK = """
 import datetime as dt, resource, signal, sys
 from airflow.sdk import ObjectStoragePath
-from sap_warehouse import backup
+from sap_warehouse.operations import backup
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))  # the location fills up after 64 KiB
 try:

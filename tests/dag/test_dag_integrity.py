@@ -55,7 +55,7 @@ def test_dags_have_owner_tags_docs_retries_and_pool(dagbag: DagBag) -> None:
 
 def test_daily_dag_builds_every_layer_in_order(dagbag: DagBag) -> None:
     dag = dagbag.get_dag("sap_warehouse_daily")
-    from sap_warehouse.model import facts
+    from sap_warehouse.core.model import facts
 
     for fact in facts():
         task = dag.get_task(f"build_{fact}")
@@ -122,7 +122,7 @@ def test_there_are_dag_files() -> None:
 
 
 def test_the_fact_builds_sit_in_one_task_group(daily_dag) -> None:
-    from sap_warehouse.model import facts
+    from sap_warehouse.core.model import facts
 
     group = daily_dag.task_group_dict["facts"]
     assert {task.task_id for task in group} == {f"build_{fact}" for fact in facts()}

@@ -12,11 +12,11 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from psycopg import sql
 
-from sap_warehouse import model
-from sap_warehouse.landing import late_files
-from sap_warehouse.quality import load_suites
-from sap_warehouse.raw_load import record_late_files
-from sap_warehouse.registry import PROJECT_ROOT, reports
+from sap_warehouse.core import model
+from sap_warehouse.core.registry import PROJECT_ROOT, reports
+from sap_warehouse.gates.quality import load_suites
+from sap_warehouse.ingest.landing import late_files
+from sap_warehouse.ingest.raw_load import record_late_files
 from sap_warehouse_kit import exports, runner
 from sap_warehouse_kit.generator import Movement, unit_totals, write_mb51_days
 from sap_warehouse_kit.scratch_db import create_database, drop_database

@@ -18,7 +18,7 @@ from typing import ClassVar
 import psycopg
 import pytest
 
-from sap_warehouse.quality import load_suites
+from sap_warehouse.gates.quality import load_suites
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import export_name, mb51_movements, mb51_workbook
 from tests.helpers import Inbox, query

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from sap_warehouse import horizon
-from sap_warehouse.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.core.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.operations import horizon
 from sap_warehouse_kit import exports
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

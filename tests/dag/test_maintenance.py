@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from sap_warehouse import maintenance
+from sap_warehouse.operations import maintenance
 from sap_warehouse_kit import exports
 from tests.helpers import load_day, query
 

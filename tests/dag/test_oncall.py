@@ -1,4 +1,4 @@
-"""The on-call page's content (sap_warehouse.oncall.day_view), read as the analyst role, and its chart."""
+"""The on-call page's content (sap_warehouse.signals.oncall.day_view), read as the analyst role, and its chart."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from sap_warehouse import oncall
+from sap_warehouse.signals import oncall
 from sap_warehouse_kit import exports
 from tests.helpers import seeded_day
 

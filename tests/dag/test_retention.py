@@ -15,9 +15,10 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import ObjectStoragePath
 
-from sap_warehouse import backup, layers, retention
-from sap_warehouse.db import row_count
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.build import layers
+from sap_warehouse.core.db import row_count
+from sap_warehouse.ingest.raw_load import load_file
+from sap_warehouse.operations import backup, retention
 from sap_warehouse_kit import exports
 from tests.helpers import table_checksum
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sap_warehouse import alerts
+from sap_warehouse.signals import alerts
 from sap_warehouse_kit import exports, stock
 from sap_warehouse_kit.generator import DC, FACTORY, Movement, mb51_workbook
 from sap_warehouse_kit.scratch_db import create_database, drop_database
@@ -402,7 +402,7 @@ def test_without_the_smtp_connection_new_critical_alerts_stay_unannounced(
     url, _ = stuck
     monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE_SMTP", raising=False)
     alerts.evaluate(D1, conninfo=url)
-    with caplog.at_level(logging.WARNING, logger="sap_warehouse.alerts"):
+    with caplog.at_level(logging.WARNING, logger="sap_warehouse.signals.alerts"):
         assert alerts.notify_new_critical({}, conninfo=url) == []
     assert "1 new critical alerts are not e-mailed" in caplog.text
     with psycopg.connect(url) as conn:
@@ -477,7 +477,7 @@ def test_a_flood_of_one_rule_is_one_grouped_alert_listing_every_member(
     """25 quarantined files of one date (over the budget of 20): one quarantined_file alert for the
     group, critical like its members, naming the first ten, every member listed by `sapwh alerts show`;
     when the flood shrinks under the budget, the group resolves and each file is an alert of its own."""
-    from sap_warehouse.raw_load import quarantine_entry
+    from sap_warehouse.ingest.raw_load import quarantine_entry
 
     day = dt.date(2026, 4, 6)
     folder = tmp_path / "landing"

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import psycopg
 
-from sap_warehouse import alerts, cli, quality
-from sap_warehouse.raw_load import load_file
+from sap_warehouse import cli
+from sap_warehouse.gates import quality
+from sap_warehouse.ingest.raw_load import load_file
+from sap_warehouse.signals import alerts
 from sap_warehouse_kit import exports
 from tests.helpers import load_day
 

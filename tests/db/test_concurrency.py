@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psycopg
 
-from sap_warehouse.db import row_count
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.core.db import row_count
+from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import mb51_movements, mb51_workbook
 from sap_warehouse_kit.scratch_db import create_database, drop_database
@@ -26,8 +26,8 @@ DAY = dt.date(2026, 3, 9)
 RUN_DATE = """
 import datetime as dt, sys, time
 from pathlib import Path
-from sap_warehouse import layers
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.build import layers
+from sap_warehouse.ingest.raw_load import load_file
 url, folder, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 day = dt.date.fromisoformat(folder.name)
 while not go.exists():
@@ -79,7 +79,7 @@ def test_two_runs_of_one_date_at_once_give_the_result_of_one(warehouse: str, mig
 KILLED_LOAD = """
 import datetime as dt, sys
 from pathlib import Path
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.ingest.raw_load import load_file
 load_file(Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), quarantine_root=Path(sys.argv[2]).parent / "q",
           conninfo=sys.argv[1])
 """

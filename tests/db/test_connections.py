@@ -16,8 +16,7 @@ from alembic.config import Config
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from sap_warehouse import backup, quality
-from sap_warehouse.db import (
+from sap_warehouse.core.db import (
     BACKUP_CONN_ID,
     CONN_ID,
     OWNER_CONN_ID,
@@ -26,7 +25,9 @@ from sap_warehouse.db import (
     sqlalchemy_url,
     warehouse_conninfo,
 )
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.gates import quality
+from sap_warehouse.ingest.raw_load import load_file
+from sap_warehouse.operations import backup
 from sap_warehouse_kit import exports
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook
 from psycopg import sql
 
-from sap_warehouse.raw_load import load_file
-from sap_warehouse.registry import reports
+from sap_warehouse.core.registry import reports
+from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse_kit import exports
 from tests.helpers import table_checksum
 

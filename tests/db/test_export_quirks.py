@@ -15,10 +15,10 @@ import openpyxl
 import psycopg
 import pytest
 
-from sap_warehouse import quality
-from sap_warehouse.raw_load import load_file
-from sap_warehouse.registry import PROJECT_ROOT
-from sap_warehouse.workbook import EXCEL_MAX_ROWS
+from sap_warehouse.core.registry import PROJECT_ROOT
+from sap_warehouse.gates import quality
+from sap_warehouse.ingest.raw_load import load_file
+from sap_warehouse.ingest.workbook import EXCEL_MAX_ROWS
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import MB51_HEADERS, mb51_movements, mb51_workbook, unit_totals
 
@@ -249,7 +249,7 @@ def test_files_postgresql_refuses_are_quarantined_and_the_day_goes_on(warehouse:
 FAR_CELL_READER = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3))
-from sap_warehouse.workbook import read_sheet
+from sap_warehouse.ingest.workbook import read_sheet
 sheet = read_sheet(open(sys.argv[1], "rb").read(), "far.xlsx")
 filled = sum(1 for row in sheet.rows if any(v not in (None, "") for v in row))
 print(sheet.reader, len(sheet.headers), filled, sheet.truncated, sheet.ignored_cells)
@@ -323,7 +323,7 @@ def test_postings_dated_after_the_business_date(warehouse: str, tmp_path: Path, 
 
 
 def test_customer_defined_movement_types_pass_the_gate_and_land_in_other_qty(warehouse: str, tmp_path: Path) -> None:
-    from sap_warehouse import layers
+    from sap_warehouse.build import layers
 
     book = openpyxl.Workbook()
     book.active.append(MB51_HEADERS)

@@ -8,9 +8,11 @@ import openpyxl
 import psycopg
 import pytest
 
-from sap_warehouse import alerts, layers, quality
-from sap_warehouse.landing import late_files
-from sap_warehouse.raw_load import load_file, record_late_files, record_missing
+from sap_warehouse.build import layers
+from sap_warehouse.gates import quality
+from sap_warehouse.ingest.landing import late_files
+from sap_warehouse.ingest.raw_load import load_file, record_late_files, record_missing
+from sap_warehouse.signals import alerts
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import export_name
 from sap_warehouse_kit.scratch_db import create_database, drop_database
@@ -156,7 +158,7 @@ def test_a_file_another_run_already_archived_is_a_duplicate_not_an_error(warehou
 
 
 def test_an_archive_move_is_complete_or_absent_and_tolerates_a_vanished_source(tmp_path: Path) -> None:
-    from sap_warehouse.landing import move_file
+    from sap_warehouse.ingest.landing import move_file
 
     source = tmp_path / "landing" / "f.xlsx"
     source.parent.mkdir()

@@ -7,9 +7,9 @@ import pytest
 from alembic import command
 from psycopg import sql
 
-from sap_warehouse import model
-from sap_warehouse.db import row_count, table_name
-from sap_warehouse.registry import SQL_DIR, sql_definition, sql_file, view_definition
+from sap_warehouse.core import model
+from sap_warehouse.core.db import row_count, table_name
+from sap_warehouse.core.registry import SQL_DIR, sql_definition, sql_file, view_definition
 from sap_warehouse_kit.scratch_db import admin_url, alembic_config, create_database, drop_database
 
 RAW = [

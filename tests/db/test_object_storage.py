@@ -14,8 +14,8 @@ import pytest
 from airflow.sdk import ObjectStoragePath
 from moto.server import ThreadedMotoServer
 
-from sap_warehouse import backup
-from sap_warehouse.raw_load import load_file
+from sap_warehouse.ingest.raw_load import load_file
+from sap_warehouse.operations import backup
 from sap_warehouse_kit import exports
 from tests.helpers import free_port
 

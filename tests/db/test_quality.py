@@ -20,8 +20,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from sap_warehouse import quality
-from sap_warehouse.registry import reports
+from sap_warehouse.core.registry import reports
+from sap_warehouse.gates import quality
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import build_day, load_day, query
@@ -392,7 +392,7 @@ def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, cap
     url = create_database(name, template=good)
     site = tmp_path / "data_docs"
     try:
-        caplog.set_level("INFO", logger="sap_warehouse.quality")
+        caplog.set_level("INFO", logger="sap_warehouse.gates.quality")
         run = {"dag_id": "t", "run_id": "manual__2026-05-06T01:02:03+00:00"}
         results = quality.validate_gate("raw", D, conninfo=url, run=run, data_docs=f"file://{site}")
         pages = {r.suite: r.statistics["data_docs_page"] for r in results}

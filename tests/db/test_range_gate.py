@@ -9,7 +9,7 @@ import datetime as dt
 
 import psycopg
 
-from sap_warehouse import range_gate
+from sap_warehouse.gates import range_gate
 
 DATES = [dt.date(2026, 3, 2), dt.date(2026, 3, 3)]
 FUTURE_DAYS = 1

@@ -9,12 +9,12 @@ import openpyxl
 import psycopg
 import pytest
 
-from sap_warehouse.raw_load import load as load_module
-from sap_warehouse.raw_load import load_file, load_files, stage
-from sap_warehouse.raw_load.stage import Scratch, stage_cells
-from sap_warehouse.raw_load.typed import type_rows
-from sap_warehouse.registry import COLUMN_TYPES, reports
-from sap_warehouse.workbook import read_sheet
+from sap_warehouse.core.registry import COLUMN_TYPES, reports
+from sap_warehouse.ingest.raw_load import load as load_module
+from sap_warehouse.ingest.raw_load import load_file, load_files, stage
+from sap_warehouse.ingest.raw_load.stage import Scratch, stage_cells
+from sap_warehouse.ingest.raw_load.typed import type_rows
+from sap_warehouse.ingest.workbook import read_sheet
 from sap_warehouse_kit.generator import MB51_HEADERS, Movement, mb51_movements, mb51_workbook
 from tests.helpers import table_checksum
 

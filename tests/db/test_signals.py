@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sap_warehouse import summary
-from sap_warehouse.registry import daily_reports
+from sap_warehouse.core.registry import daily_reports
+from sap_warehouse.signals import summary
 from sap_warehouse_kit import exports, stock
 from sap_warehouse_kit.generator import DC, FACTORY, MATERIALS
 from tests.helpers import query

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sap_warehouse import summary
+from sap_warehouse.signals import summary
 
 
 def files(report: str, **counts) -> dict:

@@ -14,8 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sap_warehouse import alerts, genealogy, layers
-from sap_warehouse import model as warehouse_model
+from sap_warehouse.build import genealogy, layers
+from sap_warehouse.core import model as warehouse_model
+from sap_warehouse.signals import alerts
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import DC, MATERIALS
 from sap_warehouse_kit.scratch_db import create_database, drop_database

@@ -12,9 +12,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from sap_warehouse import alerts, layers, maintenance, model, quality
-from sap_warehouse.raw_load import load_file, record_missing
-from sap_warehouse.registry import reports
+from sap_warehouse.build import layers
+from sap_warehouse.core import model
+from sap_warehouse.core.registry import reports
+from sap_warehouse.gates import quality
+from sap_warehouse.ingest.raw_load import load_file, record_missing
+from sap_warehouse.operations import maintenance
+from sap_warehouse.signals import alerts
 from sap_warehouse_kit import exports
 
 

@@ -17,7 +17,7 @@ import httpx
 import psycopg
 import pytest
 
-from sap_warehouse import runs
+from sap_warehouse.operations import runs
 from sap_warehouse_kit import exports
 from tests.helpers import Inbox
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sap_warehouse import alerts
+from sap_warehouse.signals import alerts
 
 D1, D2, D3, D4 = (dt.date(2026, 4, 6) + dt.timedelta(days=i) for i in range(4))
 STO_WARN, STO_CRIT = ("4599990001", "00010"), ("4599990002", "00010")

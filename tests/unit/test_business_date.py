@@ -1,11 +1,11 @@
-"""The business date rule (docs/rules.md), as sap_warehouse.business_date implements it."""
+"""The business date rule (docs/rules.md), as sap_warehouse.core.business_date implements it."""
 
 import datetime as dt
 
 import pendulum
 import pytest
 
-from sap_warehouse.business_date import MAX_RANGE_DAYS, resolve, resolve_range
+from sap_warehouse.core.business_date import MAX_RANGE_DAYS, resolve, resolve_range
 
 
 def test_param_wins() -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import sap_warehouse.raw_load
+import sap_warehouse.ingest.raw_load
 
-PACKAGE = Path(sap_warehouse.raw_load.__file__).parent
+PACKAGE = Path(sap_warehouse.ingest.raw_load.__file__).parent
 STAGES = {"land", "stage", "typed", "key", "write", "ledger", "settle", "load", "result"}
 
 

@@ -50,7 +50,10 @@ def test_the_warehouse_is_an_installed_package_and_plugins_holds_only_the_plugin
     assert Path(sap_warehouse.__file__).parent == root / "src" / "sap_warehouse"
     assert Path(sap_warehouse_kit.__file__).parent == root / "devkit" / "sap_warehouse_kit"
     project = tomllib.loads((root / "pyproject.toml").read_text())
-    assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["sap_warehouse"]  # not the kit
+    assert project["tool"]["setuptools"]["packages"]["find"]["include"] == [
+        "sap_warehouse",
+        "sap_warehouse.*",
+    ]  # not the kit
     assert project["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pendulum
 
-from sap_warehouse.landing import (
+from sap_warehouse.core.registry import daily_reports
+from sap_warehouse.ingest.landing import (
     files_due,
     landing_ready,
     late_files,
@@ -17,7 +18,6 @@ from sap_warehouse.landing import (
     reports_waited_for,
     settle,
 )
-from sap_warehouse.registry import daily_reports
 from sap_warehouse_kit import exports, generator
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sap_warehouse.delivery import FILES_PER_TASK, batches
+from sap_warehouse.ingest.delivery import FILES_PER_TASK, batches
 
 FIRST = dt.date(2025, 1, 1)
 

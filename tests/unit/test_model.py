@@ -1,4 +1,4 @@
-"""The model registry (sap_warehouse.model): every object it lists has its SQL, every fact its
+"""The model registry (sap_warehouse.core.model): every object it lists has its SQL, every fact its
 slice and suite, and a list that contradicts itself is refused with what to fix."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sap_warehouse import model, quality
-from sap_warehouse.registry import PROJECT_ROOT, SQL_DIR
+from sap_warehouse.core import model
+from sap_warehouse.core.registry import PROJECT_ROOT, SQL_DIR
+from sap_warehouse.gates import quality
 
 
 def test_every_object_of_the_model_has_its_sql_file_and_no_sql_file_is_left_out() -> None:

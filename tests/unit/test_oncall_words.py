@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sap_warehouse import oncall, runs
-from sap_warehouse.registry import reports
+from sap_warehouse.core.registry import reports
+from sap_warehouse.operations import runs
+from sap_warehouse.signals import oncall
 
 
 def test_each_report_gets_one_arrival_word_against_the_due_time() -> None:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from sap_warehouse.progress import track
+from sap_warehouse.core.progress import track
 
 
 def test_without_a_terminal_progress_is_logged_with_count_rate_and_eta(caplog: pytest.LogCaptureFixture) -> None:

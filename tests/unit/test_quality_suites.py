@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sap_warehouse import model, quality
-from sap_warehouse.registry import formats, reports
+from sap_warehouse.core import model
+from sap_warehouse.core.registry import formats, reports
+from sap_warehouse.gates import quality
 
 DAYS = [dt.date(2026, 5, 4), dt.date(2026, 5, 5)]
 D = DAYS[0]  # every report delivers new rows on the first day (master data, targets, costs too)
@@ -133,7 +134,7 @@ def test_a_broken_suite_file_is_refused_with_its_name(tmp_path: Path, change, me
     ],
 )
 def test_a_data_docs_location_becomes_a_gx_site(url: str, backend: dict) -> None:
-    from sap_warehouse import data_docs
+    from sap_warehouse.gates import data_docs
 
     site = data_docs.site_config(url)
     assert site["class_name"] == "SiteBuilder"

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from sap_warehouse import quality, range_gate
+from sap_warehouse.gates import quality, range_gate
 
 DATES = [dt.date(2026, 3, 2), dt.date(2026, 3, 3)]
 FUTURE_DAYS = 1

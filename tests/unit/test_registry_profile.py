@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sap_warehouse import quality
-from sap_warehouse.quality import SUITES_DIR
-from sap_warehouse.registry import reports
+from sap_warehouse.core.registry import reports
+from sap_warehouse.gates import quality
+from sap_warehouse.gates.quality import SUITES_DIR
 from sap_warehouse_kit.exports import file_header
 
 PROFILE = yaml.safe_load((Path(__file__).parents[1] / "data" / "sap_value_profile.yaml").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""One table of settings (sap_warehouse.settings): the code reads every Variable and environment
+"""One table of settings (sap_warehouse.core.settings): the code reads every Variable and environment
 variable through it, the docs and the local Airflow's settings are that table, and a value of the
 wrong type is refused with the setting's name."""
 
@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sap_warehouse import settings
-from sap_warehouse.registry import PROJECT_ROOT, daily_reports
+from sap_warehouse.core import settings
+from sap_warehouse.core.registry import PROJECT_ROOT, daily_reports
 
 CODE = [
     *(PROJECT_ROOT / "src" / "sap_warehouse").rglob("*.py"),
     *(PROJECT_ROOT / "dags").glob("*.py"),
     *(PROJECT_ROOT / "plugins").glob("*.py"),
 ]
-START, END = "<!-- settings table: generated from src/sap_warehouse/settings.py -->", "<!-- end of settings table -->"
+START, END = (
+    "<!-- settings table: generated from src/sap_warehouse/core/settings.py -->",
+    "<!-- end of settings table -->",
+)
 
 
 def test_the_configuration_page_holds_the_table_as_it_is() -> None:
@@ -32,7 +35,7 @@ def test_no_code_reads_a_variable_or_an_environment_variable_but_through_the_tab
     readers = sorted(
         str(path.relative_to(PROJECT_ROOT)) for path in CODE if direct.search(path.read_text(encoding="utf-8"))
     )
-    assert readers == ["src/sap_warehouse/settings.py"]
+    assert readers == ["src/sap_warehouse/core/settings.py"]
     named = set()
     for path in CODE:
         text = path.read_text(encoding="utf-8")

@@ -3,7 +3,7 @@ of alerts, escaping. Built from dictionaries, no database."""
 
 from __future__ import annotations
 
-from sap_warehouse import summary
+from sap_warehouse.signals import summary
 
 
 def files(report: str, **counts) -> dict:

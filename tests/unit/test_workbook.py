@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineError
 
-from sap_warehouse.workbook import BadFileError, read_sheet
+from sap_warehouse.ingest.workbook import BadFileError, read_sheet
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import MB51_HEADERS, mb51_movements, mb51_workbook
 
@@ -140,7 +140,7 @@ def test_xlsx_content_in_a_text_export_is_refused() -> None:
 def test_a_workbook_beyond_the_memory_bounds_of_a_load_is_refused_unread(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bounds (the expanded parts, the cells of the first sheet) hold before any reader runs:
     here lowered to what a small export exceeds, so the test needs no gigabyte of its own."""
-    from sap_warehouse import workbook
+    from sap_warehouse.ingest import workbook
 
     data = mb51_workbook(mb51_movements(DAY, 40, 1), 1, header_row_zero=False)
     assert read_sheet(data, "mb51.xlsx").rows, "the export itself is readable"
@@ -160,7 +160,7 @@ def test_a_sheet_read_in_small_pieces_reads_as_read_whole(
     """Sheets are scanned (sizes, the r="0" header, stray far cells) and repaired piece by piece,
     never whole: with pieces of 7 bytes, so that tags and cells are cut everywhere, the sizes, the
     repaired header, the rows and the stray value count are those of the sheet read in one piece."""
-    from sap_warehouse import workbook
+    from sap_warehouse.ingest import workbook
 
     data = mb51_workbook(movements, 1, header_row_zero=header_row_zero)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:

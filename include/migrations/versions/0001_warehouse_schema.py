@@ -12,7 +12,7 @@ Create Date: 2026-11-22
 
 from alembic import op
 
-from sap_warehouse.registry import sql_definition, view_definition
+from sap_warehouse.core.registry import sql_definition, view_definition
 
 revision = "0001"
 down_revision = None

@@ -14,7 +14,7 @@ Create Date: 2026-11-22
 
 from alembic import op
 
-from sap_warehouse.registry import view_definition
+from sap_warehouse.core.registry import view_definition
 
 revision = "0002"
 down_revision = "0001"

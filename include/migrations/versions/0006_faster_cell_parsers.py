@@ -13,7 +13,7 @@ Create Date: 2026-11-22
 
 from alembic import op
 
-from sap_warehouse.registry import sql_definition
+from sap_warehouse.core.registry import sql_definition
 
 revision = "0006"
 down_revision = "0005"

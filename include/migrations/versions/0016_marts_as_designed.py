@@ -6,7 +6,7 @@ view_sales_monthly. view_production_yield becomes one row per order that deliver
 by bands. fact_billing carries the sales order (ZRSD002 "SO No."); dim_distribution_channel (channel
 names) and dim_yield_rating (bands) are filled from site.yaml by each dimension build. Facts are
 derived: after the upgrade, rebuild the dates whose billing lines should show their sales order
-(`python -m sap_warehouse.layers --from D --to D`).
+(`python -m sap_warehouse.build.layers --from D --to D`).
 
 Revision ID: 0016
 Revises: 0015
@@ -15,7 +15,7 @@ Create Date: 2026-12-02
 
 from alembic import op
 
-from sap_warehouse.registry import view_definition
+from sap_warehouse.core.registry import view_definition
 
 revision = "0016"
 down_revision = "0015"

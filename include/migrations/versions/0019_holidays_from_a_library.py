@@ -3,7 +3,7 @@
 Until now the calendar held four fixed-date holidays a year, so Tet and Hung Kings' day (lunar) were
 working days. dims.holiday_calendar now keys on (calendar_date, holiday_name), so a date may carry
 several holidays or events, and says where each row came from: ``library`` rows are the public holidays
-of the country of site.yaml as the ``holidays`` library gives them (sap_warehouse.horizon.sync_holidays
+of the country of site.yaml as the ``holidays`` library gives them (sap_warehouse.operations.horizon.sync_holidays
 keeps them current; the maintenance DAG runs it), ``plant`` rows are the plant's own (company holidays,
 shutdowns, events), edited by hand and never touched by the sync. dims.dim_date gets ``events`` (the
 names of the date's events; they do not make it a holiday). operations.extend_horizon no longer adds
@@ -70,7 +70,7 @@ COMMENT ON COLUMN dims.dim_date.events IS
 
 
 def upgrade() -> None:
-    from sap_warehouse.horizon import sync_holidays
+    from sap_warehouse.operations.horizon import sync_holidays
 
     op.execute(SCHEMA)
     op.execute(EXTEND_HORIZON)

@@ -16,7 +16,7 @@ Create Date: 2026-12-07
 
 from alembic import op
 
-from sap_warehouse.registry import view_definition
+from sap_warehouse.core.registry import view_definition
 
 revision = "0022"
 down_revision = "0021"

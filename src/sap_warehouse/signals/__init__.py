@@ -1,0 +1,2 @@
+"""Signals: what people are told: alert rules and their lifecycle, the morning summary, the on-call
+page."""
