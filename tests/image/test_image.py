@@ -206,6 +206,22 @@ def test_the_dockerfile_builds_as_its_non_root_user_on_a_root_owned_context(buil
         check=True,
     ).stdout
     assert installed.startswith(str(build.top / "venv")), installed
+    # Every module of the package is in the wheel, and its page templates: the image's tasks import
+    # any of them (a subpackage the wheel left out would fail its first task, not the build).
+    shipped = {
+        p.relative_to(ROOT / "src").with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+        for p in (ROOT / "src" / "sap_warehouse").rglob("*.py")
+    }
+    check = (
+        "import importlib, sys; from importlib.resources import files; "
+        "[importlib.import_module(m) for m in sys.argv[1:]]; "
+        "print(files('sap_warehouse.signals').joinpath('templates', 'oncall.html').is_file())"
+    )
+    imported = subprocess.run(
+        [str(build.bin / "python"), "-c", check, *sorted(shipped)], capture_output=True, text=True, check=False
+    )
+    assert imported.returncode == 0, imported.stderr[-3000:]
+    assert imported.stdout.strip() == "True"
 
 
 def test_the_emulation_fails_where_docker_build_fails(build: Build) -> None:
