@@ -148,13 +148,13 @@ def test_each_view_has_one_current_definition_in_its_sql_file(warehouse: str) ->
 
 
 def test_every_whole_row_upsert_names_its_tables_columns_in_order(warehouse: str) -> None:
-    """A build that updates a conflicting row whole (SET (every column) = ROW(excluded.*)) names the
+    """A build that updates a conflicting row whole (SET (every column) = ROW (excluded.*)) names the
     target's columns in the table's order: a column added later, or two listed the other way round,
     fails here rather than updating the wrong column or none."""
     upserts = {}
     for path in sorted(SQL_DIR.glob("*/*.sql")):
         text = path.read_text(encoding="utf-8")
-        whole_row = re.search(r"SET \(([^)]*)\) = ROW\(excluded\.\*\)", text)
+        whole_row = re.search(r"SET \(([^)]*)\) = ROW\s*\(excluded\.\*\)", text)
         if whole_row:
             target = re.search(r"INSERT INTO (\w+\.\w+)", text).group(1)
             upserts[target] = [name.strip() for name in whole_row.group(1).split(",")]
