@@ -126,7 +126,7 @@ def sap_warehouse_daily():
         """The run's business dates: D, or D..business_date_to for a range run."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sap_warehouse.operations import horizon
+        from sap_warehouse.operations import horizon, runs
 
         try:
             days = bd.resolve_range(params.get("business_date"), params.get("business_date_to"), data_interval_start)
@@ -134,6 +134,7 @@ def sap_warehouse_daily():
             horizon.check(days[-1])
         except (ValueError, horizon.HorizonError) as error:
             raise AirflowFailException(str(error)) from error  # a wrong date or calendar: retries cannot fix it
+        runs.record_dates(days, run_info())  # what reports on the run reads (the morning summary)
         return [day.isoformat() for day in days]
 
     @task.sensor(poke_interval=300, timeout=36 * 3600, mode="reschedule", soft_fail=True)

@@ -1,40 +1,11 @@
-"""The morning summary's text (docs/runbook.md): what it says for a given state, and that data
-never becomes markup. Pure: the summary as collect() hands it over, written out here."""
+"""The morning summary against a warehouse: it reads through the read-only login, and it reports on the
+dates its run resolved and recorded (its text is tests/unit/test_summary_text.py's)."""
 
 from __future__ import annotations
 
 import pytest
 
 from sap_warehouse.signals import summary
-
-
-def files(report: str, **counts) -> dict:
-    row = dict.fromkeys(("loaded", "duplicate", "stale_copy", "quarantined"), 0)
-    row.update(rows_loaded=0, rows_unchanged=0, rows_rejected=0, cell_issues=0, missing=False)
-    row.update(report=report, **counts)
-    return row
-
-
-def state(**changes) -> dict:
-    base = {
-        "business_date": "2026-03-04",
-        "run_id": "scheduled__2026-03-04T23:00:00+00:00",
-        "run_url": None,
-        "headline": "INCOMPLETE",
-        "holiday": None,
-        "files": [
-            files("mb51", loaded=2, rows_loaded=1200, rows_rejected=3),
-            files("zrsd002", quarantined=1, missing=True),
-            files(summary.UNKNOWN_LAYOUT, quarantined=1, missing=True),
-        ],
-        "missing": ["zrsd002"],
-        "quarantined": [{"file_name": "<b>x</b>.xlsx", "report": None, "reason": "damaged & unreadable"}],
-        "gates": [],
-        "alerts": [],
-        "new_alerts": 0,
-        "open_critical": 0,
-    }
-    return {**base, **changes}
 
 
 def test_the_summary_reads_as_the_read_only_login(
@@ -47,3 +18,22 @@ def test_the_summary_reads_as_the_read_only_login(
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", "postgresql://nobody:none@127.0.0.1:9/nowhere")
     collected = summary.collect(dt.date(2026, 3, 4), run_id="manual__x", expected=["mb51"])
     assert (collected["headline"], collected["missing"]) == ("NOTHING ARRIVED", ["mb51"])
+
+
+def test_the_summary_is_of_the_dates_its_run_recorded_not_of_a_second_reading(warehouse: str, as_analyst: str) -> None:
+    """A run records the dates its first task resolved; the summary reads them by run id. Only a run
+    that recorded none (it failed resolving) is read by the rule again, which names its bad Param."""
+    import datetime as dt
+
+    from sap_warehouse.operations import runs
+
+    run = {"dag_id": "sap_warehouse_daily", "run_id": "manual__recorded", "task_id": "resolve_business_date"}
+    runs.record_dates([dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)], run, conninfo=warehouse)
+    # Params that would read as another date: the record speaks for the run.
+    context = {"run_id": "manual__recorded", "params": {"business_date": "2026-03-09"}, "reason": "success"}
+    assert summary.send(context)["business_date"] == "2026-03-04"
+    assert runs.recorded_dates("manual__recorded") == [dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)]
+
+    unrecorded = {"run_id": "manual__bad", "params": {"business_date": "2026-13-01"}, "reason": "failed"}
+    assert summary.send(unrecorded) is None
+    assert runs.recorded_dates("manual__bad") is None

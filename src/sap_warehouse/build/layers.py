@@ -28,7 +28,7 @@ import psycopg
 from psycopg import ClientCursor
 
 from sap_warehouse.core import model
-from sap_warehouse.core.db import column_names, connect, lock_business_date
+from sap_warehouse.core.db import column_names, connect, lock_business_date, record_step, run_sql_file
 from sap_warehouse.core.progress import track
 from sap_warehouse.core.registry import site, sql_file
 
@@ -37,41 +37,6 @@ log = logging.getLogger(__name__)
 
 class ReconciliationError(RuntimeError):
     """The facts of a business date do not add up to its raw rows."""
-
-
-def run_sql_file(conn: psycopg.Connection, relative: str, params: dict) -> int:
-    """Execute every statement of include/sql/<relative>; returns rows affected by the last one."""
-    with ClientCursor(conn) as cur:
-        cur.execute(sql_file(relative), params)
-        while cur.nextset():
-            pass
-        return cur.rowcount
-
-
-def record_step(
-    conn: psycopg.Connection,
-    run: dict,
-    business_date: dt.date,
-    step: str,
-    rows: int,
-    details: dict,
-    started_at: dt.datetime,
-) -> None:
-    conn.execute(
-        """INSERT INTO operations.etl_run_log (dag_id, run_id, task_id, business_date, step, rows_affected,
-                                               details, started_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-        (
-            run.get("dag_id", "manual"),
-            run.get("run_id", "manual"),
-            run.get("task_id", step),
-            business_date,
-            step,
-            rows,
-            json.dumps(details, default=str),
-            started_at,
-        ),
-    )
 
 
 def _range(business_date: dt.date, through: dt.date | None) -> list[dt.date]:

@@ -12,13 +12,14 @@ locks that keep two runs of one business date apart.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg
-from psycopg import sql
+from psycopg import ClientCursor, sql
 from psycopg.rows import dict_row
 
 CONN_ID = "warehouse_db"  # the daily DAG: a member of warehouse_loader (rows only)
@@ -180,3 +181,40 @@ def query_rows(conn: psycopg.Connection, relative: str, params: dict | None = No
 
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql_file(relative), params or {}).fetchall()
+
+
+def run_sql_file(conn: psycopg.Connection, relative: str, params: dict) -> int:
+    """Execute every statement of include/sql/<relative>; returns rows affected by the last one."""
+    from sap_warehouse.core.registry import sql_file
+
+    with ClientCursor(conn) as cur:
+        cur.execute(sql_file(relative), params)
+        while cur.nextset():
+            pass
+        return cur.rowcount
+
+
+def record_step(
+    conn: psycopg.Connection,
+    run: dict,
+    business_date: dt.date,
+    step: str,
+    rows: int,
+    details: dict,
+    started_at: dt.datetime,
+) -> None:
+    conn.execute(
+        """INSERT INTO operations.etl_run_log (dag_id, run_id, task_id, business_date, step, rows_affected,
+                                               details, started_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+        (
+            run.get("dag_id", "manual"),
+            run.get("run_id", "manual"),
+            run.get("task_id", step),
+            business_date,
+            step,
+            rows,
+            json.dumps(details, default=str),
+            started_at,
+        ),
+    )

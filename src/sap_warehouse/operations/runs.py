@@ -1,6 +1,8 @@
 """Which daily run covered which business date, and how it ended: Airflow's own record, read for the
 on-call page and the summary command (inside the api-server, or wherever Airflow's metadata database
-is configured). Writes nothing.
+is configured). And the dates a run resolved, recorded once by its first task in the warehouse's run
+log (step ``resolve_business_date``), which what reports on the run afterwards reads instead of
+resolving them again (the morning summary).
 
 A run covers the dates of its ``business_date`` / ``business_date_to`` Params, or the first day of
 its data interval (business_date.resolve_range); the latest run of a date speaks for it.
@@ -110,3 +112,29 @@ def verdict(
     if known and run is None:
         return "NOT RUN" if due else "NOT DUE"
     return headline or "NOT RUN"
+
+
+RESOLVED_STEP = "resolve_business_date"
+
+
+def record_dates(dates: list[dt.date], run: dict, *, conninfo: str | None = None) -> None:
+    """The run's business dates, as its first task resolved them, in operations.etl_run_log."""
+    from sap_warehouse.core.db import connect, record_step
+
+    with connect(conninfo) as conn:
+        details = {"dates": [day.isoformat() for day in dates], "through": dates[-1].isoformat()}
+        record_step(conn, run, dates[0], RESOLVED_STEP, len(dates), details, dt.datetime.now(dt.UTC))
+
+
+def recorded_dates(run_id: str, *, conninfo: str | None = None) -> list[dt.date] | None:
+    """The business dates run ``run_id`` recorded when it resolved them (None: it recorded none, e.g. it
+    failed before its dates were known)."""
+    from sap_warehouse.core.db import read_only
+
+    with read_only(conninfo) as conn:
+        found = conn.execute(
+            "SELECT details -> 'dates' FROM operations.etl_run_log WHERE run_id = %s AND step = %s "
+            "ORDER BY started_at DESC LIMIT 1",
+            (run_id, RESOLVED_STEP),
+        ).fetchone()
+    return [dt.date.fromisoformat(day) for day in found[0]] if found else None

@@ -28,9 +28,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from sap_warehouse.build.layers import record_step, run_sql_file
 from sap_warehouse.core import settings
-from sap_warehouse.core.db import column_names, connect, first_row
+from sap_warehouse.core.db import column_names, connect, first_row, record_step, run_sql_file
 from sap_warehouse.core.registry import SQL_DIR, site, sql_file
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from sap_warehouse.core import settings
 from sap_warehouse.core.db import query_rows, read_only
+from sap_warehouse.operations import runs
 from sap_warehouse.signals.notify import SLACK_CONN_ID
 
 log = logging.getLogger(__name__)
@@ -239,14 +240,19 @@ def send(context, *, conninfo: str | None = None) -> dict | None:
 
     run = context.get("dag_run")
     params = context.get("params") or {}
-    try:
-        # A range run's summary is of its last date, as its alerts are.
-        day = bd.resolve_range(
-            params.get("business_date"), params.get("business_date_to"), context.get("data_interval_start")
-        )[-1]
-    except ValueError as error:
-        log.error("no morning summary for run %s: %s", context.get("run_id"), error)
-        return None
+    # The dates the run resolved and recorded; a range run's summary is of its last date, as its alerts are.
+    # A run that recorded none (it failed before its dates were known) is read by the same rule again,
+    # which says what was wrong with its Params.
+    dates = runs.recorded_dates(context.get("run_id") or getattr(run, "run_id", ""), conninfo=conninfo)
+    if not dates:
+        try:
+            dates = bd.resolve_range(
+                params.get("business_date"), params.get("business_date_to"), context.get("data_interval_start")
+            )
+        except ValueError as error:
+            log.error("no morning summary for run %s: %s", context.get("run_id"), error)
+            return None
+    day = dates[-1]
     ti = context.get("ti")
     failed = ti.task_id if ti is not None and context.get("reason") != "success" else None
     run_id = context.get("run_id") or getattr(run, "run_id", "")
