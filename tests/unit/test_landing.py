@@ -63,6 +63,20 @@ def test_several_files_of_one_report_count_as_that_report_only(tmp_path: Path) -
     assert reports_waited_for(reports_landed(sorted(folder.iterdir())), expected) == []
 
 
+def test_a_file_that_cannot_be_read_counts_for_no_report_and_stops_nothing(tmp_path: Path) -> None:
+    class Unreadable:  # a landed entry the storage refuses to hand over
+        name = "locked.xlsx"
+
+        def read_bytes(self) -> bytes:
+            raise PermissionError(13, "Permission denied", self.name)
+
+    good = tmp_path / "mb51.xlsx"
+    movements = generator.mb51_movements(dt.date(2026, 1, 5), 5, 1)
+    good.write_bytes(generator.mb51_workbook(movements, 1, header_row_zero=True))
+    landed = reports_landed([Unreadable(), good, tmp_path / "vanished.xlsx"])
+    assert {code: [p.name for p in paths] for code, paths in landed.items()} == {"mb51": ["mb51.xlsx"]}
+
+
 def test_a_file_still_being_copied_is_read_only_once_it_is_whole(tmp_path: Path) -> None:
     """A copy that writes for a while: settle() hands it over only after the last write and a quiet
     period, with its final size; an old file goes at once."""

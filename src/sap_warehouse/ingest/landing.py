@@ -284,7 +284,8 @@ def files_due(business_date: dt.date, due_time: str) -> dt.datetime:
 def reports_landed(files: list) -> dict[str, list]:
     """The reports ``files`` hold (report code -> its files), recognised by their header rows as a load
     recognises them, not by their names: six MB51 files are one report. A file that cannot be read or
-    holds no known header counts for none (its load quarantines it with the reason)."""
+    holds no known header counts for none (its load quarantines it with the reason): no file stops the
+    waiting from being judged."""
     from sap_warehouse.ingest.workbook import BadFileError, read_cells, recognise
 
     landed: dict[str, list] = {}
@@ -292,7 +293,7 @@ def reports_landed(files: list) -> dict[str, list]:
         try:
             cells, _, _ = read_cells(path.read_bytes(), path.name)
             report, _, _ = recognise(cells, path.name)
-        except (BadFileError, FileNotFoundError):
+        except (BadFileError, OSError):  # unreadable, refused, gone or not ours to read: counts for none
             continue
         landed.setdefault(report.code, []).append(path)
     return landed
