@@ -138,9 +138,11 @@ def test_trigger_backfill_and_range_run_on_two_celery_workers(
     )
     assert triggered.status_code == 200, triggered.text
     fail_stale_runs(airflow, keep={triggered.json()["dag_run_id"]})
-    # The morning's run of the date due, whose files have not landed: it waits in wait_for_files (as the
-    # scheduled run that unpausing creates does) while every run below goes on beside it, not behind it.
-    due = runs.latest_due(dt.datetime.now(dt.UTC))
+    # The run of the date being lived now, whose files have not landed: it waits in wait_for_files (as a
+    # scheduled run does) while every run below goes on beside it, not behind it. The day after the date
+    # due: its files are due at 23:59 plant time the day after it, later than now whatever the hour (the
+    # date due itself is past its 23:59 between midnight and 06:00 plant time).
+    due = runs.latest_due(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
     waiting = airflow.post(
         f"/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"business_date": due.isoformat()}}
     ).json()["dag_run_id"]
