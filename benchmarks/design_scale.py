@@ -60,6 +60,7 @@ from raw_load import PSQL, ROOT, machine, peak_mb, publish
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.registry import reports
 
 FIRST = dt.date(2025, 1, 1)
@@ -134,7 +135,7 @@ def stage_raw_load(p: dict) -> dict:
 def stage_rebuild(p: dict) -> dict:
     from sap_warehouse.build import layers
 
-    steps = layers.rebuild(dt.date.fromisoformat(p["first"]), dt.date.fromisoformat(p["last"]), conninfo=p["url"])
+    steps = layers.rebuild(DateSpan.from_iso([p["first"], p["last"]]), conninfo=p["url"])
     return {"steps": steps}
 
 

@@ -31,6 +31,7 @@ from raw_load import machine, publish
 
 from sap_warehouse.build import layers
 from sap_warehouse.core import model
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.db import row_count, table_name
 from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse_kit import exports
@@ -43,17 +44,17 @@ def build(url: str, day: dt.date) -> dict[str, float]:
     """All layers of one date; seconds per step."""
     steps = {}
     start = time.perf_counter()
-    layers.build_dimensions(day, conninfo=url)
+    layers.build_dimensions(DateSpan.of(day), conninfo=url)
     steps["dimensions"] = time.perf_counter() - start
     for fact in model.facts():
         start = time.perf_counter()
-        layers.build_fact(fact, day, conninfo=url)
+        layers.build_fact(fact, DateSpan.of(day), conninfo=url)
         steps[fact] = time.perf_counter() - start
     start = time.perf_counter()
-    layers.reconcile(day, conninfo=url)
+    layers.reconcile(DateSpan.of(day), conninfo=url)
     steps["reconcile"] = time.perf_counter() - start
     start = time.perf_counter()
-    layers.refresh_views(day, conninfo=url)
+    layers.refresh_views(DateSpan.of(day), conninfo=url)
     steps["views"] = time.perf_counter() - start
     return steps
 
@@ -109,7 +110,7 @@ def main() -> None:
             conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(targets)))
             conn.execute("VACUUM ANALYZE")
         start = time.perf_counter()
-        per_step = layers.rebuild(days[0], days[-1], conninfo=url)
+        per_step = layers.rebuild(DateSpan(days[0], days[-1]), conninfo=url)
         full = time.perf_counter() - start
         with psycopg.connect(url, autocommit=True) as conn:
             fact_rows = {f"build_{f}": row_count(conn, f"facts.{f}") for f in model.facts()}

@@ -27,6 +27,7 @@ from pathlib import Path
 from raw_load import machine, parse_arguments, publish
 
 from sap_warehouse.core.db import sqlalchemy_url
+from sap_warehouse.core.run_info import RunInfo
 from sap_warehouse.gates import quality
 from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse_kit.generator import mb51_movements, mb51_workbook
@@ -60,7 +61,7 @@ def main() -> None:
         expectations = 0
         for run in range(args.runs):
             start = time.perf_counter()
-            results = quality.validate_gate("raw", DAY, conninfo=url, run={"dag_id": "benchmark", "run_id": str(run)})
+            results = quality.validate_gate("raw", DAY, conninfo=url, run=RunInfo("benchmark", str(run)))
             samples["raw gate (10 suites)"].append(time.perf_counter() - start)
             mb51 = next(r for r in results if r.suite == "raw_mb51")
             samples["raw_mb51 suite"].append(mb51.statistics["seconds"])

@@ -73,6 +73,7 @@ from airflow.sdk import (
 
 from sap_warehouse.core import business_date as bd
 from sap_warehouse.core import settings
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.model import facts as model_facts
 from sap_warehouse.dag_support import (
     DAILY_ACTIVE_RUNS,
@@ -88,11 +89,6 @@ from sap_warehouse.timetable import BusinessDayTimetable
 # Load tasks run at once (reading is CPU-bound: one per core). Read from the environment, not
 # a Variable, because it shapes the DAG and DAG files must not touch the database while parsed.
 LOAD_PARALLELISM = settings.value("SAP_WAREHOUSE_LOAD_PARALLELISM")
-
-
-def _span(dates: list[str]) -> dict[str, dt.date]:
-    """A run's dates as the layers take them: the first, and through the last (the same for one date)."""
-    return {"business_date": dt.date.fromisoformat(dates[0]), "through": dt.date.fromisoformat(dates[-1])}
 
 
 @dag(
@@ -129,13 +125,13 @@ def sap_warehouse_daily():
         from sap_warehouse.operations import horizon, runs
 
         try:
-            days = bd.resolve_range(params.get("business_date"), params.get("business_date_to"), data_interval_start)
-            horizon.check(days[0])
-            horizon.check(days[-1])
+            span = bd.resolve_span(params.get("business_date"), params.get("business_date_to"), data_interval_start)
+            horizon.check(span.first)
+            horizon.check(span.last)
         except (ValueError, horizon.HorizonError) as error:
             raise AirflowFailException(str(error)) from error  # a wrong date or calendar: retries cannot fix it
-        runs.record_dates(days, run_info())  # what reports on the run reads (the morning summary)
-        return [day.isoformat() for day in days]
+        runs.record_dates(span, run_info())  # what reports on the run reads (the morning summary)
+        return span.iso()  # the tasks after it take the dates as text (the grid shows them as they are)
 
     @task.sensor(poke_interval=300, timeout=36 * 3600, mode="reschedule", soft_fail=True)
     def wait_for_files(dates: list[str]) -> PokeReturnValue:
@@ -153,9 +149,10 @@ def sap_warehouse_daily():
             still_written,
         )
 
-        if len(dates) > 1:
+        span = DateSpan.from_iso(dates)
+        if len(span) > 1:
             return PokeReturnValue(is_done=True)  # a range run backfills: what landed is what there is
-        day = dt.date.fromisoformat(dates[0])
+        day = span.first
         files = quiet(scan(location("landing"), day).files, value("sap_file_stable_seconds"))
         landed = reports_landed([path for path in files if not still_written(path)])  # copies being written wait
         expected = expected_reports()
@@ -174,7 +171,7 @@ def sap_warehouse_daily():
         from sap_warehouse.ingest.landing import location
 
         found = discover(
-            dates,
+            DateSpan.from_iso(dates),
             landing=location("landing"),
             quarantine=location("quarantine"),
             stable_seconds=value("sap_file_stable_seconds"),
@@ -190,7 +187,7 @@ def sap_warehouse_daily():
         from sap_warehouse.ingest.landing import late_files, location
         from sap_warehouse.ingest.raw_load import record_late_files
 
-        day = dt.date.fromisoformat(dates[0])
+        day = DateSpan.from_iso(dates).first
         lookback = value("sap_late_file_lookback_days")
         return record_late_files(day, late_files(location("landing"), day, lookback), lookback)
 
@@ -232,12 +229,10 @@ def sap_warehouse_daily():
         from sap_warehouse.ingest.raw_load import record_missing
 
         missing = []
-        for business_date in dates:
-            landing = str(location("landing") / business_date)
-            day = dt.date.fromisoformat(business_date)
+        for day in DateSpan.from_iso(dates):
+            landing = str(location("landing") / day.isoformat())
             missing += [
-                f"{business_date} {report}"
-                for report in record_missing(day, expected_reports(), landing=landing, run=run_info())
+                f"{day} {report}" for report in record_missing(day, expected_reports(), landing=landing, run=run_info())
             ]
         return missing
 
@@ -258,7 +253,7 @@ def sap_warehouse_daily():
         try:
             results = validate_dates(
                 gate,
-                [dt.date.fromisoformat(day) for day in dates],
+                DateSpan.from_iso(dates),
                 run=run_info(),
                 future_days=value("sap_future_days_max"),
                 data_docs=str(location("data_docs")),
@@ -276,14 +271,14 @@ def sap_warehouse_daily():
         """Dimension members for the codes the dates' rows mention (inferred ones for unknown codes)."""
         from sap_warehouse.build.layers import build_dimensions as build
 
-        return build(**_span(dates), run=run_info())
+        return build(DateSpan.from_iso(dates), run=run_info())
 
     @task(multiple_outputs=False)
     def build_fact(fact: str, dates: list[str]) -> dict:
         """The fact's slice of the dates, rebuilt from raw in one transaction."""
         from sap_warehouse.build.layers import build_fact as build
 
-        return build(fact, **_span(dates), run=run_info())
+        return build(fact, DateSpan.from_iso(dates), run=run_info())
 
     @task
     def reconcile(dates: list[str]) -> list[dict]:
@@ -294,7 +289,7 @@ def sap_warehouse_daily():
         from sap_warehouse.build.layers import reconcile as check
 
         try:
-            return check(**_span(dates), run=run_info())
+            return check(DateSpan.from_iso(dates), run=run_info())
         except ReconciliationError as error:
             raise AirflowFailException(str(error)) from error  # the same data gives the same mismatch
 
@@ -303,10 +298,11 @@ def sap_warehouse_daily():
         """REFRESH ... CONCURRENTLY each marts view; the asset event (extra: the dates) starts maintenance."""
         from sap_warehouse.build.layers import refresh_views as refresh
 
-        refreshed = refresh(**_span(dates), run=run_info())
+        span = DateSpan.from_iso(dates)
+        refreshed = refresh(span, run=run_info())
         get_current_context()["outlet_events"][MARTS_REFRESHED].extra = {
-            "business_date": dates[0],
-            "through": dates[-1],
+            "business_date": span.first.isoformat(),
+            "through": span.last.isoformat(),
         }
         return refreshed
 
@@ -315,7 +311,7 @@ def sap_warehouse_daily():
         """The alert rules as of the (last) date: open new alerts, update persisting ones, resolve cleared ones."""
         from sap_warehouse.signals.alerts import evaluate, thresholds_from_variables
 
-        return evaluate(dt.date.fromisoformat(dates[-1]), limits=thresholds_from_variables(), run=run_info())
+        return evaluate(DateSpan.from_iso(dates).last, limits=thresholds_from_variables(), run=run_info())
 
     @task
     def notify_alerts() -> list[int]:

@@ -17,6 +17,7 @@ from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
 from sap_warehouse.core import settings
 from sap_warehouse.core.business_date import BUSINESS_TIMEZONE
+from sap_warehouse.core.run_info import RunInfo
 from sap_warehouse.signals.notify import NOTIFY_CONN_ID, connection_exists
 
 log = logging.getLogger(__name__)
@@ -180,9 +181,9 @@ def optional_param(kind: str, title: str, description: str, **schema) -> Param:
     return Param(None, type=["null", kind], title=title, description=description, **schema)
 
 
-def run_info() -> dict:
-    """dag_id, run_id and task_id of the running task (recorded in operations.etl_run_log)."""
+def run_info() -> RunInfo:
+    """The running task's DAG, run and task (what the warehouse records its work under)."""
     from airflow.sdk import get_current_context
 
     context = get_current_context()
-    return {"dag_id": context["dag"].dag_id, "run_id": context["run_id"], "task_id": context["task"].task_id}
+    return RunInfo(context["dag"].dag_id, context["run_id"], context["task"].task_id)

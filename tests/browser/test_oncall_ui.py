@@ -19,6 +19,8 @@ import httpx
 import psycopg
 import pytest
 
+from sap_warehouse.core.business_date import DateSpan
+from sap_warehouse.core.run_info import RunInfo
 from sap_warehouse.gates import quality
 from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse.operations import runs
@@ -143,7 +145,7 @@ def hostile_mb51(tmp: Path, url: str, data_docs: str) -> None:
     path.write_bytes(exports.mb51_workbook(movements, 17, header_row_zero=False))
     assert load_file(path, HOSTILE_DAY, quarantine_root=tmp / "quarantine", conninfo=url).status == "loaded"
     quality.validate_dates(
-        "raw", [HOSTILE_DAY], run={"run_id": "hostile", "dag_id": "test"}, conninfo=url, data_docs=data_docs
+        "raw", DateSpan.of(HOSTILE_DAY), run=RunInfo("test", "hostile"), conninfo=url, data_docs=data_docs
     )
 
 

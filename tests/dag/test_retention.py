@@ -16,6 +16,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import ObjectStoragePath
 
 from sap_warehouse.build import layers
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.db import row_count
 from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse.operations import backup, retention
@@ -179,7 +180,7 @@ def test_rebuilding_a_date_whose_raw_rows_were_retired_keeps_its_facts(aged, tmp
     """Facts are kept for good, raw rows for three years: a rebuild of a retired date must not
     delete its facts and re-insert nothing (and the reconciliation must not pass on 0 = 0)."""
     url, _, _ = aged
-    layers.rebuild(OLD, OLD, conninfo=url)
+    layers.rebuild(DateSpan.of(OLD), conninfo=url)
     built = fact_slices(url)
     assert all(slice_[0] > 0 for slice_ in built.values()), built
     verified_backup(url, tmp_path / "backups")
@@ -187,7 +188,7 @@ def test_rebuilding_a_date_whose_raw_rows_were_retired_keeps_its_facts(aged, tmp
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM raw.raw_mb51 WHERE posting_date < '2023-01-01'").fetchone()[0] == 0
 
-    layers.rebuild(OLD, OLD + dt.timedelta(days=1), conninfo=url)
+    layers.rebuild(DateSpan(OLD, OLD + dt.timedelta(days=1)), conninfo=url)
     assert fact_slices(url) == built
     with psycopg.connect(url) as conn:
         details = conn.execute(

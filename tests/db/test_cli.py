@@ -9,6 +9,8 @@ from pathlib import Path
 import psycopg
 
 from sap_warehouse import cli
+from sap_warehouse.core.business_date import DateSpan
+from sap_warehouse.core.run_info import RunInfo
 from sap_warehouse.gates import quality
 from sap_warehouse.ingest.raw_load import load_file
 from sap_warehouse.signals import alerts
@@ -41,8 +43,8 @@ def test_alert_ids_filters_summary_and_stored_gate_results(warehouse: str, tmp_p
     exports.write_day(tmp_path, day, rows=20, seed=9, inject=("wrong_type", "truncated", "text_in_number"))
     for path in sorted((tmp_path / day.isoformat()).iterdir()):  # two of them quarantined
         load_file(path, day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
-    run = {"dag_id": "sap_warehouse_daily", "run_id": "cli test"}
-    quality.validate_dates("raw", [day], run=run, conninfo=warehouse, data_docs=None)
+    run = RunInfo("sap_warehouse_daily", "cli test")
+    quality.validate_dates("raw", DateSpan.of(day), run=run, conninfo=warehouse, data_docs=None)
     with psycopg.connect(warehouse) as conn:  # ids in the thousands, as a warehouse's soon are
         conn.execute("SELECT setval(pg_get_serial_sequence('facts.fact_alert', 'alert_id'), 100000)")
     alerts.evaluate(day, run=run, conninfo=warehouse)

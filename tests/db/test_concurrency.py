@@ -27,6 +27,7 @@ RUN_DATE = """
 import datetime as dt, sys, time
 from pathlib import Path
 from sap_warehouse.build import layers
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.ingest.raw_load import load_file
 url, folder, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 day = dt.date.fromisoformat(folder.name)
@@ -34,7 +35,7 @@ while not go.exists():
     time.sleep(0.005)
 for path in sorted(folder.iterdir()):
     load_file(path, day, quarantine_root=folder.parent / "quarantine", conninfo=url)
-layers.rebuild(day, day, conninfo=url)
+layers.rebuild(DateSpan.of(day), conninfo=url)
 """
 
 

@@ -15,6 +15,7 @@ import openpyxl
 import psycopg
 import pytest
 
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.registry import PROJECT_ROOT
 from sap_warehouse.gates import quality
 from sap_warehouse.ingest.raw_load import load_file
@@ -336,8 +337,8 @@ def test_customer_defined_movement_types_pass_the_gate_and_land_in_other_qty(war
     results = quality.validate_gate("raw", DAY, conninfo=warehouse)
     mb51 = next(r for r in results if r.suite == "raw_mb51")
     assert [(f["severity"], f["sample"]) for f in mb51.failures] == [("warning", ["Z71"])]
-    layers.build_dimensions(DAY, conninfo=warehouse)
-    layers.build_fact("fact_inventory", DAY, conninfo=warehouse)
+    layers.build_dimensions(DateSpan.of(DAY), conninfo=warehouse)
+    layers.build_fact("fact_inventory", DateSpan.of(DAY), conninfo=warehouse)
     with psycopg.connect(warehouse) as conn:
         other, net = conn.execute("SELECT other_qty, net_qty FROM facts.fact_inventory").fetchone()
     assert (other, net) == (Decimal(5), Decimal(5))

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from sap_warehouse.build import layers
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.gates import quality
 from sap_warehouse.ingest.landing import late_files
 from sap_warehouse.ingest.raw_load import load_file, record_late_files, record_missing
@@ -84,7 +85,7 @@ def test_a_corrected_billing_date_moves_the_line_and_revenue_counts_once(warehou
         (folder / name).write_bytes(exports.render("zrsd002", rows, SEED))
         result = load_file(folder / name, day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
     assert (result.rows_inserted, result.rows_updated) == (0, len(redated))
-    layers.rebuild(first, second, conninfo=warehouse)
+    layers.rebuild(DateSpan(first, second), conninfo=warehouse)
 
     key = (lines[0]["billing_document"], lines[0]["billing_item"])
     copies = query(
@@ -111,7 +112,7 @@ def test_the_gate_judges_the_billing_date_a_corrected_line_left(warehouse: str, 
         folder.mkdir(parents=True)
         (folder / "billing.xlsx").write_bytes(exports.render("zrsd002", rows, SEED))
         load_file(folder / "billing.xlsx", day, quarantine_root=tmp_path / "quarantine", conninfo=warehouse)
-    layers.rebuild(first, second, conninfo=warehouse)
+    layers.rebuild(DateSpan(first, second), conninfo=warehouse)
     suites = tmp_path / "suites"
     suites.mkdir()
     shutil.copy(quality.SUITES_DIR / "fact_billing.json", suites)
@@ -325,13 +326,13 @@ def test_a_corrected_snapshot_supersedes_the_line_it_lacks_and_a_later_file_can_
     lines = _billing_lines(day)
     gone = lines[5]
     load_file(_deliver(landing, day, "billing.xlsx", lines), day, quarantine_root=quarantine, conninfo=warehouse)
-    layers.rebuild(day, day, conninfo=warehouse)
+    layers.rebuild(DateSpan.of(day), conninfo=warehouse)
     corrected = [line for line in lines if line is not gone]
     result = load_file(
         _deliver(landing, day, "billing-corrected.xlsx", corrected), day, quarantine_root=quarantine, conninfo=warehouse
     )
     assert "1 line(s) of the scopes this file covers (billing_document) are missing from it" in result.reason
-    layers.rebuild(day, day, conninfo=warehouse)  # reconciles, or raises
+    layers.rebuild(DateSpan.of(day), conninfo=warehouse)  # reconciles, or raises
     key = (gone["billing_document"], gone["billing_item"])
     with psycopg.connect(warehouse) as conn:
         revenue = conn.execute("SELECT count(*), sum(sales_amount) FROM facts.fact_billing").fetchone()
@@ -353,7 +354,7 @@ def test_a_corrected_snapshot_supersedes_the_line_it_lacks_and_a_later_file_can_
         conninfo=warehouse,
     )
     assert again.status == "loaded"
-    layers.rebuild(day, DAYS[1], conninfo=warehouse)
+    layers.rebuild(DateSpan(day, DAYS[1]), conninfo=warehouse)
     with psycopg.connect(warehouse) as conn:
         revenue = conn.execute("SELECT count(*), sum(sales_amount) FROM facts.fact_billing").fetchone()
     assert revenue == (len(both), sum(line["net_value"] for line in both))

@@ -20,13 +20,16 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.registry import reports
+from sap_warehouse.core.run_info import RunInfo
 from sap_warehouse.gates import quality
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.scratch_db import create_database, drop_database
 from tests.helpers import build_day, load_day, query
 
 DAYS = [dt.date(2026, 5, 4), dt.date(2026, 5, 5)]
+SPAN = DateSpan(DAYS[0], DAYS[-1])
 D = DAYS[0]  # every report delivers new rows on the first day (master data, targets, costs too)
 SEED = 41
 BAD = "BAD VALUE#"
@@ -106,7 +109,7 @@ def test_every_suite_passes_on_generated_good_data(good: str) -> None:
         suites = quality.load_suites()
         for day in DAYS:
             for gate in quality.GATES:
-                results = quality.validate_gate(gate, day, conninfo=url, run={"dag_id": "t", "run_id": "good"})
+                results = quality.validate_gate(gate, day, conninfo=url, run=RunInfo("t", "good"))
                 seen = {(r.suite, f["expectation"], f["column"]) for r in results for f in r.failures}
                 assert seen <= HEALTHY_WARNINGS
             rows = stored(url, day)
@@ -286,7 +289,7 @@ def test_each_critical_expectation_catches_its_planted_defect(good: str, caplog:
         alone = {day: verdicts(stored(url, day)) for day in DAYS}
         for gate in quality.GATES:
             with pytest.raises(quality.QualityGateError) as error:
-                quality.validate_dates(gate, DAYS, conninfo=url, run={"run_id": "range"})
+                quality.validate_dates(gate, SPAN, conninfo=url, run=RunInfo(run_id="range"))
             assert str(error.value).startswith(f"{gate} quality gate failed for {D}")
             failed_alone = [day for day in DAYS if any(v[1] for n, v in alone[day].items() if n in SUITES[gate])]
             assert re.findall(rf"{gate} quality gate failed for ([0-9-]+):", str(error.value)) == [
@@ -330,10 +333,10 @@ def test_a_range_is_judged_as_its_dates_alone_are(good: str) -> None:
     try:
         for gate in quality.GATES:
             for day in DAYS:
-                quality.validate_gate(gate, day, conninfo=url, run={"run_id": "alone"})
+                quality.validate_gate(gate, day, conninfo=url, run=RunInfo(run_id="alone"))
         alone = {day: verdicts(stored(url, day)) for day in DAYS}
         for gate in quality.GATES:
-            quality.validate_dates(gate, DAYS, conninfo=url, run={"run_id": "range"})
+            quality.validate_dates(gate, SPAN, conninfo=url, run=RunInfo(run_id="range"))
         rows = {day: stored(url, day) for day in DAYS}
         assert {day: verdicts(of_day) for day, of_day in rows.items()} == alone
         screens = {suite: r[4].get("range_screen") for suite, r in rows[D].items()}
@@ -393,7 +396,7 @@ def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, cap
     site = tmp_path / "data_docs"
     try:
         caplog.set_level("INFO", logger="sap_warehouse.gates.quality")
-        run = {"dag_id": "t", "run_id": "manual__2026-05-06T01:02:03+00:00"}
+        run = RunInfo("t", "manual__2026-05-06T01:02:03+00:00")
         results = quality.validate_gate("raw", D, conninfo=url, run=run, data_docs=f"file://{site}")
         pages = {r.suite: r.statistics["data_docs_page"] for r in results}
         assert set(pages) == {s.name for s in quality.load_suites("raw")}
@@ -412,7 +415,7 @@ def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, cap
                 (D,),
             )
         with pytest.raises(quality.QualityGateError):
-            quality.validate_dates("raw", DAYS, conninfo=url, run={"run_id": "range"}, data_docs=str(site))
+            quality.validate_dates("raw", SPAN, conninfo=url, run=RunInfo(run_id="range"), data_docs=str(site))
         with psycopg.connect(url) as conn:
             rows = conn.execute(
                 "SELECT business_date, suite_name, success, statistics ->> 'data_docs_page' IS NOT NULL "
@@ -438,7 +441,7 @@ def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, cap
                     "raw",
                     DAYS[-1],
                     conninfo=url,
-                    run={"run_id": f"parallel{i}"},
+                    run=RunInfo(run_id=f"parallel{i}"),
                     data_docs=f"file://{site}",
                 )
                 for i in range(2)

@@ -25,14 +25,16 @@ def test_the_summary_is_of_the_dates_its_run_recorded_not_of_a_second_reading(wa
     that recorded none (it failed resolving) is read by the rule again, which names its bad Param."""
     import datetime as dt
 
+    from sap_warehouse.core.business_date import DateSpan
+    from sap_warehouse.core.run_info import RunInfo
     from sap_warehouse.operations import runs
 
-    run = {"dag_id": "sap_warehouse_daily", "run_id": "manual__recorded", "task_id": "resolve_business_date"}
-    runs.record_dates([dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)], run, conninfo=warehouse)
+    run = RunInfo("sap_warehouse_daily", "manual__recorded", "resolve_business_date")
+    runs.record_dates(DateSpan(dt.date(2026, 3, 2), dt.date(2026, 3, 4)), run, conninfo=warehouse)
     # Params that would read as another date: the record speaks for the run.
     context = {"run_id": "manual__recorded", "params": {"business_date": "2026-03-09"}, "reason": "success"}
     assert summary.send(context)["business_date"] == "2026-03-04"
-    assert runs.recorded_dates("manual__recorded") == [dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 4)]
+    assert runs.recorded_dates("manual__recorded") == DateSpan(dt.date(2026, 3, 2), dt.date(2026, 3, 4))
 
     unrecorded = {"run_id": "manual__bad", "params": {"business_date": "2026-13-01"}, "reason": "failed"}
     assert summary.send(unrecorded) is None

@@ -16,6 +16,7 @@ import pytest
 
 from sap_warehouse.build import genealogy, layers
 from sap_warehouse.core import model as warehouse_model
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.signals import alerts
 from sap_warehouse_kit import exports
 from sap_warehouse_kit.generator import DC, MATERIALS
@@ -210,7 +211,7 @@ def test_production_yield_view_rates_each_order_that_delivered(model) -> None:
         order = rows[0][0]
         with psycopg.connect(copy) as conn:
             conn.execute("UPDATE facts.fact_production SET actual_finish_date = NULL WHERE order_number = %s", (order,))
-        layers.refresh_views(DAYS[-1], conninfo=copy)
+        layers.refresh_views(DateSpan.of(DAYS[-1]), conninfo=copy)
         assert query(
             copy, "SELECT is_finished, yield_rating FROM marts.view_production_yield WHERE order_number = %s", (order,)
         ) == [(False, None)]
@@ -371,7 +372,7 @@ def test_trace_answers_the_recall_question(model, monkeypatch: pytest.MonkeyPatc
 def test_reconciliation_counts_exclusions_and_fails_on_a_mismatch(model) -> None:
     url, truth = model
     day = DAYS[0]
-    checks = layers.reconcile(day, conninfo=url)
+    checks = layers.reconcile(DateSpan.of(day), conninfo=url)
     cancelled = sum(1 for line in truth[day]["zrsd002"] if line["cancelled"])
     assert [c["excluded"] for c in checks if c["check_name"] == "billing_lines"] == [cancelled]
     assert {c["check_name"] for c in checks} == {
@@ -390,10 +391,10 @@ def test_reconciliation_counts_exclusions_and_fails_on_a_mismatch(model) -> None
             (day,),
         )
     with pytest.raises(layers.ReconciliationError, match="billing_revenue") as failure:
-        layers.reconcile(day, conninfo=url)
+        layers.reconcile(DateSpan.of(day), conninfo=url)
     assert str(day) in str(failure.value)
-    layers.build_fact("fact_billing", day, conninfo=url)
-    assert all(c["ok"] for c in layers.reconcile(day, conninfo=url))
+    layers.build_fact("fact_billing", DateSpan.of(day), conninfo=url)
+    assert all(c["ok"] for c in layers.reconcile(DateSpan.of(day), conninfo=url))
 
 
 def billing_lines(url: str) -> dict[tuple, tuple]:

@@ -14,7 +14,9 @@ from psycopg import sql
 
 from sap_warehouse.build import layers
 from sap_warehouse.core import model
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.registry import reports
+from sap_warehouse.core.run_info import RunInfo
 from sap_warehouse.gates import quality
 from sap_warehouse.ingest.raw_load import load_file, record_missing
 from sap_warehouse.operations import maintenance
@@ -30,7 +32,7 @@ def load_day(url: str, folder: Path, day: dt.date) -> None:
 
 def build_day(url: str, day: dt.date) -> None:
     """Every layer of ``day`` from its raw rows (dimensions, facts, reconciliation, views)."""
-    layers.rebuild(day, day, conninfo=url)
+    layers.rebuild(DateSpan.of(day), conninfo=url)
 
 
 def seeded_day(tmp_path: Path, warehouse: str, day: dt.date, seed: int = 17, *, data_docs: str | None = None) -> dict:
@@ -48,7 +50,7 @@ def seeded_day(tmp_path: Path, warehouse: str, day: dt.date, seed: int = 17, *, 
     }
     record_missing(day, ["mb51", "zrfi005"], landing=str(folder), conninfo=warehouse)
     quality.validate_dates(
-        "raw", [day], run={"run_id": "seeded", "dag_id": "test"}, conninfo=warehouse, data_docs=data_docs
+        "raw", DateSpan.of(day), run=RunInfo("test", "seeded"), conninfo=warehouse, data_docs=data_docs
     )
     alerts.evaluate(day, conninfo=warehouse)
     maintenance.snapshot(conninfo=warehouse)

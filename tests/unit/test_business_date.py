@@ -5,7 +5,7 @@ import datetime as dt
 import pendulum
 import pytest
 
-from sap_warehouse.core.business_date import MAX_RANGE_DAYS, resolve, resolve_range
+from sap_warehouse.core.business_date import MAX_RANGE_DAYS, DateSpan, resolve, resolve_span
 
 
 def test_param_wins() -> None:
@@ -40,14 +40,27 @@ def test_a_date_past_the_migrations_calendar_resolves() -> None:
 
 
 def test_a_range_run_takes_every_date_from_business_date_to_business_date_to() -> None:
-    assert resolve_range("2026-01-30", "2026-02-02", None) == [
-        dt.date(2026, 1, 30),
-        dt.date(2026, 1, 31),
-        dt.date(2026, 2, 1),
-        dt.date(2026, 2, 2),
-    ]
-    assert resolve_range("2026-01-30", "2026-01-30", None) == [dt.date(2026, 1, 30)]
-    assert resolve_range("2026-01-30", None, None) == [dt.date(2026, 1, 30)]
+    span = resolve_span("2026-01-30", "2026-02-02", None)
+    assert span.dates == [dt.date(2026, 1, 30), dt.date(2026, 1, 31), dt.date(2026, 2, 1), dt.date(2026, 2, 2)]
+    assert (len(span), span.label) == (4, "2026-01-30..2026-02-02")
+    assert resolve_span("2026-01-30", "2026-01-30", None).dates == [dt.date(2026, 1, 30)]
+    one = resolve_span("2026-01-30", None, None)
+    assert (one.first, one.last, one.label) == (dt.date(2026, 1, 30), dt.date(2026, 1, 30), "2026-01-30")
+
+
+def test_a_span_travels_between_tasks_as_its_iso_dates_and_comes_back_the_same() -> None:
+    span = DateSpan(dt.date(2026, 2, 27), dt.date(2026, 3, 2))
+    assert span.iso() == ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]
+    assert DateSpan.from_iso(span.iso()) == span
+    assert DateSpan.from_iso(["2026-03-02"]) == DateSpan.of(dt.date(2026, 3, 2))
+    assert list(span) == span.dates
+
+
+def test_a_span_that_ends_before_it_starts_or_has_no_dates_is_refused() -> None:
+    with pytest.raises(ValueError, match="ends"):
+        DateSpan(dt.date(2026, 3, 2), dt.date(2026, 3, 1))
+    with pytest.raises(ValueError, match="empty"):
+        DateSpan.from_iso([])
 
 
 @pytest.mark.parametrize(
@@ -62,4 +75,4 @@ def test_a_range_run_takes_every_date_from_business_date_to_business_date_to() -
 def test_a_range_that_is_backwards_open_malformed_or_too_long_is_refused(first, last, message: str) -> None:
     start = pendulum.datetime(2026, 3, 1, 6, tz="Asia/Ho_Chi_Minh")
     with pytest.raises(ValueError, match=message):
-        resolve_range(first, last, start)
+        resolve_span(first, last, start)

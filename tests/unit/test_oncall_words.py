@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.registry import reports
 from sap_warehouse.operations import runs
 from sap_warehouse.signals import oncall
@@ -87,7 +88,7 @@ def test_an_empty_chart_has_no_series() -> None:
 
 def test_a_verdict_follows_the_run_then_the_warehouse() -> None:
     day = dt.date(2026, 5, 4)
-    run = runs.RunOfDate("r", "failed", "build_fact_billing", None, (day,))
+    run = runs.RunOfDate("r", "failed", "build_fact_billing", None, DateSpan.of(day))
     assert runs.verdict(run, known=True, due=True, headline="OK") == "FAILED at build_fact_billing"
     assert runs.verdict(dataclasses.replace(run, state="running"), known=True, due=True, headline="OK") == "RUNNING"
     assert runs.verdict(dataclasses.replace(run, state="success"), known=True, due=True, headline="INCOMPLETE") == (

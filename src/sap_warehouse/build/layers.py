@@ -4,7 +4,7 @@ Reads raw.*, include/config/site.yaml and the SQL files of include/sql/<layer>/ 
 Writes dims.*, facts.*, and refreshes marts.* materialized views. Each function is ONE transaction
 holding the advisory locks of its business dates, and rebuilds their slices deterministically from
 the raw layer: running a date twice, dates in any order, or a whole range in one statement per
-target (``through=``; what ``rebuild`` and the command below do) leaves the same rows. Every step is
+target (a ``DateSpan`` of many dates; what ``rebuild`` and the command below do) leaves the same rows. Every step is
 recorded in operations.etl_run_log. The reconciliation compares the facts with the raw rows and
 raises ReconciliationError (the task fails) on any difference.
 
@@ -28,9 +28,11 @@ import psycopg
 from psycopg import ClientCursor
 
 from sap_warehouse.core import model
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.db import column_names, connect, lock_business_date, record_step, run_sql_file
 from sap_warehouse.core.progress import track
 from sap_warehouse.core.registry import site, sql_file
+from sap_warehouse.core.run_info import MANUAL, RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -39,31 +41,15 @@ class ReconciliationError(RuntimeError):
     """The facts of a business date do not add up to its raw rows."""
 
 
-def _range(business_date: dt.date, through: dt.date | None) -> list[dt.date]:
-    """The business dates from ``business_date`` to ``through`` (inclusive; default: just the one)."""
-    last = through or business_date
-    if last < business_date:
-        raise ValueError(f"the range ends ({last}) before it starts ({business_date})")
-    return [business_date + dt.timedelta(days=i) for i in range((last - business_date).days + 1)]
-
-
-def _lock(conn: psycopg.Connection, dates: list[dt.date]) -> None:
-    """Exclusive advisory locks of every date, taken in date order (two ranges never deadlock)."""
-    for day in dates:
-        lock_business_date(conn, day)
-
-
 @contextmanager
-def _locked(
-    business_date: dt.date, through: dt.date | None, conninfo: str | None
-) -> Iterator[tuple[psycopg.Connection, list[dt.date], dt.datetime]]:
-    """A step's transaction: a connection holding the locks of the dates ``business_date``..``through``,
-    those dates, and when the step started."""
+def _locked(span: DateSpan, conninfo: str | None) -> Iterator[tuple[psycopg.Connection, dt.datetime]]:
+    """A step's transaction: a connection holding the exclusive advisory locks of the span's dates
+    (taken in date order: two ranges never deadlock), and when the step started."""
     started = dt.datetime.now(dt.UTC)
-    dates = _range(business_date, through)
     with connect(conninfo) as conn:
-        _lock(conn, dates)
-        yield conn, dates, started
+        for day in span:
+            lock_business_date(conn, day)
+        yield conn, started
 
 
 def raw_retired_before(conn: psycopg.Connection) -> dict[str, dt.date]:
@@ -84,11 +70,12 @@ def _live(dates: list[dt.date], cutoff: dt.date | None) -> tuple[list[dt.date], 
     return [d for d in dates if d >= cutoff], [d for d in dates if d < cutoff]
 
 
-def _params(conn: psycopg.Connection, dates: list[dt.date]) -> dict:
+def _params(conn: psycopg.Connection, span: DateSpan) -> dict:
     """The build parameters of the business dates. Slices whose raw rows retention has retired are
     left out (a rebuild would delete the kept facts and insert nothing): ``raw_retired`` lists them
     by parameter, for the step's log and for the reconciliation, which then checks only the rest."""
     config = site()
+    dates = span.dates
     retired = raw_retired_before(conn)
     movement_dates, old_movements = _live(model.slice_dates(conn, "movement_dates", dates), retired.get("raw.raw_mb51"))
     billing_dates, old_billing = _live(model.slice_dates(conn, "billing_dates", dates), retired.get("raw.raw_zrsd002"))
@@ -117,13 +104,13 @@ def _params(conn: psycopg.Connection, dates: list[dt.date]) -> dict:
     }
 
 
-def _warn_retired(step: str, dates: list[dt.date], params: dict) -> None:
+def _warn_retired(step: str, span: DateSpan, params: dict) -> None:
     if params["raw_retired"]:
         log.warning(
             "%s for %s: left as they are, their raw rows were retired by retention (the facts are kept, the "
             "archives under <archive>/retention/ hold the rows): %s",
             step,
-            _label(dates),
+            span.label,
             params["raw_retired"],
         )
 
@@ -133,71 +120,56 @@ def analyze(conn: psycopg.Connection, schema: str, table: str) -> None:
     conn.execute("SELECT operations.analyze_table(%s::regclass)", (f"{schema}.{table}",))
 
 
-def _label(dates: list[dt.date]) -> str:
-    return str(dates[0]) if len(dates) == 1 else f"{dates[0]}..{dates[-1]}"
-
-
-def build_dimensions(
-    business_date: dt.date, *, through: dt.date | None = None, run: dict | None = None, conninfo: str | None = None
-) -> dict:
+def build_dimensions(span: DateSpan, *, run: RunInfo = MANUAL, conninfo: str | None = None) -> dict:
     """Upsert the dimension members the business dates' raw rows mention, then ANALYZE the
     dimensions so the fact builds plan on fresh statistics."""
     counts = {}
-    with _locked(business_date, through, conninfo) as (conn, dates, started):
-        params = _params(conn, dates)
+    with _locked(span, conninfo) as (conn, started):
+        params = _params(conn, span)
         for dimension in model.dimensions():
             counts[dimension.sql_file] = run_sql_file(conn, dimension.sql_file, params)
         for dimension in model.dimensions():
             analyze(conn, "dims", dimension.name)
-        details = {**counts, "through": dates[-1]}
-        record_step(conn, run or {}, business_date, "build_dimensions", sum(counts.values()), details, started)
-    log.info("dimensions for %s: %s", _label(dates), counts)
+        details = {**counts, "through": span.last}
+        record_step(conn, run, span.first, "build_dimensions", sum(counts.values()), details, started)
+    log.info("dimensions for %s: %s", span.label, counts)
     return counts
 
 
-def build_fact(
-    fact: str,
-    business_date: dt.date,
-    *,
-    through: dt.date | None = None,
-    run: dict | None = None,
-    conninfo: str | None = None,
-) -> dict:
+def build_fact(fact: str, span: DateSpan, *, run: RunInfo = MANUAL, conninfo: str | None = None) -> dict:
     """Rebuild one fact's slice for the business dates from include/sql/facts/<fact>.sql."""
     if fact not in model.facts():
         raise ValueError(f"unknown fact {fact!r}; choose from {', '.join(model.facts())}")
-    with _locked(business_date, through, conninfo) as (conn, dates, started):
-        params = _params(conn, dates)
+    with _locked(span, conninfo) as (conn, started):
+        params = _params(conn, span)
         rows = run_sql_file(conn, f"facts/{fact}.sql", params)
         analyze(conn, "facts", fact)
         result = {
             "rows": rows,
-            "through": dates[-1].isoformat(),
+            "through": span.last.isoformat(),
             "movement_dates": [d.isoformat() for d in params["movement_dates"]],
             "billing_dates": [d.isoformat() for d in params["billing_dates"]],
             "raw_retired": params["raw_retired"],
         }
-        _warn_retired(f"build_{fact}", dates, params)
-        record_step(conn, run or {}, business_date, f"build_{fact}", rows, result, started)
-    log.info("%s for %s: %s rows written", fact, _label(dates), rows)
+        _warn_retired(f"build_{fact}", span, params)
+        record_step(conn, run, span.first, f"build_{fact}", rows, result, started)
+    log.info("%s for %s: %s rows written", fact, span.label, rows)
     return result
 
 
-def reconcile(
-    business_date: dt.date, *, through: dt.date | None = None, run: dict | None = None, conninfo: str | None = None
-) -> list[dict]:
+def reconcile(span: DateSpan, *, run: RunInfo = MANUAL, conninfo: str | None = None) -> list[dict]:
     """Compare the business dates' facts with their raw rows (include/sql/checks/reconciliation.sql);
     records every check, and raises ReconciliationError naming each mismatch."""
-    with _locked(business_date, through, conninfo) as (conn, dates, started):
-        params = _params(conn, dates)
+    with _locked(span, conninfo) as (conn, started):
+        params = _params(conn, span)
         with ClientCursor(conn) as cur:
             cur.execute(sql_file("checks/reconciliation.sql"), params)
             names = column_names(cur)
             checks = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         failed = [c for c in checks if not c["ok"]]
-        details = {"checks": checks, "through": dates[-1], "raw_retired": params["raw_retired"]}
-        record_step(conn, run or {}, business_date, "reconcile", len(checks), details, started)
-    _warn_retired("reconcile", dates, params)
+        details = {"checks": checks, "through": span.last, "raw_retired": params["raw_retired"]}
+        record_step(conn, run, span.first, "reconcile", len(checks), details, started)
+    _warn_retired("reconcile", span, params)
     for c in checks if len(checks) <= 100 else failed:
         log.info(
             "%-20s %-22s expected %s, got %s (excluded %s)",
@@ -213,10 +185,10 @@ def reconcile(
         )
         more = f" and {len(failed) - 20} more" if len(failed) > 20 else ""
         raise ReconciliationError(
-            f"{_label(dates)}: facts do not reconcile with the raw layer ({shown}{more}). Look at the raw rows "
+            f"{span.label}: facts do not reconcile with the raw layer ({shown}{more}). Look at the raw rows "
             f"of those dates, fix the data or the build SQL, then re-run the date."
         )
-    log.info("%s: %d reconciliation checks passed", _label(dates), len(checks))
+    log.info("%s: %d reconciliation checks passed", span.label, len(checks))
     return checks
 
 
@@ -227,29 +199,25 @@ def refresh_all_views(conn: psycopg.Connection) -> None:
         conn.execute("SELECT operations.refresh_materialized_view(%s::regclass)", (f"marts.{view.name}",))
 
 
-def refresh_views(
-    business_date: dt.date, *, through: dt.date | None = None, run: dict | None = None, conninfo: str | None = None
-) -> list[str]:
+def refresh_views(span: DateSpan, *, run: RunInfo = MANUAL, conninfo: str | None = None) -> list[str]:
     """REFRESH ... CONCURRENTLY each materialized view, in dependency order, so readers are never
     blocked."""
     views = [view.name for view in model.views()]
-    with _locked(business_date, through, conninfo) as (conn, dates, started):
+    with _locked(span, conninfo) as (conn, started):
         refresh_all_views(conn)
-        record_step(
-            conn, run or {}, business_date, "refresh_views", len(views), {"views": views, "through": dates[-1]}, started
-        )
+        record_step(conn, run, span.first, "refresh_views", len(views), {"views": views, "through": span.last}, started)
     return views
 
 
-def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> dict[str, float]:
-    """Every layer of the business dates ``first``..``last`` from the raw layer, one statement per
-    target for the whole range (the same SQL as the daily run); seconds per step."""
+def rebuild(span: DateSpan, *, conninfo: str | None = None) -> dict[str, float]:
+    """Every layer of the span's business dates from the raw layer, one statement per target for the
+    whole span (the same SQL as the daily run); seconds per step."""
     steps: dict[str, float] = {}
-    run = {"dag_id": "rebuild", "run_id": f"rebuild {first}..{last}"}
+    run = RunInfo(dag_id="rebuild", run_id=f"rebuild {span.label}")
 
     def timed(step: str, function, *args) -> None:
         start = time.perf_counter()
-        function(*args, first, through=last, run={**run, "task_id": step}, conninfo=conninfo)
+        function(*args, span, run=run.for_task(step), conninfo=conninfo)
         steps[step] = time.perf_counter() - start
 
     plan = [
@@ -258,7 +226,7 @@ def rebuild(first: dt.date, last: dt.date, *, conninfo: str | None = None) -> di
         ("reconcile", reconcile, ()),
         ("refresh_views", refresh_views, ()),
     ]
-    for step, function, args in track(plan, total=len(plan), desc=f"rebuild {first}..{last}", unit="step", logger=log):
+    for step, function, args in track(plan, total=len(plan), desc=f"rebuild {span.label}", unit="step", logger=log):
         timed(step, function, *args)
     return steps
 
@@ -274,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        steps = rebuild(args.first, args.last)
+        steps = rebuild(DateSpan(args.first, args.last))
     except (ValueError, ReconciliationError) as error:
         print(f"rebuild failed: {error}", file=sys.stderr)
         return 1

@@ -22,6 +22,8 @@ import psycopg
 from psycopg import ClientCursor, sql
 from psycopg.rows import dict_row
 
+from sap_warehouse.core.run_info import RunInfo
+
 CONN_ID = "warehouse_db"  # the daily DAG: a member of warehouse_loader (rows only)
 # Migrations, partition maintenance and retention (owner), and backups (reads everything, CREATEDB
 # for the restore that verifies a dump). A deployment that defines neither uses warehouse_db for all.
@@ -196,7 +198,7 @@ def run_sql_file(conn: psycopg.Connection, relative: str, params: dict) -> int:
 
 def record_step(
     conn: psycopg.Connection,
-    run: dict,
+    run: RunInfo,
     business_date: dt.date,
     step: str,
     rows: int,
@@ -208,9 +210,9 @@ def record_step(
                                                details, started_at)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
         (
-            run.get("dag_id", "manual"),
-            run.get("run_id", "manual"),
-            run.get("task_id", step),
+            run.dag_id,
+            run.run_id,
+            run.task(step),
             business_date,
             step,
             rows,

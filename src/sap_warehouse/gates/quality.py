@@ -45,9 +45,11 @@ import psycopg
 from psycopg import sql
 
 from sap_warehouse.core import model, settings
+from sap_warehouse.core.business_date import DateSpan
 from sap_warehouse.core.db import column_names, connect, lock_business_date, sqlalchemy_url, warehouse_conninfo
 from sap_warehouse.core.progress import track
 from sap_warehouse.core.registry import PROJECT_ROOT, Report, formats, reports, site
+from sap_warehouse.core.run_info import MANUAL, RunInfo
 from sap_warehouse.gates import range_gate
 
 log = logging.getLogger(__name__)
@@ -388,9 +390,9 @@ def _failure(result, suite: Suite, business_date: dt.date, conn: psycopg.Connect
     return json.loads(json.dumps(failure, default=str))
 
 
-def _run_name(run: dict) -> str:
+def _run_name(run: RunInfo) -> str:
     """The gate run's name in Data Docs paths: the Airflow run id, in characters a path keeps as they are."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", run.get("run_id") or "manual")
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", run.run_id)
 
 
 def _checkpoint(context, source, suites: list[Suite], business_date: dt.date, *, docs: bool):
@@ -428,7 +430,7 @@ def _validate(
     conn: psycopg.Connection,
     future_days: int,
     *,
-    run: dict,
+    run: RunInfo,
     data_docs: str | None,
 ) -> dict[dt.date, list[SuiteResult]]:
     """Every suite on each date's slice, through one GX context and data source for all the dates.
@@ -459,7 +461,7 @@ def _validate(
 
 
 def _validate_in(
-    context, suites, dates, conninfo, conn, future_days, *, run: dict, data_docs: str | None, public
+    context, suites, dates, conninfo, conn, future_days, *, run: RunInfo, data_docs: str | None, public
 ) -> dict[dt.date, list[SuiteResult]]:
     """_validate's work in the GX ``context`` (its Data Docs site configured; ``public`` turns a page's
     URL in the staged site into its URL in the published one)."""
@@ -590,7 +592,7 @@ def _page(context, key) -> str | None:
     return urls[0]["site_url"] if urls else None
 
 
-def _store(conn: psycopg.Connection, results: list[SuiteResult], business_date: dt.date, run: dict) -> None:
+def _store(conn: psycopg.Connection, results: list[SuiteResult], business_date: dt.date, run: RunInfo) -> None:
     with conn.cursor() as cur:
         cur.executemany(
             """INSERT INTO operations.dq_validation_result
@@ -602,8 +604,8 @@ def _store(conn: psycopg.Connection, results: list[SuiteResult], business_date: 
                     r.suite,
                     r.gate,
                     business_date,
-                    run.get("dag_id", "manual"),
-                    run.get("run_id", "manual"),
+                    run.dag_id,
+                    run.run_id,
                     r.success,
                     json.dumps(r.statistics),
                     json.dumps(r.failures),
@@ -628,7 +630,7 @@ def validate_gate(
     gate: str,
     business_date: dt.date,
     *,
-    run: dict | None = None,
+    run: RunInfo = MANUAL,
     conninfo: str | None = None,
     directory: Path | None = None,
     future_days: int = FUTURE_DAYS,
@@ -640,7 +642,7 @@ def validate_gate(
     ``data_docs``: the location (URL) the gate's Checkpoint writes its Data Docs pages to; None: none."""
     return validate_dates(
         gate,
-        [business_date],
+        DateSpan.of(business_date),
         run=run,
         conninfo=conninfo,
         directory=directory,
@@ -651,26 +653,27 @@ def validate_gate(
 
 def validate_dates(
     gate: str,
-    dates: list[dt.date],
+    span: DateSpan,
     *,
-    run: dict | None = None,
+    run: RunInfo = MANUAL,
     conninfo: str | None = None,
     directory: Path | None = None,
     future_days: int = FUTURE_DAYS,
     data_docs: str | None = None,
 ) -> dict[dt.date, list[SuiteResult]]:
-    """validate_gate for each of ``dates`` (a range run's): each date judged on its own slice and
+    """validate_gate for each date of ``span`` (a range run's): each date judged on its own slice and
     stored as its own results; one QualityGateError at the end names every date that failed."""
+    dates = span.dates
     suites = load_suites(gate, directory)
     conninfo = warehouse_conninfo(conninfo)
     started = time.perf_counter()
     with connect(conninfo) as conn:
         # Shared: a build of D (exclusive) cannot change the slice while it is judged.
-        for business_date in sorted(dates):
+        for business_date in dates:
             lock_business_date(conn, business_date, shared=True)
-        results = _validate(suites, dates, conninfo, conn, future_days, run=run or {}, data_docs=data_docs)
+        results = _validate(suites, dates, conninfo, conn, future_days, run=run, data_docs=data_docs)
         for business_date, of_date in results.items():
-            _store(conn, of_date, business_date, run or {})
+            _store(conn, of_date, business_date, run)
     failed = {}
     for business_date, of_date in results.items():
         words = [status_of(len(r.critical), len(r.warnings), None) for r in of_date]
@@ -688,7 +691,7 @@ def validate_dates(
     log.info(
         "%s gate for %s: %d suites, %d expectations, %d dates with critical failures, %.1f s",
         gate,
-        f"{dates[0]}..{dates[-1]}" if len(dates) > 1 else dates[0],
+        span.label,
         sum(len(of_date) for of_date in results.values()),
         sum(r.statistics.get("evaluated_expectations", 0) for of_date in results.values() for r in of_date),
         len(failed),
@@ -808,7 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         results = validate_gate(
-            args.gate, args.date, run={"dag_id": "manual", "run_id": "quality cli"}, data_docs=args.data_docs or None
+            args.gate, args.date, run=RunInfo(run_id="quality cli"), data_docs=args.data_docs or None
         )
     except (SuiteError, QualityGateError) as error:
         print(error, file=sys.stderr)

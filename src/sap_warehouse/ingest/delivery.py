@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from sap_warehouse.core.business_date import DateSpan
+from sap_warehouse.core.run_info import MANUAL, RunInfo
 from sap_warehouse.ingest.landing import age_seconds, scan, settle, still_written
 from sap_warehouse.ingest.raw_load import quarantine_entry, record_skipped
 
@@ -27,21 +29,21 @@ log = logging.getLogger(__name__)
 
 
 def discover(
-    dates: list[str],
+    span: DateSpan,
     *,
     landing,
     quarantine,
     stable_seconds: float,
     give_up_seconds: float,
-    run: dict | None = None,
+    run: RunInfo = MANUAL,
     conninfo: str | None = None,
 ) -> list[dict]:
     """Each date's files ready to load, dates in order, names in order within a date:
     ``{"file_name", "business_date", "keep_source", "size_bytes"}`` (keep_source: an unfinished
     workbook given up)."""
     found = []
-    for business_date in dates:
-        day = dt.date.fromisoformat(business_date)
+    for day in span:
+        business_date = day.isoformat()
         listing = scan(landing, day)
         for path, reason in listing.refused:
             quarantine_entry(path, reason, day, quarantine_root=quarantine, run=run, conninfo=conninfo)

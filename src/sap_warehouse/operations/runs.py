@@ -5,7 +5,7 @@ log (step ``resolve_business_date``), which what reports on the run afterwards r
 resolving them again (the morning summary).
 
 A run covers the dates of its ``business_date`` / ``business_date_to`` Params, or the first day of
-its data interval (business_date.resolve_range); the latest run of a date speaks for it.
+its data interval (business_date.resolve_span); the latest run of a date speaks for it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import pendulum
 
 from sap_warehouse.core import business_date as bd
+from sap_warehouse.core.business_date import DateSpan
+from sap_warehouse.core.run_info import RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class RunOfDate:
     state: str  # Airflow's: queued, running, success, failed
     failed_task: str | None
     started: dt.datetime | None
-    dates: tuple[dt.date, ...]
+    span: DateSpan  # the business dates the run covers
 
 
 def latest_due(now: dt.datetime) -> dt.date:
@@ -40,12 +42,12 @@ def latest_due(now: dt.datetime) -> dt.date:
     return (local - dt.timedelta(hours=bd.RUN_HOUR)).date() - dt.timedelta(days=1)
 
 
-def _dates_of(conf: dict | None, data_interval_start: dt.datetime | None) -> tuple[dt.date, ...]:
+def _span_of(conf: dict | None, data_interval_start: dt.datetime | None) -> DateSpan | None:
     conf = conf or {}
     try:
-        return tuple(bd.resolve_range(conf.get("business_date"), conf.get("business_date_to"), data_interval_start))
+        return bd.resolve_span(conf.get("business_date"), conf.get("business_date_to"), data_interval_start)
     except ValueError:
-        return ()  # a run with a bad Param covers no date (it failed at resolve_business_date)
+        return None  # a run with a bad Param covers no date (it failed at resolve_business_date)
 
 
 def by_date(dates: list[dt.date]) -> dict[dt.date, RunOfDate] | None:
@@ -67,9 +69,9 @@ def by_date(dates: list[dt.date]) -> dict[dt.date, RunOfDate] | None:
                 .all()
             )
             for run in runs:  # newest first: the first run found for a date is its latest
-                covered = _dates_of(run.conf, run.data_interval_start)
-                todo = [d for d in covered if d in wanted and d not in found]
-                if not todo:
+                covered = _span_of(run.conf, run.data_interval_start)
+                todo = [d for d in covered or () if d in wanted and d not in found]
+                if covered is None or not todo:
                     continue
                 failed = None
                 if run.state == "failed":
@@ -117,16 +119,16 @@ def verdict(
 RESOLVED_STEP = "resolve_business_date"
 
 
-def record_dates(dates: list[dt.date], run: dict, *, conninfo: str | None = None) -> None:
+def record_dates(span: DateSpan, run: RunInfo, *, conninfo: str | None = None) -> None:
     """The run's business dates, as its first task resolved them, in operations.etl_run_log."""
     from sap_warehouse.core.db import connect, record_step
 
     with connect(conninfo) as conn:
-        details = {"dates": [day.isoformat() for day in dates], "through": dates[-1].isoformat()}
-        record_step(conn, run, dates[0], RESOLVED_STEP, len(dates), details, dt.datetime.now(dt.UTC))
+        details = {"dates": span.iso(), "through": span.last.isoformat()}
+        record_step(conn, run, span.first, RESOLVED_STEP, len(span), details, dt.datetime.now(dt.UTC))
 
 
-def recorded_dates(run_id: str, *, conninfo: str | None = None) -> list[dt.date] | None:
+def recorded_dates(run_id: str, *, conninfo: str | None = None) -> DateSpan | None:
     """The business dates run ``run_id`` recorded when it resolved them (None: it recorded none, e.g. it
     failed before its dates were known)."""
     from sap_warehouse.core.db import read_only
@@ -137,4 +139,4 @@ def recorded_dates(run_id: str, *, conninfo: str | None = None) -> list[dt.date]
             "ORDER BY started_at DESC LIMIT 1",
             (run_id, RESOLVED_STEP),
         ).fetchone()
-    return [dt.date.fromisoformat(day) for day in found[0]] if found else None
+    return DateSpan.from_iso(found[0]) if found else None

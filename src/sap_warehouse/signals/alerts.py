@@ -31,6 +31,7 @@ from psycopg.rows import dict_row
 from sap_warehouse.core import settings
 from sap_warehouse.core.db import column_names, connect, first_row, record_step, run_sql_file
 from sap_warehouse.core.registry import SQL_DIR, site, sql_file
+from sap_warehouse.core.run_info import MANUAL, RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,13 @@ def evaluate(
     business_date: dt.date,
     *,
     limits: dict[str, float] | None = None,
-    run: dict | None = None,
+    run: RunInfo = MANUAL,
     conninfo: str | None = None,
 ) -> dict:
     """Judge every rule as of the later of ``business_date`` and the latest date judged before, and
     apply the lifecycle, in one transaction; what it found and did."""
     started = dt.datetime.now(dt.UTC)
     params = limits or thresholds()
-    run = run or {}
     with connect(conninfo) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (ALERTS_LOCK,))
         as_of = conn.execute(
@@ -106,8 +106,8 @@ def evaluate(
             (
                 as_of,
                 business_date,
-                run.get("dag_id", "manual"),
-                run.get("run_id", "manual"),
+                run.dag_id,
+                run.run_id,
                 sum(conditions.values()),
                 opened,
                 updated,

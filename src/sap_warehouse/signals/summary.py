@@ -243,16 +243,16 @@ def send(context, *, conninfo: str | None = None) -> dict | None:
     # The dates the run resolved and recorded; a range run's summary is of its last date, as its alerts are.
     # A run that recorded none (it failed before its dates were known) is read by the same rule again,
     # which says what was wrong with its Params.
-    dates = runs.recorded_dates(context.get("run_id") or getattr(run, "run_id", ""), conninfo=conninfo)
-    if not dates:
+    span = runs.recorded_dates(context.get("run_id") or getattr(run, "run_id", ""), conninfo=conninfo)
+    if span is None:
         try:
-            dates = bd.resolve_range(
+            span = bd.resolve_span(
                 params.get("business_date"), params.get("business_date_to"), context.get("data_interval_start")
             )
         except ValueError as error:
             log.error("no morning summary for run %s: %s", context.get("run_id"), error)
             return None
-    day = dates[-1]
+    day = span.last
     ti = context.get("ti")
     failed = ti.task_id if ti is not None and context.get("reason") != "success" else None
     run_id = context.get("run_id") or getattr(run, "run_id", "")

@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 from sap_warehouse.core.db import connect, lock_business_date
 from sap_warehouse.core.registry import Report
+from sap_warehouse.core.run_info import MANUAL, RunInfo
 from sap_warehouse.ingest.landing import shown_name
 from sap_warehouse.ingest.raw_load.result import FileResult, Known
 from sap_warehouse.ingest.raw_load.typed import Typed
@@ -31,7 +32,7 @@ def record_file(
     sha256: str | None,
     size: int | None,
     reader: str | None,
-    run: dict,
+    run: RunInfo,
     started: float | None = None,
     rows_digest: str | None = None,
 ) -> int:
@@ -52,8 +53,8 @@ def record_file(
             "sha256": sha256,
             "size": size,
             "reader": reader,
-            "dag_id": run.get("dag_id"),
-            "run_id": run.get("run_id"),
+            "dag_id": run.dag_id,
+            "run_id": run.run_id,
             "seconds_so_far": None if started is None else round(time.perf_counter() - started, 3),
             "rows_digest": rows_digest if result.status == "loaded" else None,
         },
@@ -146,13 +147,12 @@ def same_rows_in(
 
 
 def record_skipped(
-    business_date: dt.date, skipped: list[tuple[Any, str]], *, run: dict | None = None, conninfo: str | None = None
+    business_date: dt.date, skipped: list[tuple[Any, str]], *, run: RunInfo = MANUAL, conninfo: str | None = None
 ) -> list[str]:
     """A 'skipped' ledger row for each landing entry left alone on purpose (landing.Listing.skipped),
     once per date and name; returns the names recorded now."""
     if not skipped:
         return []
-    run = run or {}
     rows = [(shown_name(path.name), shown_name(str(path)), reason) for path, reason in skipped]
     with connect(conninfo) as conn:
         recorded = conn.execute(
@@ -168,8 +168,8 @@ def record_skipped(
                 "names": [r[0] for r in rows],
                 "paths": [r[1] for r in rows],
                 "reasons": [r[2] for r in rows],
-                "dag_id": run.get("dag_id"),
-                "run_id": run.get("run_id"),
+                "dag_id": run.dag_id,
+                "run_id": run.run_id,
             },
         ).fetchall()
     for _, _, reason in rows:
@@ -178,11 +178,10 @@ def record_skipped(
 
 
 def record_missing(
-    business_date: dt.date, expected: list[str], *, landing: str, run: dict | None = None, conninfo: str | None = None
+    business_date: dt.date, expected: list[str], *, landing: str, run: RunInfo = MANUAL, conninfo: str | None = None
 ) -> list[str]:
     """Ledger rows with status 'missing' for the expected reports that no file of the business
     date delivered (loaded or already known); recorded once per date and report."""
-    run = run or {}
     with connect(conninfo) as conn:
         lock_business_date(conn, business_date)
         rows = conn.execute(
@@ -199,8 +198,8 @@ def record_missing(
                 "landing": landing,
                 "day": business_date,
                 "expected": expected,
-                "dag_id": run.get("dag_id"),
-                "run_id": run.get("run_id"),
+                "dag_id": run.dag_id,
+                "run_id": run.run_id,
             },
         ).fetchall()
     missing = [r[0] for r in rows]

@@ -12,6 +12,7 @@ import psycopg
 
 from sap_warehouse.build.layers import raw_retired_before
 from sap_warehouse.core.db import connect, lock_business_date, lock_raw_table
+from sap_warehouse.core.run_info import MANUAL, RunInfo
 from sap_warehouse.ingest.raw_load.key import key_rows
 from sap_warehouse.ingest.raw_load.land import Landed, land, parse
 from sap_warehouse.ingest.raw_load.ledger import known_in, record_evidence, record_file, rows_digest, same_rows_in
@@ -36,7 +37,7 @@ def load_sheet(
     file_name: str,
     business_date: dt.date,
     reject_ratio_max: float,
-    run: dict,
+    run: RunInfo,
 ) -> FileResult:
     """Stage, type, key, write and record one recognised sheet inside the caller's transaction.
     Staging and typing run without the raw table's lock, so two files of one report stage side by
@@ -95,7 +96,7 @@ def load_landed(
     file_name: str,
     business_date: dt.date,
     reject_ratio_max: float,
-    run: dict,
+    run: RunInfo,
 ) -> FileResult:
     """The file's one transaction, under the business date's shared lock: the sheet loaded, or the
     ledger row of a file already known (duplicate, stale copy) or unusable (quarantined)."""
@@ -178,7 +179,7 @@ def load_file(
     quarantine_root,
     archive_root=None,
     reject_ratio_max: float = 0.05,
-    run: dict | None = None,
+    run: RunInfo = MANUAL,
     conninfo: str | None = None,
     keep_source: bool = False,
 ) -> FileResult:
@@ -197,7 +198,7 @@ def load_file(
             quarantine_root=quarantine_root,
             archive_root=archive_root,
             reject_ratio_max=reject_ratio_max,
-            run=run or {},
+            run=run,
             conninfo=conninfo,
             keep_source=keep_source,
         )
@@ -209,7 +210,7 @@ def load_files(
     quarantine_root,
     archive_root=None,
     reject_ratio_max: float = 0.05,
-    run: dict | None = None,
+    run: RunInfo = MANUAL,
     conninfo: str | None = None,
 ) -> list[FileResult]:
     """Load many landed files, in the order given, each exactly as load_file loads one: its own
@@ -231,7 +232,7 @@ def load_files(
                     quarantine_root=quarantine_root,
                     archive_root=archive_root,
                     reject_ratio_max=reject_ratio_max,
-                    run=run or {},
+                    run=run,
                     conninfo=conninfo,
                     keep_source=keep_source,
                 )
@@ -262,7 +263,7 @@ def _load_one(
     quarantine_root,
     archive_root,
     reject_ratio_max: float,
-    run: dict,
+    run: RunInfo,
     conninfo: str | None,
     keep_source: bool,
 ) -> FileResult:

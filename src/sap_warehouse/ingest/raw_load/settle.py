@@ -10,6 +10,7 @@ import logging
 import os
 
 from sap_warehouse.core.db import connect, lock_business_date
+from sap_warehouse.core.run_info import MANUAL, RunInfo
 from sap_warehouse.ingest.landing import move_file, shown_name
 from sap_warehouse.ingest.raw_load.land import Landed
 from sap_warehouse.ingest.raw_load.ledger import record_file
@@ -48,7 +49,7 @@ def settle(
 
 
 def quarantine_entry(
-    path, reason: str, business_date: dt.date, *, quarantine_root, run: dict | None = None, conninfo: str | None = None
+    path, reason: str, business_date: dt.date, *, quarantine_root, run: RunInfo = MANUAL, conninfo: str | None = None
 ) -> FileResult:
     """Record a landing entry that must not be read (a link, an unsupported type) and take it out
     of the landing folder: a link is removed (its target is never touched), a file is moved to
@@ -70,21 +71,19 @@ def quarantine_entry(
     return result
 
 
-def _quarantined_unread(
-    path, reason: str, business_date: dt.date, *, run: dict | None, conninfo: str | None
-) -> FileResult:
+def _quarantined_unread(path, reason: str, business_date: dt.date, *, run: RunInfo, conninfo: str | None) -> FileResult:
     """The 'quarantined' ledger row (and log line) of an entry never read, under its shown name."""
     name = shown_name(path.name)
     result = FileResult(file_name=name, business_date=business_date.isoformat(), status="quarantined", reason=reason)
     with connect(conninfo) as conn:
         lock_business_date(conn, business_date, shared=True)
-        record_file(conn, result, path=shown_name(str(path)), sha256=None, size=None, reader=None, run=run or {})
+        record_file(conn, result, path=shown_name(str(path)), sha256=None, size=None, reader=None, run=run)
     log.error("QUARANTINED %s", reason)
     return result
 
 
 def unreadable(
-    path, business_date: dt.date, error: OSError, *, run: dict | None = None, conninfo: str | None = None
+    path, business_date: dt.date, error: OSError, *, run: RunInfo = MANUAL, conninfo: str | None = None
 ) -> FileResult:
     """The ledger row of a landed file that cannot be read at all (it vanished, or its permissions
     keep the loader out): quarantined with the reason, the file left where it is (it cannot be moved
