@@ -388,9 +388,21 @@ def test_every_suite_reads_its_date_through_an_index(warehouse: str) -> None:
             assert "Seq Scan" not in plan, f"{suite.name}: the batch query scans a whole table:\n{plan}"
 
 
-def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_each_gate_run_writes_its_data_docs_pages(
+    good: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A one-date gate writes a page per suite; a range writes its last date's pages and those of the
-    suites that failed (critical or warning) on its other dates."""
+    suites that failed (critical or warning) on its other dates. The pages' templates are compiled
+    once in the process: the second gate run compiles none (GX makes a Jinja environment per page)."""
+    import jinja2
+
+    compiled: list[str] = []
+    compile_template = jinja2.Environment.compile
+
+    def counted(self, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return compile_template(self, source, name, *args, **kwargs)
+
     name = f"{good}_docs"
     url = create_database(name, template=good)
     site = tmp_path / "data_docs"
@@ -414,8 +426,10 @@ def test_each_gate_run_writes_its_data_docs_pages(good: str, tmp_path: Path, cap
                 "WHERE business_date = %s)",
                 (D,),
             )
+        monkeypatch.setattr(jinja2.Environment, "compile", counted)
         with pytest.raises(quality.QualityGateError):
             quality.validate_dates("raw", SPAN, conninfo=url, run=RunInfo(run_id="range"), data_docs=str(site))
+        assert compiled == [], "templates compiled again for the second run's pages"
         with psycopg.connect(url) as conn:
             rows = conn.execute(
                 "SELECT business_date, suite_name, success, statistics ->> 'data_docs_page' IS NOT NULL "
