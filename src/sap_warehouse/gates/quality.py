@@ -439,7 +439,7 @@ def _validate(
     date) and each date a screened suite failed on. With ``data_docs`` (a location URL) the
     Checkpoint's UpdateDataDocsAction writes the last date's validation pages there, and on the other
     dates the pages of the suites that failed (critical or warning); the pages of the rest would cost
-    about 0.2 s per suite and date and tell nothing the stored results do not."""
+    about 0.1 s per suite and date and tell nothing the stored results do not."""
     context = _context()
     with contextlib.ExitStack() as published:
         if data_docs:
