@@ -9,7 +9,9 @@ that date for ``:business_date``) and counts, grouped by date, the rows each exp
 unexpected; each ``unexpected_rows_query`` runs once on every date's slice, in a statement of its own.
 sap_warehouse.gates.quality then validates with GX, suites as written, the range's last date and each date
 where the screen found an unexpected row, so a failing date stores exactly what a run of it alone
-stores (counts, samples, Data Docs page), and a date the screen passed stores a success.
+stores (counts, samples, Data Docs page), and a date the screen passed stores a success. A date whose
+findings are only warnings on column values (``DESCRIBED``) is not validated again: ``described`` reads
+what GX's SUMMARY result holds of them (the column's non-null count, the first unexpected values).
 
 The screen follows GX's meaning of each expectation it knows (a NULL value is never unexpected but
 to the null checks; a bound given as ``$PARAMETER`` is that date's: business_date, month_ago,
@@ -203,6 +205,40 @@ def _query_statement(number: int, query: str, batch_query: str, days: sql.Compos
     return sql.SQL(
         "SELECT d.gate_date, {number}, count(*) FROM {days}, LATERAL ({query}) AS u GROUP BY d.gate_date"
     ).format(number=sql.Literal(number), days=days, query=per_date)
+
+
+# The column-value expectations whose result GX (SUMMARY) reports as the column's unexpected values
+# and their share of its non-null values: what a warning of a date before a range's last stores.
+DESCRIBED = {
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_be_between",
+    "expect_column_value_lengths_to_be_between",
+}
+
+
+def described(
+    expectation: Json, batch_query: str, parameters: Json, day: dt.date, future_days: int, limit: int
+) -> sql.Composed:
+    """The statement that reads what GX's SUMMARY result holds of a column-value expectation on one
+    date's slice: ``(nonnull, sample)``, the column's non-null values counted and the first ``limit``
+    unexpected values in the slice's order (GX's ``partial_unexpected_list``)."""
+    kwargs = _checked(expectation)
+    if expectation["type"] not in DESCRIBED:
+        raise NotScreenable(f"#{expectation['meta']['number']} {expectation['type']}: not described from SQL")
+    days, column = _days([day], future_days), _column(kwargs)
+    return sql.SQL(
+        "SELECT (SELECT count({column}) FROM {days}, LATERAL ({slice}) AS s), "
+        "ARRAY(SELECT {column} FROM {days}, LATERAL ({slice}) AS s WHERE {unexpected} LIMIT {limit})"
+    ).format(
+        column=column,
+        days=days,
+        slice=_slice(batch_query),
+        unexpected=ROW_CHECKS[expectation["type"]](kwargs, parameters),
+        limit=sql.Literal(int(limit)),
+    )
 
 
 def failing(conn: psycopg.Connection, statements: list[sql.Composed]) -> dict[dt.date, dict[int, int]]:
