@@ -611,13 +611,13 @@ def _warnings_from_screen(
     failures = []
     for expectation in chosen:
         number, meta = expectation["meta"]["number"], expectation["meta"]
-        statement = range_gate.described(
-            expectation, suite.batch_query, parameters, day, future_days, limit=SAMPLE_SIZE
-        )
         try:
+            statement = range_gate.described(
+                expectation, suite.batch_query, parameters, day, future_days, limit=SAMPLE_SIZE
+            )
             with conn.transaction(), conn.cursor() as cur:
                 nonnull, sample = first_row(cur.execute(statement))
-        except psycopg.Error as why:
+        except (range_gate.NotScreenable, psycopg.Error) as why:
             log.warning("%s gate screen: %s on %s is validated by GX: %s", suite.gate, suite.name, day, why)
             return None
         if not all(isinstance(value, str) for value in sample):
